@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Inbound SMTP load, side by side in one run: ringmail vs Postfix (and Postfix's smtp-sink,
+# which stores nothing: the ceiling for this client). Same client for all: smtp-source.
+# Reconfigures this machine's Postfix through shared/bench/postfix-baseline.sh: test hosts only.
+#
+# Usage: benches/load/compare-postfix.sh [MESSAGES] [SESSIONS] [SIZE_BYTES]
+#   SHARDS=2 sets ringmail's shard count (default: one per CPU).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${1:-20000}; S=${2:-50}; L=${3:-4096}
+SHARED=${SHARED:-../shared}
+. scripts/deps.sh
+ensure_build_deps
+command -v smtp-source >/dev/null || apt_install postfix
+cargo build --release --bin ringmail >/dev/null
+BIN=$(ringmail_bin)
+
+dir=$(mktemp -d /tmp/ringmail-load.XXXXXX)
+port=2526
+cat > "$dir/ringmail.toml" <<TOML
+hostname = "mx.bench.test"
+data_dir = "$dir/data"
+shards = ${SHARDS:-0}
+[smtp]
+listen = ["127.0.0.1:$port"]
+[limits]
+max_connections_per_ip = 1000
+TOML
+"$BIN" --config "$dir/ringmail.toml" domain add bench.test >/dev/null
+echo "bench-password" | "$BIN" --config "$dir/ringmail.toml" user add u@bench.test --password-stdin >/dev/null
+"$BIN" --config "$dir/ringmail.toml" serve 2>"$dir/server.log" &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
+for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+
+rate() { python3 -c "import sys;print(f'{int(sys.argv[1])/float(sys.argv[2]):.0f}')" "$@"; }
+run_ringmail() {  # $1: extra smtp-source flags (-d reuses connections)
+  local t0 t1
+  t0=$(date +%s.%N)
+  timeout 600 smtp-source $1 -m "$N" -s "$S" -l "$L" -f a@src.test -t u@bench.test 127.0.0.1:$port
+  t1=$(date +%s.%N)
+  rate "$N" "$(python3 -c "print($t1-$t0)")"
+}
+new_conn=$(run_ringmail "")
+reuse=$(run_ringmail "-d")
+stored=$("$BIN" --config "$dir/ringmail.toml" mail list u@bench.test | wc -l)
+echo "ringmail (durable, fsync per group commit): new connection per message $new_conn msgs/s, reused connections $reuse msgs/s; stored $stored of $((2 * N))"
+[ "$stored" -eq $((2 * N)) ] || { echo "ringmail lost messages" >&2; exit 1; }
+kill $server; wait $server 2>/dev/null || true
+
+if [ -x "$SHARED/bench/postfix-baseline.sh" ] || [ -f "$SHARED/bench/postfix-baseline.sh" ]; then
+  echo "--- Postfix, new connection per message"
+  bash "$SHARED/bench/postfix-baseline.sh" "$N" "$S" "$L"
+  echo "--- Postfix, reused connections (-d)"
+  REUSE=-d bash "$SHARED/bench/postfix-baseline.sh" "$N" "$S" "$L"
+else
+  echo "($SHARED/bench/postfix-baseline.sh not found: Postfix figures skipped)"
+fi

@@ -1,0 +1,34 @@
+# Installs what building and testing ringmail needs when it is missing (Debian/Ubuntu).
+# Sourced by scripts/serve and scripts/test.
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "ringmail: need root to run: $*" >&2; return 1; fi
+}
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "ringmail: installing ${missing[*]}" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# RocksDB's bindings are generated with libclang and built with a C++ compiler.
+ensure_build_deps() {
+  command -v cargo >/dev/null || { echo "ringmail: cargo not found: install Rust from https://rustup.rs" >&2; exit 1; }
+  apt_install clang libclang-dev g++ make
+}
+
+# The integration tests drive the server with real clients.
+ensure_test_deps() {
+  ensure_build_deps
+  command -v python3 >/dev/null || apt_install python3
+  apt_install swaks
+}
+
+# Where cargo puts the binary.
+ringmail_bin() {
+  echo "${CARGO_TARGET_DIR:-$(pwd)/target}/release/ringmail"
+}

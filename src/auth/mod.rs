@@ -1,0 +1,3 @@
+//! Authentication of accounts.
+
+pub mod password;

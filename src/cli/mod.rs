@@ -1,0 +1,229 @@
+//! The `ringmail` command line.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::admin::{self, AdminContext, Request};
+use crate::config::{Config, DEFAULTS_TOML};
+use crate::store::{Journal, Store};
+
+/// ringmail: a shard-per-core mail server.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// Configuration file (default: the embedded default, see `config defaults`).
+    #[arg(long, short, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server until SIGTERM/SIGINT.
+    Serve,
+    /// Check or print configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Manage local domains.
+    #[command(subcommand)]
+    Domain(DomainCommand),
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage aliases (`@domain` is a catch-all).
+    #[command(subcommand)]
+    Alias(AliasCommand),
+    /// Read stored mail.
+    #[command(subcommand)]
+    Mail(MailCommand),
+    /// Inspect the outbound queue.
+    #[command(subcommand)]
+    Queue(QueueCommand),
+}
+
+/// `ringmail config ...`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the file given with --config.
+    Check,
+    /// Print the full default configuration with a comment on every key.
+    Defaults,
+}
+
+/// `ringmail domain ...`
+#[derive(Debug, Subcommand)]
+pub enum DomainCommand {
+    /// Add a local domain.
+    Add {
+        /// The domain name, e.g. `example.org`.
+        domain: String,
+    },
+    /// Remove a local domain without accounts.
+    Del {
+        /// The domain name, e.g. `example.org`.
+        domain: String,
+    },
+    /// List local domains.
+    List,
+}
+
+/// `ringmail user ...`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account (with INBOX, Sent, Drafts, Junk, Trash, Archive).
+    Add {
+        /// The account address, e.g. `alice@example.org`.
+        address: String,
+        /// Read the password from standard input (first line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Delete an account and all its mail.
+    Del {
+        /// The account address, e.g. `alice@example.org`.
+        address: String,
+    },
+    /// List accounts.
+    List,
+    /// Change a password.
+    Passwd {
+        /// The account address, e.g. `alice@example.org`.
+        address: String,
+        /// Read the password from standard input (first line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+/// `ringmail alias ...`
+#[derive(Debug, Subcommand)]
+pub enum AliasCommand {
+    /// Send mail for ALIAS to each TARGET (accounts, aliases or remote addresses).
+    Add {
+        /// The alias address, or `@domain` for a catch-all.
+        alias: String,
+        /// Accounts, aliases or remote addresses that receive the mail.
+        #[arg(required = true)]
+        targets: Vec<String>,
+    },
+    /// Delete an alias.
+    Del {
+        /// The alias address, or `@domain` for a catch-all.
+        alias: String,
+    },
+    /// List aliases.
+    List,
+}
+
+/// `ringmail mail ...`
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// One line per message: UID, size, date, subject.
+    List {
+        /// The account address, e.g. `alice@example.org`.
+        address: String,
+        /// The mailbox to read.
+        #[arg(long, default_value = "INBOX")]
+        mailbox: String,
+    },
+    /// Print one raw stored message.
+    Cat {
+        /// The account address, e.g. `alice@example.org`.
+        address: String,
+        /// The message UID (first column of `mail list`).
+        uid: u32,
+        /// The mailbox to read.
+        #[arg(long, default_value = "INBOX")]
+        mailbox: String,
+    },
+}
+
+/// `ringmail queue ...`
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// List queued recipients in due order.
+    List {
+        /// Most entries to print.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+    },
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    let request = match cli.command {
+        Command::Serve => return crate::runtime::serve(config),
+        Command::Config(ConfigCommand::Defaults) => {
+            print!("{DEFAULTS_TOML}");
+            return Ok(());
+        }
+        Command::Config(ConfigCommand::Check) => {
+            let name = cli.config.map_or("the embedded default".into(), |p| p.display().to_string());
+            println!("{name}: OK ({} shards, SMTP on {:?})", config.shard_count(), config.smtp.listen);
+            return Ok(());
+        }
+        Command::Domain(c) => match c {
+            DomainCommand::Add { domain } => Request::DomainAdd { domain },
+            DomainCommand::Del { domain } => Request::DomainDel { domain },
+            DomainCommand::List => Request::DomainList,
+        },
+        Command::User(c) => match c {
+            UserCommand::Add { address, .. } => Request::UserAdd { address, password: read_password()? },
+            UserCommand::Del { address } => Request::UserDel { address },
+            UserCommand::List => Request::UserList,
+            UserCommand::Passwd { address, .. } => Request::UserPasswd { address, password: read_password()? },
+        },
+        Command::Alias(c) => match c {
+            AliasCommand::Add { alias, targets } => Request::AliasAdd { alias, targets },
+            AliasCommand::Del { alias } => Request::AliasDel { alias },
+            AliasCommand::List => Request::AliasList,
+        },
+        Command::Mail(c) => match c {
+            MailCommand::List { address, mailbox } => Request::MailList { address, mailbox },
+            MailCommand::Cat { address, uid, mailbox } => Request::MailCat { address, mailbox, uid },
+        },
+        Command::Queue(QueueCommand::List { limit }) => Request::QueueList { limit },
+    };
+    let output = run_admin(config, request)?;
+    std::io::stdout().write_all(&output)?;
+    Ok(())
+}
+
+/// Sends the request to the running server, or executes it on the store directly.
+fn run_admin(config: Config, request: Request) -> anyhow::Result<Vec<u8>> {
+    if let Some(answer) = admin::socket::call(&config.admin_socket(), &request)? {
+        return Ok(answer?);
+    }
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let store = Store::open(&config.store_dir()).with_context(|| {
+        format!(
+            "opening the store in {}: if ringmail is running, its admin socket {} did not answer",
+            config.store_dir().display(),
+            config.admin_socket().display()
+        )
+    })?;
+    let journal = Journal::start(store.clone());
+    let ctx = AdminContext { config: Arc::new(config), store, journal: journal.handle() };
+    let result = admin::execute(&ctx, request);
+    journal.stop();
+    Ok(result?)
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password() -> anyhow::Result<String> {
+    let mut input = String::new();
+    std::io::stdin().take(4096).read_to_string(&mut input)?;
+    let password = input.lines().next().unwrap_or_default().to_string();
+    if password.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok(password)
+}

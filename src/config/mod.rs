@@ -1,0 +1,166 @@
+//! Configuration: one TOML file, every key optional with a sane default.
+//!
+//! [`Config::default`] is the embedded default that `ringmail serve` runs without a file;
+//! `defaults.toml` is the same configuration written out with a comment on every key, and a
+//! unit test keeps the two equal. Values are checked while deserializing, so an error always
+//! names the key and the file line.
+
+mod load;
+mod types;
+
+use std::net::SocketAddr;
+use std::num::{NonZeroU64, NonZeroUsize};
+use std::path::PathBuf;
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+pub use load::ConfigError;
+pub use types::Hostname;
+
+/// The annotated default configuration printed by `ringmail config defaults`.
+pub const DEFAULTS_TOML: &str = include_str!("defaults.toml");
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Name this server uses in greetings, `Received:` headers and as a local mail domain.
+    pub hostname: Hostname,
+    /// Directory holding the RocksDB store and the admin socket.
+    pub data_dir: PathBuf,
+    /// Executor shards, one pinned per CPU; 0 means one per online CPU.
+    pub shards: usize,
+    /// Locked io_uring buffer memory per shard, in KiB.
+    pub io_memory_kib: NonZeroUsize,
+    /// Client networks allowed to relay to non-local domains without authentication.
+    pub relay_networks: Vec<IpNet>,
+    /// The port-25 SMTP listener.
+    pub smtp: SmtpConfig,
+    /// Protocol limits.
+    pub limits: Limits,
+}
+
+/// `[smtp]`: inbound SMTP.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Addresses to listen on; each shard binds each with SO_REUSEPORT.
+    pub listen: Vec<SocketAddr>,
+}
+
+/// `[limits]`: bounds on what one client may do.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest message accepted, in octets (advertised as SIZE).
+    pub max_message_size: NonZeroU64,
+    /// Recipients per transaction; more get `452 4.5.3`.
+    pub max_recipients: NonZeroUsize,
+    /// Concurrent connections for the whole server.
+    pub max_connections: NonZeroUsize,
+    /// Concurrent connections from one client IP address.
+    pub max_connections_per_ip: NonZeroUsize,
+    /// Longest command line in octets, CRLF included; longer lines get `500 5.5.2`.
+    pub max_line_length: NonZeroUsize,
+    /// Errors a client may cause before it is disconnected with `421`.
+    pub max_errors: NonZeroUsize,
+    /// Seconds to wait for a command before closing with `421`.
+    pub command_timeout_secs: NonZeroU64,
+    /// Seconds to wait for each read of message data.
+    pub data_timeout_secs: NonZeroU64,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            hostname: Hostname::default(),
+            data_dir: PathBuf::from("ringmail-data"),
+            shards: 0,
+            io_memory_kib: NonZeroUsize::new(512).unwrap(),
+            relay_networks: vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()],
+            smtp: SmtpConfig::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Default for SmtpConfig {
+    fn default() -> SmtpConfig {
+        SmtpConfig { listen: vec!["127.0.0.1:2525".parse().unwrap()] }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        let nz = |n| NonZeroUsize::new(n).unwrap();
+        let nz64 = |n| NonZeroU64::new(n).unwrap();
+        Limits {
+            max_message_size: nz64(25 * 1024 * 1024),
+            max_recipients: nz(100),
+            max_connections: nz(10_000),
+            max_connections_per_ip: nz(100),
+            max_line_length: nz(1000),
+            max_errors: nz(20),
+            command_timeout_secs: nz64(300),
+            data_timeout_secs: nz64(600),
+        }
+    }
+}
+
+impl Config {
+    /// Number of shards to start: `shards`, or the online CPU count when it is 0.
+    pub fn shard_count(&self) -> usize {
+        match self.shards {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+
+    /// Path of the admin socket inside `data_dir`.
+    pub fn admin_socket(&self) -> PathBuf {
+        self.data_dir.join("admin.sock")
+    }
+
+    /// Path of the RocksDB store inside `data_dir`.
+    pub fn store_dir(&self) -> PathBuf {
+        self.data_dir.join("store")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annotated_defaults_equal_the_embedded_default() {
+        let parsed = Config::from_toml(DEFAULTS_TOML, "defaults.toml").unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn every_key_of_the_defaults_is_commented() {
+        let mut previous = "";
+        for line in DEFAULTS_TOML.lines() {
+            let is_key = !line.starts_with('#') && !line.starts_with('[') && line.contains(" = ");
+            if is_key {
+                assert!(previous.starts_with('#'), "no comment above `{line}`");
+            }
+            previous = line;
+        }
+    }
+
+    #[test]
+    fn errors_name_the_key_and_line() {
+        let err = Config::from_toml("hostname = \"mx.example\"\n\n[limits]\nmax_recipients = 0\n", "f.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("f.toml") && err.contains("line 4") && err.contains("max_recipients"), "{err}");
+
+        let err = Config::from_toml("[smtp]\nlisen = []\n", "f.toml").unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("lisen"), "{err}");
+
+        let err = Config::from_toml("hostname = \"bad host\"\n", "f.toml").unwrap_err().to_string();
+        assert!(err.contains("line 1") && err.contains("hostname"), "{err}");
+    }
+}

@@ -1,0 +1,4 @@
+//! Reading and writing message headers (RFC 5322).
+
+pub mod date;
+pub mod headers;

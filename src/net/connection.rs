@@ -1,0 +1,168 @@
+//! A buffered connection: command lines in, replies out, every read bounded by a timeout and
+//! interrupted by shutdown.
+//!
+//! Input accumulates in one `BytesMut`; lines and message data are split off it without
+//! copying. Output is gathered and written in one go when the session has answered everything
+//! the client pipelined (RFC 2920), or when it grows past a bound so memory stays bounded.
+
+use std::io;
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use futures_lite::future::or;
+use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::Shutdown;
+
+/// Bytes asked of the socket per read.
+const READ_CHUNK: usize = 16 * 1024;
+/// Output buffered before it is written even if more input is pending.
+pub const OUTPUT_HIGH_WATER: usize = 16 * 1024;
+
+/// Why no more input arrived.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The peer closed the connection.
+    #[error("connection closed by peer")]
+    Closed,
+    /// Nothing arrived within the timeout.
+    #[error("timed out")]
+    TimedOut,
+    /// The server is shutting down.
+    #[error("server shutting down")]
+    Shutdown,
+    /// The socket failed.
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+/// A line taken from the input.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Line {
+    /// One line without its CRLF (or bare LF).
+    Complete(BytesMut),
+    /// No full line buffered yet.
+    Incomplete,
+    /// The line exceeded the limit; it is discarded up to its end.
+    TooLong,
+}
+
+/// A client connection with its input and output buffers.
+pub struct Connection<S> {
+    stream: S,
+    /// Received bytes not consumed yet.
+    pub input: BytesMut,
+    output: BytesMut,
+    shutdown: Shutdown,
+    skipping_long_line: bool,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
+    /// Wraps a connected stream.
+    pub fn new(stream: S, shutdown: Shutdown) -> Connection<S> {
+        Connection { stream, input: BytesMut::new(), output: BytesMut::new(), shutdown, skipping_long_line: false }
+    }
+
+    /// Takes the next line of at most `max` octets (line ending included) from the input.
+    pub fn take_line(&mut self, max: usize) -> Line {
+        if self.skipping_long_line {
+            match memchr::memchr(b'\n', &self.input) {
+                Some(end) => {
+                    self.input.advance(end + 1);
+                    self.skipping_long_line = false;
+                }
+                None => {
+                    self.input.clear();
+                    return Line::Incomplete;
+                }
+            }
+        }
+        match memchr::memchr(b'\n', &self.input) {
+            Some(end) if end < max => {
+                let mut line = self.input.split_to(end + 1);
+                line.truncate(end);
+                if line.last() == Some(&b'\r') {
+                    line.truncate(end - 1);
+                }
+                Line::Complete(line)
+            }
+            Some(end) => {
+                self.input.advance(end + 1);
+                Line::TooLong
+            }
+            None if self.input.len() >= max => {
+                self.input.clear();
+                self.skipping_long_line = true;
+                Line::TooLong
+            }
+            None => Line::Incomplete,
+        }
+    }
+
+    /// Reads more input, waiting at most `timeout`; shutdown interrupts the wait.
+    pub async fn read_more(&mut self, timeout: Duration) -> Result<usize, ReadError> {
+        let start = self.input.len();
+        self.input.resize(start + READ_CHUNK, 0);
+        let Connection { stream, input, shutdown, .. } = self;
+        let read = async { stream.read(&mut input[start..]).await.map_err(ReadError::from) };
+        let expire = async {
+            glommio::timer::sleep(timeout).await;
+            Err(ReadError::TimedOut)
+        };
+        let stop = async {
+            shutdown.wait().await;
+            Err(ReadError::Shutdown)
+        };
+        let result = or(read, or(stop, expire)).await;
+        let n = *result.as_ref().unwrap_or(&0);
+        self.input.truncate(start + n);
+        match result {
+            Ok(0) => Err(ReadError::Closed),
+            other => other,
+        }
+    }
+
+    /// Queues `bytes` for sending.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.output.extend_from_slice(bytes);
+    }
+
+    /// The output buffer, for formatting replies straight into it.
+    pub fn output(&mut self) -> &mut BytesMut {
+        &mut self.output
+    }
+
+    /// Writes buffered output, waiting at most `timeout` for a slow reader.
+    pub async fn flush(&mut self, timeout: Duration) -> io::Result<()> {
+        if self.output.is_empty() {
+            return Ok(());
+        }
+        let Connection { stream, output, .. } = self;
+        let write = async {
+            stream.write_all(output).await?;
+            stream.flush().await
+        };
+        let expire = async {
+            glommio::timer::sleep(timeout).await;
+            Err(io::Error::new(io::ErrorKind::TimedOut, "client is not reading"))
+        };
+        let result = or(write, expire).await;
+        self.output.clear();
+        result
+    }
+
+    /// True when the server has started shutting down.
+    pub fn shutting_down(&self) -> bool {
+        self.shutdown.is_fired()
+    }
+
+    /// Octets of output not written yet.
+    pub fn pending_output(&self) -> usize {
+        self.output.len()
+    }
+
+    /// The underlying stream.
+    pub fn stream(&self) -> &S {
+        &self.stream
+    }
+}

@@ -1,0 +1,166 @@
+//! Where mail for a recipient goes: local accounts (through aliases, catch-alls and
+//! `user+tag` subaddresses) or the outbound queue, and whether this client may relay at all.
+
+use crate::smtp::proto::Mailbox;
+use crate::store::{Store, StoreError, directory::domain_of};
+
+/// Alias levels followed before giving up on a loop.
+const MAX_ALIAS_DEPTH: usize = 8;
+
+/// The destinations of one recipient.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Destinations {
+    /// Local accounts (lower-case addresses).
+    pub local: Vec<String>,
+    /// Remote addresses for the outbound queue.
+    pub remote: Vec<String>,
+}
+
+/// Why a recipient cannot be accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum RouteError {
+    /// Local domain, but no account or alias has that name.
+    #[error("no such user here")]
+    UnknownUser,
+    /// Non-local domain and the client may not relay.
+    #[error("relaying denied")]
+    RelayDenied,
+    /// Aliases refer to each other too deeply.
+    #[error("alias loop")]
+    AliasLoop,
+    /// The directory could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Resolves recipients against the directory.
+pub struct Router<'a> {
+    store: &'a Store,
+    hostname: &'a str,
+}
+
+impl<'a> Router<'a> {
+    /// A router for a server named `hostname` (always a local domain).
+    pub fn new(store: &'a Store, hostname: &'a str) -> Router<'a> {
+        Router { store, hostname }
+    }
+
+    /// True when mail for `domain` is delivered here.
+    pub fn is_local_domain(&self, domain: &str) -> Result<bool, StoreError> {
+        Ok(domain == self.hostname || self.store.is_domain(domain)?)
+    }
+
+    /// Where mail for `rcpt` goes; `may_relay` says whether the client may send to other domains.
+    pub fn resolve(&self, rcpt: &Mailbox, may_relay: bool) -> Result<Destinations, RouteError> {
+        let domain = if rcpt.domain.is_empty() { self.hostname } else { rcpt.domain.as_str() };
+        let mut out = Destinations::default();
+        if self.is_local_domain(domain)? {
+            let key = format!("{}@{domain}", rcpt.local.to_lowercase());
+            self.expand(&key, 0, &mut out)?;
+        } else if may_relay {
+            out.remote.push(rcpt.to_string());
+        } else {
+            return Err(RouteError::RelayDenied);
+        }
+        Ok(out)
+    }
+
+    /// Adds the destinations of a local address to `out`.
+    fn expand(&self, address: &str, depth: usize, out: &mut Destinations) -> Result<(), RouteError> {
+        if depth > MAX_ALIAS_DEPTH {
+            return Err(RouteError::AliasLoop);
+        }
+        if self.store.account(address)?.is_some() {
+            push_unique(&mut out.local, address);
+            return Ok(());
+        }
+        if let Some(alias) = self.store.alias(address)? {
+            return self.expand_targets(&alias.targets, depth, out);
+        }
+        let (local, domain) = address.rsplit_once('@').unwrap_or((address, ""));
+        if let Some((base, _tag)) = local.split_once('+') {
+            let base = format!("{base}@{domain}");
+            if self.store.account(&base)?.is_some() || self.store.alias(&base)?.is_some() {
+                return self.expand(&base, depth + 1, out);
+            }
+        }
+        if let Some(catch_all) = self.store.alias(&format!("@{domain}"))? {
+            return self.expand_targets(&catch_all.targets, depth, out);
+        }
+        Err(RouteError::UnknownUser)
+    }
+
+    fn expand_targets(&self, targets: &[String], depth: usize, out: &mut Destinations) -> Result<(), RouteError> {
+        for target in targets {
+            if self.is_local_domain(domain_of(target))? {
+                self.expand(target, depth + 1, out)?;
+            } else {
+                // Forwarding chosen by the administrator needs no relay permission.
+                push_unique(&mut out.remote, target);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn push_unique(list: &mut Vec<String>, item: &str) {
+    if !list.iter().any(|x| x == item) {
+        list.push(item.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::journal::{Journal, JournalOp};
+
+    fn setup() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let journal = Journal::start(store.clone());
+        for a in ["bob@example.com", "eve@example.com", "root@mx.local"] {
+            let op = JournalOp::CreateAccount { address: a.into(), password_hash: String::new() };
+            journal.handle().submit_blocking(op).unwrap();
+        }
+        journal.stop();
+        store.domain_add("example.com").unwrap();
+        store
+            .alias_add(
+                "team@example.com",
+                &["bob@example.com".into(), "eve@example.com".into(), "x@far.example".into()],
+            )
+            .unwrap();
+        store.alias_add("loop1@example.com", &["loop2@example.com".into()]).unwrap();
+        store.alias_add("loop2@example.com", &["loop1@example.com".into()]).unwrap();
+        store.alias_add("postmaster@mx.local", &["root@mx.local".into()]).unwrap();
+        (dir, store)
+    }
+
+    fn mb(s: &str) -> Mailbox {
+        Mailbox::parse(s).unwrap()
+    }
+
+    #[test]
+    fn local_accounts_aliases_and_subaddresses() {
+        let (_d, store) = setup();
+        let r = Router::new(&store, "mx.local");
+        assert_eq!(r.resolve(&mb("Bob@Example.com"), false).unwrap().local, vec!["bob@example.com"]);
+        assert_eq!(r.resolve(&mb("bob+lists@example.com"), false).unwrap().local, vec!["bob@example.com"]);
+        let team = r.resolve(&mb("team@example.com"), false).unwrap();
+        assert_eq!(team.local, vec!["bob@example.com", "eve@example.com"]);
+        assert_eq!(team.remote, vec!["x@far.example"]);
+        assert_eq!(r.resolve(&Mailbox::postmaster(), false).unwrap().local, vec!["root@mx.local"]);
+    }
+
+    #[test]
+    fn unknown_users_loops_and_relay() {
+        let (_d, store) = setup();
+        let r = Router::new(&store, "mx.local");
+        assert!(matches!(r.resolve(&mb("nobody@example.com"), true), Err(RouteError::UnknownUser)));
+        assert!(matches!(r.resolve(&mb("loop1@example.com"), true), Err(RouteError::AliasLoop)));
+        assert!(matches!(r.resolve(&mb("a@elsewhere.example"), false), Err(RouteError::RelayDenied)));
+        assert_eq!(r.resolve(&mb("a@elsewhere.example"), true).unwrap().remote, vec!["a@elsewhere.example"]);
+        store.alias_add("@example.com", &["eve@example.com".into()]).unwrap();
+        assert_eq!(r.resolve(&mb("nobody@example.com"), false).unwrap().local, vec!["eve@example.com"]);
+    }
+}

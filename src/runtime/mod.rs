@@ -1,0 +1,170 @@
+//! The shard-per-core runtime: one glommio executor per shard, pinned to a CPU, each with its
+//! own SO_REUSEPORT listeners; the shared journal, admin socket and signal thread beside them.
+
+mod preflight;
+mod signals;
+
+use std::rc::Rc;
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use futures_lite::future::or;
+use glommio::net::TcpListener;
+use glommio::sync::Gate;
+use glommio::{CpuSet, LocalExecutorBuilder, Placement};
+
+use crate::admin::{self, AdminContext};
+use crate::config::Config;
+use crate::net::ConnectionLimiter;
+use crate::net::shutdown::{self, Shutdown};
+use crate::smtp::server::accept_loop;
+use crate::store::{Journal, JournalHandle, MessageIdGenerator, Store};
+
+/// How long a stopping shard waits for its sessions before it exits anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Everything a session on one shard may use. Built once per shard and shared by its tasks.
+pub struct ShardContext {
+    /// This shard's number.
+    pub shard: usize,
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// Directory and mailbox reads.
+    pub store: Store,
+    /// Durable writes.
+    pub journal: JournalHandle,
+    /// Connection limits shared by all shards.
+    pub limiter: Arc<ConnectionLimiter>,
+    /// Fires when the server stops.
+    pub shutdown: Shutdown,
+    /// Message ids for this shard.
+    pub ids: MessageIdGenerator,
+}
+
+/// What every shard shares.
+struct Shared {
+    config: Arc<Config>,
+    store: Store,
+    journal: JournalHandle,
+    limiter: Arc<ConnectionLimiter>,
+    shutdown: Shutdown,
+}
+
+/// Runs the server until SIGTERM or SIGINT, then stops cleanly.
+pub fn serve(config: Config) -> anyhow::Result<()> {
+    let config = Arc::new(config);
+    let shards = config.shard_count();
+    preflight::check(&config, shards)?;
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let store = Store::open(&config.store_dir()).with_context(|| {
+        format!("opening the store in {} (is another ringmail running?)", config.store_dir().display())
+    })?;
+    let journal = Journal::start(store.clone());
+    let (trigger, shutdown) = shutdown::channel();
+    signals::on_stop_signal(trigger.clone())?;
+    let admin_ctx = AdminContext { config: Arc::clone(&config), store: store.clone(), journal: journal.handle() };
+    let admin_socket = admin::socket::serve(admin_ctx)?;
+
+    let shared = Arc::new(Shared {
+        limiter: ConnectionLimiter::new(
+            config.limits.max_connections.get(),
+            config.limits.max_connections_per_ip.get(),
+        ),
+        config: Arc::clone(&config),
+        store,
+        journal: journal.handle(),
+        shutdown,
+    });
+    let cpus: Vec<usize> = CpuSet::online().map(|set| set.into_iter().map(|c| c.cpu).collect()).unwrap_or_default();
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let mut handles = Vec::with_capacity(shards);
+    for shard in 0..shards {
+        let placement = match cpus.get(shard % cpus.len().max(1)) {
+            Some(&cpu) => Placement::Fixed(cpu),
+            None => Placement::Unbound,
+        };
+        let (shared, ready) = (Arc::clone(&shared), ready_tx.clone());
+        let handle = LocalExecutorBuilder::new(placement)
+            .name(&format!("shard{shard}"))
+            .io_memory(config.io_memory_kib.get() * 1024)
+            .spawn(move || run_shard(shard, shared, ready))
+            .map_err(|e| anyhow!("starting shard {shard}: {e}"))?;
+        handles.push(handle);
+    }
+    drop(ready_tx);
+    let mut failure = None;
+    for _ in 0..shards {
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => failure = Some(e),
+            Err(_) => failure = Some("a shard stopped while starting".into()),
+        }
+    }
+    if failure.is_none() {
+        let listen: Vec<String> = config.smtp.listen.iter().map(ToString::to_string).collect();
+        tracing::info!(shards, smtp = %listen.join(","), data_dir = %config.data_dir.display(), "ringmail ready");
+    } else {
+        trigger.fire();
+    }
+    for handle in handles {
+        if let Err(e) = handle.join() {
+            tracing::error!("shard failed: {e}");
+        }
+    }
+    journal.stop();
+    admin_socket.stop();
+    match failure {
+        Some(e) => Err(anyhow!(e)),
+        None => {
+            tracing::info!("ringmail stopped");
+            Ok(())
+        }
+    }
+}
+
+/// One shard: bind the listeners, report readiness, serve until shutdown, drain sessions.
+async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result<(), String>>) {
+    let ctx = Rc::new(ShardContext {
+        shard,
+        config: Arc::clone(&shared.config),
+        store: shared.store.clone(),
+        journal: shared.journal.clone(),
+        limiter: Arc::clone(&shared.limiter),
+        shutdown: shared.shutdown.clone(),
+        ids: MessageIdGenerator::new(shard as u16),
+    });
+    let mut listeners = Vec::new();
+    for addr in &ctx.config.smtp.listen {
+        match TcpListener::bind(*addr) {
+            Ok(listener) => listeners.push(listener),
+            Err(e) => {
+                let _ = ready.send(Err(format!("shard {shard}: cannot listen on {addr}: {e}")));
+                return;
+            }
+        }
+    }
+    let _ = ready.send(Ok(()));
+    let sessions = Rc::new(Gate::new());
+    let loops: Vec<_> = listeners
+        .into_iter()
+        .map(|l| glommio::spawn_local(accept_loop(Rc::clone(&ctx), l, Rc::clone(&sessions))))
+        .collect();
+    for accept in loops {
+        accept.await;
+    }
+    let drained = or(
+        async {
+            let _ = sessions.close().await;
+            true
+        },
+        async {
+            glommio::timer::sleep(SHUTDOWN_GRACE).await;
+            false
+        },
+    )
+    .await;
+    if !drained {
+        tracing::warn!(shard, "sessions still open after the shutdown grace period");
+    }
+}

@@ -1,0 +1,15 @@
+//! The SMTP wire protocol without any I/O: command lines in, typed values out.
+//!
+//! Nothing here touches a socket, the runtime or the store, so every parser can be fed bytes in
+//! any fragmentation by unit tests, benchmarks and fuzz targets alike. The server session owns the
+//! socket and calls into these types.
+
+pub mod address;
+pub mod command;
+pub mod data;
+pub mod reply;
+
+pub use address::{AddressError, Mailbox};
+pub use command::{Body, Command, CommandError, MailParams};
+pub use data::{DataReader, DataStep, MessageBody};
+pub use reply::{Reply, Status};

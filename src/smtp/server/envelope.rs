@@ -1,0 +1,77 @@
+//! MAIL and RCPT: opening a transaction and accepting recipients.
+
+use futures_lite::{AsyncRead, AsyncWrite};
+
+use super::replies;
+use super::session::{Session, Transaction};
+use crate::routing::{Destinations, Router};
+use crate::smtp::proto::{Body, MailParams, Mailbox, Reply, Status};
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
+    /// MAIL FROM: checks order, parameters and size, then opens a transaction.
+    pub(super) fn mail(&mut self, from: Option<Mailbox>, params: MailParams) {
+        let Some(hello) = &self.hello else {
+            return self.error(replies::bad_sequence("Send EHLO or HELO first"));
+        };
+        if self.transaction.is_some() {
+            return self.error(replies::bad_sequence("Nested MAIL command"));
+        }
+        let has_params = params != MailParams::default();
+        if has_params && !hello.extended {
+            return self.error(Reply::new(555, Status(5, 5, 4), "ESMTP parameters require EHLO"));
+        }
+        if params.body == Body::BinaryMime {
+            return self.error(Reply::new(555, Status(5, 5, 4), "BINARYMIME is not supported"));
+        }
+        if from.as_ref().is_some_and(Mailbox::is_utf8) && !params.smtputf8 {
+            return self.error(replies::needs_smtputf8());
+        }
+        if params.size.is_some_and(|size| size > self.ctx.config.limits.max_message_size.get()) {
+            return self.error(replies::too_large());
+        }
+        self.transaction = Some(Transaction {
+            from,
+            params,
+            recipients: Vec::new(),
+            destinations: Destinations::default(),
+            chunks: None,
+        });
+        self.reply(Reply::new(250, Status(2, 1, 0), "OK"));
+    }
+
+    /// RCPT TO: routes the recipient and adds it to the transaction.
+    pub(super) fn rcpt(&mut self, to: Mailbox) {
+        let Some(transaction) = &self.transaction else {
+            return self.error(replies::bad_sequence("Need MAIL command"));
+        };
+        if transaction.recipients.len() >= self.ctx.config.limits.max_recipients.get() {
+            return self.reply(replies::too_many_recipients());
+        }
+        if to.is_utf8() && !transaction.params.smtputf8 {
+            return self.error(replies::needs_smtputf8());
+        }
+        let may_relay = self.ctx.config.relay_networks.iter().any(|net| net.contains(&self.peer.ip()));
+        let router = Router::new(&self.ctx.store, self.ctx.config.hostname.as_str());
+        match router.resolve(&to, may_relay) {
+            Ok(found) => {
+                let transaction = self.transaction.as_mut().expect("checked above");
+                for account in found.local {
+                    if !transaction.destinations.local.contains(&account) {
+                        transaction.destinations.local.push(account);
+                    }
+                }
+                for remote in found.remote {
+                    if !transaction.destinations.remote.contains(&remote) {
+                        transaction.destinations.remote.push(remote);
+                    }
+                }
+                transaction.recipients.push(to);
+                self.reply(Reply::new(250, Status(2, 1, 5), "OK"));
+            }
+            Err(e) => {
+                let reply = replies::for_route_error(&to, &e);
+                if reply.code >= 500 { self.error(reply) } else { self.reply(reply) }
+            }
+        }
+    }
+}

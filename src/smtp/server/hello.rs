@@ -1,0 +1,22 @@
+//! EHLO and HELO (RFC 5321 section 4.1.1.1) and the extensions we offer.
+
+use futures_lite::{AsyncRead, AsyncWrite};
+
+use super::session::{Hello, Session};
+use crate::smtp::proto::Reply;
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
+    /// Answers EHLO/HELO; a new greeting also abandons any transaction.
+    pub(super) fn hello(&mut self, name: String, extended: bool) {
+        self.transaction = None;
+        let host = &self.ctx.config.hostname;
+        let text = if extended {
+            let size = self.ctx.config.limits.max_message_size;
+            format!("{host} greets {name}\nPIPELINING\nSIZE {size}\n8BITMIME\nENHANCEDSTATUSCODES\nCHUNKING\nSMTPUTF8")
+        } else {
+            format!("{host} greets {name}")
+        };
+        self.hello = Some(Hello { name, extended });
+        self.reply(Reply::plain(250, text));
+    }
+}

@@ -1,0 +1,148 @@
+//! DATA and BDAT (RFC 5321 section 4.1.1.4, RFC 3030): receiving the content and storing it.
+
+use std::time::SystemTime;
+
+use bytes::Buf;
+use futures_lite::{AsyncRead, AsyncWrite};
+
+use super::replies;
+use super::session::{Chunks, Flow, Session, Transaction};
+use super::trace::{Received, return_path};
+use crate::smtp::proto::{DataReader, DataStep, MessageBody, Reply, Status};
+use crate::store::journal::{Committed, Delivery, JournalOp};
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
+    /// DATA: answers 354, reads to `<CRLF>.<CRLF>`, stores the message.
+    pub(super) async fn data(&mut self) -> Flow {
+        let refusal = match &self.transaction {
+            None => Some(replies::bad_sequence("Need MAIL command")),
+            Some(t) if t.recipients.is_empty() => Some(Reply::new(554, Status(5, 5, 1), "No valid recipients")),
+            Some(t) if t.chunks.is_some() => Some(replies::bad_sequence("DATA cannot follow BDAT")),
+            Some(_) => None,
+        };
+        if let Some(reply) = refusal {
+            self.error(reply);
+            return Flow::Continue;
+        }
+        self.reply(Reply::plain(354, "End data with <CR><LF>.<CR><LF>"));
+        let mut reader = DataReader::new(self.max_message_size());
+        while reader.feed(&mut self.conn.input) == DataStep::NeedMore {
+            if self.flush().await.is_err() {
+                return Flow::Close;
+            }
+            if let Err(e) = self.conn.read_more(self.data_timeout()).await {
+                self.end_on_read_error(e);
+                return Flow::Close;
+            }
+        }
+        let transaction = self.transaction.take().expect("checked above");
+        if reader.bare_line_endings() > 0 {
+            tracing::debug!(peer = %self.peer, count = reader.bare_line_endings(), "bare line endings rewritten to CRLF");
+        }
+        let reply = match reader.finish() {
+            Ok(body) => self.store(transaction, body).await,
+            Err(e) => replies::for_data_error(e),
+        };
+        self.reply(reply);
+        Flow::Continue
+    }
+
+    /// BDAT: reads exactly `size` octets (also when refusing, so the stream stays in sync),
+    /// and stores the message after the LAST chunk.
+    pub(super) async fn bdat(&mut self, size: u64, last: bool) -> Flow {
+        let refusal = match &self.transaction {
+            None => Some(replies::bad_sequence("Need MAIL command")),
+            Some(t) if t.recipients.is_empty() => Some(Reply::new(554, Status(5, 5, 1), "No valid recipients")),
+            Some(_) => None,
+        };
+        let limit = self.max_message_size() as u64;
+        let mut remaining = size;
+        while remaining > 0 {
+            if self.conn.input.is_empty() {
+                if self.flush().await.is_err() {
+                    return Flow::Close;
+                }
+                if let Err(e) = self.conn.read_more(self.data_timeout()).await {
+                    self.end_on_read_error(e);
+                    return Flow::Close;
+                }
+            }
+            let take = remaining.min(self.conn.input.len() as u64) as usize;
+            match self.transaction.as_mut().filter(|_| refusal.is_none()) {
+                Some(t) => {
+                    let chunks = t.chunks.get_or_insert_with(Chunks::default);
+                    chunks.received += take as u64;
+                    let segment = self.conn.input.split_to(take).freeze();
+                    if chunks.received <= limit {
+                        chunks.body.push(segment);
+                    } else {
+                        chunks.body = MessageBody::default();
+                    }
+                }
+                None => self.conn.input.advance(take),
+            }
+            remaining -= take as u64;
+        }
+        if let Some(reply) = refusal {
+            self.error(reply);
+            return Flow::Continue;
+        }
+        if !last {
+            self.reply(Reply::new(250, Status(2, 0, 0), format!("{size} octets received")));
+            return Flow::Continue;
+        }
+        let mut transaction = self.transaction.take().expect("checked above");
+        let chunks = transaction.chunks.take().unwrap_or_default();
+        let reply =
+            if chunks.received > limit { replies::too_large() } else { self.store(transaction, chunks.body).await };
+        self.reply(reply);
+        Flow::Continue
+    }
+
+    /// Adds trace headers and commits the message; the reply says whether it is safe on disk.
+    async fn store(&mut self, transaction: Transaction, body: MessageBody) -> Reply {
+        let id = self.ctx.ids.next_id();
+        let hello = self.hello.as_ref().map_or("unknown", |h| h.name.as_str());
+        let extended = self.hello.as_ref().is_some_and(|h| h.extended);
+        let protocol = match (extended, transaction.params.smtputf8) {
+            (_, true) => "UTF8SMTP",
+            (true, false) => "ESMTP",
+            (false, false) => "SMTP",
+        };
+        let received = Received {
+            helo: hello,
+            peer: self.peer.ip(),
+            hostname: self.ctx.config.hostname.as_str(),
+            protocol,
+            id,
+            single_recipient: (transaction.recipients.len() == 1).then(|| &transaction.recipients[0]),
+        }
+        .to_header(SystemTime::now());
+        let mut message = Vec::with_capacity(body.segments.len() + 1);
+        message.push(received);
+        message.extend(body.segments);
+        let delivery = Delivery {
+            id,
+            local_prefix: return_path(transaction.from.as_ref()),
+            message,
+            sender: transaction.from.as_ref().map(ToString::to_string).unwrap_or_default(),
+            local: transaction.destinations.local,
+            remote: transaction.destinations.remote,
+        };
+        match self.ctx.journal.submit(JournalOp::Deliver(delivery)).await {
+            Ok(Committed::Delivered(_)) => {
+                tracing::debug!(%id, peer = %self.peer, size = body.size, "message stored");
+                Reply::new(250, Status(2, 0, 0), format!("OK: queued as {id}"))
+            }
+            Ok(other) => unreachable!("journal answered a delivery with {other:?}"),
+            Err(e) => {
+                tracing::error!(%id, "storing message failed: {e}");
+                replies::storage_failure()
+            }
+        }
+    }
+
+    fn max_message_size(&self) -> usize {
+        usize::try_from(self.ctx.config.limits.max_message_size.get()).unwrap_or(usize::MAX)
+    }
+}

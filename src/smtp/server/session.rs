@@ -1,0 +1,190 @@
+//! One SMTP session: read a command, dispatch it to its handler, answer; repeat.
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures_lite::{AsyncRead, AsyncWrite};
+
+use super::replies;
+use crate::net::connection::OUTPUT_HIGH_WATER;
+use crate::net::{Connection, Line, ReadError};
+use crate::routing::Destinations;
+use crate::runtime::ShardContext;
+use crate::smtp::proto::{Command, MailParams, Mailbox, MessageBody, Reply, Status};
+
+/// What the loop does after a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Flow {
+    /// Read the next command.
+    Continue,
+    /// Send what is buffered and close.
+    Close,
+}
+
+/// The client's greeting.
+pub(super) struct Hello {
+    /// Name the client gave.
+    pub name: String,
+    /// EHLO (true) or HELO (false).
+    pub extended: bool,
+}
+
+/// The mail transaction between MAIL and the end of DATA/BDAT LAST (or RSET).
+pub(super) struct Transaction {
+    /// Reverse path; `None` for `<>`.
+    pub from: Option<Mailbox>,
+    /// MAIL parameters.
+    pub params: MailParams,
+    /// Accepted recipients as the client wrote them.
+    pub recipients: Vec<Mailbox>,
+    /// Where the accepted recipients' mail goes.
+    pub destinations: Destinations,
+    /// Content received so far by BDAT, if BDAT was used.
+    pub chunks: Option<Chunks>,
+}
+
+/// BDAT content received so far.
+#[derive(Default)]
+pub(super) struct Chunks {
+    /// The message so far.
+    pub body: MessageBody,
+    /// Octets received, including any past the limit.
+    pub received: u64,
+}
+
+/// An SMTP session over one connection.
+pub struct Session<S> {
+    pub(super) conn: Connection<S>,
+    pub(super) ctx: Rc<ShardContext>,
+    pub(super) peer: SocketAddr,
+    pub(super) hello: Option<Hello>,
+    pub(super) transaction: Option<Transaction>,
+    errors: usize,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
+    /// A session for a connection from `peer`.
+    pub fn new(conn: Connection<S>, ctx: Rc<ShardContext>, peer: SocketAddr) -> Session<S> {
+        Session { conn, ctx, peer, hello: None, transaction: None, errors: 0 }
+    }
+
+    /// Runs the session to its end and closes the connection.
+    pub async fn run(mut self) {
+        let greeting = format!("{} ESMTP ringmail", self.ctx.config.hostname);
+        self.reply(Reply::plain(220, greeting));
+        self.serve().await;
+        let _ = self.conn.flush(self.command_timeout()).await;
+    }
+
+    async fn serve(&mut self) {
+        let max_line = self.ctx.config.limits.max_line_length.get();
+        let max_errors = self.ctx.config.limits.max_errors.get();
+        loop {
+            if self.transaction.is_none() && self.conn.shutting_down() {
+                self.reply(replies::shutting_down());
+                return;
+            }
+            match self.conn.take_line(max_line) {
+                Line::Complete(line) => {
+                    if self.handle(&line).await == Flow::Close {
+                        return;
+                    }
+                }
+                Line::TooLong => self.error(replies::line_too_long()),
+                Line::Incomplete => {
+                    if self.flush().await.is_err() {
+                        return;
+                    }
+                    if let Err(e) = self.conn.read_more(self.command_timeout()).await {
+                        self.end_on_read_error(e);
+                        return;
+                    }
+                }
+            }
+            if self.errors >= max_errors {
+                self.reply(replies::too_many_errors());
+                return;
+            }
+            if self.conn.pending_output() > OUTPUT_HIGH_WATER && self.flush().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    async fn handle(&mut self, line: &[u8]) -> Flow {
+        let command = match Command::parse(line) {
+            Ok(command) => command,
+            Err(e) => {
+                self.error(replies::for_command_error(&e));
+                return Flow::Continue;
+            }
+        };
+        if self.pipelined_without_permission(&command) {
+            self.error(replies::improper_pipelining());
+            return Flow::Continue;
+        }
+        match command {
+            Command::Ehlo(name) => self.hello(name, true),
+            Command::Helo(name) => self.hello(name, false),
+            Command::Mail { from, params } => self.mail(from, params),
+            Command::Rcpt { to } => self.rcpt(to),
+            Command::Data => return self.data().await,
+            Command::Bdat { size, last } => return self.bdat(size, last).await,
+            Command::Rset => {
+                self.transaction = None;
+                self.reply(replies::ok());
+            }
+            Command::Noop => self.reply(replies::ok()),
+            Command::Vrfy => self.reply(Reply::new(252, Status(2, 5, 0), "Cannot VRFY user, but will accept message")),
+            Command::Help => self.reply(Reply::new(214, Status(2, 0, 0), "See RFC 5321; ringmail speaks ESMTP")),
+            Command::Quit => {
+                self.reply(replies::bye());
+                return Flow::Close;
+            }
+        }
+        Flow::Continue
+    }
+
+    /// RFC 2920: only a client that was offered PIPELINING (after EHLO) may send transaction
+    /// commands without waiting for each reply.
+    fn pipelined_without_permission(&self, command: &Command) -> bool {
+        let offered = self.hello.as_ref().is_some_and(|h| h.extended);
+        let in_transaction = matches!(command, Command::Mail { .. } | Command::Rcpt { .. } | Command::Data);
+        !offered && in_transaction && !self.conn.input.is_empty()
+    }
+
+    /// Queues a reply.
+    pub(super) fn reply(&mut self, reply: Reply) {
+        reply.write_to(self.conn.output());
+    }
+
+    /// Queues a reply to a client error and counts it.
+    pub(super) fn error(&mut self, reply: Reply) {
+        self.errors += 1;
+        self.reply(reply);
+    }
+
+    /// Sends buffered replies.
+    pub(super) async fn flush(&mut self) -> std::io::Result<()> {
+        let timeout = self.command_timeout();
+        self.conn.flush(timeout).await
+    }
+
+    /// Queues the farewell for a read that ended the session.
+    pub(super) fn end_on_read_error(&mut self, error: ReadError) {
+        match error {
+            ReadError::TimedOut => self.reply(replies::timeout()),
+            ReadError::Shutdown => self.reply(replies::shutting_down()),
+            ReadError::Closed | ReadError::Io(_) => {}
+        }
+    }
+
+    pub(super) fn command_timeout(&self) -> Duration {
+        Duration::from_secs(self.ctx.config.limits.command_timeout_secs.get())
+    }
+
+    pub(super) fn data_timeout(&self) -> Duration {
+        Duration::from_secs(self.ctx.config.limits.data_timeout_secs.get())
+    }
+}

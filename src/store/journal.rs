@@ -1,0 +1,395 @@
+//! The journal: one thread that commits every mailbox-changing write, with group commit.
+//!
+//! Sessions on any shard send a [`JournalOp`] and await its answer. The thread takes everything
+//! waiting, applies it to one `WriteBatch`, writes it with `sync = true` (one fsync for the
+//! whole group), and only then answers each sender. A session answers `250` after that answer,
+//! so an acknowledged message is on disk.
+//!
+//! Why one thread and not one commit loop per shard: UIDs must be handed out in the order their
+//! messages become visible (IMAP clients assume UIDs only grow), and that is simplest when one
+//! owner assigns them and writes them in the same step. The thread keeps the mailbox counters
+//! it has seen in memory, so assigning a UID is a hash lookup; RocksDB stays the truth and the
+//! cache is rebuilt from it on demand. One thread also merges every shard's writes into a
+//! single fsync, which is what bounds throughput on real disks.
+
+use std::collections::HashMap;
+use std::thread::JoinHandle;
+
+use bytes::Bytes;
+use rocksdb::{WriteBatch, WriteOptions};
+
+use super::records::{Account, MailEntry, MailboxMeta, QueueEntry, encode, flags};
+use super::{MessageId, Store, StoreError, cf, keys, unix_now};
+
+/// Most operations committed in one group.
+const MAX_GROUP: usize = 1024;
+/// Cached mailbox counters before the cache is dropped and refilled from RocksDB.
+const MAX_CACHED_MAILBOXES: usize = 100_000;
+/// Mailboxes every new account gets, with their special use (RFC 6154).
+pub const DEFAULT_MAILBOXES: [&str; 6] = ["INBOX", "Sent", "Drafts", "Junk", "Trash", "Archive"];
+
+/// A received message to store: local deliveries and queued relay recipients in one write.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// Id of the new blob.
+    pub id: MessageId,
+    /// Header lines only local mailboxes see (`Return-Path:`), before `message`.
+    pub local_prefix: Bytes,
+    /// The message as relayed: trace headers added by us, then the received content.
+    pub message: Vec<Bytes>,
+    /// Envelope sender (empty for `<>`).
+    pub sender: String,
+    /// Local accounts that get a copy in INBOX (distinct, lower-case).
+    pub local: Vec<String>,
+    /// Remote recipients queued for outbound delivery.
+    pub remote: Vec<String>,
+}
+
+/// Work for the journal.
+#[derive(Debug)]
+pub enum JournalOp {
+    /// Store a received message.
+    Deliver(Delivery),
+    /// Create an account with its default mailboxes.
+    CreateAccount {
+        /// Lower-case address.
+        address: String,
+        /// argon2id PHC string.
+        password_hash: String,
+    },
+    /// Delete an account with its mailboxes and mail.
+    DeleteAccount {
+        /// Lower-case address.
+        address: String,
+    },
+}
+
+/// The answer to a committed [`JournalOp`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Committed {
+    /// The message is stored; the UID each local account's copy got.
+    Delivered(Vec<(String, u32)>),
+    /// The account change is stored.
+    Done,
+}
+
+struct Job {
+    op: JournalOp,
+    reply: async_channel::Sender<Result<Committed, StoreError>>,
+}
+
+/// A cloneable handle for sending work to the journal from any thread.
+#[derive(Clone)]
+pub struct JournalHandle {
+    jobs: async_channel::Sender<Job>,
+}
+
+impl JournalHandle {
+    /// Commits `op` durably and returns once it is on disk.
+    pub async fn submit(&self, op: JournalOp) -> Result<Committed, StoreError> {
+        let (reply, answer) = async_channel::bounded(1);
+        self.jobs.send(Job { op, reply }).await.map_err(|_| StoreError::Closed)?;
+        answer.recv().await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// [`JournalHandle::submit`] for threads outside an executor.
+    pub fn submit_blocking(&self, op: JournalOp) -> Result<Committed, StoreError> {
+        futures_lite::future::block_on(self.submit(op))
+    }
+}
+
+/// The running journal thread.
+pub struct Journal {
+    handle: JournalHandle,
+    thread: JoinHandle<()>,
+}
+
+impl Journal {
+    /// Starts the journal thread over `store`.
+    pub fn start(store: Store) -> Journal {
+        let (jobs, queue) = async_channel::unbounded();
+        let thread = std::thread::Builder::new()
+            .name("journal".into())
+            .spawn(move || Committer { store, mailboxes: HashMap::new() }.run(queue))
+            .expect("spawn journal thread");
+        Journal { handle: JournalHandle { jobs }, thread }
+    }
+
+    /// A handle for submitting work.
+    pub fn handle(&self) -> JournalHandle {
+        self.handle.clone()
+    }
+
+    /// Commits what is queued, then stops the thread.
+    pub fn stop(self) {
+        self.handle.jobs.close();
+        let _ = self.thread.join();
+    }
+}
+
+/// State owned by the journal thread.
+struct Committer {
+    store: Store,
+    /// Committed mailbox counters by `mailbox` key.
+    mailboxes: HashMap<Vec<u8>, MailboxMeta>,
+}
+
+/// Counter changes made by the group being built; `None` marks a deleted mailbox.
+type Staged = HashMap<Vec<u8>, Option<MailboxMeta>>;
+
+impl Committer {
+    fn run(mut self, queue: async_channel::Receiver<Job>) {
+        let mut sync = WriteOptions::default();
+        sync.set_sync(true);
+        while let Ok(first) = queue.recv_blocking() {
+            let mut jobs = vec![first];
+            while jobs.len() < MAX_GROUP {
+                match queue.try_recv() {
+                    Ok(job) => jobs.push(job),
+                    Err(_) => break,
+                }
+            }
+            if self.mailboxes.len() > MAX_CACHED_MAILBOXES {
+                self.mailboxes.clear();
+            }
+            let mut batch = WriteBatch::default();
+            let mut staged = Staged::new();
+            let results: Vec<_> = jobs.iter().map(|job| self.apply(&mut batch, &mut staged, &job.op)).collect();
+            let written = if batch.is_empty() { Ok(()) } else { self.store.db().write_opt(batch, &sync) };
+            match written {
+                Ok(()) => {
+                    for (key, meta) in staged {
+                        match meta {
+                            Some(meta) => self.mailboxes.insert(key, meta),
+                            None => self.mailboxes.remove(&key),
+                        };
+                    }
+                    for (job, result) in jobs.into_iter().zip(results) {
+                        let _ = job.reply.try_send(result);
+                    }
+                }
+                Err(e) => {
+                    tracing::error!("journal write failed: {e}");
+                    for job in jobs {
+                        let _ = job.reply.try_send(Err(StoreError::Db(e.clone())));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds one operation to the batch; on error it adds nothing.
+    fn apply(&mut self, batch: &mut WriteBatch, staged: &mut Staged, op: &JournalOp) -> Result<Committed, StoreError> {
+        match op {
+            JournalOp::Deliver(delivery) => self.deliver(batch, staged, delivery),
+            JournalOp::CreateAccount { address, password_hash } => {
+                if self.store.account(address)?.is_some() || staged.contains_key(&keys::mailbox(address, "INBOX")) {
+                    return Err(StoreError::Exists(format!("account {address}")));
+                }
+                let now = unix_now();
+                let account = Account {
+                    password_hash: password_hash.clone(),
+                    created: now,
+                    next_mailbox_id: DEFAULT_MAILBOXES.len() as u32 + 1,
+                };
+                self.store.put_account(batch, address, &account);
+                for (id, name) in (1..).zip(DEFAULT_MAILBOXES) {
+                    let meta = MailboxMeta {
+                        id,
+                        uid_validity: now as u32,
+                        uid_next: 1,
+                        highest_modseq: 1,
+                        messages: 0,
+                        unseen: 0,
+                        size: 0,
+                    };
+                    let key = keys::mailbox(address, name);
+                    batch.put_cf(self.store.cf(cf::MAILBOX), &key, encode(&meta));
+                    staged.insert(key, Some(meta));
+                }
+                Ok(Committed::Done)
+            }
+            JournalOp::DeleteAccount { address } => {
+                if self.store.account(address)?.is_none() {
+                    return Err(StoreError::NotFound(format!("account {address}")));
+                }
+                self.store.delete_account(batch, address)?;
+                let prefix = keys::account_prefix(address);
+                let cached = self.mailboxes.keys().filter(|k| k.starts_with(&prefix)).cloned();
+                let cached: Vec<_> = cached.collect();
+                for key in cached.into_iter().chain(DEFAULT_MAILBOXES.iter().map(|n| keys::mailbox(address, n))) {
+                    staged.insert(key, None);
+                }
+                Ok(Committed::Done)
+            }
+        }
+    }
+
+    fn deliver(&mut self, batch: &mut WriteBatch, staged: &mut Staged, d: &Delivery) -> Result<Committed, StoreError> {
+        // Look everything up first so that a failure adds nothing to the batch.
+        let mut inboxes = Vec::with_capacity(d.local.len());
+        for account in &d.local {
+            let key = keys::mailbox(account, "INBOX");
+            let meta =
+                self.meta(staged, &key)?.ok_or_else(|| StoreError::NotFound(format!("mailbox INBOX of {account}")))?;
+            inboxes.push((account, key, meta));
+        }
+        let prefix = if d.local.is_empty() { &[][..] } else { &d.local_prefix[..] };
+        let mut blob = Vec::with_capacity(prefix.len() + d.message.iter().map(Bytes::len).sum::<usize>());
+        blob.extend_from_slice(prefix);
+        for segment in &d.message {
+            blob.extend_from_slice(segment);
+        }
+        let size = blob.len() as u64;
+        let now = unix_now();
+
+        let mut uids = Vec::with_capacity(inboxes.len());
+        for (account, key, mut meta) in inboxes {
+            let uid = meta.uid_next;
+            meta.uid_next += 1;
+            meta.highest_modseq += 1;
+            meta.messages += 1;
+            meta.unseen += 1;
+            meta.size += size;
+            let entry =
+                MailEntry { message_id: d.id.0, flags: 0, internal_date: now, size, modseq: meta.highest_modseq };
+            debug_assert_eq!(entry.flags & flags::SEEN, 0);
+            batch.put_cf(self.store.cf(cf::MAIL), keys::mail(account, meta.id, uid), encode(&entry));
+            batch.put_cf(self.store.cf(cf::MAILBOX), &key, encode(&meta));
+            staged.insert(key, Some(meta));
+            uids.push((account.clone(), uid));
+        }
+        for recipient in &d.remote {
+            let entry = QueueEntry {
+                sender: d.sender.clone(),
+                recipient: recipient.clone(),
+                body_offset: prefix.len() as u32,
+                attempts: 0,
+                created: now,
+                last_error: None,
+            };
+            batch.put_cf(self.store.cf(cf::QUEUE), keys::queue(now, d.id, recipient), encode(&entry));
+        }
+        let refs = (d.local.len() + d.remote.len()) as i64;
+        batch.merge_cf(self.store.cf(cf::REFS), keys::message(d.id), refs.to_le_bytes());
+        batch.put_cf(self.store.cf(cf::BLOB), keys::message(d.id), blob);
+        Ok(Committed::Delivered(uids))
+    }
+
+    /// Current counters of a mailbox: staged in this group, else cached, else from RocksDB.
+    fn meta(&mut self, staged: &Staged, key: &[u8]) -> Result<Option<MailboxMeta>, StoreError> {
+        if let Some(meta) = staged.get(key) {
+            return Ok(*meta);
+        }
+        if let Some(meta) = self.mailboxes.get(key) {
+            return Ok(Some(*meta));
+        }
+        let meta: Option<MailboxMeta> = self.store.get(cf::MAILBOX, key)?;
+        if let Some(meta) = meta {
+            self.mailboxes.insert(key.to_vec(), meta);
+        }
+        Ok(meta)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        (dir, store)
+    }
+
+    fn delivery(id: u128, local: &[&str], remote: &[&str], body: &'static [u8]) -> JournalOp {
+        JournalOp::Deliver(Delivery {
+            id: MessageId(id),
+            local_prefix: Bytes::from_static(b"Return-Path: <a@example.net>\r\n"),
+            message: vec![Bytes::from_static(body)],
+            sender: "a@example.net".into(),
+            local: local.iter().map(|s| s.to_string()).collect(),
+            remote: remote.iter().map(|s| s.to_string()).collect(),
+        })
+    }
+
+    fn create(journal: &JournalHandle, address: &str) {
+        let op = JournalOp::CreateAccount { address: address.into(), password_hash: "x".into() };
+        assert_eq!(journal.submit_blocking(op).unwrap(), Committed::Done);
+    }
+
+    #[test]
+    fn one_blob_many_recipients_with_increasing_uids() {
+        let (_dir, store) = temp_store();
+        let journal = Journal::start(store.clone());
+        let h = journal.handle();
+        create(&h, "bob@example.com");
+        create(&h, "eve@example.com");
+        let first =
+            h.submit_blocking(delivery(1, &["bob@example.com", "eve@example.com"], &["x@remote.example"], b"m1"));
+        assert_eq!(
+            first.unwrap(),
+            Committed::Delivered(vec![("bob@example.com".into(), 1), ("eve@example.com".into(), 1)])
+        );
+        let second = h.submit_blocking(delivery(2, &["bob@example.com"], &[], b"m2")).unwrap();
+        assert_eq!(second, Committed::Delivered(vec![("bob@example.com".into(), 2)]));
+
+        assert_eq!(store.blob(MessageId(1)).unwrap().unwrap(), b"Return-Path: <a@example.net>\r\nm1");
+        assert_eq!(store.blob_refs(MessageId(1)).unwrap(), 3);
+        let meta = store.mailbox_meta("bob@example.com", "INBOX").unwrap().unwrap();
+        assert_eq!((meta.uid_next, meta.messages, meta.unseen), (3, 2, 2));
+        let queued = store.queue_entries(10).unwrap();
+        assert_eq!(queued.len(), 1);
+        assert_eq!(queued[0].entry.recipient, "x@remote.example");
+        assert_eq!(queued[0].entry.body_offset as usize, "Return-Path: <a@example.net>\r\n".len());
+        journal.stop();
+    }
+
+    #[test]
+    fn many_concurrent_submitters_get_distinct_uids_in_commit_order() {
+        let (_dir, store) = temp_store();
+        let journal = Journal::start(store.clone());
+        create(&journal.handle(), "bob@example.com");
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let h = journal.handle();
+                std::thread::spawn(move || {
+                    (0..50)
+                        .map(|i| match h.submit_blocking(delivery(t * 1000 + i, &["bob@example.com"], &[], b"x")) {
+                            Ok(Committed::Delivered(uids)) => uids[0].1,
+                            other => panic!("{other:?}"),
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all: Vec<u32> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+        all.sort();
+        assert_eq!(all, (1..=400).collect::<Vec<_>>());
+        let entries = store.mail_entries("bob@example.com", "INBOX").unwrap();
+        assert_eq!(entries.len(), 400);
+        journal.stop();
+    }
+
+    #[test]
+    fn unknown_mailbox_fails_alone_and_deleted_accounts_vanish() {
+        let (_dir, store) = temp_store();
+        let journal = Journal::start(store.clone());
+        let h = journal.handle();
+        create(&h, "bob@example.com");
+        let err = h.submit_blocking(delivery(5, &["nobody@example.com"], &[], b"x")).unwrap_err();
+        assert!(matches!(err, StoreError::NotFound(_)));
+        assert!(store.blob(MessageId(5)).unwrap().is_none(), "a failed delivery writes nothing");
+
+        h.submit_blocking(delivery(6, &["bob@example.com"], &[], b"x")).unwrap();
+        h.submit_blocking(JournalOp::DeleteAccount { address: "bob@example.com".into() }).unwrap();
+        assert!(store.account("bob@example.com").unwrap().is_none());
+        assert!(store.mailboxes("bob@example.com").unwrap().is_empty());
+        assert_eq!(store.blob_refs(MessageId(6)).unwrap(), 0);
+        // Re-created accounts start over, not from the cached counters.
+        create(&h, "bob@example.com");
+        let again = h.submit_blocking(delivery(7, &["bob@example.com"], &[], b"x")).unwrap();
+        assert_eq!(again, Committed::Delivered(vec![("bob@example.com".into(), 1)]));
+        journal.stop();
+    }
+}

@@ -1,0 +1,58 @@
+//! Reading mailboxes and stored messages.
+
+use super::records::{MailEntry, MailboxMeta, decode};
+use super::{MessageId, Store, StoreError, cf, keys};
+
+impl Store {
+    /// Counters of one mailbox.
+    pub fn mailbox_meta(&self, account: &str, mailbox: &str) -> Result<Option<MailboxMeta>, StoreError> {
+        self.get(cf::MAILBOX, &keys::mailbox(account, mailbox))
+    }
+
+    /// Names of an account's mailboxes, sorted.
+    pub fn mailboxes(&self, account: &str) -> Result<Vec<String>, StoreError> {
+        let prefix = keys::account_prefix(account);
+        let mut out = Vec::new();
+        for item in self.db().prefix_iterator_cf(self.cf(cf::MAILBOX), &prefix) {
+            let (k, _) = item?;
+            let Some(name) = k.strip_prefix(prefix.as_slice()) else { break };
+            out.push(String::from_utf8_lossy(name).into_owned());
+        }
+        Ok(out)
+    }
+
+    /// Every message of a mailbox in UID order.
+    pub fn mail_entries(&self, account: &str, mailbox: &str) -> Result<Vec<(u32, MailEntry)>, StoreError> {
+        let meta = self
+            .mailbox_meta(account, mailbox)?
+            .ok_or_else(|| StoreError::NotFound(format!("mailbox {mailbox} of {account}")))?;
+        let prefix = keys::mail_prefix(account, meta.id);
+        let mut out = Vec::new();
+        for item in self.db().prefix_iterator_cf(self.cf(cf::MAIL), &prefix) {
+            let (k, v) = item?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            let uid = keys::uid_of_mail_key(&k).ok_or_else(|| StoreError::Corrupt("short mail key".into()))?;
+            out.push((uid, decode(&v)?));
+        }
+        Ok(out)
+    }
+
+    /// One message entry by UID.
+    pub fn mail_entry(&self, account: &str, mailbox: &str, uid: u32) -> Result<Option<MailEntry>, StoreError> {
+        let Some(meta) = self.mailbox_meta(account, mailbox)? else { return Ok(None) };
+        self.get(cf::MAIL, &keys::mail(account, meta.id, uid))
+    }
+
+    /// The raw bytes of a stored message.
+    pub fn blob(&self, id: MessageId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db().get_cf(self.cf(cf::BLOB), keys::message(id))?)
+    }
+
+    /// A blob's reference count (mail entries plus queue entries that point at it).
+    pub fn blob_refs(&self, id: MessageId) -> Result<i64, StoreError> {
+        let value = self.db().get_cf(self.cf(cf::REFS), keys::message(id))?;
+        Ok(value.and_then(|v| v.try_into().ok()).map_or(0, i64::from_le_bytes))
+    }
+}

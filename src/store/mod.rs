@@ -1,0 +1,138 @@
+//! The durable store: one RocksDB with a column family per kind of record.
+//!
+//! Reads (directory lookups, listing mail) go straight to RocksDB from any thread. Every write
+//! that touches mailbox counters goes through the [`journal`], a single commit thread that
+//! groups many sessions' writes into one fsynced `WriteBatch`. See `keys.rs` for the layouts.
+
+pub mod directory;
+pub mod journal;
+pub mod keys;
+pub mod mail;
+pub mod message_id;
+pub mod queue;
+pub mod records;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, MergeOperands, Options};
+
+pub use journal::{Delivery, Journal, JournalHandle};
+pub use message_id::{MessageId, MessageIdGenerator};
+
+/// Column family names.
+pub mod cf {
+    /// Local mail domains.
+    pub const DOMAIN: &str = "domain";
+    /// Accounts and their password hashes.
+    pub const ACCOUNT: &str = "account";
+    /// Aliases and catch-alls.
+    pub const ALIAS: &str = "alias";
+    /// Mailbox counters.
+    pub const MAILBOX: &str = "mailbox";
+    /// Per-mailbox message entries.
+    pub const MAIL: &str = "mail";
+    /// Raw messages, stored once however many recipients.
+    pub const BLOB: &str = "blob";
+    /// Reference counts of blobs.
+    pub const REFS: &str = "refs";
+    /// Outbound delivery queue.
+    pub const QUEUE: &str = "queue";
+    /// All of them, in creation order.
+    pub const ALL: [&str; 8] = [DOMAIN, ACCOUNT, ALIAS, MAILBOX, MAIL, BLOB, REFS, QUEUE];
+}
+
+/// Messages at least this large go to BlobDB files, so compaction never rewrites bodies.
+const MIN_BLOB_SIZE: u64 = 4096;
+
+/// A store failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// RocksDB reported an error (I/O, disk full, corruption, lock held).
+    #[error("database: {0}")]
+    Db(#[from] rocksdb::Error),
+    /// A stored record could not be decoded.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+    /// The named thing does not exist.
+    #[error("{0} does not exist")]
+    NotFound(String),
+    /// The named thing exists already.
+    #[error("{0} exists already")]
+    Exists(String),
+    /// The request is not allowed; the text says why.
+    #[error("{0}")]
+    Refused(String),
+    /// The journal thread has stopped.
+    #[error("the store is shutting down")]
+    Closed,
+}
+
+/// A handle to the open database; cheap to clone and shared by every thread.
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<DB>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let mut db_opts = Options::default();
+        db_opts.create_if_missing(true);
+        db_opts.create_missing_column_families(true);
+        db_opts.set_max_background_jobs(2);
+        db_opts.set_bytes_per_sync(1 << 20);
+        let descriptors = cf::ALL.iter().map(|&name| ColumnFamilyDescriptor::new(name, cf_options(name)));
+        let db = DB::open_cf_descriptors(&db_opts, path, descriptors)?;
+        Ok(Store { db: Arc::new(db) })
+    }
+
+    /// The RocksDB handle.
+    pub(crate) fn db(&self) -> &DB {
+        &self.db
+    }
+
+    /// A column family handle; every name in [`cf::ALL`] exists once the store is open.
+    pub(crate) fn cf(&self, name: &str) -> &ColumnFamily {
+        self.db.cf_handle(name).expect("column family created at open")
+    }
+
+    /// Reads and decodes one record.
+    pub(crate) fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        cf_name: &str,
+        key: &[u8],
+    ) -> Result<Option<T>, StoreError> {
+        match self.db.get_pinned_cf(self.cf(cf_name), key)? {
+            Some(bytes) => records::decode(&bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+fn cf_options(name: &str) -> Options {
+    let mut opts = Options::default();
+    opts.set_compression_type(DBCompressionType::Lz4);
+    match name {
+        cf::BLOB => {
+            opts.set_enable_blob_files(true);
+            opts.set_min_blob_size(MIN_BLOB_SIZE);
+            opts.set_blob_compression_type(DBCompressionType::Lz4);
+        }
+        cf::REFS => opts.set_merge_operator_associative("add_i64", add_i64),
+        _ => {}
+    }
+    opts
+}
+
+/// Merge operator for reference counts: sums little-endian i64 operands.
+fn add_i64(_key: &[u8], existing: Option<&[u8]>, operands: &MergeOperands) -> Option<Vec<u8>> {
+    let read = |b: &[u8]| b.try_into().map(i64::from_le_bytes).unwrap_or(0);
+    let total = operands.iter().fold(existing.map_or(0, read), |sum, op| sum + read(op));
+    Some(total.to_le_bytes().to_vec())
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}

@@ -1,0 +1,125 @@
+//! Values stored in RocksDB, encoded with postcard behind a one-byte format version.
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use super::StoreError;
+
+/// Format version written in front of every record.
+const VERSION: u8 = 1;
+
+/// Encodes a record.
+pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut out = vec![VERSION];
+    // Serializing plain structs into a Vec cannot fail.
+    out.extend(postcard::to_stdvec(value).expect("record serialization"));
+    out
+}
+
+/// Decodes a record written by [`encode`].
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
+    match bytes.split_first() {
+        Some((&VERSION, rest)) => postcard::from_bytes(rest).map_err(|e| StoreError::Corrupt(e.to_string())),
+        Some((v, _)) => Err(StoreError::Corrupt(format!("unknown record version {v}"))),
+        None => Err(StoreError::Corrupt("empty record".into())),
+    }
+}
+
+/// A mail account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Unix seconds when it was created.
+    pub created: u64,
+    /// Next mailbox id to hand out.
+    pub next_mailbox_id: u32,
+}
+
+/// An alias: where mail for an address (or `@domain` catch-all) goes instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alias {
+    /// Target addresses: local accounts, other aliases, or remote addresses.
+    pub targets: Vec<String>,
+}
+
+/// Per-mailbox counters that IMAP needs (RFC 3501/9051 UIDVALIDITY, UIDNEXT, CONDSTORE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailboxMeta {
+    /// Id used in `mail` keys; stable across renames.
+    pub id: u32,
+    /// IMAP UIDVALIDITY.
+    pub uid_validity: u32,
+    /// The UID the next message will get.
+    pub uid_next: u32,
+    /// Highest modification sequence (RFC 7162).
+    pub highest_modseq: u64,
+    /// Messages in the mailbox.
+    pub messages: u32,
+    /// Messages without `\Seen`.
+    pub unseen: u32,
+    /// Sum of message sizes in octets.
+    pub size: u64,
+}
+
+/// IMAP system flags as bits of [`MailEntry::flags`].
+pub mod flags {
+    /// `\Seen`.
+    pub const SEEN: u32 = 1;
+    /// `\Answered`.
+    pub const ANSWERED: u32 = 1 << 1;
+    /// `\Flagged`.
+    pub const FLAGGED: u32 = 1 << 2;
+    /// `\Deleted`.
+    pub const DELETED: u32 = 1 << 3;
+    /// `\Draft`.
+    pub const DRAFT: u32 = 1 << 4;
+}
+
+/// One message in one mailbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailEntry {
+    /// The blob holding the raw message.
+    pub message_id: u128,
+    /// [`flags`] bits.
+    pub flags: u32,
+    /// IMAP INTERNALDATE, unix seconds.
+    pub internal_date: u64,
+    /// Octets of the stored message.
+    pub size: u64,
+    /// Modification sequence of the last change (RFC 7162).
+    pub modseq: u64,
+}
+
+/// A recipient waiting for outbound delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueEntry {
+    /// Envelope sender; empty for the null sender.
+    pub sender: String,
+    /// Envelope recipient.
+    pub recipient: String,
+    /// Where the relayed message starts inside the blob (after local-only headers).
+    pub body_offset: u32,
+    /// Delivery attempts so far.
+    pub attempts: u32,
+    /// Unix seconds when the message was received.
+    pub created: u64,
+    /// Last temporary error, if any.
+    pub last_error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_version_check() {
+        let meta =
+            MailboxMeta { id: 1, uid_validity: 7, uid_next: 3, highest_modseq: 9, messages: 2, unseen: 1, size: 10 };
+        let bytes = encode(&meta);
+        assert_eq!(decode::<MailboxMeta>(&bytes).unwrap(), meta);
+        let mut future = bytes.clone();
+        future[0] = 9;
+        assert!(matches!(decode::<MailboxMeta>(&future), Err(StoreError::Corrupt(_))));
+        assert!(decode::<MailboxMeta>(&bytes[..3]).is_err());
+    }
+}

@@ -1,0 +1,165 @@
+"""Starts the real ringmail binary on 127.0.0.1 with a temporary data directory.
+
+Every integration test talks to a server started here, with real clients (smtplib, raw
+sockets, swaks). Nothing is mocked: the store is a real RocksDB in a temporary folder.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+BIN = os.environ.get("RINGMAIL_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "target", "release", "ringmail")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One ringmail server process with its own data directory and config file."""
+
+    def __init__(self, shards=2, hostname="mx.test", limits=None, extra=""):
+        self.dir = tempfile.mkdtemp(prefix="ringmail-test-")
+        self.port = free_port()
+        self.config = os.path.join(self.dir, "ringmail.toml")
+        lines = [
+            f'hostname = "{hostname}"',
+            f'data_dir = "{self.dir}/data"',
+            f"shards = {shards}",
+            "io_memory_kib = 512",
+            extra,
+            "[smtp]",
+            f'listen = ["127.0.0.1:{self.port}"]',
+            "[limits]",
+        ]
+        lines += [f"{k} = {v}" for k, v in (limits or {}).items()]
+        with open(self.config, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "server.log")
+
+    # --- process control -------------------------------------------------------------
+    def start(self, timeout=30):
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([BIN, "--config", self.config, "serve"], stdout=log, stderr=log)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"ringmail exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    if s.recv(512).startswith(b"220"):
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"ringmail did not start:\n{self.log()}")
+
+    def stop(self, timeout=30):
+        """SIGTERM, wait, return the exit code."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise RuntimeError("ringmail did not stop within %ss after SIGTERM" % timeout)
+        return self.proc.returncode if self.proc else None
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def cleanup(self):
+        try:
+            if self.proc and self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")[-4000:]
+        except OSError:
+            return ""
+
+    # --- admin CLI -------------------------------------------------------------------
+    def cli(self, *args, input=None, check=True):
+        """Runs `ringmail --config ... ARGS`; returns stdout bytes."""
+        r = subprocess.run([BIN, "--config", self.config, *args], input=input,
+                           capture_output=True, timeout=60)
+        if check and r.returncode != 0:
+            raise AssertionError(f"ringmail {' '.join(args)} failed ({r.returncode}): {r.stderr.decode()}")
+        return r
+
+    def add_user(self, address, password="secret-password"):
+        self.cli("user", "add", address, "--password-stdin", input=password.encode() + b"\n")
+
+    def mail_list(self, address, mailbox="INBOX"):
+        """[(uid, size, subject)] of a mailbox."""
+        out = self.cli("mail", "list", address, "--mailbox", mailbox).stdout.decode()
+        rows = []
+        for line in out.splitlines():
+            uid, size, _date, subject = line.split("\t", 3)
+            rows.append((int(uid), int(size), subject))
+        return rows
+
+    def mail_cat(self, address, uid, mailbox="INBOX"):
+        return self.cli("mail", "cat", address, str(uid), "--mailbox", mailbox).stdout
+
+
+class Dialogue:
+    """A raw SMTP client that sends exact bytes and reads exact replies."""
+
+    def __init__(self, port, timeout=10, source=None):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=source)
+        self.buf = b""
+
+    def read_reply(self):
+        """One complete (possibly multi-line) reply as (code, [lines])."""
+        lines = []
+        while True:
+            while b"\r\n" not in self.buf:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError(f"closed; partial reply {lines!r} {self.buf!r}")
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\r\n", 1)
+            lines.append(line.decode())
+            if len(line) < 4 or line[3:4] != b"-":
+                return int(line[:3]), lines
+
+    def send(self, data):
+        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def cmd(self, line):
+        """Sends a command line and returns the first line of the reply."""
+        self.send(line + "\r\n")
+        code, lines = self.read_reply()
+        return lines[-1]
+
+    def closed(self, timeout=5):
+        """True when the server has closed the connection (after any buffered replies)."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.sock.close()
