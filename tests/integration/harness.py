@@ -77,11 +77,15 @@ class Server:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
 
+    def cleanup_process(self):
+        """Kills the server if it still runs; keeps the data directory."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
     def cleanup(self):
         try:
-            if self.proc and self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
+            self.cleanup_process()
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
 
