@@ -118,6 +118,8 @@ fn cf_options(name: &str) -> Options {
             opts.set_enable_blob_files(true);
             opts.set_min_blob_size(MIN_BLOB_SIZE);
             opts.set_blob_compression_type(DBCompressionType::Lz4);
+            // Deleted bodies are reclaimed when compaction moves live blobs out of old files.
+            opts.set_enable_blob_gc(true);
         }
         cf::REFS => opts.set_merge_operator_associative("add_i64", add_i64),
         _ => {}
