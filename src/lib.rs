@@ -17,3 +17,4 @@ pub mod routing;
 pub mod runtime;
 pub mod smtp;
 pub mod store;
+pub mod tls;

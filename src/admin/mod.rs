@@ -44,6 +44,9 @@ pub enum Request {
         address: String,
         /// The new password in clear text (hashed before storage).
         password: String,
+        /// May submit mail with any envelope sender.
+        #[serde(default)]
+        send_as_anyone: bool,
     },
     /// Delete an account and its mail.
     UserDel {
@@ -133,10 +136,11 @@ pub fn execute(ctx: &AdminContext, request: Request) -> Result<Vec<u8>, AdminErr
             done(format!("domain {domain} removed"))
         }
         Request::DomainList => Ok(lines(store.domains()?)),
-        Request::UserAdd { address, password } => {
+        Request::UserAdd { address, password, send_as_anyone } => {
             let address = local_address(ctx, &address)?;
             check_password(&password)?;
-            let op = JournalOp::CreateAccount { address: address.clone(), password_hash: password::hash(&password) };
+            let password_hash = password::hash(&password);
+            let op = JournalOp::CreateAccount { address: address.clone(), password_hash, send_as_anyone };
             ctx.journal.submit_blocking(op)?;
             done(format!("user {address} added with mailboxes {}", DEFAULT_MAILBOXES.join(", ")))
         }

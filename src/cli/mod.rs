@@ -84,6 +84,10 @@ pub enum UserCommand {
         /// Read the password from standard input (first line).
         #[arg(long, required = true)]
         password_stdin: bool,
+        /// Allow any envelope sender when this account submits mail (default: only its own
+        /// address and aliases that lead to it).
+        #[arg(long)]
+        send_as_anyone: bool,
     },
     /// Delete an account and all its mail.
     Del {
@@ -176,7 +180,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             DomainCommand::List => Request::DomainList,
         },
         Command::User(c) => match c {
-            UserCommand::Add { address, .. } => Request::UserAdd { address, password: read_password()? },
+            UserCommand::Add { address, send_as_anyone, .. } => {
+                Request::UserAdd { address, password: read_password()?, send_as_anyone }
+            }
             UserCommand::Del { address } => Request::UserDel { address },
             UserCommand::List => Request::UserList,
             UserCommand::Passwd { address, .. } => Request::UserPasswd { address, password: read_password()? },

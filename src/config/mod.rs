@@ -37,6 +37,14 @@ pub struct Config {
     pub relay_networks: Vec<IpNet>,
     /// The port-25 SMTP listener.
     pub smtp: SmtpConfig,
+    /// The submission listener (STARTTLS, AUTH required; port 587 in production).
+    pub submission: ListenConfig,
+    /// The implicit-TLS submission listener (AUTH required; port 465 in production).
+    pub submissions: ListenConfig,
+    /// Certificates.
+    pub tls: TlsConfig,
+    /// Logins and their brute-force defence.
+    pub auth: AuthConfig,
     /// Protocol limits.
     pub limits: Limits,
 }
@@ -47,6 +55,58 @@ pub struct Config {
 pub struct SmtpConfig {
     /// Addresses to listen on; each shard binds each with SO_REUSEPORT.
     pub listen: Vec<SocketAddr>,
+    /// Whether clients may log in (AUTH) on this listener too.
+    pub auth: bool,
+}
+
+/// `[submission]` and `[submissions]`: where a listener binds.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenConfig {
+    /// Addresses to listen on; empty turns the listener off.
+    pub listen: Vec<SocketAddr>,
+}
+
+/// `[tls]`: the certificate for `hostname` and per-domain certificates chosen by SNI.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM certificate chain; empty means a self-signed certificate made at first start.
+    pub cert: PathBuf,
+    /// PEM private key for `cert`.
+    pub key: PathBuf,
+    /// Certificates for other names, chosen by the name the client asks for (SNI).
+    pub sni: Vec<SniCertificate>,
+}
+
+/// One `[[tls.sni]]` entry.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SniCertificate {
+    /// The host name clients ask for, e.g. `mail.example.org`.
+    pub name: Hostname,
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+}
+
+/// `[auth]`: logins and the brute-force defence.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Offer and accept AUTH on connections without TLS (passwords in clear text).
+    pub allow_plaintext_auth: bool,
+    /// Failed logins are remembered this many seconds.
+    pub failure_window_secs: NonZeroU64,
+    /// Failures from one IP address after which each further attempt is delayed.
+    pub ip_failures_before_delay: NonZeroUsize,
+    /// Failures from one IP address after which it is refused until the window passes.
+    pub ip_failures_before_block: NonZeroUsize,
+    /// Failures for one account, from anywhere, after which attempts on it are delayed.
+    pub account_failures_before_delay: NonZeroUsize,
+    /// Seconds a delayed attempt waits before it is answered.
+    pub delay_secs: u64,
 }
 
 /// `[limits]`: bounds on what one client may do.
@@ -80,6 +140,10 @@ impl Default for Config {
             io_memory_kib: NonZeroUsize::new(512).unwrap(),
             relay_networks: vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()],
             smtp: SmtpConfig::default(),
+            submission: ListenConfig { listen: vec!["127.0.0.1:2587".parse().unwrap()] },
+            submissions: ListenConfig { listen: vec!["127.0.0.1:2465".parse().unwrap()] },
+            tls: TlsConfig::default(),
+            auth: AuthConfig::default(),
             limits: Limits::default(),
         }
     }
@@ -87,7 +151,20 @@ impl Default for Config {
 
 impl Default for SmtpConfig {
     fn default() -> SmtpConfig {
-        SmtpConfig { listen: vec!["127.0.0.1:2525".parse().unwrap()] }
+        SmtpConfig { listen: vec!["127.0.0.1:2525".parse().unwrap()], auth: false }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> AuthConfig {
+        AuthConfig {
+            allow_plaintext_auth: false,
+            failure_window_secs: NonZeroU64::new(900).unwrap(),
+            ip_failures_before_delay: NonZeroUsize::new(3).unwrap(),
+            ip_failures_before_block: NonZeroUsize::new(10).unwrap(),
+            account_failures_before_delay: NonZeroUsize::new(5).unwrap(),
+            delay_secs: 3,
+        }
     }
 }
 
@@ -120,6 +197,11 @@ impl Config {
     /// Path of the admin socket inside `data_dir`.
     pub fn admin_socket(&self) -> PathBuf {
         self.data_dir.join("admin.sock")
+    }
+
+    /// Folder inside `data_dir` for the self-signed certificate.
+    pub fn tls_dir(&self) -> PathBuf {
+        self.data_dir.join("tls")
     }
 
     /// Path of the RocksDB store inside `data_dir`.

@@ -165,4 +165,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     pub fn stream(&self) -> &S {
         &self.stream
     }
+
+    /// The underlying stream, e.g. to start TLS on it.
+    pub fn stream_mut(&mut self) -> &mut S {
+        &mut self.stream
+    }
+
+    /// Drops every received byte not consumed yet (what a client pipelined after STARTTLS).
+    pub fn discard_input(&mut self) {
+        self.input.clear();
+        self.skipping_long_line = false;
+    }
 }

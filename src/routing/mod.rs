@@ -65,6 +65,26 @@ impl<'a> Router<'a> {
         Ok(out)
     }
 
+    /// Whether the logged-in account `user` may use `sender` as its envelope sender: its own
+    /// address (with any `+tag`), an alias or catch-all that delivers to it, the null sender, or
+    /// anything when the account may send as anyone.
+    pub fn may_send_as(&self, user: &str, sender: Option<&Mailbox>) -> Result<bool, StoreError> {
+        let Some(sender) = sender else { return Ok(true) };
+        if self.store.account(user)?.is_some_and(|a| a.send_as_anyone) {
+            return Ok(true);
+        }
+        if !self.is_local_domain(&sender.domain)? {
+            return Ok(false);
+        }
+        let address = format!("{}@{}", sender.local.to_lowercase(), sender.domain);
+        let mut out = Destinations::default();
+        match self.expand(&address, 0, &mut out) {
+            Ok(()) => Ok(out.local.iter().any(|a| a == user)),
+            Err(RouteError::Store(e)) => Err(e),
+            Err(_) => Ok(false),
+        }
+    }
+
     /// Adds the destinations of a local address to `out`.
     fn expand(&self, address: &str, depth: usize, out: &mut Destinations) -> Result<(), RouteError> {
         if depth > MAX_ALIAS_DEPTH {
@@ -119,7 +139,8 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let journal = Journal::start(store.clone());
         for a in ["bob@example.com", "eve@example.com", "root@mx.local"] {
-            let op = JournalOp::CreateAccount { address: a.into(), password_hash: String::new() };
+            let op =
+                JournalOp::CreateAccount { address: a.into(), password_hash: String::new(), send_as_anyone: false };
             journal.handle().submit_blocking(op).unwrap();
         }
         journal.stop();
@@ -138,6 +159,20 @@ mod tests {
 
     fn mb(s: &str) -> Mailbox {
         Mailbox::parse(s).unwrap()
+    }
+
+    #[test]
+    fn senders_a_user_may_use() {
+        let (_dir, store) = setup();
+        let router = Router::new(&store, "mx.local");
+        let may = |user: &str, sender: &str| router.may_send_as(user, Some(&mb(sender))).unwrap();
+        assert!(may("bob@example.com", "bob@example.com"));
+        assert!(may("bob@example.com", "Bob+lists@example.com"), "subaddress, any case");
+        assert!(may("bob@example.com", "team@example.com"), "an alias that delivers to bob");
+        assert!(!may("bob@example.com", "eve@example.com"), "another account");
+        assert!(!may("bob@example.com", "nobody@example.com"), "unknown local address");
+        assert!(!may("bob@example.com", "bob@far.example"), "a remote domain");
+        assert!(router.may_send_as("bob@example.com", None).unwrap(), "null sender");
     }
 
     #[test]

@@ -15,11 +15,13 @@ use glommio::sync::Gate;
 use glommio::{CpuSet, LocalExecutorBuilder, Placement};
 
 use crate::admin::{self, AdminContext};
+use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::net::ConnectionLimiter;
 use crate::net::shutdown::{self, Shutdown};
-use crate::smtp::server::accept_loop;
+use crate::smtp::server::{Role, accept_loop};
 use crate::store::{Journal, JournalHandle, MessageIdGenerator, Store};
+use crate::tls::Tls;
 
 /// How long a stopping shard waits for its sessions before it exits anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -40,6 +42,10 @@ pub struct ShardContext {
     pub shutdown: Shutdown,
     /// Message ids for this shard.
     pub ids: MessageIdGenerator,
+    /// TLS handshakes and certificates.
+    pub tls: Tls,
+    /// Failed-login counters shared by all shards.
+    pub throttle: Arc<LoginThrottle>,
 }
 
 /// What every shard shares.
@@ -49,6 +55,8 @@ struct Shared {
     journal: JournalHandle,
     limiter: Arc<ConnectionLimiter>,
     shutdown: Shutdown,
+    tls: Tls,
+    throttle: Arc<LoginThrottle>,
 }
 
 /// Runs the server until SIGTERM or SIGINT, then stops cleanly.
@@ -60,9 +68,11 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     let store = Store::open(&config.store_dir()).with_context(|| {
         format!("opening the store in {} (is another ringmail running?)", config.store_dir().display())
     })?;
+    let tls = Tls::new(&config).context("loading TLS certificates")?;
     let journal = Journal::start(store.clone());
     let (trigger, shutdown) = shutdown::channel();
     signals::on_stop_signal(trigger.clone())?;
+    signals::on_reload_signal(tls.clone())?;
     let admin_ctx = AdminContext { config: Arc::clone(&config), store: store.clone(), journal: journal.handle() };
     let admin_socket = admin::socket::serve(admin_ctx)?;
 
@@ -75,6 +85,8 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         store,
         journal: journal.handle(),
         shutdown,
+        tls,
+        throttle: Arc::new(LoginThrottle::new(config.auth.clone())),
     });
     let cpus: Vec<usize> = CpuSet::online().map(|set| set.into_iter().map(|c| c.cpu).collect()).unwrap_or_default();
     let (ready_tx, ready_rx) = mpsc::channel();
@@ -102,8 +114,15 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         }
     }
     if failure.is_none() {
-        let listen: Vec<String> = config.smtp.listen.iter().map(ToString::to_string).collect();
-        tracing::info!(shards, smtp = %listen.join(","), data_dir = %config.data_dir.display(), "ringmail ready");
+        let show = |addrs: &[std::net::SocketAddr]| addrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+        tracing::info!(
+            shards,
+            smtp = %show(&config.smtp.listen),
+            submission = %show(&config.submission.listen),
+            submissions = %show(&config.submissions.listen),
+            data_dir = %config.data_dir.display(),
+            "ringmail ready"
+        );
     } else {
         trigger.fire();
     }
@@ -133,14 +152,24 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         limiter: Arc::clone(&shared.limiter),
         shutdown: shared.shutdown.clone(),
         ids: MessageIdGenerator::new(shard as u16),
+        tls: shared.tls.clone(),
+        throttle: Arc::clone(&shared.throttle),
     });
+    let config = &ctx.config;
+    let roles = [
+        (Role::Inbound, &config.smtp.listen),
+        (Role::Submission, &config.submission.listen),
+        (Role::Submissions, &config.submissions.listen),
+    ];
     let mut listeners = Vec::new();
-    for addr in &ctx.config.smtp.listen {
-        match TcpListener::bind(*addr) {
-            Ok(listener) => listeners.push(listener),
-            Err(e) => {
-                let _ = ready.send(Err(format!("shard {shard}: cannot listen on {addr}: {e}")));
-                return;
+    for (role, addrs) in roles {
+        for addr in addrs {
+            match TcpListener::bind(*addr) {
+                Ok(listener) => listeners.push((role, listener)),
+                Err(e) => {
+                    let _ = ready.send(Err(format!("shard {shard}: cannot listen on {addr}: {e}")));
+                    return;
+                }
             }
         }
     }
@@ -148,7 +177,7 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
     let sessions = Rc::new(Gate::new());
     let loops: Vec<_> = listeners
         .into_iter()
-        .map(|l| glommio::spawn_local(accept_loop(Rc::clone(&ctx), l, Rc::clone(&sessions))))
+        .map(|(role, l)| glommio::spawn_local(accept_loop(Rc::clone(&ctx), l, role, Rc::clone(&sessions))))
         .collect();
     for accept in loops {
         accept.await;

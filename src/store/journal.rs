@@ -56,6 +56,8 @@ pub enum JournalOp {
         address: String,
         /// argon2id PHC string.
         password_hash: String,
+        /// May submit mail with any envelope sender.
+        send_as_anyone: bool,
     },
     /// Delete an account with its mailboxes and mail.
     DeleteAccount {
@@ -182,7 +184,7 @@ impl Committer {
     fn apply(&mut self, batch: &mut WriteBatch, staged: &mut Staged, op: &JournalOp) -> Result<Committed, StoreError> {
         match op {
             JournalOp::Deliver(delivery) => self.deliver(batch, staged, delivery),
-            JournalOp::CreateAccount { address, password_hash } => {
+            JournalOp::CreateAccount { address, password_hash, send_as_anyone } => {
                 if self.store.account(address)?.is_some() || staged.contains_key(&keys::mailbox(address, "INBOX")) {
                     return Err(StoreError::Exists(format!("account {address}")));
                 }
@@ -191,6 +193,7 @@ impl Committer {
                     password_hash: password_hash.clone(),
                     created: now,
                     next_mailbox_id: DEFAULT_MAILBOXES.len() as u32 + 1,
+                    send_as_anyone: *send_as_anyone,
                 };
                 self.store.put_account(batch, address, &account);
                 for (id, name) in (1..).zip(DEFAULT_MAILBOXES) {
@@ -314,7 +317,7 @@ mod tests {
     }
 
     fn create(journal: &JournalHandle, address: &str) {
-        let op = JournalOp::CreateAccount { address: address.into(), password_hash: "x".into() };
+        let op = JournalOp::CreateAccount { address: address.into(), password_hash: "x".into(), send_as_anyone: false };
         assert_eq!(journal.submit_blocking(op).unwrap(), Committed::Done);
     }
 

@@ -33,6 +33,8 @@ pub struct Account {
     pub created: u64,
     /// Next mailbox id to hand out.
     pub next_mailbox_id: u32,
+    /// May use any envelope sender when submitting mail (e.g. a mailing-list robot).
+    pub send_as_anyone: bool,
 }
 
 /// An alias: where mail for an address (or `@domain` catch-all) goes instead.

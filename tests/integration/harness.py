@@ -25,18 +25,28 @@ def free_port():
 class Server:
     """One ringmail server process with its own data directory and config file."""
 
-    def __init__(self, shards=2, hostname="mx.test", limits=None, extra=""):
+    def __init__(self, shards=2, hostname="mx.test", limits=None, extra="", smtp_extra="", sections=""):
+        """`extra`: top-level keys; `smtp_extra`: keys for [smtp]; `sections`: whole tables."""
         self.dir = tempfile.mkdtemp(prefix="ringmail-test-")
         self.port = free_port()
+        self.submission_port = free_port()
+        self.submissions_port = free_port()
         self.config = os.path.join(self.dir, "ringmail.toml")
+        self.data_dir = os.path.join(self.dir, "data")
         lines = [
             f'hostname = "{hostname}"',
-            f'data_dir = "{self.dir}/data"',
+            f'data_dir = "{self.data_dir}"',
             f"shards = {shards}",
             "io_memory_kib = 512",
             extra,
             "[smtp]",
             f'listen = ["127.0.0.1:{self.port}"]',
+            smtp_extra,
+            "[submission]",
+            f'listen = ["127.0.0.1:{self.submission_port}"]',
+            "[submissions]",
+            f'listen = ["127.0.0.1:{self.submissions_port}"]',
+            sections,
             "[limits]",
         ]
         lines += [f"{k} = {v}" for k, v in (limits or {}).items()]
@@ -88,6 +98,11 @@ class Server:
             self.cleanup_process()
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+    @property
+    def cert_path(self):
+        """The self-signed certificate made at first start."""
+        return os.path.join(self.data_dir, "tls", "self-signed.crt")
 
     def log(self):
         try:

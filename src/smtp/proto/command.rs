@@ -44,6 +44,15 @@ pub enum Command {
     Vrfy,
     /// `HELP`.
     Help,
+    /// `STARTTLS` (RFC 3207).
+    StartTls,
+    /// `AUTH mechanism [initial-response]` (RFC 4954).
+    Auth {
+        /// The SASL mechanism name as sent.
+        mechanism: String,
+        /// The base64 initial response, if the client sent one (`=` for empty).
+        initial: Option<String>,
+    },
 }
 
 /// `BODY=` parameter of MAIL (RFC 6152, RFC 3030).
@@ -119,6 +128,8 @@ impl Command {
             "QUIT" => no_args(Command::Quit),
             "VRFY" => Ok(Command::Vrfy),
             "HELP" => Ok(Command::Help),
+            "STARTTLS" => no_args(Command::StartTls),
+            "AUTH" => parse_auth(rest),
             _ => Err(CommandError::Unknown),
         }
     }
@@ -192,6 +203,8 @@ fn parse_mail(rest: &str) -> Result<Command, CommandError> {
                 let size = v.parse().map_err(|_| CommandError::BadParamValue("SIZE"))?;
                 parsed.size = Some(size);
             }
+            // RFC 4954 section 5: accepted and ignored; we trust only our own AUTH.
+            ("AUTH", Some(_)) => {}
             ("BODY", Some(v)) => {
                 parsed.body = match v.to_ascii_uppercase().as_str() {
                     "7BIT" => Body::SevenBit,
@@ -217,6 +230,16 @@ fn parse_rcpt(rest: &str) -> Result<Command, CommandError> {
     let path = strip_source_route(path);
     let to = if path.eq_ignore_ascii_case("postmaster") { Mailbox::postmaster() } else { Mailbox::parse(path)? };
     Ok(Command::Rcpt { to })
+}
+
+fn parse_auth(rest: &str) -> Result<Command, CommandError> {
+    let mut words = rest.split(' ').filter(|w| !w.is_empty());
+    let mechanism = words.next().ok_or(CommandError::Syntax("AUTH mechanism [initial-response]"))?;
+    let initial = words.next().map(str::to_string);
+    if words.next().is_some() {
+        return Err(CommandError::Syntax("AUTH mechanism [initial-response]"));
+    }
+    Ok(Command::Auth { mechanism: mechanism.to_string(), initial })
 }
 
 fn parse_bdat(rest: &str) -> Result<Command, CommandError> {
@@ -254,6 +277,9 @@ mod tests {
             ("QUIT", Command::Quit),
             ("VRFY bob", Command::Vrfy),
             ("HELP", Command::Help),
+            ("StartTLS", Command::StartTls),
+            ("AUTH PLAIN", Command::Auth { mechanism: "PLAIN".into(), initial: None }),
+            ("auth login dXNlcg==", Command::Auth { mechanism: "login".into(), initial: Some("dXNlcg==".into()) }),
             ("RCPT TO:<Postmaster>", Command::Rcpt { to: Mailbox::postmaster() }),
             ("RCPT TO:<@relay.example:bob@example.com>", Command::Rcpt { to: mb("bob@example.com") }),
         ];
@@ -286,7 +312,7 @@ mod tests {
             (b"MAIL TO:<a@example.com>", Syntax("MAIL FROM:<address>")),
             (b"MAIL FROM:<a@example.com>SIZE=1", Syntax("space required after path")),
             (b"MAIL FROM:<a@example.com> SIZE=big", BadParamValue("SIZE")),
-            (b"MAIL FROM:<a@example.com> AUTH=<>", UnsupportedParam("AUTH".into())),
+            (b"MAIL FROM:<a@example.com> RET=HDRS", UnsupportedParam("RET".into())),
             (b"RCPT TO:<b@example.com> NOTIFY=NEVER", UnsupportedParam("NOTIFY".into())),
             (b"RCPT TO:<no-domain>", Address(AddressError::MissingDomain)),
             (b"DATA now", Syntax("no arguments allowed")),

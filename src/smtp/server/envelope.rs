@@ -1,13 +1,11 @@
 //! MAIL and RCPT: opening a transaction and accepting recipients.
 
-use futures_lite::{AsyncRead, AsyncWrite};
-
 use super::replies;
 use super::session::{Session, Transaction};
 use crate::routing::{Destinations, Router};
 use crate::smtp::proto::{Body, MailParams, Mailbox, Reply, Status};
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
+impl Session {
     /// MAIL FROM: checks order, parameters and size, then opens a transaction.
     pub(super) fn mail(&mut self, from: Option<Mailbox>, params: MailParams) {
         let Some(hello) = &self.hello else {
@@ -28,6 +26,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         }
         if params.size.is_some_and(|size| size > self.ctx.config.limits.max_message_size.get()) {
             return self.error(replies::too_large());
+        }
+        if self.role.requires_auth() && self.user.is_none() {
+            return self.error(Reply::new(530, Status(5, 7, 0), "Authentication required"));
+        }
+        if let Some(user) = &self.user {
+            let router = Router::new(&self.ctx.store, self.ctx.config.hostname.as_str());
+            match router.may_send_as(user, from.as_ref()) {
+                Ok(true) => {}
+                Ok(false) => {
+                    let from = from.map(|f| f.to_string()).unwrap_or_default();
+                    let text = format!("<{from}>: Sender address rejected: not owned by user {user}");
+                    return self.error(Reply::new(553, Status(5, 7, 1), text));
+                }
+                Err(e) => {
+                    tracing::warn!("sender lookup failed: {e}");
+                    return self.reply(Reply::new(451, Status(4, 3, 0), "Temporary lookup failure, try again later"));
+                }
+            }
         }
         self.transaction = Some(Transaction {
             from,
@@ -50,7 +66,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         if to.is_utf8() && !transaction.params.smtputf8 {
             return self.error(replies::needs_smtputf8());
         }
-        let may_relay = self.ctx.config.relay_networks.iter().any(|net| net.contains(&self.peer.ip()));
+        let may_relay =
+            self.user.is_some() || self.ctx.config.relay_networks.iter().any(|net| net.contains(&self.peer.ip()));
         let router = Router::new(&self.ctx.store, self.ctx.config.hostname.as_str());
         match router.resolve(&to, may_relay) {
             Ok(found) => {

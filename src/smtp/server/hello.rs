@@ -1,18 +1,25 @@
 //! EHLO and HELO (RFC 5321 section 4.1.1.1) and the extensions we offer.
 
-use futures_lite::{AsyncRead, AsyncWrite};
-
 use super::session::{Hello, Session};
 use crate::smtp::proto::Reply;
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
+impl Session {
     /// Answers EHLO/HELO; a new greeting also abandons any transaction.
     pub(super) fn hello(&mut self, name: String, extended: bool) {
         self.transaction = None;
         let host = &self.ctx.config.hostname;
         let text = if extended {
             let size = self.ctx.config.limits.max_message_size;
-            format!("{host} greets {name}\nPIPELINING\nSIZE {size}\n8BITMIME\nENHANCEDSTATUSCODES\nCHUNKING\nSMTPUTF8")
+            let mut text = format!(
+                "{host} greets {name}\nPIPELINING\nSIZE {size}\n8BITMIME\nENHANCEDSTATUSCODES\nCHUNKING\nSMTPUTF8"
+            );
+            if self.tls.is_none() {
+                text.push_str("\nSTARTTLS");
+            }
+            if self.auth_offered() && self.user.is_none() {
+                text.push_str(&format!("\nAUTH {}", crate::auth::sasl::OFFERED));
+            }
+            text
         } else {
             format!("{host} greets {name}")
         };

@@ -2,16 +2,14 @@
 
 use std::time::SystemTime;
 
-use bytes::Buf;
-use futures_lite::{AsyncRead, AsyncWrite};
-
 use super::replies;
 use super::session::{Chunks, Flow, Session, Transaction};
 use super::trace::{Received, return_path};
 use crate::smtp::proto::{DataReader, DataStep, MessageBody, Reply, Status};
 use crate::store::journal::{Committed, Delivery, JournalOp};
+use bytes::Buf;
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
+impl Session {
     /// DATA: answers 354, reads to `<CRLF>.<CRLF>`, stores the message.
     pub(super) async fn data(&mut self) -> Flow {
         let refusal = match &self.transaction {
@@ -104,16 +102,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         let id = self.ctx.ids.next_id();
         let hello = self.hello.as_ref().map_or("unknown", |h| h.name.as_str());
         let extended = self.hello.as_ref().is_some_and(|h| h.extended);
-        let protocol = match (extended, transaction.params.smtputf8) {
+        let base = match (extended, transaction.params.smtputf8) {
             (_, true) => "UTF8SMTP",
             (true, false) => "ESMTP",
             (false, false) => "SMTP",
         };
+        // RFC 3848: S for TLS, A for an authenticated client (only defined after ESMTP/UTF8SMTP).
+        let mut protocol = base.to_string();
+        if extended {
+            protocol.push_str(match (self.tls.is_some(), self.user.is_some()) {
+                (true, true) => "SA",
+                (true, false) => "S",
+                (false, true) => "A",
+                (false, false) => "",
+            });
+        }
         let received = Received {
             helo: hello,
             peer: self.peer.ip(),
             hostname: self.ctx.config.hostname.as_str(),
-            protocol,
+            protocol: &protocol,
+            tls: self.tls.as_ref(),
             id,
             single_recipient: (transaction.recipients.len() == 1).then(|| &transaction.recipients[0]),
         }

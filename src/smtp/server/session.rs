@@ -4,14 +4,14 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures_lite::{AsyncRead, AsyncWrite};
-
+use super::listener::Role;
 use super::replies;
 use crate::net::connection::OUTPUT_HIGH_WATER;
 use crate::net::{Connection, Line, ReadError};
 use crate::routing::Destinations;
 use crate::runtime::ShardContext;
 use crate::smtp::proto::{Command, MailParams, Mailbox, MessageBody, Reply, Status};
+use crate::tls::{ServerStream, TlsInfo};
 
 /// What the loop does after a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,23 +54,31 @@ pub(super) struct Chunks {
 }
 
 /// An SMTP session over one connection.
-pub struct Session<S> {
-    pub(super) conn: Connection<S>,
+pub struct Session {
+    pub(super) conn: Connection<ServerStream>,
     pub(super) ctx: Rc<ShardContext>,
     pub(super) peer: SocketAddr,
+    pub(super) role: Role,
+    /// What TLS was negotiated, once it is active.
+    pub(super) tls: Option<TlsInfo>,
+    /// The account that logged in with AUTH.
+    pub(super) user: Option<String>,
     pub(super) hello: Option<Hello>,
     pub(super) transaction: Option<Transaction>,
     errors: usize,
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
-    /// A session for a connection from `peer`.
-    pub fn new(conn: Connection<S>, ctx: Rc<ShardContext>, peer: SocketAddr) -> Session<S> {
-        Session { conn, ctx, peer, hello: None, transaction: None, errors: 0 }
+impl Session {
+    /// A session in `role` for a connection from `peer`.
+    pub fn new(conn: Connection<ServerStream>, ctx: Rc<ShardContext>, peer: SocketAddr, role: Role) -> Session {
+        Session { conn, ctx, peer, role, tls: None, user: None, hello: None, transaction: None, errors: 0 }
     }
 
     /// Runs the session to its end and closes the connection.
     pub async fn run(mut self) {
+        if self.role.implicit_tls() && !self.handshake().await {
+            return;
+        }
         let greeting = format!("{} ESMTP ringmail", self.ctx.config.hostname);
         self.reply(Reply::plain(220, greeting));
         self.serve().await;
@@ -142,6 +150,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                 self.reply(replies::bye());
                 return Flow::Close;
             }
+            Command::StartTls => return self.starttls().await,
+            Command::Auth { mechanism, initial } => return self.auth(&mechanism, initial).await,
         }
         Flow::Continue
     }
@@ -152,6 +162,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         let offered = self.hello.as_ref().is_some_and(|h| h.extended);
         let in_transaction = matches!(command, Command::Mail { .. } | Command::Rcpt { .. } | Command::Data);
         !offered && in_transaction && !self.conn.input.is_empty()
+    }
+
+    /// Flushes, then reads the next line for a multi-line exchange (AUTH). `None` when the
+    /// client went away or timed out (the farewell is queued), or sent an overlong line.
+    pub(super) async fn read_line(&mut self, max: usize) -> Option<bytes::BytesMut> {
+        loop {
+            match self.conn.take_line(max) {
+                Line::Complete(line) => return Some(line),
+                Line::TooLong => {
+                    self.error(replies::line_too_long());
+                    return None;
+                }
+                Line::Incomplete => {
+                    self.flush().await.ok()?;
+                    if let Err(e) = self.conn.read_more(self.command_timeout()).await {
+                        self.end_on_read_error(e);
+                        return None;
+                    }
+                }
+            }
+        }
     }
 
     /// Queues a reply.

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use crate::message::date::rfc5322;
 use crate::smtp::proto::Mailbox;
 use crate::store::MessageId;
+use crate::tls::TlsInfo;
 
 /// What a `Received:` header records about one transaction.
 pub struct Received<'a> {
@@ -17,8 +18,10 @@ pub struct Received<'a> {
     pub peer: IpAddr,
     /// Our host name.
     pub hostname: &'a str,
-    /// `SMTP`, `ESMTP` or `UTF8SMTP` (RFC 3848, RFC 6531).
-    pub protocol: &'static str,
+    /// `SMTP`, `ESMTP`, `ESMTPSA`, `UTF8SMTPS`, ... (RFC 3848, RFC 6531).
+    pub protocol: &'a str,
+    /// The TLS version and cipher, when the session used TLS.
+    pub tls: Option<&'a TlsInfo>,
     /// The stored message's id.
     pub id: MessageId,
     /// The recipient, when there is exactly one.
@@ -29,10 +32,11 @@ impl Received<'_> {
     /// The header, folded over three lines, CRLF-terminated.
     pub fn to_header(&self, now: SystemTime) -> Bytes {
         let helo = printable(self.helo);
-        let mut h = format!(
-            "Received: from {helo} ([{}])\r\n\tby {} (ringmail) with {} id {}",
-            self.peer, self.hostname, self.protocol, self.id
-        );
+        let mut h = format!("Received: from {helo} ([{}])", self.peer);
+        if let Some(tls) = self.tls {
+            h.push_str(&format!("\r\n\t(using {} with cipher {})", tls.version, printable(&tls.cipher)));
+        }
+        h.push_str(&format!("\r\n\tby {} (ringmail) with {} id {}", self.hostname, self.protocol, self.id));
         if let Some(rcpt) = self.single_recipient {
             h.push_str(&format!("\r\n\tfor <{}>", printable(&rcpt.to_string())));
         }
@@ -64,6 +68,7 @@ mod tests {
             peer: "192.0.2.7".parse().unwrap(),
             hostname: "mx.example",
             protocol: "ESMTP",
+            tls: None,
             id: MessageId(0xAB),
             single_recipient: Some(&rcpt),
         };
@@ -73,6 +78,14 @@ mod tests {
             std::str::from_utf8(&h).unwrap(),
             "Received: from client?.example ([192.0.2.7])\r\n\tby mx.example (ringmail) with ESMTP id \
              000000000000000000000000000000AB\r\n\tfor <bob@example.com>; Tue, 14 Nov 2023 22:13:20 +0000\r\n"
+        );
+        let tls = TlsInfo { version: "TLSv1.3", cipher: "TLS13_AES_256_GCM_SHA384".into() };
+        let r = Received { protocol: "ESMTPSA", tls: Some(&tls), single_recipient: None, ..r };
+        assert_eq!(
+            std::str::from_utf8(&r.to_header(t)).unwrap(),
+            "Received: from client?.example ([192.0.2.7])\r\n\t(using TLSv1.3 with cipher TLS13_AES_256_GCM_SHA384)\
+             \r\n\tby mx.example (ringmail) with ESMTPSA id 000000000000000000000000000000AB; \
+             Tue, 14 Nov 2023 22:13:20 +0000\r\n"
         );
         assert_eq!(&return_path(None)[..], b"Return-Path: <>\r\n");
     }
