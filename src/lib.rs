@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod message;
 pub mod net;
+pub mod pop3;
 pub mod routing;
 pub mod runtime;
 pub mod smtp;

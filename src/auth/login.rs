@@ -27,3 +27,50 @@ pub fn verify(store: &Store, credentials: &Credentials) -> Result<Option<String>
         }
     }
 }
+
+/// How a login attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginOutcome {
+    /// The credentials are right: the account address.
+    Success(String),
+    /// Wrong user name or password.
+    Invalid,
+    /// The client's address failed too often; it gets no answer on the password.
+    Blocked,
+    /// The directory could not be read.
+    Unavailable,
+}
+
+/// A full login as every protocol does it: the brute-force verdict (with its delay), the
+/// password check on the shard's blocking thread, and the bookkeeping of the outcome.
+pub async fn authenticate(
+    store: &Store,
+    throttle: &super::throttle::LoginThrottle,
+    peer: std::net::IpAddr,
+    credentials: Credentials,
+) -> LoginOutcome {
+    use super::throttle::Verdict;
+    let account = account_name(&credentials.username);
+    match throttle.check(peer, &account) {
+        Verdict::Refuse => return LoginOutcome::Blocked,
+        Verdict::Delay(pause) => glommio::timer::sleep(pause).await,
+        Verdict::Allow => {}
+    }
+    let store = store.clone();
+    match glommio::executor().spawn_blocking(move || verify(&store, &credentials)).await {
+        Ok(Some(address)) => {
+            throttle.succeeded(&address);
+            tracing::info!(%peer, user = %address, "authenticated");
+            LoginOutcome::Success(address)
+        }
+        Ok(None) => {
+            throttle.failed(peer, &account);
+            tracing::info!(%peer, user = %account, "authentication failed");
+            LoginOutcome::Invalid
+        }
+        Err(e) => {
+            tracing::warn!("account lookup failed: {e}");
+            LoginOutcome::Unavailable
+        }
+    }
+}

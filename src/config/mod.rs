@@ -41,6 +41,10 @@ pub struct Config {
     pub submission: ListenConfig,
     /// The implicit-TLS submission listener (AUTH required; port 465 in production).
     pub submissions: ListenConfig,
+    /// POP3 with STLS (port 110 in production).
+    pub pop3: ListenConfig,
+    /// POP3 over implicit TLS (port 995 in production).
+    pub pop3s: ListenConfig,
     /// Certificates.
     pub tls: TlsConfig,
     /// Logins and their brute-force defence.
@@ -129,6 +133,8 @@ pub struct Limits {
     pub command_timeout_secs: NonZeroU64,
     /// Seconds to wait for each read of message data.
     pub data_timeout_secs: NonZeroU64,
+    /// Seconds a mailbox client (POP3) may stay idle before it is disconnected.
+    pub mailbox_idle_timeout_secs: NonZeroU64,
 }
 
 impl Default for Config {
@@ -142,6 +148,8 @@ impl Default for Config {
             smtp: SmtpConfig::default(),
             submission: ListenConfig { listen: vec!["127.0.0.1:2587".parse().unwrap()] },
             submissions: ListenConfig { listen: vec!["127.0.0.1:2465".parse().unwrap()] },
+            pop3: ListenConfig { listen: vec!["127.0.0.1:2110".parse().unwrap()] },
+            pop3s: ListenConfig { listen: vec!["127.0.0.1:2995".parse().unwrap()] },
             tls: TlsConfig::default(),
             auth: AuthConfig::default(),
             limits: Limits::default(),
@@ -181,6 +189,7 @@ impl Default for Limits {
             max_errors: nz(20),
             command_timeout_secs: nz64(300),
             data_timeout_secs: nz64(600),
+            mailbox_idle_timeout_secs: nz64(1800),
         }
     }
 }

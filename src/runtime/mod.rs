@@ -1,6 +1,7 @@
 //! The shard-per-core runtime: one glommio executor per shard, pinned to a CPU, each with its
 //! own SO_REUSEPORT listeners; the shared journal, admin socket and signal thread beside them.
 
+mod accept;
 mod preflight;
 mod signals;
 
@@ -19,8 +20,10 @@ use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::net::ConnectionLimiter;
 use crate::net::shutdown::{self, Shutdown};
-use crate::smtp::server::{Role, accept_loop};
+use crate::smtp::server::Role;
+use crate::{pop3, smtp};
 use crate::store::{Journal, JournalHandle, MessageIdGenerator, Store};
+use crate::pop3::MaildropLocks;
 use crate::tls::Tls;
 
 /// How long a stopping shard waits for its sessions before it exits anyway.
@@ -46,6 +49,34 @@ pub struct ShardContext {
     pub tls: Tls,
     /// Failed-login counters shared by all shards.
     pub throttle: Arc<LoginThrottle>,
+    /// Accounts whose POP3 maildrop is in use, across all shards.
+    pub maildrop_locks: Arc<MaildropLocks>,
+}
+
+/// What a listener serves.
+#[derive(Debug, Clone, Copy)]
+enum Service {
+    /// SMTP in one of its roles.
+    Smtp(Role),
+    /// POP3, with STLS or over implicit TLS.
+    Pop3 { implicit_tls: bool },
+}
+
+impl Service {
+    /// Runs the accept loop for this service on `listener`.
+    async fn accept(self, ctx: Rc<ShardContext>, listener: TcpListener, sessions: Rc<Gate>) {
+        let session_ctx = Rc::clone(&ctx);
+        match self {
+            Service::Smtp(role) => {
+                let serve = move |conn, peer| smtp::server::serve(Rc::clone(&session_ctx), conn, peer, role);
+                accept::accept_loop(ctx, listener, sessions, smtp::server::TOO_MANY_CONNECTIONS, serve).await
+            }
+            Service::Pop3 { implicit_tls } => {
+                let serve = move |conn, peer| pop3::serve(Rc::clone(&session_ctx), conn, peer, implicit_tls);
+                accept::accept_loop(ctx, listener, sessions, pop3::TOO_MANY_CONNECTIONS, serve).await
+            }
+        }
+    }
 }
 
 /// What every shard shares.
@@ -57,6 +88,7 @@ struct Shared {
     shutdown: Shutdown,
     tls: Tls,
     throttle: Arc<LoginThrottle>,
+    maildrop_locks: Arc<MaildropLocks>,
 }
 
 /// Runs the server until SIGTERM or SIGINT, then stops cleanly.
@@ -87,6 +119,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         shutdown,
         tls,
         throttle: Arc::new(LoginThrottle::new(config.auth.clone())),
+        maildrop_locks: Arc::default(),
     });
     let cpus: Vec<usize> = CpuSet::online().map(|set| set.into_iter().map(|c| c.cpu).collect()).unwrap_or_default();
     let (ready_tx, ready_rx) = mpsc::channel();
@@ -120,6 +153,8 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
             smtp = %show(&config.smtp.listen),
             submission = %show(&config.submission.listen),
             submissions = %show(&config.submissions.listen),
+            pop3 = %show(&config.pop3.listen),
+            pop3s = %show(&config.pop3s.listen),
             data_dir = %config.data_dir.display(),
             "ringmail ready"
         );
@@ -154,15 +189,18 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         ids: MessageIdGenerator::new(shard as u16),
         tls: shared.tls.clone(),
         throttle: Arc::clone(&shared.throttle),
+        maildrop_locks: Arc::clone(&shared.maildrop_locks),
     });
     let config = &ctx.config;
-    let roles = [
-        (Role::Inbound, &config.smtp.listen),
-        (Role::Submission, &config.submission.listen),
-        (Role::Submissions, &config.submissions.listen),
+    let services = [
+        (Service::Smtp(Role::Inbound), &config.smtp.listen),
+        (Service::Smtp(Role::Submission), &config.submission.listen),
+        (Service::Smtp(Role::Submissions), &config.submissions.listen),
+        (Service::Pop3 { implicit_tls: false }, &config.pop3.listen),
+        (Service::Pop3 { implicit_tls: true }, &config.pop3s.listen),
     ];
     let mut listeners = Vec::new();
-    for (role, addrs) in roles {
+    for (role, addrs) in services {
         for addr in addrs {
             match TcpListener::bind(*addr) {
                 Ok(listener) => listeners.push((role, listener)),
@@ -177,7 +215,7 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
     let sessions = Rc::new(Gate::new());
     let loops: Vec<_> = listeners
         .into_iter()
-        .map(|(role, l)| glommio::spawn_local(accept_loop(Rc::clone(&ctx), l, role, Rc::clone(&sessions))))
+        .map(|(service, l)| glommio::spawn_local(service.accept(Rc::clone(&ctx), l, Rc::clone(&sessions))))
         .collect();
     for accept in loops {
         accept.await;

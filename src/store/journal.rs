@@ -12,7 +12,7 @@
 //! cache is rebuilt from it on demand. One thread also merges every shard's writes into a
 //! single fsync, which is what bounds throughput on real disks.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::thread::JoinHandle;
 
 use bytes::Bytes;
@@ -64,6 +64,15 @@ pub enum JournalOp {
         /// Lower-case address.
         address: String,
     },
+    /// Remove messages from a mailbox for good; a body no one else refers to is deleted too.
+    Expunge {
+        /// Lower-case account address.
+        account: String,
+        /// Mailbox name.
+        mailbox: String,
+        /// UIDs to remove; those already gone are skipped.
+        uids: Vec<u32>,
+    },
 }
 
 /// The answer to a committed [`JournalOp`].
@@ -73,6 +82,8 @@ pub enum Committed {
     Delivered(Vec<(String, u32)>),
     /// The account change is stored.
     Done,
+    /// These UIDs were removed (a subset of those asked for).
+    Expunged(Vec<u32>),
 }
 
 struct Job {
@@ -136,8 +147,17 @@ struct Committer {
     mailboxes: HashMap<Vec<u8>, MailboxMeta>,
 }
 
-/// Counter changes made by the group being built; `None` marks a deleted mailbox.
-type Staged = HashMap<Vec<u8>, Option<MailboxMeta>>;
+/// Changes made by the group being built, which later operations of the same group must see;
+/// a `None` mailbox is a deleted one.
+#[derive(Default)]
+struct Staged {
+    /// New mailbox counters by `mailbox` key.
+    mailboxes: HashMap<Vec<u8>, Option<MailboxMeta>>,
+    /// Reference count changes by message id.
+    refs: HashMap<u128, i64>,
+    /// `mail` keys deleted by this group.
+    deleted_mail: HashSet<Vec<u8>>,
+}
 
 impl Committer {
     fn run(mut self, queue: async_channel::Receiver<Job>) {
@@ -155,12 +175,12 @@ impl Committer {
                 self.mailboxes.clear();
             }
             let mut batch = WriteBatch::default();
-            let mut staged = Staged::new();
+            let mut staged = Staged::default();
             let results: Vec<_> = jobs.iter().map(|job| self.apply(&mut batch, &mut staged, &job.op)).collect();
             let written = if batch.is_empty() { Ok(()) } else { self.store.db().write_opt(batch, &sync) };
             match written {
                 Ok(()) => {
-                    for (key, meta) in staged {
+                    for (key, meta) in staged.mailboxes {
                         match meta {
                             Some(meta) => self.mailboxes.insert(key, meta),
                             None => self.mailboxes.remove(&key),
@@ -184,8 +204,9 @@ impl Committer {
     fn apply(&mut self, batch: &mut WriteBatch, staged: &mut Staged, op: &JournalOp) -> Result<Committed, StoreError> {
         match op {
             JournalOp::Deliver(delivery) => self.deliver(batch, staged, delivery),
+            JournalOp::Expunge { account, mailbox, uids } => self.expunge(batch, staged, account, mailbox, uids),
             JournalOp::CreateAccount { address, password_hash, send_as_anyone } => {
-                if self.store.account(address)?.is_some() || staged.contains_key(&keys::mailbox(address, "INBOX")) {
+                if self.store.account(address)?.is_some() || staged.mailboxes.contains_key(&keys::mailbox(address, "INBOX")) {
                     return Err(StoreError::Exists(format!("account {address}")));
                 }
                 let now = unix_now();
@@ -208,7 +229,7 @@ impl Committer {
                     };
                     let key = keys::mailbox(address, name);
                     batch.put_cf(self.store.cf(cf::MAILBOX), &key, encode(&meta));
-                    staged.insert(key, Some(meta));
+                    staged.mailboxes.insert(key, Some(meta));
                 }
                 Ok(Committed::Done)
             }
@@ -221,11 +242,62 @@ impl Committer {
                 let cached = self.mailboxes.keys().filter(|k| k.starts_with(&prefix)).cloned();
                 let cached: Vec<_> = cached.collect();
                 for key in cached.into_iter().chain(DEFAULT_MAILBOXES.iter().map(|n| keys::mailbox(address, n))) {
-                    staged.insert(key, None);
+                    staged.mailboxes.insert(key, None);
                 }
                 Ok(Committed::Done)
             }
         }
+    }
+
+    fn expunge(
+        &mut self,
+        batch: &mut WriteBatch,
+        staged: &mut Staged,
+        account: &str,
+        mailbox: &str,
+        uids: &[u32],
+    ) -> Result<Committed, StoreError> {
+        let key = keys::mailbox(account, mailbox);
+        let mut meta =
+            self.meta(staged, &key)?.ok_or_else(|| StoreError::NotFound(format!("mailbox {mailbox} of {account}")))?;
+        // Read everything first so that a failure adds nothing to the batch.
+        let mut found = Vec::with_capacity(uids.len());
+        for &uid in uids {
+            let mail_key = keys::mail(account, meta.id, uid);
+            if staged.deleted_mail.contains(&mail_key) {
+                continue;
+            }
+            if let Some(entry) = self.store.get::<MailEntry>(cf::MAIL, &mail_key)? {
+                let committed_refs = self.store.blob_refs(MessageId(entry.message_id))?;
+                found.push((uid, mail_key, entry, committed_refs));
+            }
+        }
+        let mut removed = Vec::with_capacity(found.len());
+        for (uid, mail_key, entry, committed_refs) in found {
+            batch.delete_cf(self.store.cf(cf::MAIL), &mail_key);
+            staged.deleted_mail.insert(mail_key);
+            meta.messages = meta.messages.saturating_sub(1);
+            meta.size = meta.size.saturating_sub(entry.size);
+            if entry.flags & flags::SEEN == 0 {
+                meta.unseen = meta.unseen.saturating_sub(1);
+            }
+            let delta = staged.refs.entry(entry.message_id).or_default();
+            *delta -= 1;
+            let id = MessageId(entry.message_id);
+            if committed_refs + *delta <= 0 {
+                batch.delete_cf(self.store.cf(cf::BLOB), keys::message(id));
+                batch.delete_cf(self.store.cf(cf::REFS), keys::message(id));
+            } else {
+                batch.merge_cf(self.store.cf(cf::REFS), keys::message(id), (-1i64).to_le_bytes());
+            }
+            removed.push(uid);
+        }
+        if !removed.is_empty() {
+            meta.highest_modseq += 1;
+            batch.put_cf(self.store.cf(cf::MAILBOX), &key, encode(&meta));
+            staged.mailboxes.insert(key, Some(meta));
+        }
+        Ok(Committed::Expunged(removed))
     }
 
     fn deliver(&mut self, batch: &mut WriteBatch, staged: &mut Staged, d: &Delivery) -> Result<Committed, StoreError> {
@@ -259,7 +331,7 @@ impl Committer {
             debug_assert_eq!(entry.flags & flags::SEEN, 0);
             batch.put_cf(self.store.cf(cf::MAIL), keys::mail(account, meta.id, uid), encode(&entry));
             batch.put_cf(self.store.cf(cf::MAILBOX), &key, encode(&meta));
-            staged.insert(key, Some(meta));
+            staged.mailboxes.insert(key, Some(meta));
             uids.push((account.clone(), uid));
         }
         for recipient in &d.remote {
@@ -274,6 +346,7 @@ impl Committer {
             batch.put_cf(self.store.cf(cf::QUEUE), keys::queue(now, d.id, recipient), encode(&entry));
         }
         let refs = (d.local.len() + d.remote.len()) as i64;
+        *staged.refs.entry(d.id.0).or_default() += refs;
         batch.merge_cf(self.store.cf(cf::REFS), keys::message(d.id), refs.to_le_bytes());
         batch.put_cf(self.store.cf(cf::BLOB), keys::message(d.id), blob);
         Ok(Committed::Delivered(uids))
@@ -281,7 +354,7 @@ impl Committer {
 
     /// Current counters of a mailbox: staged in this group, else cached, else from RocksDB.
     fn meta(&mut self, staged: &Staged, key: &[u8]) -> Result<Option<MailboxMeta>, StoreError> {
-        if let Some(meta) = staged.get(key) {
+        if let Some(meta) = staged.mailboxes.get(key) {
             return Ok(*meta);
         }
         if let Some(meta) = self.mailboxes.get(key) {
@@ -393,6 +466,38 @@ mod tests {
         create(&h, "bob@example.com");
         let again = h.submit_blocking(delivery(7, &["bob@example.com"], &[], b"x")).unwrap();
         assert_eq!(again, Committed::Delivered(vec![("bob@example.com".into(), 1)]));
+        journal.stop();
+    }
+
+    #[test]
+    fn expunge_updates_counters_and_frees_bodies_nobody_else_holds() {
+        let (_dir, store) = temp_store();
+        let journal = Journal::start(store.clone());
+        let h = journal.handle();
+        create(&h, "bob@example.com");
+        create(&h, "eve@example.com");
+        h.submit_blocking(delivery(1, &["bob@example.com", "eve@example.com"], &[], b"shared")).unwrap();
+        h.submit_blocking(delivery(2, &["bob@example.com"], &[], b"own")).unwrap();
+        let before = store.mailbox_meta("bob@example.com", "INBOX").unwrap().unwrap();
+
+        let expunge = |uids: Vec<u32>| JournalOp::Expunge {
+            account: "bob@example.com".into(),
+            mailbox: "INBOX".into(),
+            uids,
+        };
+        assert_eq!(h.submit_blocking(expunge(vec![1, 2, 9])).unwrap(), Committed::Expunged(vec![1, 2]));
+        let after = store.mailbox_meta("bob@example.com", "INBOX").unwrap().unwrap();
+        assert_eq!((after.messages, after.unseen, after.size), (0, 0, 0));
+        assert!(after.highest_modseq > before.highest_modseq);
+        assert_eq!(after.uid_next, before.uid_next, "UIDs are never reused");
+        assert!(store.blob(MessageId(2)).unwrap().is_none(), "bob's own body is gone");
+        assert!(store.blob(MessageId(1)).unwrap().is_some(), "eve still holds the shared body");
+        assert_eq!(store.blob_refs(MessageId(1)).unwrap(), 1);
+        assert_eq!(h.submit_blocking(expunge(vec![1])).unwrap(), Committed::Expunged(vec![]), "idempotent");
+
+        let eve = JournalOp::Expunge { account: "eve@example.com".into(), mailbox: "INBOX".into(), uids: vec![1] };
+        assert_eq!(h.submit_blocking(eve).unwrap(), Committed::Expunged(vec![1]));
+        assert!(store.blob(MessageId(1)).unwrap().is_none(), "the last holder freed it");
         journal.stop();
     }
 }

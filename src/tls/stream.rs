@@ -4,6 +4,7 @@
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use futures_lite::{AsyncRead, AsyncWrite};
 use futures_rustls::TlsAcceptor;
@@ -39,6 +40,15 @@ impl ServerStream {
         let tls = acceptor.accept(tcp).await?;
         *self = ServerStream::Tls(Box::new(tls));
         Ok(())
+    }
+
+    /// [`ServerStream::start_tls`] within `timeout`.
+    pub async fn start_tls_within(&mut self, acceptor: &TlsAcceptor, timeout: Duration) -> io::Result<()> {
+        let expire = async {
+            glommio::timer::sleep(timeout).await;
+            Err(io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))
+        };
+        futures_lite::future::or(self.start_tls(acceptor), expire).await
     }
 
     /// The negotiated TLS parameters, when this is a TLS stream.

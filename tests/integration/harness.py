@@ -31,6 +31,8 @@ class Server:
         self.port = free_port()
         self.submission_port = free_port()
         self.submissions_port = free_port()
+        self.pop3_port = free_port()
+        self.pop3s_port = free_port()
         self.config = os.path.join(self.dir, "ringmail.toml")
         self.data_dir = os.path.join(self.dir, "data")
         lines = [
@@ -46,6 +48,10 @@ class Server:
             f'listen = ["127.0.0.1:{self.submission_port}"]',
             "[submissions]",
             f'listen = ["127.0.0.1:{self.submissions_port}"]',
+            "[pop3]",
+            f'listen = ["127.0.0.1:{self.pop3_port}"]',
+            "[pop3s]",
+            f'listen = ["127.0.0.1:{self.pop3s_port}"]',
             sections,
             "[limits]",
         ]

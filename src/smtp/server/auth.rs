@@ -1,7 +1,7 @@
 //! AUTH (RFC 4954) with the PLAIN and LOGIN mechanisms, behind TLS unless configured otherwise,
 //! with the brute-force defence of [`crate::auth::throttle`].
 
-use crate::auth::login;
+use crate::auth::login::{self, LoginOutcome};
 use crate::auth::sasl::{self, Credentials, Mechanism, SaslError};
 use crate::auth::throttle::Verdict;
 use crate::smtp::proto::{Reply, Status};
@@ -101,37 +101,24 @@ impl Session {
         Some(sasl::decode_line(&line))
     }
 
-    /// Verifies the password off the executor, applying the throttle's delay first.
+    /// Checks the credentials (see [`login::authenticate`]) and answers.
     async fn check_credentials(&mut self, credentials: Credentials) -> Flow {
-        let ip = self.peer.ip();
-        let account = login::account_name(&credentials.username);
-        match self.ctx.throttle.check(ip, &account) {
-            Verdict::Refuse => {
-                self.reply(too_many_failures());
-                return Flow::Close;
-            }
-            Verdict::Delay(pause) => {
-                let _ = self.flush().await;
-                glommio::timer::sleep(pause).await;
-            }
-            Verdict::Allow => {}
-        }
-        let store = self.ctx.store.clone();
-        let verified = glommio::executor().spawn_blocking(move || login::verify(&store, &credentials)).await;
-        match verified {
-            Ok(Some(address)) => {
-                self.ctx.throttle.succeeded(&address);
-                tracing::info!(peer = %self.peer, user = %address, "authenticated");
+        // Send the 334 exchange's last reply before a possible throttle delay.
+        let _ = self.flush().await;
+        let outcome = login::authenticate(&self.ctx.store, &self.ctx.throttle, self.peer.ip(), credentials).await;
+        match outcome {
+            LoginOutcome::Success(address) => {
                 self.user = Some(address);
                 self.reply(Reply::new(235, Status(2, 7, 0), "Authentication successful"));
             }
-            Ok(None) => {
-                self.ctx.throttle.failed(ip, &account);
-                tracing::info!(peer = %self.peer, user = %account, "authentication failed");
+            LoginOutcome::Invalid => {
                 self.error(Reply::new(535, Status(5, 7, 8), "Authentication credentials invalid"));
             }
-            Err(e) => {
-                tracing::warn!("account lookup failed: {e}");
+            LoginOutcome::Blocked => {
+                self.reply(too_many_failures());
+                return Flow::Close;
+            }
+            LoginOutcome::Unavailable => {
                 self.reply(Reply::new(454, Status(4, 7, 0), "Temporary authentication failure"));
             }
         }

@@ -1,13 +1,8 @@
-//! Accepting SMTP connections on one shard.
+//! The roles an SMTP listener plays, and starting a session on an accepted connection.
 
+use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::Duration;
 
-use futures_lite::future::or;
-use glommio::net::TcpListener;
-use glommio::sync::Gate;
-
-use super::replies;
 use super::session::Session;
 use crate::net::Connection;
 use crate::runtime::ShardContext;
@@ -36,41 +31,10 @@ impl Role {
     }
 }
 
-/// Accepts connections for `role` until shutdown, running each session inside `sessions` so
-/// that the shard can wait for them to finish.
-pub async fn accept_loop(ctx: Rc<ShardContext>, listener: TcpListener, role: Role, sessions: Rc<Gate>) {
-    loop {
-        let accepted = or(async { Some(listener.accept().await) }, async {
-            ctx.shutdown.wait().await;
-            None
-        })
-        .await;
-        let stream = match accepted {
-            None => return,
-            Some(Ok(stream)) => stream,
-            Some(Err(e)) => {
-                // Typically EMFILE: back off instead of spinning.
-                tracing::warn!("accept failed: {e}");
-                glommio::timer::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let Ok(peer) = stream.peer_addr() else { continue };
-        let _ = stream.set_nodelay(true);
-        let permit = ctx.limiter.try_acquire(peer.ip());
-        let session_ctx = Rc::clone(&ctx);
-        let spawned = sessions.spawn(async move {
-            let mut conn = Connection::new(ServerStream::Plain(stream), session_ctx.shutdown.clone());
-            match permit {
-                Some(_permit) => Session::new(conn, session_ctx, peer, role).run().await,
-                None => {
-                    replies::too_many_connections().write_to(conn.output());
-                    let _ = conn.flush(Duration::from_secs(5)).await;
-                }
-            }
-        });
-        if let Ok(task) = spawned {
-            task.detach();
-        }
-    }
+/// Runs an SMTP session in `role` on an accepted connection.
+pub async fn serve(ctx: Rc<ShardContext>, conn: Connection<ServerStream>, peer: SocketAddr, role: Role) {
+    Session::new(conn, ctx, peer, role).run().await
 }
+
+/// What a client over the connection limits gets before the connection is closed.
+pub const TOO_MANY_CONNECTIONS: &[u8] = b"421 4.7.0 Too many connections, try again later\r\n";

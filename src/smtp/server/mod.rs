@@ -4,7 +4,7 @@
 //!
 //! | file | handles |
 //! |---|---|
-//! | `listener.rs` | accepting, connection limits |
+//! | `listener.rs` | the three roles, starting a session |
 //! | `session.rs` | the read-dispatch-reply loop, NOOP/RSET/VRFY/HELP/QUIT |
 //! | `hello.rs` | EHLO, HELO |
 //! | `starttls.rs` | STARTTLS and the implicit-TLS handshake |
@@ -24,4 +24,4 @@ mod session;
 mod starttls;
 mod trace;
 
-pub use listener::{Role, accept_loop};
+pub use listener::{Role, TOO_MANY_CONNECTIONS, serve};

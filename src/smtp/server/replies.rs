@@ -35,11 +35,6 @@ pub fn too_many_errors() -> Reply {
     Reply::new(421, Status(4, 7, 0), "Too many errors, closing connection")
 }
 
-/// `421` when a connection limit is reached.
-pub fn too_many_connections() -> Reply {
-    Reply::new(421, Status(4, 7, 0), "Too many connections, try again later")
-}
-
 /// `421` when the client was silent for too long.
 pub fn timeout() -> Reply {
     Reply::new(421, Status(4, 4, 2), "Timeout exceeded, closing connection")

@@ -1,7 +1,5 @@
 //! STARTTLS (RFC 3207) and the handshake of implicit-TLS listeners (RFC 8314).
 
-use futures_lite::future::or;
-
 use super::replies;
 use super::session::{Flow, Session};
 use crate::smtp::proto::{Reply, Status};
@@ -35,15 +33,8 @@ impl Session {
     /// Runs the TLS handshake within the command timeout; false when it failed (the
     /// connection is then unusable and the session ends without a reply).
     pub(super) async fn handshake(&mut self) -> bool {
-        let acceptor = self.ctx.tls.acceptor().clone();
         let timeout = self.command_timeout();
-        let stream = self.conn.stream_mut();
-        let handshake = async { stream.start_tls(&acceptor).await.map_err(|e| e.to_string()) };
-        let expire = async {
-            glommio::timer::sleep(timeout).await;
-            Err("timed out".to_string())
-        };
-        match or(handshake, expire).await {
+        match self.conn.stream_mut().start_tls_within(self.ctx.tls.acceptor(), timeout).await {
             Ok(()) => {
                 self.tls = self.conn.stream().tls_info();
                 true
