@@ -124,7 +124,10 @@ mod tests {
             ("pass secret with spaces ", Command::Pass("secret with spaces ".into())),
             ("AUTH", Command::Auth { mechanism: None, initial: None }),
             ("AUTH PLAIN", Command::Auth { mechanism: Some("PLAIN".into()), initial: None }),
-            ("AUTH PLAIN AGEAYg==", Command::Auth { mechanism: Some("PLAIN".into()), initial: Some("AGEAYg==".into()) }),
+            (
+                "AUTH PLAIN AGEAYg==",
+                Command::Auth { mechanism: Some("PLAIN".into()), initial: Some("AGEAYg==".into()) },
+            ),
             ("capa", Command::Capa),
             ("STLS", Command::Stls),
             ("STAT", Command::Stat),

@@ -37,9 +37,8 @@ pub struct Maildrop {
 impl Maildrop {
     /// Takes the snapshot of `account`'s INBOX.
     pub fn load(store: &Store, account: &str) -> Result<Maildrop, StoreError> {
-        let meta = store
-            .mailbox_meta(account, MAILBOX)?
-            .ok_or_else(|| StoreError::NotFound(format!("INBOX of {account}")))?;
+        let meta =
+            store.mailbox_meta(account, MAILBOX)?.ok_or_else(|| StoreError::NotFound(format!("INBOX of {account}")))?;
         let messages = store
             .mail_entries(account, MAILBOX)?
             .into_iter()

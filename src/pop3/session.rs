@@ -58,7 +58,7 @@ impl Session {
         if implicit_tls && !self.handshake().await {
             return;
         }
-        let greeting = format!("+OK {} POP3 ringmail ready", self.ctx.config.hostname);
+        let greeting = format!("{} POP3 ringmail ready", self.ctx.config.hostname);
         self.ok(&greeting);
         self.serve().await;
         let _ = self.conn.flush(self.timeout()).await;

@@ -20,11 +20,11 @@ use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::net::ConnectionLimiter;
 use crate::net::shutdown::{self, Shutdown};
-use crate::smtp::server::Role;
-use crate::{pop3, smtp};
-use crate::store::{Journal, JournalHandle, MessageIdGenerator, Store};
 use crate::pop3::MaildropLocks;
+use crate::smtp::server::Role;
+use crate::store::{Journal, JournalHandle, MessageIdGenerator, Store};
 use crate::tls::Tls;
+use crate::{pop3, smtp};
 
 /// How long a stopping shard waits for its sessions before it exits anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);

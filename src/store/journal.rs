@@ -206,7 +206,9 @@ impl Committer {
             JournalOp::Deliver(delivery) => self.deliver(batch, staged, delivery),
             JournalOp::Expunge { account, mailbox, uids } => self.expunge(batch, staged, account, mailbox, uids),
             JournalOp::CreateAccount { address, password_hash, send_as_anyone } => {
-                if self.store.account(address)?.is_some() || staged.mailboxes.contains_key(&keys::mailbox(address, "INBOX")) {
+                if self.store.account(address)?.is_some()
+                    || staged.mailboxes.contains_key(&keys::mailbox(address, "INBOX"))
+                {
                     return Err(StoreError::Exists(format!("account {address}")));
                 }
                 let now = unix_now();
@@ -480,11 +482,8 @@ mod tests {
         h.submit_blocking(delivery(2, &["bob@example.com"], &[], b"own")).unwrap();
         let before = store.mailbox_meta("bob@example.com", "INBOX").unwrap().unwrap();
 
-        let expunge = |uids: Vec<u32>| JournalOp::Expunge {
-            account: "bob@example.com".into(),
-            mailbox: "INBOX".into(),
-            uids,
-        };
+        let expunge =
+            |uids: Vec<u32>| JournalOp::Expunge { account: "bob@example.com".into(), mailbox: "INBOX".into(), uids };
         assert_eq!(h.submit_blocking(expunge(vec![1, 2, 9])).unwrap(), Committed::Expunged(vec![1, 2]));
         let after = store.mailbox_meta("bob@example.com", "INBOX").unwrap().unwrap();
         assert_eq!((after.messages, after.unseen, after.size), (0, 0, 0));

@@ -1,0 +1,13 @@
+//! POP3 command lines: parsing any bytes must return a command or a typed error, never panic;
+//! message numbers parse only from digits.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use ringmail::pop3::command::Command;
+
+fuzz_target!(|line: &[u8]| {
+    if let Ok(Command::Retr(n) | Command::Dele(n) | Command::Top(n, _)) = Command::parse(line) {
+        let text = String::from_utf8_lossy(line);
+        assert!(text.contains(&n.to_string()));
+    }
+});
