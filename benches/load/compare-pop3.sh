@@ -10,45 +10,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 U=${1:-8}; M=${2:-100}; R=${3:-3}; L=${4:-4096}
-. scripts/deps.sh
-ensure_build_deps
-command -v smtp-source >/dev/null || apt_install postfix
-cargo build --release --bin ringmail >/dev/null
-BIN=$(ringmail_bin)
+command -v smtp-source >/dev/null || { . scripts/deps.sh; apt_install postfix; }
+. benches/load/common.sh
 LOAD="python3 benches/load/pop3_load.py --users $U --rounds $R"
 
 dir=$(mktemp -d /tmp/ringmail-pop3-load.XXXXXX)
 chmod 755 "$dir"
-cat > "$dir/ringmail.toml" <<TOML
-hostname = "mx.bench.test"
-data_dir = "$dir/data"
-shards = ${SHARDS:-0}
-[smtp]
-listen = ["127.0.0.1:2526"]
-[submission]
-listen = []
-[submissions]
-listen = []
-[pop3]
-listen = ["127.0.0.1:2111"]
-[pop3s]
-listen = []
-[limits]
-max_connections_per_ip = 1000
-TOML
 cleanup() {
   kill "${server:-}" 2>/dev/null || true; wait "${server:-}" 2>/dev/null || true
   [ -f "$dir/dovecot.conf" ] && dovecot -c "$dir/dovecot.conf" stop 2>/dev/null || true
   rm -rf "$dir"
 }
 trap 'cleanup; exit' EXIT
-"$BIN" --config "$dir/ringmail.toml" domain add bench.test >/dev/null
-for i in $(seq "$U"); do
-  echo "bench-password" | "$BIN" --config "$dir/ringmail.toml" user add "u$i@bench.test" --password-stdin >/dev/null
-done
-"$BIN" --config "$dir/ringmail.toml" serve 2>"$dir/server.log" &
-server=$!
-for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/2526) 2>/dev/null && break; sleep 0.1; done
+start_ringmail "$dir" $'[pop3]\nlisten = ["127.0.0.1:2111"]' $(for i in $(seq "$U"); do echo "u$i"; done)
 for i in $(seq "$U"); do
   smtp-source -m "$M" -s 4 -l "$L" -f a@src.test -t "u$i@bench.test" 127.0.0.1:2526
 done
@@ -109,5 +83,5 @@ service pop3-login {
 }
 CONF
 dovecot -c "$dir/dovecot.conf"
-for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/11111) 2>/dev/null && break; sleep 0.1; done
+wait_port 11111
 echo "Dovecot $(dovecot --version | cut -d' ' -f1), same client:        $($LOAD --port 11111)"

@@ -9,29 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-20000}; S=${2:-50}; L=${3:-4096}
 SHARED=${SHARED:-../shared}
-. scripts/deps.sh
-ensure_build_deps
-command -v smtp-source >/dev/null || apt_install postfix
-cargo build --release --bin ringmail >/dev/null
-BIN=$(ringmail_bin)
+command -v smtp-source >/dev/null || { . scripts/deps.sh; apt_install postfix; }
+. benches/load/common.sh
 
 dir=$(mktemp -d /tmp/ringmail-load.XXXXXX)
 port=2526
-cat > "$dir/ringmail.toml" <<TOML
-hostname = "mx.bench.test"
-data_dir = "$dir/data"
-shards = ${SHARDS:-0}
-[smtp]
-listen = ["127.0.0.1:$port"]
-[limits]
-max_connections_per_ip = 1000
-TOML
-"$BIN" --config "$dir/ringmail.toml" domain add bench.test >/dev/null
-echo "bench-password" | "$BIN" --config "$dir/ringmail.toml" user add u@bench.test --password-stdin >/dev/null
-"$BIN" --config "$dir/ringmail.toml" serve 2>"$dir/server.log" &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"; exit' EXIT
-for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+trap 'kill ${server:-} 2>/dev/null; wait ${server:-} 2>/dev/null; rm -rf "$dir"; exit' EXIT
+start_ringmail "$dir" "" u
 
 rate() { python3 -c "import sys;print(f'{int(sys.argv[1])/float(sys.argv[2]):.0f}')" "$@"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }

@@ -13,32 +13,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-2000}; S=${2:-8}; L=${3:-4096}
 SHARED=${SHARED:-../shared}
-. scripts/deps.sh
-ensure_build_deps
-cargo build --release --bin ringmail >/dev/null
-BIN=$(ringmail_bin)
+. benches/load/common.sh
 LOAD="python3 benches/load/smtp_tls_load.py --messages $N --sessions $S --size $L"
 
 dir=$(mktemp -d /tmp/ringmail-tls-load.XXXXXX)
-cat > "$dir/ringmail.toml" <<TOML
-hostname = "mx.bench.test"
-data_dir = "$dir/data"
-shards = ${SHARDS:-0}
-[smtp]
-listen = ["127.0.0.1:2526"]
-[submission]
-listen = ["127.0.0.1:2588"]
-[submissions]
-listen = ["127.0.0.1:2466"]
-[limits]
-max_connections_per_ip = 1000
-TOML
-"$BIN" --config "$dir/ringmail.toml" domain add bench.test >/dev/null
-echo "bench-password" | "$BIN" --config "$dir/ringmail.toml" user add u@bench.test --password-stdin >/dev/null
-"$BIN" --config "$dir/ringmail.toml" serve 2>"$dir/server.log" &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"; exit' EXIT
-for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/2526) 2>/dev/null && break; sleep 0.1; done
+trap 'kill ${server:-} 2>/dev/null; wait ${server:-} 2>/dev/null; rm -rf "$dir"; exit' EXIT
+start_ringmail "$dir" $'[submission]\nlisten = ["127.0.0.1:2588"]\n[submissions]\nlisten = ["127.0.0.1:2466"]' u
 
 AUTH="--auth u@bench.test:bench-password --sender u@bench.test"
 echo "ringmail, $N msgs x ${L}B, $S sessions:"

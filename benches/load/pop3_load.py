@@ -5,10 +5,10 @@ Prints retrieved messages/s, logins/s and MB/s. Certificates are not verified: t
 cost only."""
 
 import argparse
-import multiprocessing
 import poplib
 import ssl
-import time
+
+import loadlib
 
 
 def worker(args, user, result):
@@ -38,16 +38,7 @@ def main():
     p.add_argument("--domain", default="bench.test")
     p.add_argument("--password", default="bench-password")
     args = p.parse_args()
-    result = multiprocessing.Queue()
-    procs = [multiprocessing.Process(target=worker, args=(args, f"u{i}", result)) for i in range(1, args.users + 1)]
-    t0 = time.time()
-    for proc in procs:
-        proc.start()
-    totals = [result.get(timeout=600) for _ in procs]
-    elapsed = time.time() - t0
-    for proc in procs:
-        proc.join()
-    messages, octets = sum(t[0] for t in totals), sum(t[1] for t in totals)
+    (messages, octets), elapsed = loadlib.run(worker, [(args, f"u{i}") for i in range(1, args.users + 1)])
     logins = args.users * args.rounds
     print(f"{messages / elapsed:.0f} msgs/s retrieved, {logins / elapsed:.0f} logins/s, "
           f"{octets / elapsed / 1e6:.1f} MB/s ({messages} messages, {logins} logins, {elapsed:.1f} s)")

@@ -5,10 +5,10 @@ one connection per message (--per-message: measures handshakes) or one connectio
 Prints messages/s and TLS handshakes/s. Certificates are not verified: this measures cost only."""
 
 import argparse
-import multiprocessing
 import smtplib
 import ssl
-import time
+
+import loadlib
 
 
 def worker(args, count, result):
@@ -58,17 +58,8 @@ def main():
     p.add_argument("--sender", default="load@src.test")
     p.add_argument("--rcpt", default="u@bench.test")
     args = p.parse_args()
-    result = multiprocessing.Queue()
     share = [args.messages // args.sessions + (i < args.messages % args.sessions) for i in range(args.sessions)]
-    procs = [multiprocessing.Process(target=worker, args=(args, n, result)) for n in share]
-    t0 = time.time()
-    for proc in procs:
-        proc.start()
-    totals = [result.get(timeout=600) for _ in procs]
-    elapsed = time.time() - t0
-    for proc in procs:
-        proc.join()
-    sent, handshakes = sum(t[0] for t in totals), sum(t[1] for t in totals)
+    (sent, handshakes), elapsed = loadlib.run(worker, [(args, n) for n in share])
     print(f"{sent / elapsed:.0f} msgs/s, {handshakes / elapsed:.0f} TLS handshakes/s "
           f"({sent} messages, {handshakes} connections, {elapsed:.1f} s)")
 
