@@ -1,11 +1,36 @@
 //! Checking a user name and password against the directory. Blocking (argon2 is memory-hard
 //! on purpose): protocol sessions run it on a blocking thread, never on a shard's executor.
 
-use std::sync::OnceLock;
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
+use super::cache::LoginCache;
 use super::password;
 use super::sasl::Credentials;
+use super::throttle::{LoginThrottle, Verdict};
+use crate::config::AuthConfig;
 use crate::store::{Store, StoreError};
+
+/// What every protocol's logins share: the brute-force counters and the cache of recent
+/// successes. One per server.
+#[derive(Debug)]
+pub struct Logins {
+    /// Failed-login counters.
+    pub throttle: LoginThrottle,
+    /// Recently verified logins.
+    pub cache: LoginCache,
+}
+
+impl Logins {
+    /// Counters and cache as `[auth]` configures them.
+    pub fn new(config: &AuthConfig) -> Logins {
+        Logins {
+            throttle: LoginThrottle::new(config.clone()),
+            cache: LoginCache::new(Duration::from_secs(config.login_cache_secs)),
+        }
+    }
+}
 
 /// The account a login names, lower-cased.
 pub fn account_name(username: &str) -> String {
@@ -13,11 +38,16 @@ pub fn account_name(username: &str) -> String {
 }
 
 /// The account address when `credentials` are right; `None` otherwise. An unknown user costs
-/// as much time as a wrong password, so answers do not reveal which accounts exist.
-pub fn verify(store: &Store, credentials: &Credentials) -> Result<Option<String>, StoreError> {
+/// as much time as a wrong password, so answers do not reveal which accounts exist; a login
+/// verified recently with the same password and stored hash is answered from `cache`.
+pub fn verify(store: &Store, cache: &LoginCache, credentials: &Credentials) -> Result<Option<String>, StoreError> {
     let address = account_name(&credentials.username);
     match store.account(&address)? {
-        Some(account) if password::verify(&credentials.password, &account.password_hash) => Ok(Some(address)),
+        Some(account) if cache.contains(&address, &credentials.password, &account.password_hash) => Ok(Some(address)),
+        Some(account) if password::verify(&credentials.password, &account.password_hash) => {
+            cache.insert(&address, &credentials.password, &account.password_hash);
+            Ok(Some(address))
+        }
         Some(_) => Ok(None),
         None => {
             static DUMMY: OnceLock<String> = OnceLock::new();
@@ -43,21 +73,16 @@ pub enum LoginOutcome {
 
 /// A full login as every protocol does it: the brute-force verdict (with its delay), the
 /// password check on the shard's blocking thread, and the bookkeeping of the outcome.
-pub async fn authenticate(
-    store: &Store,
-    throttle: &super::throttle::LoginThrottle,
-    peer: std::net::IpAddr,
-    credentials: Credentials,
-) -> LoginOutcome {
-    use super::throttle::Verdict;
+pub async fn authenticate(store: &Store, logins: &Arc<Logins>, peer: IpAddr, credentials: Credentials) -> LoginOutcome {
+    let throttle = &logins.throttle;
     let account = account_name(&credentials.username);
     match throttle.check(peer, &account) {
         Verdict::Refuse => return LoginOutcome::Blocked,
         Verdict::Delay(pause) => glommio::timer::sleep(pause).await,
         Verdict::Allow => {}
     }
-    let store = store.clone();
-    match glommio::executor().spawn_blocking(move || verify(&store, &credentials)).await {
+    let (store, shared) = (store.clone(), Arc::clone(logins));
+    match glommio::executor().spawn_blocking(move || verify(&store, &shared.cache, &credentials)).await {
         Ok(Some(address)) => {
             throttle.succeeded(&address);
             tracing::info!(%peer, user = %address, "authenticated");

@@ -111,6 +111,8 @@ pub struct AuthConfig {
     pub account_failures_before_delay: NonZeroUsize,
     /// Seconds a delayed attempt waits before it is answered.
     pub delay_secs: u64,
+    /// Seconds a successful login is remembered, so reconnecting clients skip argon2id; 0 = off.
+    pub login_cache_secs: u64,
 }
 
 /// `[limits]`: bounds on what one client may do.
@@ -172,6 +174,7 @@ impl Default for AuthConfig {
             ip_failures_before_block: NonZeroUsize::new(10).unwrap(),
             account_failures_before_delay: NonZeroUsize::new(5).unwrap(),
             delay_secs: 3,
+            login_cache_secs: 300,
         }
     }
 }

@@ -16,7 +16,7 @@ use glommio::sync::Gate;
 use glommio::{CpuSet, LocalExecutorBuilder, Placement};
 
 use crate::admin::{self, AdminContext};
-use crate::auth::throttle::LoginThrottle;
+use crate::auth::login::Logins;
 use crate::config::Config;
 use crate::net::ConnectionLimiter;
 use crate::net::shutdown::{self, Shutdown};
@@ -47,8 +47,8 @@ pub struct ShardContext {
     pub ids: MessageIdGenerator,
     /// TLS handshakes and certificates.
     pub tls: Tls,
-    /// Failed-login counters shared by all shards.
-    pub throttle: Arc<LoginThrottle>,
+    /// Failed-login counters and recent logins, shared by all shards.
+    pub logins: Arc<Logins>,
     /// Accounts whose POP3 maildrop is in use, across all shards.
     pub maildrop_locks: Arc<MaildropLocks>,
 }
@@ -87,7 +87,7 @@ struct Shared {
     limiter: Arc<ConnectionLimiter>,
     shutdown: Shutdown,
     tls: Tls,
-    throttle: Arc<LoginThrottle>,
+    logins: Arc<Logins>,
     maildrop_locks: Arc<MaildropLocks>,
 }
 
@@ -118,7 +118,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         journal: journal.handle(),
         shutdown,
         tls,
-        throttle: Arc::new(LoginThrottle::new(config.auth.clone())),
+        logins: Arc::new(Logins::new(&config.auth)),
         maildrop_locks: Arc::default(),
     });
     let cpus: Vec<usize> = CpuSet::online().map(|set| set.into_iter().map(|c| c.cpu).collect()).unwrap_or_default();
@@ -188,7 +188,7 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         shutdown: shared.shutdown.clone(),
         ids: MessageIdGenerator::new(shard as u16),
         tls: shared.tls.clone(),
-        throttle: Arc::clone(&shared.throttle),
+        logins: Arc::clone(&shared.logins),
         maildrop_locks: Arc::clone(&shared.maildrop_locks),
     });
     let config = &ctx.config;

@@ -123,6 +123,24 @@ class SubmissionTest(unittest.TestCase):
                 self.assertEqual(e.exception.smtp_code, 535)
                 self.assertIn(b"5.7.8", e.exception.smtp_error)
 
+    def test_a_changed_password_is_not_served_from_the_login_cache(self):
+        self.server.add_user("carol@example.com", "carol-old-password")
+
+        def login(password):
+            with self.smtp() as c:
+                c.starttls(context=self.ctx)
+                c.ehlo("client.test")
+                try:
+                    return plain_auth(c, "carol@example.com", password)
+                except smtplib.SMTPAuthenticationError as e:
+                    return e.smtp_code
+
+        self.assertEqual(login("carol-old-password"), 235)
+        self.assertEqual(login("carol-old-password"), 235, "the cached login")
+        self.server.cli("user", "passwd", "carol@example.com", "--password-stdin", input=b"carol-new-password\n")
+        self.assertEqual(login("carol-old-password"), 535, "the old password must stop working at once")
+        self.assertEqual(login("carol-new-password"), 235)
+
     def test_relay_without_auth_is_refused_on_25_and_587(self):
         with self.smtp(self.server.port) as c:
             c.starttls(context=self.ctx)

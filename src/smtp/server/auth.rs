@@ -45,7 +45,7 @@ impl Session {
             self.error(replies::bad_sequence("AUTH is not allowed during a mail transaction"));
             return Flow::Continue;
         }
-        if self.ctx.throttle.check_ip(self.peer.ip()) == Verdict::Refuse {
+        if self.ctx.logins.throttle.check_ip(self.peer.ip()) == Verdict::Refuse {
             self.reply(too_many_failures());
             return Flow::Close;
         }
@@ -105,7 +105,7 @@ impl Session {
     async fn check_credentials(&mut self, credentials: Credentials) -> Flow {
         // Send the 334 exchange's last reply before a possible throttle delay.
         let _ = self.flush().await;
-        let outcome = login::authenticate(&self.ctx.store, &self.ctx.throttle, self.peer.ip(), credentials).await;
+        let outcome = login::authenticate(&self.ctx.store, &self.ctx.logins, self.peer.ip(), credentials).await;
         match outcome {
             LoginOutcome::Success(address) => {
                 self.user = Some(address);
