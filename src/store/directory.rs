@@ -4,7 +4,7 @@
 use rocksdb::{IteratorMode, WriteBatch};
 
 use super::records::{Account, Alias, decode, encode};
-use super::{Store, StoreError, cf, keys};
+use super::{MessageId, Store, StoreError, cf, keys};
 
 impl Store {
     /// Adds a local domain.
@@ -98,22 +98,27 @@ impl Store {
     }
 
     /// Removes every key of an account from `batch`'s view: the account, its mailboxes, its mail.
-    pub(crate) fn delete_account(&self, batch: &mut WriteBatch, address: &str) -> Result<(), StoreError> {
+    pub(crate) fn delete_account(&self, batch: &mut WriteBatch, address: &str) {
         let prefix = keys::account_prefix(address);
         let end = keys::prefix_end(&prefix);
-        // Each mail entry holds a reference on its blob.
+        batch.delete_cf(self.cf(cf::ACCOUNT), address.as_bytes());
+        batch.delete_range_cf(self.cf(cf::MAILBOX), &prefix, &end);
+        batch.delete_range_cf(self.cf(cf::MAIL), &prefix, &end);
+    }
+
+    /// The message ids of every mail entry of an account, in all its mailboxes.
+    pub(crate) fn message_ids_of(&self, address: &str) -> Result<Vec<MessageId>, StoreError> {
+        let prefix = keys::account_prefix(address);
+        let mut ids = Vec::new();
         for item in self.db().prefix_iterator_cf(self.cf(cf::MAIL), &prefix) {
             let (key, value) = item?;
             if !key.starts_with(&prefix) {
                 break;
             }
             let entry: super::records::MailEntry = decode(&value)?;
-            batch.merge_cf(self.cf(cf::REFS), entry.message_id.to_be_bytes(), (-1i64).to_le_bytes());
+            ids.push(MessageId(entry.message_id));
         }
-        batch.delete_cf(self.cf(cf::ACCOUNT), address.as_bytes());
-        batch.delete_range_cf(self.cf(cf::MAILBOX), &prefix, &end);
-        batch.delete_range_cf(self.cf(cf::MAIL), &prefix, &end);
-        Ok(())
+        Ok(ids)
     }
 
     fn keys_of(&self, cf_name: &str) -> Result<Vec<String>, StoreError> {

@@ -239,7 +239,15 @@ impl Committer {
                 if self.store.account(address)?.is_none() {
                     return Err(StoreError::NotFound(format!("account {address}")));
                 }
-                self.store.delete_account(batch, address)?;
+                // Read everything first so that a failure adds nothing to the batch.
+                let mut held = Vec::new();
+                for id in self.store.message_ids_of(address)? {
+                    held.push((id, self.store.blob_refs(id)?));
+                }
+                self.store.delete_account(batch, address);
+                for (id, committed_refs) in held {
+                    self.release_blob(batch, staged, id, committed_refs);
+                }
                 let prefix = keys::account_prefix(address);
                 let cached = self.mailboxes.keys().filter(|k| k.starts_with(&prefix)).cloned();
                 let cached: Vec<_> = cached.collect();
@@ -283,15 +291,7 @@ impl Committer {
             if entry.flags & flags::SEEN == 0 {
                 meta.unseen = meta.unseen.saturating_sub(1);
             }
-            let delta = staged.refs.entry(entry.message_id).or_default();
-            *delta -= 1;
-            let id = MessageId(entry.message_id);
-            if committed_refs + *delta <= 0 {
-                batch.delete_cf(self.store.cf(cf::BLOB), keys::message(id));
-                batch.delete_cf(self.store.cf(cf::REFS), keys::message(id));
-            } else {
-                batch.merge_cf(self.store.cf(cf::REFS), keys::message(id), (-1i64).to_le_bytes());
-            }
+            self.release_blob(batch, staged, MessageId(entry.message_id), committed_refs);
             removed.push(uid);
         }
         if !removed.is_empty() {
@@ -300,6 +300,19 @@ impl Committer {
             staged.mailboxes.insert(key, Some(meta));
         }
         Ok(Committed::Expunged(removed))
+    }
+
+    /// Drops one reference to a blob whose committed count is `committed_refs`; the last
+    /// reference deletes the body.
+    fn release_blob(&self, batch: &mut WriteBatch, staged: &mut Staged, id: MessageId, committed_refs: i64) {
+        let delta = staged.refs.entry(id.0).or_default();
+        *delta -= 1;
+        if committed_refs + *delta <= 0 {
+            batch.delete_cf(self.store.cf(cf::BLOB), keys::message(id));
+            batch.delete_cf(self.store.cf(cf::REFS), keys::message(id));
+        } else {
+            batch.merge_cf(self.store.cf(cf::REFS), keys::message(id), (-1i64).to_le_bytes());
+        }
     }
 
     fn deliver(&mut self, batch: &mut WriteBatch, staged: &mut Staged, d: &Delivery) -> Result<Committed, StoreError> {
@@ -464,6 +477,7 @@ mod tests {
         assert!(store.account("bob@example.com").unwrap().is_none());
         assert!(store.mailboxes("bob@example.com").unwrap().is_empty());
         assert_eq!(store.blob_refs(MessageId(6)).unwrap(), 0);
+        assert!(store.blob(MessageId(6)).unwrap().is_none(), "nobody holds the body any more");
         // Re-created accounts start over, not from the cached counters.
         create(&h, "bob@example.com");
         let again = h.submit_blocking(delivery(7, &["bob@example.com"], &[], b"x")).unwrap();
