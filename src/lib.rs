@@ -11,6 +11,7 @@ pub mod admin;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod dns;
 pub mod message;
 pub mod net;
 pub mod pop3;

@@ -1,5 +1,7 @@
 //! The `ringmail` command line.
 
+mod dns;
+
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,6 +48,22 @@ pub enum Command {
     /// Inspect the outbound queue.
     #[command(subcommand)]
     Queue(QueueCommand),
+    /// Ask ringmail's DNS resolver (the configured nameservers).
+    #[command(subcommand)]
+    Dns(DnsCommand),
+}
+
+/// `ringmail dns ...`
+#[derive(Debug, Subcommand)]
+pub enum DnsCommand {
+    /// Look a name up; for MX also print the order delivery would try.
+    Lookup {
+        /// The name, e.g. `example.org`.
+        name: String,
+        /// The record type: MX, A, AAAA, TXT, PTR, TLSA, CNAME, ...
+        #[arg(long = "type", short = 't', default_value = "MX")]
+        record_type: String,
+    },
 }
 
 /// `ringmail config ...`
@@ -197,6 +215,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             MailCommand::Cat { address, uid, mailbox } => Request::MailCat { address, mailbox, uid },
         },
         Command::Queue(QueueCommand::List { limit }) => Request::QueueList { limit },
+        Command::Dns(DnsCommand::Lookup { name, record_type }) => return dns::lookup(&config, name, &record_type),
     };
     let output = run_admin(config, request)?;
     std::io::stdout().write_all(&output)?;

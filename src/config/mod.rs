@@ -49,6 +49,8 @@ pub struct Config {
     pub tls: TlsConfig,
     /// Logins and their brute-force defence.
     pub auth: AuthConfig,
+    /// The DNS resolver.
+    pub dns: DnsConfig,
     /// Protocol limits.
     pub limits: Limits,
 }
@@ -93,6 +95,31 @@ pub struct SniCertificate {
     pub cert: PathBuf,
     /// PEM private key.
     pub key: PathBuf,
+}
+
+/// `[dns]`: the stub resolver.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DnsConfig {
+    /// Recursive nameservers as `ip:port`; empty means those in `/etc/resolv.conf`.
+    pub nameservers: Vec<SocketAddr>,
+    /// Milliseconds to wait for one answer before asking the next nameserver.
+    pub timeout_ms: NonZeroU64,
+    /// Rounds over all nameservers before a lookup fails for now.
+    pub attempts: NonZeroUsize,
+    /// Answers each shard keeps cached at most (0: no cache).
+    pub cache_entries: usize,
+}
+
+impl Default for DnsConfig {
+    fn default() -> DnsConfig {
+        DnsConfig {
+            nameservers: Vec::new(),
+            timeout_ms: NonZeroU64::new(2000).unwrap(),
+            attempts: NonZeroUsize::new(2).unwrap(),
+            cache_entries: 10_000,
+        }
+    }
 }
 
 /// `[auth]`: logins and the brute-force defence.
@@ -154,6 +181,7 @@ impl Default for Config {
             pop3s: ListenConfig { listen: vec!["127.0.0.1:2995".parse().unwrap()] },
             tls: TlsConfig::default(),
             auth: AuthConfig::default(),
+            dns: DnsConfig::default(),
             limits: Limits::default(),
         }
     }
