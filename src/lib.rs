@@ -15,6 +15,7 @@ pub mod dns;
 pub mod message;
 pub mod net;
 pub mod pop3;
+pub mod queue;
 pub mod routing;
 pub mod runtime;
 pub mod smtp;

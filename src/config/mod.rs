@@ -51,6 +51,8 @@ pub struct Config {
     pub auth: AuthConfig,
     /// The DNS resolver.
     pub dns: DnsConfig,
+    /// Outbound delivery.
+    pub delivery: DeliveryConfig,
     /// Protocol limits.
     pub limits: Limits,
 }
@@ -122,6 +124,44 @@ impl Default for DnsConfig {
     }
 }
 
+/// `[delivery]`: outbound delivery of queued mail.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeliveryConfig {
+    /// Port of the remote MX hosts (25; tests point it at servers on high ports).
+    pub port: u16,
+    /// Waits before the 1st, 2nd, ... retry; the last repeats.
+    pub retry_schedule_secs: Vec<u64>,
+    /// Age after which a message that still cannot be delivered is returned to its sender.
+    pub max_age_secs: NonZeroU64,
+    /// Seconds to wait for a TCP connection to an MX host.
+    pub connect_timeout_secs: NonZeroU64,
+    /// Seconds to wait for each reply to a command.
+    pub command_timeout_secs: NonZeroU64,
+    /// Seconds to wait while sending the message and for its final reply.
+    pub data_timeout_secs: NonZeroU64,
+    /// Deliveries each shard runs at once.
+    pub max_concurrent: NonZeroUsize,
+    /// Milliseconds between looks at the queue for due recipients.
+    pub poll_interval_ms: NonZeroU64,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> DeliveryConfig {
+        let nz64 = |n| NonZeroU64::new(n).unwrap();
+        DeliveryConfig {
+            port: 25,
+            retry_schedule_secs: vec![60, 300, 900, 1800, 3600, 7200],
+            max_age_secs: nz64(5 * 86_400),
+            connect_timeout_secs: nz64(30),
+            command_timeout_secs: nz64(300),
+            data_timeout_secs: nz64(600),
+            max_concurrent: NonZeroUsize::new(100).unwrap(),
+            poll_interval_ms: nz64(1000),
+        }
+    }
+}
+
 /// `[auth]`: logins and the brute-force defence.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -182,6 +222,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             auth: AuthConfig::default(),
             dns: DnsConfig::default(),
+            delivery: DeliveryConfig::default(),
             limits: Limits::default(),
         }
     }

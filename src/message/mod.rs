@@ -1,4 +1,5 @@
-//! Reading and writing message headers (RFC 5322).
+//! Messages as text: header fields and dates (RFC 5322), and dot-stuffing for transfer.
 
 pub mod date;
+pub mod dot_stuffing;
 pub mod headers;

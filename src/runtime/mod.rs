@@ -212,6 +212,13 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         }
     }
     let _ = ready.send(Ok(()));
+    let delivery = match crate::dns::Resolver::new(&ctx.config.dns) {
+        Ok(resolver) => Some(glommio::spawn_local(crate::queue::run(Rc::clone(&ctx), Rc::new(resolver)))),
+        Err(e) => {
+            tracing::error!(shard, "no outbound delivery on this shard: {e}");
+            None
+        }
+    };
     let sessions = Rc::new(Gate::new());
     let loops: Vec<_> = listeners
         .into_iter()
@@ -219,6 +226,9 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         .collect();
     for accept in loops {
         accept.await;
+    }
+    if let Some(delivery) = delivery {
+        delivery.await;
     }
     let drained = or(
         async {

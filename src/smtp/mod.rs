@@ -1,4 +1,6 @@
-//! SMTP: the wire protocol ([`proto`], no I/O) and the receiving server ([`server`]).
+//! SMTP: the wire protocol ([`proto`], no I/O), the receiving server ([`server`]) and the
+//! client that delivers outbound mail ([`client`]).
 
+pub mod client;
 pub mod proto;
 pub mod server;

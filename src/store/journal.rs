@@ -73,6 +73,26 @@ pub enum JournalOp {
         /// UIDs to remove; those already gone are skipped.
         uids: Vec<u32>,
     },
+    /// Queued recipients of one message are done (delivered, bounced or expired): their
+    /// entries go, their references on the body are released, and the bounce report, if any,
+    /// is stored in the same write.
+    QueueFinish {
+        /// `queue` keys; those already gone are skipped.
+        keys: Vec<Vec<u8>>,
+        /// The message they belong to.
+        id: MessageId,
+        /// A delivery status notification for the sender.
+        bounce: Option<Delivery>,
+    },
+    /// A queued recipient is deferred: it moves to its next due time with the attempt recorded.
+    QueueDefer {
+        /// The current `queue` key.
+        key: Vec<u8>,
+        /// Unix seconds of the next attempt.
+        due: u64,
+        /// The entry with its attempt count and last error updated.
+        entry: QueueEntry,
+    },
 }
 
 /// The answer to a committed [`JournalOp`].
@@ -157,6 +177,8 @@ struct Staged {
     refs: HashMap<u128, i64>,
     /// `mail` keys deleted by this group.
     deleted_mail: HashSet<Vec<u8>>,
+    /// `queue` keys deleted or moved by this group.
+    gone_queue: HashSet<Vec<u8>>,
 }
 
 impl Committer {
@@ -205,6 +227,19 @@ impl Committer {
         match op {
             JournalOp::Deliver(delivery) => self.deliver(batch, staged, delivery),
             JournalOp::Expunge { account, mailbox, uids } => self.expunge(batch, staged, account, mailbox, uids),
+            JournalOp::QueueFinish { keys, id, bounce } => self.queue_finish(batch, staged, keys, *id, bounce.as_ref()),
+            JournalOp::QueueDefer { key, due, entry } => {
+                if self.store.db().get_pinned_cf(self.store.cf(cf::QUEUE), key)?.is_none()
+                    || staged.gone_queue.contains(key)
+                {
+                    return Ok(Committed::Done);
+                }
+                let id = keys::queue_message_id(key).ok_or_else(|| StoreError::Corrupt("short queue key".into()))?;
+                batch.delete_cf(self.store.cf(cf::QUEUE), key);
+                staged.gone_queue.insert(key.clone());
+                batch.put_cf(self.store.cf(cf::QUEUE), keys::queue(*due, id, &entry.recipient), encode(entry));
+                Ok(Committed::Done)
+            }
             JournalOp::CreateAccount { address, password_hash, send_as_anyone } => {
                 if self.store.account(address)?.is_some()
                     || staged.mailboxes.contains_key(&keys::mailbox(address, "INBOX"))
@@ -300,6 +335,45 @@ impl Committer {
             staged.mailboxes.insert(key, Some(meta));
         }
         Ok(Committed::Expunged(removed))
+    }
+
+    fn queue_finish(
+        &mut self,
+        batch: &mut WriteBatch,
+        staged: &mut Staged,
+        queue_keys: &[Vec<u8>],
+        id: MessageId,
+        bounce: Option<&Delivery>,
+    ) -> Result<Committed, StoreError> {
+        let mut present = Vec::with_capacity(queue_keys.len());
+        for key in queue_keys {
+            if !staged.gone_queue.contains(key)
+                && self.store.db().get_pinned_cf(self.store.cf(cf::QUEUE), key)?.is_some()
+            {
+                present.push(key);
+            }
+        }
+        if present.is_empty() {
+            return Ok(Committed::Done);
+        }
+        let committed_refs = self.store.blob_refs(id)?;
+        let result = match bounce {
+            Some(report) => match self.deliver(batch, staged, report) {
+                Ok(delivered) => delivered,
+                Err(e) => {
+                    // The sender's mailbox is gone: the report has nowhere to go.
+                    tracing::warn!(id = %id, "dropping a bounce report: {e}");
+                    Committed::Done
+                }
+            },
+            None => Committed::Done,
+        };
+        for key in present {
+            batch.delete_cf(self.store.cf(cf::QUEUE), key);
+            staged.gone_queue.insert(key.clone());
+            self.release_blob(batch, staged, id, committed_refs);
+        }
+        Ok(result)
     }
 
     /// Drops one reference to a blob whose committed count is `committed_refs`; the last

@@ -78,6 +78,11 @@ pub fn queue(due_secs: u64, id: MessageId, recipient: &str) -> Vec<u8> {
     k
 }
 
+/// The message id inside a `queue` key.
+pub fn queue_message_id(key: &[u8]) -> Option<MessageId> {
+    key.get(8..24).map(|b| MessageId(u128::from_be_bytes(b.try_into().expect("16 bytes"))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,9 +5,11 @@
 //! |---|---|
 //! | `certs.rs` | reading PEM files, making the self-signed certificate |
 //! | `resolver.rs` | choosing a certificate by SNI; reloading them all on SIGHUP |
-//! | `stream.rs` | a server stream that is plain TCP or TLS, and what TLS was negotiated |
+//! | `stream.rs` | a stream that is plain TCP or TLS (server or client side), and what TLS was negotiated |
+//! | `client.rs` | opportunistic TLS for outbound SMTP |
 
 pub mod certs;
+pub mod client;
 pub mod resolver;
 pub mod stream;
 
@@ -19,7 +21,7 @@ use rustls::version::{TLS12, TLS13};
 
 use crate::config::Config;
 pub use resolver::CertificateStore;
-pub use stream::{ServerStream, TlsInfo};
+pub use stream::{ClientStream, MaybeTls, ServerStream, TlsInfo};
 
 /// The server side of TLS, shared by every shard and protocol.
 #[derive(Clone)]

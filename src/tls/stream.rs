@@ -1,5 +1,6 @@
-//! A server-side stream that starts as plain TCP and may become TLS (STARTTLS), or starts as
-//! TLS (implicit TLS ports).
+//! A TCP stream that starts in clear text and may become TLS (STARTTLS), or starts as TLS
+//! (implicit TLS ports): [`ServerStream`] for the connections we accept, [`ClientStream`] for
+//! the ones we open.
 
 use std::io;
 use std::pin::Pin;
@@ -7,10 +8,11 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_lite::{AsyncRead, AsyncWrite};
-use futures_rustls::TlsAcceptor;
 use futures_rustls::server::TlsStream;
+use futures_rustls::{TlsAcceptor, TlsConnector, client};
 use glommio::net::TcpStream;
 use rustls::ProtocolVersion;
+use rustls_pki_types::ServerName;
 
 /// What a TLS handshake settled on, for `Received:` headers and logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,24 +23,55 @@ pub struct TlsInfo {
     pub cipher: String,
 }
 
-/// A client connection, in clear text or TLS.
-pub enum ServerStream {
+/// A connection in clear text or TLS; `T` is rustls' server or client stream.
+pub enum MaybeTls<T> {
     /// Plain TCP.
     Plain(TcpStream),
     /// TLS over TCP.
-    Tls(Box<TlsStream<TcpStream>>),
+    Tls(Box<T>),
     /// During a handshake, and after one failed: every operation fails.
     Gone,
+}
+
+/// A connection a client opened to us.
+pub type ServerStream = MaybeTls<TlsStream<TcpStream>>;
+
+/// A connection we opened to another server.
+pub type ClientStream = MaybeTls<client::TlsStream<TcpStream>>;
+
+impl<T> MaybeTls<T> {
+    /// True once TLS is active.
+    pub fn is_tls(&self) -> bool {
+        matches!(self, MaybeTls::Tls(_))
+    }
+}
+
+impl ClientStream {
+    /// Runs the client side of a TLS handshake on a plain stream and switches to TLS.
+    pub async fn start_tls(&mut self, connector: &TlsConnector, name: ServerName<'static>) -> io::Result<()> {
+        let MaybeTls::Plain(tcp) = std::mem::replace(self, MaybeTls::Gone) else {
+            return Err(io::Error::other("TLS is already active"));
+        };
+        let tls = connector.connect(name, tcp).await?;
+        *self = MaybeTls::Tls(Box::new(tls));
+        Ok(())
+    }
+
+    /// The negotiated TLS parameters, when this is a TLS stream.
+    pub fn tls_info(&self) -> Option<TlsInfo> {
+        let MaybeTls::Tls(tls) = self else { return None };
+        info(tls.get_ref().1.protocol_version(), tls.get_ref().1.negotiated_cipher_suite())
+    }
 }
 
 impl ServerStream {
     /// Runs the server side of a TLS handshake on a plain stream and switches to TLS.
     pub async fn start_tls(&mut self, acceptor: &TlsAcceptor) -> io::Result<()> {
-        let ServerStream::Plain(tcp) = std::mem::replace(self, ServerStream::Gone) else {
+        let MaybeTls::Plain(tcp) = std::mem::replace(self, MaybeTls::Gone) else {
             return Err(io::Error::other("TLS is already active"));
         };
         let tls = acceptor.accept(tcp).await?;
-        *self = ServerStream::Tls(Box::new(tls));
+        *self = MaybeTls::Tls(Box::new(tls));
         Ok(())
     }
 
@@ -53,59 +86,57 @@ impl ServerStream {
 
     /// The negotiated TLS parameters, when this is a TLS stream.
     pub fn tls_info(&self) -> Option<TlsInfo> {
-        let ServerStream::Tls(tls) = self else { return None };
-        let session = tls.get_ref().1;
-        let version = match session.protocol_version()? {
-            ProtocolVersion::TLSv1_3 => "TLSv1.3",
-            ProtocolVersion::TLSv1_2 => "TLSv1.2",
-            _ => "TLS",
-        };
-        let cipher = session.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite())).unwrap_or_default();
-        Some(TlsInfo { version, cipher })
+        let MaybeTls::Tls(tls) = self else { return None };
+        info(tls.get_ref().1.protocol_version(), tls.get_ref().1.negotiated_cipher_suite())
     }
+}
 
-    /// True once TLS is active.
-    pub fn is_tls(&self) -> bool {
-        matches!(self, ServerStream::Tls(_))
-    }
+fn info(version: Option<ProtocolVersion>, suite: Option<rustls::SupportedCipherSuite>) -> Option<TlsInfo> {
+    let version = match version? {
+        ProtocolVersion::TLSv1_3 => "TLSv1.3",
+        ProtocolVersion::TLSv1_2 => "TLSv1.2",
+        _ => "TLS",
+    };
+    let cipher = suite.map(|s| format!("{:?}", s.suite())).unwrap_or_default();
+    Some(TlsInfo { version, cipher })
 }
 
 fn gone() -> io::Error {
     io::Error::new(io::ErrorKind::NotConnected, "the TLS handshake failed")
 }
 
-impl AsyncRead for ServerStream {
+impl<T: AsyncRead + AsyncWrite + Unpin> AsyncRead for MaybeTls<T> {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         match self.get_mut() {
-            ServerStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            ServerStream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-            ServerStream::Gone => Poll::Ready(Err(gone())),
+            MaybeTls::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            MaybeTls::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            MaybeTls::Gone => Poll::Ready(Err(gone())),
         }
     }
 }
 
-impl AsyncWrite for ServerStream {
+impl<T: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<T> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         match self.get_mut() {
-            ServerStream::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            ServerStream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-            ServerStream::Gone => Poll::Ready(Err(gone())),
+            MaybeTls::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            MaybeTls::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            MaybeTls::Gone => Poll::Ready(Err(gone())),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            ServerStream::Plain(s) => Pin::new(s).poll_flush(cx),
-            ServerStream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-            ServerStream::Gone => Poll::Ready(Ok(())),
+            MaybeTls::Plain(s) => Pin::new(s).poll_flush(cx),
+            MaybeTls::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            MaybeTls::Gone => Poll::Ready(Ok(())),
         }
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            ServerStream::Plain(s) => Pin::new(s).poll_close(cx),
-            ServerStream::Tls(s) => Pin::new(s.as_mut()).poll_close(cx),
-            ServerStream::Gone => Poll::Ready(Ok(())),
+            MaybeTls::Plain(s) => Pin::new(s).poll_close(cx),
+            MaybeTls::Tls(s) => Pin::new(s.as_mut()).poll_close(cx),
+            MaybeTls::Gone => Poll::Ready(Ok(())),
         }
     }
 }

@@ -1,0 +1,212 @@
+//! One delivery attempt for a [`Group`]: find the MX hosts, try their addresses in order until
+//! one holds a conversation, then commit what happened to each recipient.
+
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+
+use super::Group;
+use super::dsn::{self, Failure};
+use crate::dns::{MailExchangers, Resolver};
+use crate::routing::Router;
+use crate::runtime::ShardContext;
+use crate::smtp::client::{self, Envelope, RecipientOutcome, SessionError, Timeouts};
+use crate::smtp::proto::Mailbox;
+use crate::store::journal::{Delivery, JournalOp};
+use crate::store::queue::DueRecipient;
+use crate::store::unix_now;
+use crate::tls::client::opportunistic;
+
+/// What became of one recipient in this attempt.
+enum Verdict {
+    Delivered,
+    Failed(Failure),
+    Deferred(String),
+}
+
+/// Tries the group once and commits the outcome.
+pub async fn deliver(ctx: &ShardContext, resolver: &Resolver, group: Group) {
+    let store = ctx.store.clone();
+    let id = group.id;
+    let blob = match glommio::executor().spawn_blocking(move || store.blob(id)).await {
+        Ok(Some(blob)) => blob,
+        Ok(None) => {
+            tracing::error!(%id, "queued message has no body; dropping its queue entries");
+            let keys = group.recipients.iter().map(|r| r.key.clone()).collect();
+            commit(ctx, JournalOp::QueueFinish { keys, id, bounce: None }).await;
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(%id, "reading a queued message failed: {e}");
+            return;
+        }
+    };
+    let offset = group.recipients[0].entry.body_offset as usize;
+    let message = blob.get(offset..).unwrap_or(&blob[..]);
+    let verdicts = attempt(ctx, resolver, &group, message).await;
+
+    let mut done = Vec::new();
+    let mut failures = Vec::new();
+    let now = unix_now();
+    let max_age = ctx.config.delivery.max_age_secs.get();
+    for (recipient, verdict) in group.recipients.iter().zip(verdicts) {
+        match verdict {
+            Verdict::Delivered => {
+                tracing::info!(%id, rcpt = %recipient.entry.recipient, "delivered");
+                done.push(recipient.key.clone());
+            }
+            Verdict::Failed(failure) => {
+                tracing::info!(%id, rcpt = %recipient.entry.recipient, reason = %failure.diagnostic, "bounced");
+                done.push(recipient.key.clone());
+                failures.push(failure);
+            }
+            Verdict::Deferred(reason) if now.saturating_sub(recipient.entry.created) >= max_age => {
+                tracing::info!(%id, rcpt = %recipient.entry.recipient, %reason, "expired");
+                done.push(recipient.key.clone());
+                failures.push(Failure {
+                    recipient: recipient.entry.recipient.clone(),
+                    status: dsn::status_of(&reason, false),
+                    diagnostic: format!("delivery gave up after {} attempts: {reason}", recipient.entry.attempts + 1),
+                    remote_mta: None,
+                });
+            }
+            Verdict::Deferred(reason) => defer(ctx, recipient, reason).await,
+        }
+    }
+    if !done.is_empty() {
+        let sender = &group.recipients[0].entry.sender;
+        let bounce = if failures.is_empty() { None } else { bounce(ctx, sender, &failures, message) };
+        commit(ctx, JournalOp::QueueFinish { keys: done, id, bounce }).await;
+    }
+}
+
+/// Runs the SMTP conversations; one verdict per recipient, in order.
+async fn attempt(ctx: &ShardContext, resolver: &Resolver, group: &Group, message: &[u8]) -> Vec<Verdict> {
+    let every = |make: &dyn Fn(&DueRecipient) -> Verdict| group.recipients.iter().map(make).collect::<Vec<_>>();
+    let permanent = |status: &str, text: &str| {
+        let (status, text) = (status.to_string(), text.to_string());
+        move |r: &DueRecipient| {
+            Verdict::Failed(Failure {
+                recipient: r.entry.recipient.clone(),
+                status: status.clone(),
+                diagnostic: text.clone(),
+                remote_mta: None,
+            })
+        }
+    };
+    let hosts = match resolver.mail_exchangers(&group.domain).await {
+        Ok(MailExchangers::Hosts(hosts)) => hosts,
+        Ok(MailExchangers::Implicit) => vec![group.domain.clone()],
+        Ok(MailExchangers::NullMx) => {
+            return every(&permanent("5.1.10", &format!("556 5.1.10 {} accepts no mail (null MX)", group.domain)));
+        }
+        Ok(MailExchangers::NoSuchDomain) => {
+            return every(&permanent("5.1.2", &format!("Host or domain name not found: {}", group.domain)));
+        }
+        Err(e) => {
+            let reason = format!("DNS lookup of {} failed: {e}", group.domain);
+            return every(&|_| Verdict::Deferred(reason.clone()));
+        }
+    };
+    let recipients: Vec<String> = group.recipients.iter().map(|r| r.entry.recipient.clone()).collect();
+    let envelope = Envelope { sender: &group.recipients[0].entry.sender, recipients: &recipients, message };
+    let d = &ctx.config.delivery;
+    let timeouts = Timeouts {
+        connect: Duration::from_secs(d.connect_timeout_secs.get()),
+        command: Duration::from_secs(d.command_timeout_secs.get()),
+        data: Duration::from_secs(d.data_timeout_secs.get()),
+    };
+    let connector = opportunistic();
+    let mut last_error = format!("no address found for the mail exchangers of {}", group.domain);
+    for host in &hosts {
+        let addresses = match resolver.addresses(host).await {
+            Ok(addresses) => addresses,
+            Err(e) => {
+                last_error = format!("{host}: {e}");
+                continue;
+            }
+        };
+        for ip in addresses {
+            let addr = SocketAddr::new(ip, d.port);
+            let helo = ctx.config.hostname.as_str();
+            match client::send(addr, host, helo, &envelope, timeouts, &connector, ctx.shutdown.clone()).await {
+                Ok(transaction) => {
+                    return group
+                        .recipients
+                        .iter()
+                        .zip(transaction.outcomes)
+                        .map(|(r, outcome)| match outcome {
+                            RecipientOutcome::Delivered(_) => Verdict::Delivered,
+                            RecipientOutcome::Failed(reply) => Verdict::Failed(Failure {
+                                recipient: r.entry.recipient.clone(),
+                                status: dsn::status_of(&reply.to_string(), true),
+                                diagnostic: reply.to_string(),
+                                remote_mta: Some(host.clone()),
+                            }),
+                            RecipientOutcome::Deferred(reason) => Verdict::Deferred(format!("{host}: {reason}")),
+                        })
+                        .collect();
+                }
+                Err(SessionError::Permanent(reply)) => {
+                    return group
+                        .recipients
+                        .iter()
+                        .map(|r| {
+                            Verdict::Failed(Failure {
+                                recipient: r.entry.recipient.clone(),
+                                status: dsn::status_of(&reply.to_string(), true),
+                                diagnostic: reply.to_string(),
+                                remote_mta: Some(host.clone()),
+                            })
+                        })
+                        .collect();
+                }
+                Err(SessionError::Temporary(e)) => last_error = e,
+            }
+        }
+    }
+    every(&|_| Verdict::Deferred(last_error.clone()))
+}
+
+/// Moves a recipient to its next attempt.
+async fn defer(ctx: &ShardContext, recipient: &DueRecipient, reason: String) {
+    let schedule = &ctx.config.delivery.retry_schedule_secs;
+    let attempts = recipient.entry.attempts as usize;
+    let wait = schedule.get(attempts).or(schedule.last()).copied().unwrap_or(60);
+    tracing::info!(id = %recipient.id, rcpt = %recipient.entry.recipient, %reason, wait, "deferred");
+    let mut entry = recipient.entry.clone();
+    entry.attempts += 1;
+    entry.last_error = Some(reason);
+    commit(ctx, JournalOp::QueueDefer { key: recipient.key.clone(), due: unix_now() + wait, entry }).await;
+}
+
+/// The bounce report for `failures`, addressed to `sender`; none for the null sender.
+fn bounce(ctx: &ShardContext, sender: &str, failures: &[Failure], original: &[u8]) -> Option<Delivery> {
+    let mailbox = Mailbox::parse(sender).ok()?;
+    let id = ctx.ids.next_id();
+    let hostname = ctx.config.hostname.as_str();
+    let report = dsn::report(hostname, id, sender, failures, original, SystemTime::now());
+    let router = Router::new(&ctx.store, hostname);
+    let destinations = match router.resolve(&mailbox, true) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!("no way to return a bounce to <{sender}>: {e}");
+            return None;
+        }
+    };
+    Some(Delivery {
+        id,
+        local_prefix: Bytes::from_static(b"Return-Path: <>\r\n"),
+        message: vec![Bytes::from(report)],
+        sender: String::new(),
+        local: destinations.local,
+        remote: destinations.remote,
+    })
+}
+
+async fn commit(ctx: &ShardContext, op: JournalOp) {
+    if let Err(e) = ctx.journal.submit(op).await {
+        tracing::error!("recording a delivery outcome failed (it will be retried): {e}");
+    }
+}

@@ -1,0 +1,119 @@
+//! Delivery status notifications (RFC 3464): the bounce report a sender gets when a recipient
+//! failed for good or its message expired in the queue.
+
+use std::time::SystemTime;
+
+use crate::message::date::rfc5322;
+use crate::message::headers::header_block;
+use crate::store::MessageId;
+
+/// One recipient the report is about.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// The recipient address.
+    pub recipient: String,
+    /// The enhanced status code, e.g. `5.1.1`.
+    pub status: String,
+    /// What the remote server said, or what went wrong here.
+    pub diagnostic: String,
+    /// The MX host that refused, if one did.
+    pub remote_mta: Option<String>,
+}
+
+/// The status code in a reply text (`550 5.1.1 ...`), or a generic one for its class.
+pub fn status_of(reply: &str, permanent: bool) -> String {
+    let code = reply.split_whitespace().nth(1).filter(|w| {
+        let parts: Vec<&str> = w.split('.').collect();
+        parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    });
+    code.map_or_else(|| if permanent { "5.0.0" } else { "4.0.0" }.to_string(), str::to_string)
+}
+
+/// The report as a complete message (multipart/report with a text part, the
+/// message/delivery-status part and the original headers).
+pub fn report(
+    hostname: &str,
+    id: MessageId,
+    sender: &str,
+    failures: &[Failure],
+    original: &[u8],
+    now: SystemTime,
+) -> Vec<u8> {
+    let boundary = format!("{id}/{hostname}");
+    let date = rfc5322(now);
+    let mut m = String::new();
+    m.push_str(&format!("From: Mail Delivery System <MAILER-DAEMON@{hostname}>\r\n"));
+    m.push_str(&format!("To: <{sender}>\r\n"));
+    m.push_str("Subject: Undelivered Mail Returned to Sender\r\n");
+    m.push_str(&format!("Date: {date}\r\n"));
+    m.push_str(&format!("Message-ID: <{id}.dsn@{hostname}>\r\n"));
+    m.push_str("Auto-Submitted: auto-replied\r\n");
+    m.push_str("MIME-Version: 1.0\r\n");
+    m.push_str(&format!(
+        "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\"\r\n"
+    ));
+    m.push_str("\r\nThis is a MIME-encapsulated message.\r\n\r\n");
+
+    m.push_str(&format!("--{boundary}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"));
+    m.push_str(&format!("This is the mail system at host {hostname}.\r\n\r\n"));
+    m.push_str("Your message could not be delivered to one or more recipients.\r\n\r\n");
+    for f in failures {
+        m.push_str(&format!("<{}>: {}\r\n", f.recipient, one_line(&f.diagnostic)));
+    }
+    m.push_str(&format!("\r\n--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"));
+    m.push_str(&format!("Reporting-MTA: dns; {hostname}\r\nArrival-Date: {date}\r\n"));
+    for f in failures {
+        m.push_str(&format!(
+            "\r\nFinal-Recipient: rfc822; {}\r\nAction: failed\r\nStatus: {}\r\n",
+            f.recipient, f.status
+        ));
+        if let Some(mta) = &f.remote_mta {
+            m.push_str(&format!("Remote-MTA: dns; {mta}\r\n"));
+        }
+        m.push_str(&format!("Diagnostic-Code: smtp; {}\r\n", one_line(&f.diagnostic)));
+    }
+    m.push_str(&format!("\r\n--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\n"));
+    let mut out = m.into_bytes();
+    out.extend_from_slice(header_block(original));
+    if !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    out
+}
+
+/// Text fit for one header or report line: controls and non-ASCII become `?`.
+fn one_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_codes_come_from_the_reply() {
+        assert_eq!(status_of("550 5.1.1 <x@y>: unknown", true), "5.1.1");
+        assert_eq!(status_of("550 no such user", true), "5.0.0");
+        assert_eq!(status_of("451 4.3.0 later", false), "4.3.0");
+    }
+
+    #[test]
+    fn report_shape() {
+        let failures = [Failure {
+            recipient: "bob@far.example".into(),
+            status: "5.1.1".into(),
+            diagnostic: "550 5.1.1 unknown\u{7}user".into(),
+            remote_mta: Some("mx.far.example".into()),
+        }];
+        let original = b"Subject: hello\r\nFrom: a@here.example\r\n\r\nsecret body\r\n";
+        let r = report("mx.here.example", MessageId(7), "a@here.example", &failures, original, SystemTime::UNIX_EPOCH);
+        let text = String::from_utf8(r).unwrap();
+        assert!(text.contains("Content-Type: multipart/report; report-type=delivery-status;"));
+        assert!(text.contains("Final-Recipient: rfc822; bob@far.example\r\nAction: failed\r\nStatus: 5.1.1\r\n"));
+        assert!(text.contains("Remote-MTA: dns; mx.far.example\r\nDiagnostic-Code: smtp; 550 5.1.1 unknown?user\r\n"));
+        assert!(text.contains("Subject: hello\r\n"), "original headers");
+        assert!(!text.contains("secret body"), "but not the body");
+        assert!(text.ends_with("--\r\n"));
+    }
+}

@@ -1,0 +1,229 @@
+//! The SMTP client for outbound delivery (RFC 5321): one transaction with one server, with
+//! opportunistic STARTTLS, SIZE and 8BITMIME, and an outcome for every recipient.
+
+pub mod reply;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_lite::future::or;
+use futures_rustls::TlsConnector;
+use glommio::net::TcpStream;
+use rustls::pki_types::ServerName;
+
+use crate::message::dot_stuffing::write_terminated;
+use crate::net::{Connection, Line, Shutdown};
+use crate::tls::{ClientStream, TlsInfo};
+use reply::ReplyReader;
+pub use reply::ServerReply;
+
+/// Longest reply line we read.
+const MAX_REPLY_LINE: usize = 4096;
+
+/// What to send.
+#[derive(Debug)]
+pub struct Envelope<'a> {
+    /// Reverse path; empty for the null sender.
+    pub sender: &'a str,
+    /// Forward paths, all for this server.
+    pub recipients: &'a [String],
+    /// The message, CRLF line endings, not dot-stuffed.
+    pub message: &'a [u8],
+}
+
+/// How long to wait (RFC 5321 section 4.5.3.2 gives the minimums).
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// For the TCP connection.
+    pub connect: Duration,
+    /// For each reply to a command.
+    pub command: Duration,
+    /// For sending the message and its final reply.
+    pub data: Duration,
+}
+
+/// What happened to one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecipientOutcome {
+    /// The server took responsibility for it.
+    Delivered(ServerReply),
+    /// A 5xx: do not retry.
+    Failed(ServerReply),
+    /// A 4xx or a failure on the way: retry later.
+    Deferred(String),
+}
+
+/// The result of a transaction that got as far as the recipients.
+#[derive(Debug)]
+pub struct Transaction {
+    /// One outcome per recipient, in the envelope's order.
+    pub outcomes: Vec<RecipientOutcome>,
+    /// The TLS the session used, if any.
+    pub tls: Option<TlsInfo>,
+}
+
+/// Why no recipient got an individual outcome.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    /// Connection trouble or a 4xx before RCPT: try another host or later.
+    #[error("{0}")]
+    Temporary(String),
+    /// A 5xx to MAIL (or to every step before RCPT): the message cannot go this way.
+    #[error("{0}")]
+    Permanent(ServerReply),
+}
+
+/// One SMTP session with `addr` (the MX host `host`), sending `envelope`.
+pub async fn send(
+    addr: SocketAddr,
+    host: &str,
+    helo: &str,
+    envelope: &Envelope<'_>,
+    timeouts: Timeouts,
+    connector: &TlsConnector,
+    shutdown: Shutdown,
+) -> Result<Transaction, SessionError> {
+    let connect = async { TcpStream::connect(addr).await.map_err(|e| e.to_string()) };
+    let expire = async {
+        glommio::timer::sleep(timeouts.connect).await;
+        Err("connection timed out".to_string())
+    };
+    let tcp = or(connect, expire).await.map_err(|e| SessionError::Temporary(format!("{addr}: {e}")))?;
+    let mut client = Client { conn: Connection::new(ClientStream::Plain(tcp), shutdown), timeouts, addr };
+    let result = client.transaction(host, helo, envelope, connector).await;
+    client.quit().await;
+    result
+}
+
+struct Client {
+    conn: Connection<ClientStream>,
+    timeouts: Timeouts,
+    addr: SocketAddr,
+}
+
+impl Client {
+    async fn transaction(
+        &mut self,
+        host: &str,
+        helo: &str,
+        envelope: &Envelope<'_>,
+        connector: &TlsConnector,
+    ) -> Result<Transaction, SessionError> {
+        let command = self.timeouts.command;
+        let greeting = self.read(command).await?;
+        self.expect_positive(greeting, "greeting")?;
+        let mut ehlo = self.hello(helo).await?;
+        if ehlo.has_extension("STARTTLS") {
+            let ready = self.command("STARTTLS", command).await?;
+            if ready.code == 220 {
+                let name = ServerName::try_from(host.to_string())
+                    .unwrap_or_else(|_| ServerName::IpAddress(self.addr.ip().into()));
+                self.conn
+                    .stream_mut()
+                    .start_tls(connector, name)
+                    .await
+                    .map_err(|e| SessionError::Temporary(format!("{}: TLS handshake failed: {e}", self.addr)))?;
+                ehlo = self.hello(helo).await?;
+            }
+        }
+        let mut mail = format!("MAIL FROM:<{}>", envelope.sender);
+        if ehlo.has_extension("SIZE") {
+            mail.push_str(&format!(" SIZE={}", envelope.message.len()));
+        }
+        if ehlo.has_extension("8BITMIME") && !envelope.message.is_ascii() {
+            mail.push_str(" BODY=8BITMIME");
+        }
+        let reply = self.command(&mail, command).await?;
+        self.expect_positive(reply, "MAIL")?;
+        let mut outcomes = Vec::with_capacity(envelope.recipients.len());
+        for rcpt in envelope.recipients {
+            let reply = self.command(&format!("RCPT TO:<{rcpt}>"), command).await?;
+            outcomes.push(classify(reply));
+        }
+        let tls = self.conn.stream().tls_info();
+        if !outcomes.iter().any(|o| matches!(o, RecipientOutcome::Delivered(_))) {
+            return Ok(Transaction { outcomes, tls });
+        }
+        let data = self.command("DATA", command).await?;
+        let final_reply = if data.code == 354 {
+            write_terminated(self.conn.output(), envelope.message);
+            self.flush(self.timeouts.data).await?;
+            self.read(self.timeouts.data).await?
+        } else {
+            data
+        };
+        // The recipients RCPT accepted share the fate of the message.
+        for outcome in &mut outcomes {
+            if matches!(outcome, RecipientOutcome::Delivered(_)) {
+                *outcome = classify(final_reply.clone());
+            }
+        }
+        Ok(Transaction { outcomes, tls })
+    }
+
+    /// EHLO, or HELO when the server does not know EHLO.
+    async fn hello(&mut self, helo: &str) -> Result<ServerReply, SessionError> {
+        let reply = self.command(&format!("EHLO {helo}"), self.timeouts.command).await?;
+        if reply.is_positive() {
+            return Ok(reply);
+        }
+        let reply = self.command(&format!("HELO {helo}"), self.timeouts.command).await?;
+        self.expect_positive(reply, "HELO")
+    }
+
+    async fn quit(&mut self) {
+        if self.command("QUIT", Duration::from_secs(5)).await.is_err() {
+            tracing::debug!(addr = %self.addr, "no answer to QUIT");
+        }
+    }
+
+    fn expect_positive(&self, reply: ServerReply, step: &str) -> Result<ServerReply, SessionError> {
+        match reply {
+            r if r.is_positive() => Ok(r),
+            r if r.is_permanent() && step == "MAIL" => Err(SessionError::Permanent(r)),
+            r => Err(SessionError::Temporary(format!("{} answered {step} with {r}", self.addr))),
+        }
+    }
+
+    async fn command(&mut self, line: &str, timeout: Duration) -> Result<ServerReply, SessionError> {
+        self.conn.send(line.as_bytes());
+        self.conn.send(b"\r\n");
+        self.flush(timeout).await?;
+        self.read(timeout).await
+    }
+
+    async fn flush(&mut self, timeout: Duration) -> Result<(), SessionError> {
+        self.conn.flush(timeout).await.map_err(|e| SessionError::Temporary(format!("{}: {e}", self.addr)))
+    }
+
+    async fn read(&mut self, timeout: Duration) -> Result<ServerReply, SessionError> {
+        let mut reader = ReplyReader::default();
+        loop {
+            match self.conn.take_line(MAX_REPLY_LINE) {
+                Line::Complete(line) => match reader.line(&line) {
+                    Ok(Some(reply)) => return Ok(reply),
+                    Ok(None) => {}
+                    Err(e) => return Err(SessionError::Temporary(format!("{}: {e}", self.addr))),
+                },
+                Line::TooLong => return Err(SessionError::Temporary(format!("{}: reply line too long", self.addr))),
+                Line::Incomplete => {
+                    self.conn
+                        .read_more(timeout)
+                        .await
+                        .map_err(|e| SessionError::Temporary(format!("{}: {e}", self.addr)))?;
+                }
+            }
+        }
+    }
+}
+
+/// A reply to RCPT or to the end of DATA, as a recipient outcome.
+fn classify(reply: ServerReply) -> RecipientOutcome {
+    if reply.is_positive() {
+        RecipientOutcome::Delivered(reply)
+    } else if reply.is_permanent() {
+        RecipientOutcome::Failed(reply)
+    } else {
+        RecipientOutcome::Deferred(reply.to_string())
+    }
+}

@@ -1,0 +1,164 @@
+"""Outbound delivery between two real ringmail servers: A relays for its local users; a real
+nameserver (dnsmasq) says far.test's MX is B on 127.0.0.1; B is the remote MX. Messages must
+arrive at B (over STARTTLS), permanent failures must come back to the sender as RFC 3464
+reports, and temporary failures must be retried until they succeed."""
+
+import email
+import email.policy
+import signal
+import smtplib
+import socket
+import subprocess
+import time
+import unittest
+
+from harness import Server, free_port
+
+
+def start_dnsmasq():
+    port = free_port()
+    proc = subprocess.Popen(
+        ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+         "--listen-address=127.0.0.1", "--bind-interfaces", f"--port={port}", "--local=/test/", "--pid-file=",
+         "--mx-host=far.test,mx.far.test,10", "--host-record=mx.far.test,127.0.0.1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, port
+        except OSError:
+            if time.time() > deadline:
+                raise RuntimeError("dnsmasq did not start")
+            time.sleep(0.05)
+
+
+def make_pair(dns_port):
+    """B (the MX of far.test, with bob) and A (relaying for alice@a.test, delivering to B)."""
+    b = Server(shards=1, hostname="mx.far.test")
+    a = Server(shards=2, hostname="mx.a.test", sections="\n".join([
+        "[dns]", f'nameservers = ["127.0.0.1:{dns_port}"]',
+        "[delivery]", f"port = {b.port}", "retry_schedule_secs = [1]", "poll_interval_ms = 200",
+        "connect_timeout_secs = 2"]))
+    return a, b
+
+
+def setup_users(a, b):
+    a.cli("domain", "add", "a.test")
+    a.add_user("alice@a.test")
+    b.cli("domain", "add", "far.test")
+    b.add_user("bob@far.test")
+
+
+def send(server, to, subject, sender="alice@a.test"):
+    with smtplib.SMTP("127.0.0.1", server.port, timeout=30) as c:
+        c.sendmail(sender, to, f"From: {sender}\r\nTo: {', '.join(to)}\r\nSubject: {subject}\r\n\r\n"
+                               f"{subject} body\r\n.leading dot\r\n")
+
+
+def wait_for(what, check, timeout=30):
+    deadline = time.time() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def find(server, address, subject):
+    rows = [r for r in server.mail_list(address) if r[2] == subject]
+    return server.mail_cat(address, rows[0][0]) if rows else None
+
+
+def bounce_mentioning(server, text):
+    """A bounce report in alice's INBOX that contains `text`."""
+    for uid, _, subject in server.mail_list("alice@a.test"):
+        if subject == "Undelivered Mail Returned to Sender":
+            raw = server.mail_cat("alice@a.test", uid)
+            if text.encode() in raw:
+                return raw
+    return None
+
+
+class DeliveryTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dnsmasq, cls.dns_port = start_dnsmasq()
+        cls.a, cls.b = make_pair(cls.dns_port)
+        cls.b.start()
+        cls.a.start()
+        setup_users(cls.a, cls.b)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.a.cleanup()
+        cls.b.cleanup()
+        cls.dnsmasq.send_signal(signal.SIGTERM)
+        cls.dnsmasq.wait()
+
+    def test_relayed_mail_arrives_at_the_mx_over_tls(self):
+        send(self.a, ["bob@far.test"], "outbound one")
+        raw = wait_for("delivery to B", lambda: find(self.b, "bob@far.test", "outbound one"))
+        self.assertIn(b"outbound one body\r\n.leading dot\r\n", raw, "dot-stuffing undone, body intact")
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        received = msg.get_all("Received")
+        self.assertIn("by mx.far.test (ringmail) with ESMTPS", received[0], "A used STARTTLS to B")
+        self.assertIn("by mx.a.test (ringmail)", received[1])
+        self.assertEqual(msg["Return-Path"], "<alice@a.test>")
+        wait_for("A's queue to empty", lambda: self.a.cli("queue", "list").stdout == b"")
+
+    def test_unknown_recipient_bounces_to_the_sender(self):
+        send(self.a, ["nobody@far.test", "bob@far.test"], "half bounce")
+        wait_for("bob's copy", lambda: find(self.b, "bob@far.test", "half bounce"))
+        raw = wait_for("the bounce", lambda: bounce_mentioning(self.a, "nobody@far.test"))
+        report = email.message_from_bytes(raw, policy=email.policy.default)
+        self.assertEqual(report.get_content_type(), "multipart/report")
+        self.assertEqual(report["Return-Path"], "<>")
+        text = raw.decode()
+        self.assertIn("Final-Recipient: rfc822; nobody@far.test", text)
+        self.assertIn("Status: 5.1.1", text)
+        self.assertIn("Remote-MTA: dns; mx.far.test", text)
+        self.assertIn("Subject: half bounce", text, "the original headers come back")
+        self.assertNotIn("bob@far.test\r\nAction", text, "the delivered recipient is not reported")
+        wait_for("A's queue to empty", lambda: self.a.cli("queue", "list").stdout == b"")
+
+    def test_a_domain_that_does_not_exist_bounces_at_once(self):
+        send(self.a, ["someone@gone.test"], "no such domain")
+        raw = wait_for("the bounce", lambda: bounce_mentioning(self.a, "someone@gone.test"))
+        self.assertIn(b"Status: 5.1.2", raw)
+        self.assertIn(b"Host or domain name not found", raw)
+
+
+class RetryTest(unittest.TestCase):
+    def test_temporary_failures_are_retried_until_delivered(self):
+        dnsmasq, dns_port = start_dnsmasq()
+        a, b = make_pair(dns_port)
+        try:
+            b.start()
+            a.start()
+            setup_users(a, b)
+            self.assertEqual(b.stop(), 0)  # the MX is down
+            send(a, ["bob@far.test"], "retried")
+            def deferred():
+                queue = a.cli("queue", "list").stdout.decode()
+                return queue if "attempts=0" not in queue and "attempts=" in queue else None
+
+            queue = wait_for("a deferral", deferred)
+            self.assertIn("<alice@a.test> -> <bob@far.test>", queue)
+            self.assertIn("127.0.0.1", queue, "the last error names the address tried")
+            b.start()  # the MX is back
+            raw = wait_for("delivery after the retry", lambda: find(b, "bob@far.test", "retried"))
+            self.assertIn(b"retried body", raw)
+            wait_for("A's queue to empty", lambda: a.cli("queue", "list").stdout == b"")
+            self.assertEqual(len([r for r in b.mail_list("bob@far.test") if r[2] == "retried"]), 1, "once")
+        finally:
+            a.cleanup()
+            b.cleanup()
+            dnsmasq.send_signal(signal.SIGTERM)
+            dnsmasq.wait()
+
+
+if __name__ == "__main__":
+    unittest.main()
