@@ -348,6 +348,7 @@ impl Committer {
         let mut present = Vec::with_capacity(queue_keys.len());
         for key in queue_keys {
             if !staged.gone_queue.contains(key)
+                && !present.contains(&key)
                 && self.store.db().get_pinned_cf(self.store.cf(cf::QUEUE), key)?.is_some()
             {
                 present.push(key);
@@ -585,6 +586,45 @@ mod tests {
         let eve = JournalOp::Expunge { account: "eve@example.com".into(), mailbox: "INBOX".into(), uids: vec![1] };
         assert_eq!(h.submit_blocking(eve).unwrap(), Committed::Expunged(vec![1]));
         assert!(store.blob(MessageId(1)).unwrap().is_none(), "the last holder freed it");
+        journal.stop();
+    }
+
+    #[test]
+    fn queue_defer_moves_and_finish_releases_and_bounces_atomically() {
+        let (_dir, store) = temp_store();
+        let journal = Journal::start(store.clone());
+        let h = journal.handle();
+        create(&h, "alice@example.com");
+        h.submit_blocking(delivery(1, &[], &["x@far.example", "y@far.example"], b"out")).unwrap();
+        let due = store.due_recipients(u64::MAX, 10).unwrap();
+        assert_eq!(due.len(), 2);
+
+        let mut entry = due[0].entry.clone();
+        entry.attempts = 1;
+        entry.last_error = Some("451 later".into());
+        let defer = JournalOp::QueueDefer { key: due[0].key.clone(), due: 4_000_000_000, entry };
+        h.submit_blocking(defer).unwrap();
+        let now = unix_now();
+        let still_due = store.due_recipients(now, 10).unwrap();
+        assert_eq!(still_due.len(), 1, "the deferred one is no longer due");
+        let all = store.queue_entries(10).unwrap();
+        assert_eq!((all[1].due, all[1].entry.attempts), (4_000_000_000, 1));
+
+        let report = match delivery(2, &["alice@example.com"], &[], b"bounce") {
+            JournalOp::Deliver(d) => d,
+            _ => unreachable!(),
+        };
+        let keys = vec![still_due[0].key.clone(), still_due[0].key.clone()];
+        let finish = JournalOp::QueueFinish { keys, id: MessageId(1), bounce: Some(report) };
+        assert!(matches!(h.submit_blocking(finish).unwrap(), Committed::Delivered(_)));
+        assert_eq!(store.queue_entries(10).unwrap().len(), 1);
+        assert_eq!(store.blob_refs(MessageId(1)).unwrap(), 1, "one reference released, not two");
+        assert_eq!(store.mail_entries("alice@example.com", "INBOX").unwrap().len(), 1, "the bounce arrived");
+
+        let last = store.queue_entries(10).unwrap();
+        let key = keys::queue(last[0].due, MessageId(1), &last[0].entry.recipient);
+        h.submit_blocking(JournalOp::QueueFinish { keys: vec![key], id: MessageId(1), bounce: None }).unwrap();
+        assert!(store.blob(MessageId(1)).unwrap().is_none(), "the last queue entry freed the body");
         journal.stop();
     }
 }
