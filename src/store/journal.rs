@@ -309,7 +309,7 @@ impl Committer {
         let mut found = Vec::with_capacity(uids.len());
         for &uid in uids {
             let mail_key = keys::mail(account, meta.id, uid);
-            if staged.deleted_mail.contains(&mail_key) {
+            if staged.deleted_mail.contains(&mail_key) || found.iter().any(|(u, ..)| *u == uid) {
                 continue;
             }
             if let Some(entry) = self.store.get::<MailEntry>(cf::MAIL, &mail_key)? {
@@ -573,7 +573,7 @@ mod tests {
 
         let expunge =
             |uids: Vec<u32>| JournalOp::Expunge { account: "bob@example.com".into(), mailbox: "INBOX".into(), uids };
-        assert_eq!(h.submit_blocking(expunge(vec![1, 2, 9])).unwrap(), Committed::Expunged(vec![1, 2]));
+        assert_eq!(h.submit_blocking(expunge(vec![1, 2, 9, 2])).unwrap(), Committed::Expunged(vec![1, 2]));
         let after = store.mailbox_meta("bob@example.com", "INBOX").unwrap().unwrap();
         assert_eq!((after.messages, after.unseen, after.size), (0, 0, 0));
         assert!(after.highest_modseq > before.highest_modseq);
