@@ -306,7 +306,7 @@ impl Committer {
         let mut meta =
             self.meta(staged, &key)?.ok_or_else(|| StoreError::NotFound(format!("mailbox {mailbox} of {account}")))?;
         // Read everything first so that a failure adds nothing to the batch.
-        let mut found = Vec::with_capacity(uids.len());
+        let mut found: Vec<(u32, Vec<u8>, MailEntry, i64)> = Vec::with_capacity(uids.len());
         for &uid in uids {
             let mail_key = keys::mail(account, meta.id, uid);
             if staged.deleted_mail.contains(&mail_key) || found.iter().any(|(u, ..)| *u == uid) {
