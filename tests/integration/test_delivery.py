@@ -33,13 +33,13 @@ def start_dnsmasq():
             time.sleep(0.05)
 
 
-def make_pair(dns_port):
+def make_pair(dns_port, max_concurrent=100):
     """B (the MX of far.test, with bob) and A (relaying for alice@a.test, delivering to B)."""
     b = Server(shards=1, hostname="mx.far.test")
     a = Server(shards=2, hostname="mx.a.test", sections="\n".join([
         "[dns]", f'nameservers = ["127.0.0.1:{dns_port}"]',
         "[delivery]", f"port = {b.port}", "retry_schedule_secs = [1]", "poll_interval_ms = 200",
-        "connect_timeout_secs = 2"]))
+        "connect_timeout_secs = 2", f"max_concurrent = {max_concurrent}"]))
     return a, b
 
 
@@ -153,6 +153,38 @@ class RetryTest(unittest.TestCase):
             self.assertIn(b"retried body", raw)
             wait_for("A's queue to empty", lambda: a.cli("queue", "list").stdout == b"")
             self.assertEqual(len([r for r in b.mail_list("bob@far.test") if r[2] == "retried"]), 1, "once")
+        finally:
+            a.cleanup()
+            b.cleanup()
+            dnsmasq.send_signal(signal.SIGTERM)
+            dnsmasq.wait()
+
+
+class CrashTest(unittest.TestCase):
+    def test_kill_9_while_delivering_loses_nothing_and_resends_at_most_what_was_in_flight(self):
+        dnsmasq, dns_port = start_dnsmasq()
+        a, b = make_pair(dns_port, max_concurrent=4)
+        count = 60
+        try:
+            b.start()
+            a.start()
+            setup_users(a, b)
+            # Queue everything while B refuses connections, so that delivery starts in a burst.
+            self.assertEqual(b.stop(), 0)
+            with smtplib.SMTP("127.0.0.1", a.port, timeout=30) as c:
+                for i in range(count):
+                    c.sendmail("alice@a.test", ["bob@far.test"], f"Subject: crash {i}\r\n\r\nbody {i}\r\n")
+            b.start()
+            wait_for("some deliveries", lambda: len(b.mail_list("bob@far.test")) >= 10, timeout=60)
+            a.kill9()
+            delivered_before = len(b.mail_list("bob@far.test"))
+            a.start()
+            wait_for("A's queue to empty", lambda: a.cli("queue", "list").stdout == b"", timeout=120)
+            subjects = [s for _, _, s in b.mail_list("bob@far.test")]
+            self.assertEqual(set(subjects), {f"crash {i}" for i in range(count)}, "nothing lost")
+            duplicates = len(subjects) - count
+            # Two shards, each with at most 4 deliveries in flight when the kill came.
+            self.assertLessEqual(duplicates, 8, f"{duplicates} resent (delivered before the kill: {delivered_before})")
         finally:
             a.cleanup()
             b.cleanup()
