@@ -144,6 +144,24 @@ pub struct DeliveryConfig {
     pub max_concurrent: NonZeroUsize,
     /// Milliseconds between looks at the queue for due recipients.
     pub poll_interval_ms: NonZeroU64,
+    /// Connections one shard keeps open to one destination domain at once.
+    pub max_connections_per_destination: NonZeroUsize,
+    /// Messages per minute to one destination domain; 0 is unlimited.
+    pub max_messages_per_minute_per_destination: u64,
+    /// Limits for particular domains.
+    pub destination: Vec<DestinationOverride>,
+}
+
+/// One `[[delivery.destination]]` entry: limits for one domain.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DestinationOverride {
+    /// The recipient domain, e.g. `example.net`.
+    pub domain: Hostname,
+    /// Its connection limit, instead of `max_connections_per_destination`.
+    pub max_connections: Option<NonZeroUsize>,
+    /// Its messages per minute, instead of `max_messages_per_minute_per_destination`.
+    pub max_messages_per_minute: Option<u64>,
 }
 
 impl Default for DeliveryConfig {
@@ -158,6 +176,9 @@ impl Default for DeliveryConfig {
             data_timeout_secs: nz64(600),
             max_concurrent: NonZeroUsize::new(100).unwrap(),
             poll_interval_ms: nz64(1000),
+            max_connections_per_destination: NonZeroUsize::new(20).unwrap(),
+            max_messages_per_minute_per_destination: 0,
+            destination: Vec::new(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The outbound queue scheduler. Each shard owns the destination domains that hash to it, so
 //! per-destination state needs no locks. Every `poll_interval_ms` a shard reads the due
 //! recipients from RocksDB, groups them by message and domain, and starts a delivery attempt
-//! for each group (at most `max_concurrent` at once). An attempt's outcome is committed through
+//! for each group (at most `max_concurrent` at once, within each destination's limits). An attempt's outcome is committed through
 //! the journal before anything else can see it: a recipient the remote server accepted is
 //! removed from the queue before it could be tried again, so `kill -9` resends at most what
 //! was in flight.
@@ -9,16 +9,18 @@
 //! | file | what |
 //! |---|---|
 //! | `attempt.rs` | one attempt: MX lookup, SMTP client, outcome per recipient, durable commit |
+//! | `destinations.rs` | per-destination connection and rate limits |
 //! | `dsn.rs` | bounce reports (RFC 3464) |
 
 mod attempt;
+pub mod destinations;
 pub mod dsn;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_lite::future::or;
 
@@ -26,6 +28,7 @@ use crate::dns::Resolver;
 use crate::runtime::ShardContext;
 use crate::store::queue::DueRecipient;
 use crate::store::{MessageId, unix_now};
+use destinations::Destinations;
 
 /// Due recipients read per look at the queue.
 const READ_BATCH: usize = 10_000;
@@ -53,6 +56,7 @@ pub async fn run(ctx: Rc<ShardContext>, resolver: Rc<Resolver>) {
     let in_flight: Rc<RefCell<HashSet<Vec<u8>>>> = Rc::default();
     let interval = Duration::from_millis(ctx.config.delivery.poll_interval_ms.get());
     let max = ctx.config.delivery.max_concurrent.get();
+    let destinations = Rc::new(RefCell::new(Destinations::new(&ctx.config.delivery)));
     loop {
         let stopped = or(
             async {
@@ -81,11 +85,17 @@ pub async fn run(ctx: Rc<ShardContext>, resolver: Rc<Resolver>) {
             if in_flight.borrow().len() >= max {
                 break;
             }
+            if !destinations.borrow_mut().try_start(&group.domain, Instant::now()) {
+                continue;
+            }
             in_flight.borrow_mut().extend(group.recipients.iter().map(|r| r.key.clone()));
             let (ctx, resolver, in_flight) = (Rc::clone(&ctx), Rc::clone(&resolver), Rc::clone(&in_flight));
+            let destinations = Rc::clone(&destinations);
             glommio::spawn_local(async move {
                 let keys: Vec<Vec<u8>> = group.recipients.iter().map(|r| r.key.clone()).collect();
+                let domain = group.domain.clone();
                 attempt::deliver(&ctx, &resolver, group).await;
+                destinations.borrow_mut().finish(&domain);
                 let mut in_flight = in_flight.borrow_mut();
                 for key in keys {
                     in_flight.remove(&key);

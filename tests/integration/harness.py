@@ -110,10 +110,12 @@ class Server:
         """The self-signed certificate made at first start."""
         return os.path.join(self.data_dir, "tls", "self-signed.crt")
 
-    def log(self):
+    def log(self, tail=4000):
+        """The server's log (its last `tail` characters; None for all of it)."""
         try:
             with open(self.log_path, "rb") as f:
-                return f.read().decode(errors="replace")[-4000:]
+                text = f.read().decode(errors="replace")
+                return text if tail is None else text[-tail:]
         except OSError:
             return ""
 

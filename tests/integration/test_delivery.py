@@ -33,13 +33,13 @@ def start_dnsmasq():
             time.sleep(0.05)
 
 
-def make_pair(dns_port, max_concurrent=100):
+def make_pair(dns_port, max_concurrent=100, delivery="", b_limits=None):
     """B (the MX of far.test, with bob) and A (relaying for alice@a.test, delivering to B)."""
-    b = Server(shards=1, hostname="mx.far.test")
+    b = Server(shards=1, hostname="mx.far.test", limits=b_limits)
     a = Server(shards=2, hostname="mx.a.test", sections="\n".join([
         "[dns]", f'nameservers = ["127.0.0.1:{dns_port}"]',
         "[delivery]", f"port = {b.port}", "retry_schedule_secs = [1]", "poll_interval_ms = 200",
-        "connect_timeout_secs = 2", f"max_concurrent = {max_concurrent}"]))
+        "connect_timeout_secs = 2", f"max_concurrent = {max_concurrent}", delivery]))
     return a, b
 
 
@@ -153,6 +153,31 @@ class RetryTest(unittest.TestCase):
             self.assertIn(b"retried body", raw)
             wait_for("A's queue to empty", lambda: a.cli("queue", "list").stdout == b"")
             self.assertEqual(len([r for r in b.mail_list("bob@far.test") if r[2] == "retried"]), 1, "once")
+        finally:
+            a.cleanup()
+            b.cleanup()
+            dnsmasq.send_signal(signal.SIGTERM)
+            dnsmasq.wait()
+
+
+class DestinationLimitTest(unittest.TestCase):
+    def test_connections_per_destination_keep_within_the_mx_limit(self):
+        # B takes one connection per client address; A must never open a second one to it.
+        dnsmasq, dns_port = start_dnsmasq()
+        a, b = make_pair(dns_port, delivery="max_connections_per_destination = 1",
+                         b_limits={"max_connections_per_ip": 1})
+        try:
+            b.start()
+            a.start()
+            setup_users(a, b)
+            self.assertEqual(b.stop(), 0)
+            with smtplib.SMTP("127.0.0.1", a.port, timeout=30) as c:
+                for i in range(20):
+                    c.sendmail("alice@a.test", ["bob@far.test"], f"Subject: limited {i}\r\n\r\nbody\r\n")
+            b.start()
+            wait_for("all 20", lambda: len(b.mail_list("bob@far.test")) == 20, timeout=60)
+            self.assertNotIn("Too many connections", a.log(tail=None),
+                             "B never had to refuse A: A kept to one connection at a time")
         finally:
             a.cleanup()
             b.cleanup()

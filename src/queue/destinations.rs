@@ -1,0 +1,132 @@
+//! Per-destination limits, kept by the shard that owns the destination (so without locks):
+//! connections open at once and messages per minute, both at the same time, with per-domain
+//! overrides. A group that would exceed a limit simply waits for a later look at the queue.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use crate::config::DeliveryConfig;
+
+/// The window the message rate is counted in.
+const WINDOW: Duration = Duration::from_secs(60);
+/// Destinations tracked before idle ones are forgotten.
+const PRUNE_AT: usize = 10_000;
+
+/// Limits for one destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Limits {
+    connections: usize,
+    /// Messages per minute; 0 is unlimited.
+    per_minute: u64,
+}
+
+/// What is going on with one destination now.
+#[derive(Debug)]
+struct State {
+    connections: usize,
+    window_start: Instant,
+    sent: u64,
+}
+
+/// The limits and the live counts of this shard's destinations.
+#[derive(Debug)]
+pub struct Destinations {
+    default: Limits,
+    overrides: HashMap<String, Limits>,
+    state: HashMap<String, State>,
+}
+
+impl Destinations {
+    /// Limits from `[delivery]` and its `[[delivery.destination]]` overrides.
+    pub fn new(config: &DeliveryConfig) -> Destinations {
+        let default = Limits {
+            connections: config.max_connections_per_destination.get(),
+            per_minute: config.max_messages_per_minute_per_destination,
+        };
+        let overrides = config
+            .destination
+            .iter()
+            .map(|o| {
+                let limits = Limits {
+                    connections: o.max_connections.map_or(default.connections, |n| n.get()),
+                    per_minute: o.max_messages_per_minute.unwrap_or(default.per_minute),
+                };
+                (o.domain.as_str().to_string(), limits)
+            })
+            .collect();
+        Destinations { default, overrides, state: HashMap::new() }
+    }
+
+    /// Takes a connection and a message slot for `domain`; false when a limit is reached.
+    pub fn try_start(&mut self, domain: &str, now: Instant) -> bool {
+        let limits = self.overrides.get(domain).copied().unwrap_or(self.default);
+        if self.state.len() >= PRUNE_AT {
+            self.state.retain(|_, s| s.connections > 0 || now.duration_since(s.window_start) < WINDOW);
+        }
+        let state =
+            self.state.entry(domain.to_string()).or_insert(State { connections: 0, window_start: now, sent: 0 });
+        if now.duration_since(state.window_start) >= WINDOW {
+            state.window_start = now;
+            state.sent = 0;
+        }
+        if state.connections >= limits.connections || (limits.per_minute > 0 && state.sent >= limits.per_minute) {
+            return false;
+        }
+        state.connections += 1;
+        state.sent += 1;
+        true
+    }
+
+    /// Gives back the connection taken by [`Destinations::try_start`].
+    pub fn finish(&mut self, domain: &str) {
+        if let Some(state) = self.state.get_mut(domain) {
+            state.connections = state.connections.saturating_sub(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroUsize;
+
+    use super::*;
+    use crate::config::DestinationOverride;
+
+    fn config() -> DeliveryConfig {
+        DeliveryConfig {
+            max_connections_per_destination: NonZeroUsize::new(2).unwrap(),
+            max_messages_per_minute_per_destination: 0,
+            destination: vec![DestinationOverride {
+                domain: "slow.example".to_string().try_into().unwrap(),
+                max_connections: None,
+                max_messages_per_minute: Some(3),
+            }],
+            ..DeliveryConfig::default()
+        }
+    }
+
+    #[test]
+    fn connections_are_limited_and_given_back() {
+        let mut d = Destinations::new(&config());
+        let now = Instant::now();
+        assert!(d.try_start("a.example", now) && d.try_start("a.example", now));
+        assert!(!d.try_start("a.example", now), "two at once");
+        assert!(d.try_start("b.example", now), "other destinations are separate");
+        d.finish("a.example");
+        assert!(d.try_start("a.example", now));
+    }
+
+    #[test]
+    fn rate_and_connections_apply_together() {
+        let mut d = Destinations::new(&config());
+        let now = Instant::now();
+        for _ in 0..3 {
+            assert!(d.try_start("slow.example", now));
+            d.finish("slow.example");
+        }
+        assert!(!d.try_start("slow.example", now), "three per minute");
+        assert!(d.try_start("slow.example", now + WINDOW), "a new minute");
+        assert!(d.try_start("slow.example", now + WINDOW));
+        assert!(!d.try_start("slow.example", now + WINDOW), "still two connections at most");
+    }
+}
