@@ -4,6 +4,7 @@
 //! (RocksDB allows one process to open the store); otherwise it opens the store itself. Either
 //! way [`execute`] does the work, so both paths behave the same.
 
+pub mod queue;
 pub mod socket;
 
 use std::fmt::Write as _;
@@ -92,10 +93,10 @@ pub enum Request {
         /// The message UID within the mailbox.
         uid: u32,
     },
-    /// List queued recipients.
-    QueueList {
-        /// Most entries to list.
-        limit: usize,
+    /// Work on the outbound queue.
+    Queue {
+        /// What to do.
+        request: queue::QueueRequest,
     },
 }
 
@@ -180,19 +181,7 @@ pub fn execute(ctx: &AdminContext, request: Request) -> Result<Vec<u8>, AdminErr
                 .ok_or_else(|| AdminError(format!("no message with UID {uid} in {mailbox} of {address}")))?;
             store.blob(MessageId(entry.message_id))?.ok_or_else(|| AdminError("message body is missing".into()))
         }
-        Request::QueueList { limit } => {
-            let mut out = String::new();
-            for q in store.queue_entries(limit)? {
-                let e = &q.entry;
-                let error = e.last_error.as_deref().unwrap_or("-");
-                let _ = writeln!(
-                    out,
-                    "{} due={} attempts={} <{}> -> <{}> {error}",
-                    q.message_id, q.due, e.attempts, e.sender, e.recipient
-                );
-            }
-            Ok(out.into_bytes())
-        }
+        Request::Queue { request } => queue::execute(ctx, request),
     }
 }
 

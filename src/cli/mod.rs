@@ -9,6 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
+use crate::admin::queue::QueueRequest;
 use crate::admin::{self, AdminContext, Request};
 use crate::config::{Config, DEFAULTS_TOML};
 use crate::store::{Journal, Store};
@@ -175,6 +176,37 @@ pub enum QueueCommand {
         /// Most entries to print.
         #[arg(long, default_value_t = 1000)]
         limit: usize,
+        /// Only recipients in this domain.
+        #[arg(long)]
+        domain: Option<String>,
+    },
+    /// Per destination domain: recipients, deferred ones, age of the oldest, last error.
+    Summary,
+    /// One queued message: its headers and recipients.
+    Show {
+        /// The message id (first column of `queue list`).
+        id: String,
+    },
+    /// Try again now.
+    Retry {
+        /// A message id.
+        id: Option<String>,
+        /// Every recipient in this domain.
+        #[arg(long)]
+        domain: Option<String>,
+    },
+    /// Remove from the queue without telling the sender.
+    Delete {
+        /// A message id.
+        id: Option<String>,
+        /// Every recipient in this domain.
+        #[arg(long)]
+        domain: Option<String>,
+    },
+    /// Give up and return the message to its sender with a delivery report.
+    Bounce {
+        /// The message id.
+        id: String,
     },
 }
 
@@ -214,7 +246,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             MailCommand::List { address, mailbox } => Request::MailList { address, mailbox },
             MailCommand::Cat { address, uid, mailbox } => Request::MailCat { address, mailbox, uid },
         },
-        Command::Queue(QueueCommand::List { limit }) => Request::QueueList { limit },
+        Command::Queue(c) => Request::Queue {
+            request: match c {
+                QueueCommand::List { limit, domain } => QueueRequest::List { limit, domain },
+                QueueCommand::Summary => QueueRequest::Summary,
+                QueueCommand::Show { id } => QueueRequest::Show { id },
+                QueueCommand::Retry { id, domain } => QueueRequest::Retry { id, domain },
+                QueueCommand::Delete { id, domain } => QueueRequest::Delete { id, domain },
+                QueueCommand::Bounce { id } => QueueRequest::Bounce { id },
+            },
+        },
         Command::Dns(DnsCommand::Lookup { name, record_type }) => return dns::lookup(&config, name, &record_type),
     };
     let output = run_admin(config, request)?;

@@ -2,18 +2,14 @@
 //! one holds a conversation, then commit what happened to each recipient.
 
 use std::net::SocketAddr;
-use std::time::{Duration, SystemTime};
-
-use bytes::Bytes;
+use std::time::Duration;
 
 use super::Group;
 use super::dsn::{self, Failure};
 use crate::dns::{MailExchangers, Resolver};
-use crate::routing::Router;
 use crate::runtime::ShardContext;
 use crate::smtp::client::{self, Envelope, RecipientOutcome, SessionError, Timeouts};
-use crate::smtp::proto::Mailbox;
-use crate::store::journal::{Delivery, JournalOp};
+use crate::store::journal::JournalOp;
 use crate::store::queue::DueRecipient;
 use crate::store::unix_now;
 use crate::tls::client::opportunistic;
@@ -76,7 +72,11 @@ pub async fn deliver(ctx: &ShardContext, resolver: &Resolver, group: Group) {
     }
     if !done.is_empty() {
         let sender = &group.recipients[0].entry.sender;
-        let bounce = if failures.is_empty() { None } else { bounce(ctx, sender, &failures, message) };
+        let bounce = if failures.is_empty() {
+            None
+        } else {
+            dsn::bounce(&ctx.store, ctx.config.hostname.as_str(), ctx.ids.next_id(), sender, &failures, message)
+        };
         commit(ctx, JournalOp::QueueFinish { keys: done, id, bounce }).await;
     }
 }
@@ -179,30 +179,6 @@ async fn defer(ctx: &ShardContext, recipient: &DueRecipient, reason: String) {
     entry.attempts += 1;
     entry.last_error = Some(reason);
     commit(ctx, JournalOp::QueueDefer { key: recipient.key.clone(), due: unix_now() + wait, entry }).await;
-}
-
-/// The bounce report for `failures`, addressed to `sender`; none for the null sender.
-fn bounce(ctx: &ShardContext, sender: &str, failures: &[Failure], original: &[u8]) -> Option<Delivery> {
-    let mailbox = Mailbox::parse(sender).ok()?;
-    let id = ctx.ids.next_id();
-    let hostname = ctx.config.hostname.as_str();
-    let report = dsn::report(hostname, id, sender, failures, original, SystemTime::now());
-    let router = Router::new(&ctx.store, hostname);
-    let destinations = match router.resolve(&mailbox, true) {
-        Ok(d) => d,
-        Err(e) => {
-            tracing::warn!("no way to return a bounce to <{sender}>: {e}");
-            return None;
-        }
-    };
-    Some(Delivery {
-        id,
-        local_prefix: Bytes::from_static(b"Return-Path: <>\r\n"),
-        message: vec![Bytes::from(report)],
-        sender: String::new(),
-        local: destinations.local,
-        remote: destinations.remote,
-    })
 }
 
 async fn commit(ctx: &ShardContext, op: JournalOp) {

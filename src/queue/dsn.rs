@@ -3,9 +3,14 @@
 
 use std::time::SystemTime;
 
+use bytes::Bytes;
+
 use crate::message::date::rfc5322;
 use crate::message::headers::header_block;
-use crate::store::MessageId;
+use crate::routing::Router;
+use crate::smtp::proto::Mailbox;
+use crate::store::journal::Delivery;
+use crate::store::{MessageId, Store};
 
 /// One recipient the report is about.
 #[derive(Debug, Clone)]
@@ -80,6 +85,35 @@ pub fn report(
     }
     out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     out
+}
+
+/// The bounce report for `failures` as a delivery to `sender` (local, or queued for a remote
+/// sender) with message id `id`; none for the null sender or a sender that cannot be routed.
+pub fn bounce(
+    store: &Store,
+    hostname: &str,
+    id: MessageId,
+    sender: &str,
+    failures: &[Failure],
+    original: &[u8],
+) -> Option<Delivery> {
+    let mailbox = Mailbox::parse(sender).ok()?;
+    let destinations = match Router::new(store, hostname).resolve(&mailbox, true) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!("no way to return a bounce to <{sender}>: {e}");
+            return None;
+        }
+    };
+    let text = report(hostname, id, sender, failures, original, SystemTime::now());
+    Some(Delivery {
+        id,
+        local_prefix: Bytes::from_static(b"Return-Path: <>\r\n"),
+        message: vec![Bytes::from(text)],
+        sender: String::new(),
+        local: destinations.local,
+        remote: destinations.remote,
+    })
 }
 
 /// Text fit for one header or report line: controls and non-ASCII become `?`.

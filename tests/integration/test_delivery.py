@@ -160,6 +160,57 @@ class RetryTest(unittest.TestCase):
             dnsmasq.wait()
 
 
+class QueueAdminTest(unittest.TestCase):
+    def test_summary_show_delete_bounce_and_retry(self):
+        dnsmasq, dns_port = start_dnsmasq()
+        a, b = make_pair(dns_port)
+        try:
+            b.start()
+            a.start()
+            setup_users(a, b)
+            self.assertEqual(b.stop(), 0)
+            a.stop()
+            # Deferred for an hour: only an administrator's retry can bring these forward.
+            with open(a.config) as f:
+                config = f.read().replace("retry_schedule_secs = [1]", "retry_schedule_secs = [3600]")
+            with open(a.config, "w") as f:
+                f.write(config)
+            a.start()
+            for subject in ["keep", "drop", "return"]:
+                send(a, ["bob@far.test"], subject)
+
+            def listing():
+                rows = [line.split() for line in a.cli("queue", "list").stdout.decode().splitlines()]
+                return rows if len(rows) == 3 and all(r[2] == "attempts=1" for r in rows) else None
+
+            rows = wait_for("three deferrals", listing)
+            summary = a.cli("queue", "summary").stdout.decode().splitlines()
+            self.assertEqual(summary[0].split("\t")[:3], ["domain", "recipients", "deferred"])
+            self.assertEqual(summary[1].split("\t")[:3], ["far.test", "3", "3"])
+            ids = {}
+            for row in rows:
+                shown = a.cli("queue", "show", row[0]).stdout.decode()
+                subject = next(line for line in shown.splitlines() if line.startswith("Subject: "))[9:]
+                ids[subject] = row[0]
+                self.assertIn("<bob@far.test> due=", shown)
+            self.assertIn("1 recipients deleted", a.cli("queue", "delete", ids["drop"]).stdout.decode())
+            self.assertIn("returned to <alice@a.test>", a.cli("queue", "bounce", ids["return"]).stdout.decode())
+            report = wait_for("the report", lambda: bounce_mentioning(a, "Subject: return"))
+            self.assertIn(b"Status: 5.0.0", report)
+            self.assertIsNone(bounce_mentioning(a, "Subject: drop"), "delete tells nobody")
+            self.assertNotEqual(a.cli("queue", "retry", check=False).returncode, 0, "retry needs an id or a domain")
+            b.start()
+            self.assertIn("1 recipients due now", a.cli("queue", "retry", "--domain", "far.test").stdout.decode())
+            wait_for("the retried message", lambda: find(b, "bob@far.test", "keep"))
+            wait_for("an empty queue", lambda: a.cli("queue", "list").stdout == b"")
+            self.assertEqual([s for _, _, s in b.mail_list("bob@far.test")], ["keep"])
+        finally:
+            a.cleanup()
+            b.cleanup()
+            dnsmasq.send_signal(signal.SIGTERM)
+            dnsmasq.wait()
+
+
 class DestinationLimitTest(unittest.TestCase):
     def test_connections_per_destination_keep_within_the_mx_limit(self):
         # B takes one connection per client address; A must never open a second one to it.
