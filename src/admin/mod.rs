@@ -93,6 +93,20 @@ pub enum Request {
         /// The message UID within the mailbox.
         uid: u32,
     },
+    /// List suppressed recipients.
+    SuppressionList,
+    /// Suppress a recipient by hand.
+    SuppressionAdd {
+        /// The recipient address.
+        address: String,
+        /// Why.
+        reason: String,
+    },
+    /// Lift a suppression.
+    SuppressionDel {
+        /// The recipient address.
+        address: String,
+    },
     /// Work on the outbound queue.
     Queue {
         /// What to do.
@@ -182,6 +196,24 @@ pub fn execute(ctx: &AdminContext, request: Request) -> Result<Vec<u8>, AdminErr
             store.blob(MessageId(entry.message_id))?.ok_or_else(|| AdminError("message body is missing".into()))
         }
         Request::Queue { request } => queue::execute(ctx, request),
+        Request::SuppressionList => {
+            let mut out = String::new();
+            for (address, s) in store.suppressions()? {
+                let since = rfc5322(UNIX_EPOCH + Duration::from_secs(s.since));
+                let _ = writeln!(out, "{address}\t{since}\t{}", s.reason);
+            }
+            Ok(out.into_bytes())
+        }
+        Request::SuppressionAdd { address, reason } => {
+            let address = parse_address(&address)?;
+            store.suppress(&address, &reason)?;
+            done(format!("{address} suppressed"))
+        }
+        Request::SuppressionDel { address } => {
+            let address = parse_address(&address)?;
+            store.unsuppress(&address)?;
+            done(format!("{address} may receive mail again"))
+        }
     }
 }
 

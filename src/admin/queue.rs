@@ -107,7 +107,7 @@ pub fn execute(ctx: &AdminContext, request: QueueRequest) -> Result<Vec<u8>, Adm
             let filter = Filter::new(id, domain)?;
             let matches = collect(ctx, &filter)?;
             for (id, keys) in by_message(&matches) {
-                ctx.journal.submit_blocking(JournalOp::QueueFinish { keys, id, bounce: None })?;
+                ctx.journal.submit_blocking(JournalOp::QueueFinish { keys, id, bounce: None, suppress: Vec::new() })?;
             }
             let _ = writeln!(out, "{} recipients deleted", matches.len());
         }
@@ -133,7 +133,7 @@ pub fn execute(ctx: &AdminContext, request: QueueRequest) -> Result<Vec<u8>, Adm
             let report_id = MessageIdGenerator::new(ADMIN_SHARD).next_id();
             let bounce = dsn::bounce(&ctx.store, hostname, report_id, &first.entry.sender, &failures, original);
             let keys = matches.iter().map(|r| r.key.clone()).collect();
-            ctx.journal.submit_blocking(JournalOp::QueueFinish { keys, id: first.id, bounce })?;
+            ctx.journal.submit_blocking(JournalOp::QueueFinish { keys, id: first.id, bounce, suppress: Vec::new() })?;
             let _ = writeln!(out, "{} recipients returned to <{}>", matches.len(), first.entry.sender);
         }
     }

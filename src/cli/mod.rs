@@ -49,9 +49,32 @@ pub enum Command {
     /// Inspect the outbound queue.
     #[command(subcommand)]
     Queue(QueueCommand),
+    /// Recipients that hard-bounced and are refused at RCPT.
+    #[command(subcommand)]
+    Suppression(SuppressionCommand),
     /// Ask ringmail's DNS resolver (the configured nameservers).
     #[command(subcommand)]
     Dns(DnsCommand),
+}
+
+/// `ringmail suppression ...`
+#[derive(Debug, Subcommand)]
+pub enum SuppressionCommand {
+    /// Address, since when, and the bounce that caused it.
+    List,
+    /// Suppress an address by hand.
+    Add {
+        /// The recipient address.
+        address: String,
+        /// Why (shown in the RCPT refusal).
+        #[arg(long, default_value = "suppressed by the postmaster")]
+        reason: String,
+    },
+    /// Let mail go to an address again.
+    Del {
+        /// The recipient address.
+        address: String,
+    },
 }
 
 /// `ringmail dns ...`
@@ -255,6 +278,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 QueueCommand::Delete { id, domain } => QueueRequest::Delete { id, domain },
                 QueueCommand::Bounce { id } => QueueRequest::Bounce { id },
             },
+        },
+        Command::Suppression(c) => match c {
+            SuppressionCommand::List => Request::SuppressionList,
+            SuppressionCommand::Add { address, reason } => Request::SuppressionAdd { address, reason },
+            SuppressionCommand::Del { address } => Request::SuppressionDel { address },
         },
         Command::Dns(DnsCommand::Lookup { name, record_type }) => return dns::lookup(&config, name, &record_type),
     };

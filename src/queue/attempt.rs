@@ -30,7 +30,7 @@ pub async fn deliver(ctx: &ShardContext, resolver: &Resolver, group: Group) {
         Ok(None) => {
             tracing::error!(%id, "queued message has no body; dropping its queue entries");
             let keys = group.recipients.iter().map(|r| r.key.clone()).collect();
-            commit(ctx, JournalOp::QueueFinish { keys, id, bounce: None }).await;
+            commit(ctx, JournalOp::QueueFinish { keys, id, bounce: None, suppress: Vec::new() }).await;
             return;
         }
         Err(e) => {
@@ -77,7 +77,13 @@ pub async fn deliver(ctx: &ShardContext, resolver: &Resolver, group: Group) {
         } else {
             dsn::bounce(&ctx.store, ctx.config.hostname.as_str(), ctx.ids.next_id(), sender, &failures, message)
         };
-        commit(ctx, JournalOp::QueueFinish { keys: done, id, bounce }).await;
+        // A dead address (5.1.x: no such mailbox, domain or host) is not tried again.
+        let suppress = failures
+            .iter()
+            .filter(|f| f.status.starts_with("5.1."))
+            .map(|f| (f.recipient.clone(), f.diagnostic.clone()))
+            .collect();
+        commit(ctx, JournalOp::QueueFinish { keys: done, id, bounce, suppress }).await;
     }
 }
 

@@ -28,6 +28,9 @@ pub enum RouteError {
     /// Aliases refer to each other too deeply.
     #[error("alias loop")]
     AliasLoop,
+    /// The remote recipient hard-bounced before (the reason is the remote server's answer).
+    #[error("suppressed after a hard bounce: {0}")]
+    Suppressed(String),
     /// The directory could not be read.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -58,6 +61,9 @@ impl<'a> Router<'a> {
             let key = format!("{}@{domain}", rcpt.local.to_lowercase());
             self.expand(&key, 0, &mut out)?;
         } else if may_relay {
+            if let Some(s) = self.store.suppression(&rcpt.to_string())? {
+                return Err(RouteError::Suppressed(s.reason));
+            }
             out.remote.push(rcpt.to_string());
         } else {
             return Err(RouteError::RelayDenied);
@@ -114,6 +120,8 @@ impl<'a> Router<'a> {
         for target in targets {
             if self.is_local_domain(domain_of(target))? {
                 self.expand(target, depth + 1, out)?;
+            } else if self.store.suppression(target)?.is_some() {
+                tracing::info!(%target, "alias target skipped: it bounced before");
             } else {
                 // Forwarding chosen by the administrator needs no relay permission.
                 push_unique(&mut out.remote, target);

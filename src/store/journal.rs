@@ -83,6 +83,8 @@ pub enum JournalOp {
         id: MessageId,
         /// A delivery status notification for the sender.
         bounce: Option<Delivery>,
+        /// Recipients that hard-bounced, with the reason, for the suppression list.
+        suppress: Vec<(String, String)>,
     },
     /// A queued recipient is deferred: it moves to its next due time with the attempt recorded.
     QueueDefer {
@@ -227,7 +229,13 @@ impl Committer {
         match op {
             JournalOp::Deliver(delivery) => self.deliver(batch, staged, delivery),
             JournalOp::Expunge { account, mailbox, uids } => self.expunge(batch, staged, account, mailbox, uids),
-            JournalOp::QueueFinish { keys, id, bounce } => self.queue_finish(batch, staged, keys, *id, bounce.as_ref()),
+            JournalOp::QueueFinish { keys, id, bounce, suppress } => {
+                let committed = self.queue_finish(batch, staged, keys, *id, bounce.as_ref())?;
+                for (address, reason) in suppress {
+                    self.store.suppress_in(batch, address, reason);
+                }
+                Ok(committed)
+            }
             JournalOp::QueueDefer { key, due, entry } => {
                 if self.store.db().get_pinned_cf(self.store.cf(cf::QUEUE), key)?.is_none()
                     || staged.gone_queue.contains(key)
@@ -621,7 +629,7 @@ mod tests {
             _ => unreachable!(),
         };
         let keys = vec![still_due[0].key.clone(), still_due[0].key.clone()];
-        let finish = JournalOp::QueueFinish { keys, id: MessageId(1), bounce: Some(report) };
+        let finish = JournalOp::QueueFinish { keys, id: MessageId(1), bounce: Some(report), suppress: vec![] };
         assert!(matches!(h.submit_blocking(finish).unwrap(), Committed::Delivered(_)));
         assert_eq!(queued(&store).len(), 1);
         assert_eq!(store.blob_refs(MessageId(1)).unwrap(), 1, "one reference released, not two");
@@ -629,7 +637,8 @@ mod tests {
 
         let last = queued(&store);
         let key = keys::queue(last[0].due, MessageId(1), &last[0].entry.recipient);
-        h.submit_blocking(JournalOp::QueueFinish { keys: vec![key], id: MessageId(1), bounce: None }).unwrap();
+        h.submit_blocking(JournalOp::QueueFinish { keys: vec![key], id: MessageId(1), bounce: None, suppress: vec![] })
+            .unwrap();
         assert!(store.blob(MessageId(1)).unwrap().is_none(), "the last queue entry freed the body");
         journal.stop();
     }

@@ -11,6 +11,7 @@ pub mod mail;
 pub mod message_id;
 pub mod queue;
 pub mod records;
+pub mod suppression;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -38,8 +39,10 @@ pub mod cf {
     pub const REFS: &str = "refs";
     /// Outbound delivery queue.
     pub const QUEUE: &str = "queue";
+    /// Recipients that hard-bounced.
+    pub const SUPPRESSION: &str = "suppression";
     /// All of them, in creation order.
-    pub const ALL: [&str; 8] = [DOMAIN, ACCOUNT, ALIAS, MAILBOX, MAIL, BLOB, REFS, QUEUE];
+    pub const ALL: [&str; 9] = [DOMAIN, ACCOUNT, ALIAS, MAILBOX, MAIL, BLOB, REFS, QUEUE, SUPPRESSION];
 }
 
 /// Messages at least this large go to BlobDB files, so compaction never rewrites bodies.

@@ -92,6 +92,15 @@ pub struct MailEntry {
     pub modseq: u64,
 }
 
+/// Why and since when a recipient is suppressed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    /// The remote server's answer, or the administrator's note.
+    pub reason: String,
+    /// Unix seconds when it was suppressed.
+    pub since: u64,
+}
+
 /// A recipient waiting for outbound delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueEntry {

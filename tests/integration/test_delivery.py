@@ -124,6 +124,23 @@ class DeliveryTest(unittest.TestCase):
         self.assertNotIn("bob@far.test\r\nAction", text, "the delivered recipient is not reported")
         wait_for("A's queue to empty", lambda: self.a.cli("queue", "list").stdout == b"")
 
+        # The dead address is suppressed: the next message to it is refused at RCPT.
+        suppressed = self.a.cli("suppression", "list").stdout.decode()
+        self.assertIn("nobody@far.test\t", suppressed)
+        self.assertIn("5.1.1", suppressed)
+        with smtplib.SMTP("127.0.0.1", self.a.port, timeout=30) as c:
+            c.ehlo("client.test")
+            c.mail("alice@a.test")
+            code, text = c.rcpt("nobody@far.test")
+            self.assertEqual(code, 550)
+            self.assertIn(b"bounced before", text)
+            self.assertEqual(c.rcpt("bob@far.test")[0], 250, "other recipients are unaffected")
+        self.a.cli("suppression", "del", "nobody@far.test")
+        with smtplib.SMTP("127.0.0.1", self.a.port, timeout=30) as c:
+            c.ehlo("client.test")
+            c.mail("alice@a.test")
+            self.assertEqual(c.rcpt("nobody@far.test")[0], 250, "lifted")
+
     def test_a_domain_that_does_not_exist_bounces_at_once(self):
         send(self.a, ["someone@gone.test"], "no such domain")
         raw = wait_for("the bounce", lambda: bounce_mentioning(self.a, "someone@gone.test"))

@@ -85,6 +85,11 @@ pub fn for_route_error(rcpt: &Mailbox, error: &RouteError) -> Reply {
         }
         RouteError::RelayDenied => Reply::new(550, Status(5, 7, 1), format!("<{rcpt}>: Relay access denied")),
         RouteError::AliasLoop => Reply::new(550, Status(5, 4, 6), format!("<{rcpt}>: Alias loop")),
+        RouteError::Suppressed(reason) => Reply::new(
+            550,
+            Status(5, 1, 1),
+            format!("<{rcpt}>: Recipient address rejected: it bounced before ({reason})"),
+        ),
         RouteError::Store(e) => {
             tracing::warn!("recipient lookup failed: {e}");
             Reply::new(451, Status(4, 3, 0), "Temporary lookup failure, try again later")
