@@ -12,6 +12,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod dns;
+pub mod events;
 pub mod message;
 pub mod net;
 pub mod pop3;

@@ -53,6 +53,8 @@ pub struct Config {
     pub dns: DnsConfig,
     /// Outbound delivery.
     pub delivery: DeliveryConfig,
+    /// The JSON event log.
+    pub events: EventsConfig,
     /// Protocol limits.
     pub limits: Limits,
 }
@@ -121,6 +123,24 @@ impl Default for DnsConfig {
             attempts: NonZeroUsize::new(2).unwrap(),
             cache_entries: 10_000,
         }
+    }
+}
+
+/// `[events]`: the JSON-lines event log.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventsConfig {
+    /// The log file; empty turns the log off. Relative paths are under `data_dir`.
+    pub file: PathBuf,
+    /// Size in MiB at which the file is rotated.
+    pub max_size_mib: NonZeroU64,
+    /// Rotated files kept (`events.log.1` is the newest).
+    pub keep: usize,
+}
+
+impl Default for EventsConfig {
+    fn default() -> EventsConfig {
+        EventsConfig { file: PathBuf::from("events.log"), max_size_mib: NonZeroU64::new(100).unwrap(), keep: 5 }
     }
 }
 
@@ -244,6 +264,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             dns: DnsConfig::default(),
             delivery: DeliveryConfig::default(),
+            events: EventsConfig::default(),
             limits: Limits::default(),
         }
     }

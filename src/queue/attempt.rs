@@ -1,12 +1,13 @@
 //! One delivery attempt for a [`Group`]: find the MX hosts, try their addresses in order until
 //! one holds a conversation, then commit what happened to each recipient.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use super::Group;
 use super::dsn::{self, Failure};
 use crate::dns::{MailExchangers, Resolver};
+use crate::events::{Event, Outcome, classify};
 use crate::runtime::ShardContext;
 use crate::smtp::client::{self, Envelope, RecipientOutcome, SessionError, Timeouts};
 use crate::store::journal::JournalOp;
@@ -16,9 +17,17 @@ use crate::tls::client::opportunistic;
 
 /// What became of one recipient in this attempt.
 enum Verdict {
-    Delivered,
+    Delivered(String),
     Failed(Failure),
     Deferred(String),
+}
+
+/// Where the attempt got to, for the event log.
+#[derive(Default)]
+struct Route {
+    mx: Option<String>,
+    ip: Option<IpAddr>,
+    tls: Option<String>,
 }
 
 /// Tries the group once and commits the outcome.
@@ -40,34 +49,57 @@ pub async fn deliver(ctx: &ShardContext, resolver: &Resolver, group: Group) {
     };
     let offset = group.recipients[0].entry.body_offset as usize;
     let message = blob.get(offset..).unwrap_or(&blob[..]);
-    let verdicts = attempt(ctx, resolver, &group, message).await;
+    let (verdicts, route) = attempt(ctx, resolver, &group, message).await;
 
     let mut done = Vec::new();
     let mut failures = Vec::new();
     let now = unix_now();
     let max_age = ctx.config.delivery.max_age_secs.get();
     for (recipient, verdict) in group.recipients.iter().zip(verdicts) {
+        let outcome = |reply: &str, status: Option<String>, classification| Outcome {
+            id: id.to_string(),
+            recipient: recipient.entry.recipient.clone(),
+            domain: group.domain.clone(),
+            mx: route.mx.clone(),
+            ip: route.ip,
+            tls: route.tls.clone(),
+            attempt: recipient.entry.attempts + 1,
+            reply: reply.to_string(),
+            status,
+            classification,
+            queued_secs: now.saturating_sub(recipient.entry.created),
+        };
         match verdict {
-            Verdict::Delivered => {
+            Verdict::Delivered(reply) => {
                 tracing::info!(%id, rcpt = %recipient.entry.recipient, "delivered");
+                ctx.events.record(Event::Delivery(outcome(&reply, None, "delivered")));
                 done.push(recipient.key.clone());
             }
             Verdict::Failed(failure) => {
                 tracing::info!(%id, rcpt = %recipient.entry.recipient, reason = %failure.diagnostic, "bounced");
+                let class = classify(Some(&failure.status), true);
+                ctx.events.record(Event::Bounce(outcome(&failure.diagnostic, Some(failure.status.clone()), class)));
                 done.push(recipient.key.clone());
                 failures.push(failure);
             }
             Verdict::Deferred(reason) if now.saturating_sub(recipient.entry.created) >= max_age => {
                 tracing::info!(%id, rcpt = %recipient.entry.recipient, %reason, "expired");
+                let status = dsn::status_of(&reason, false);
+                ctx.events.record(Event::Expiry(outcome(&reason, Some(status.clone()), "temporary")));
                 done.push(recipient.key.clone());
                 failures.push(Failure {
                     recipient: recipient.entry.recipient.clone(),
-                    status: dsn::status_of(&reason, false),
+                    status,
                     diagnostic: format!("delivery gave up after {} attempts: {reason}", recipient.entry.attempts + 1),
                     remote_mta: None,
                 });
             }
-            Verdict::Deferred(reason) => defer(ctx, recipient, reason).await,
+            Verdict::Deferred(reason) => {
+                let status = Some(dsn::status_of(&reason, false)).filter(|s| s != "4.0.0");
+                let class = if route.mx.is_none() { "dns" } else { classify(status.as_deref(), false) };
+                ctx.events.record(Event::Deferral(outcome(&reason, status, class)));
+                defer(ctx, recipient, reason).await;
+            }
         }
     }
     if !done.is_empty() {
@@ -87,8 +119,20 @@ pub async fn deliver(ctx: &ShardContext, resolver: &Resolver, group: Group) {
     }
 }
 
-/// Runs the SMTP conversations; one verdict per recipient, in order.
-async fn attempt(ctx: &ShardContext, resolver: &Resolver, group: &Group, message: &[u8]) -> Vec<Verdict> {
+/// Runs the SMTP conversations; one verdict per recipient, in order, and how far it got.
+async fn attempt(ctx: &ShardContext, resolver: &Resolver, group: &Group, message: &[u8]) -> (Vec<Verdict>, Route) {
+    let mut route = Route::default();
+    let verdicts = conversations(ctx, resolver, group, message, &mut route).await;
+    (verdicts, route)
+}
+
+async fn conversations(
+    ctx: &ShardContext,
+    resolver: &Resolver,
+    group: &Group,
+    message: &[u8],
+    route: &mut Route,
+) -> Vec<Verdict> {
     let every = |make: &dyn Fn(&DueRecipient) -> Verdict| group.recipients.iter().map(make).collect::<Vec<_>>();
     let permanent = |status: &str, text: &str| {
         let (status, text) = (status.to_string(), text.to_string());
@@ -135,15 +179,17 @@ async fn attempt(ctx: &ShardContext, resolver: &Resolver, group: &Group, message
         };
         for ip in addresses {
             let addr = SocketAddr::new(ip, d.port);
+            (route.mx, route.ip) = (Some(host.clone()), Some(ip));
             let helo = ctx.config.hostname.as_str();
             match client::send(addr, host, helo, &envelope, timeouts, &connector, ctx.shutdown.clone()).await {
                 Ok(transaction) => {
+                    route.tls = transaction.tls.as_ref().map(|t| format!("{} {}", t.version, t.cipher));
                     return group
                         .recipients
                         .iter()
                         .zip(transaction.outcomes)
                         .map(|(r, outcome)| match outcome {
-                            RecipientOutcome::Delivered(_) => Verdict::Delivered,
+                            RecipientOutcome::Delivered(reply) => Verdict::Delivered(reply.to_string()),
                             RecipientOutcome::Failed(reply) => Verdict::Failed(Failure {
                                 recipient: r.entry.recipient.clone(),
                                 status: dsn::status_of(&reply.to_string(), true),

@@ -5,6 +5,7 @@ mod accept;
 mod preflight;
 mod signals;
 
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
@@ -18,6 +19,7 @@ use glommio::{CpuSet, LocalExecutorBuilder, Placement};
 use crate::admin::{self, AdminContext};
 use crate::auth::login::Logins;
 use crate::config::Config;
+use crate::events::EventLog;
 use crate::net::ConnectionLimiter;
 use crate::net::shutdown::{self, Shutdown};
 use crate::pop3::MaildropLocks;
@@ -51,6 +53,8 @@ pub struct ShardContext {
     pub logins: Arc<Logins>,
     /// Accounts whose POP3 maildrop is in use, across all shards.
     pub maildrop_locks: Arc<MaildropLocks>,
+    /// The JSON event log.
+    pub events: EventLog,
 }
 
 /// What a listener serves.
@@ -89,6 +93,7 @@ struct Shared {
     tls: Tls,
     logins: Arc<Logins>,
     maildrop_locks: Arc<MaildropLocks>,
+    events: EventLog,
 }
 
 /// Runs the server until SIGTERM or SIGINT, then stops cleanly.
@@ -101,6 +106,11 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         format!("opening the store in {} (is another ringmail running?)", config.store_dir().display())
     })?;
     let tls = Tls::new(&config).context("loading TLS certificates")?;
+    let events_file = config.data_dir.join(&config.events.file);
+    let events_file = if config.events.file.as_os_str().is_empty() { PathBuf::new() } else { events_file };
+    let max_bytes = config.events.max_size_mib.get() * 1024 * 1024;
+    let (events, events_writer) = EventLog::start(events_file, max_bytes, config.events.keep)
+        .with_context(|| format!("opening the event log {}", config.events.file.display()))?;
     let journal = Journal::start(store.clone());
     let (trigger, shutdown) = shutdown::channel();
     signals::on_stop_signal(trigger.clone())?;
@@ -120,6 +130,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         tls,
         logins: Arc::new(Logins::new(&config.auth)),
         maildrop_locks: Arc::default(),
+        events,
     });
     let cpus: Vec<usize> = CpuSet::online().map(|set| set.into_iter().map(|c| c.cpu).collect()).unwrap_or_default();
     let (ready_tx, ready_rx) = mpsc::channel();
@@ -168,6 +179,10 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     }
     journal.stop();
     admin_socket.stop();
+    drop(shared);
+    if let Some(writer) = events_writer {
+        writer.stop();
+    }
     match failure {
         Some(e) => Err(anyhow!(e)),
         None => {
@@ -190,6 +205,7 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         tls: shared.tls.clone(),
         logins: Arc::clone(&shared.logins),
         maildrop_locks: Arc::clone(&shared.maildrop_locks),
+        events: shared.events.clone(),
     });
     let config = &ctx.config;
     let services = [

@@ -63,8 +63,8 @@ class Server:
 
     # --- process control -------------------------------------------------------------
     def start(self, timeout=30):
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([BIN, "--config", self.config, "serve"], stdout=log, stderr=log)
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen([BIN, "--config", self.config, "serve"], stdout=log, stderr=log)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

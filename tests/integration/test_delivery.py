@@ -5,6 +5,8 @@ reports, and temporary failures must be retried until they succeed."""
 
 import email
 import email.policy
+import json
+import os
 import signal
 import smtplib
 import socket
@@ -140,6 +142,37 @@ class DeliveryTest(unittest.TestCase):
             c.ehlo("client.test")
             c.mail("alice@a.test")
             self.assertEqual(c.rcpt("nobody@far.test")[0], 250, "lifted")
+
+    def test_the_event_log_records_reception_delivery_and_bounce(self):
+        def queued_id(rcpt):
+            with smtplib.SMTP("127.0.0.1", self.a.port, timeout=30) as c:
+                c.ehlo("client.test")
+                c.mail("alice@a.test")
+                c.rcpt(rcpt)
+                code, text = c.data(b"Subject: events\r\n\r\nevents body\r\n")
+                self.assertEqual(code, 250)
+                return text.decode().rsplit(" ", 1)[1]
+
+        def events():
+            path = os.path.join(self.a.data_dir, "events.log")
+            with open(path) as f:
+                return [json.loads(line) for line in f]
+
+        def event(kind, id):
+            return next((e for e in events() if e["event"] == kind and e["id"] == id), None)
+
+        good, bad = queued_id("bob@far.test"), queued_id("gone-away@far.test")
+        reception = wait_for("the reception event", lambda: event("reception", good))
+        self.assertEqual((reception["sender"], reception["recipients"], reception["peer"]),
+                         ("alice@a.test", ["bob@far.test"], "127.0.0.1"))
+        delivery = wait_for("the delivery event", lambda: event("delivery", good))
+        self.assertEqual((delivery["recipient"], delivery["mx"], delivery["ip"], delivery["attempt"]),
+                         ("bob@far.test", "mx.far.test", "127.0.0.1", 1))
+        self.assertTrue(delivery["tls"].startswith("TLSv1.3"), delivery)
+        self.assertTrue(delivery["reply"].startswith("250"), delivery)
+        bounce = wait_for("the bounce event", lambda: event("bounce", bad))
+        self.assertEqual((bounce["status"], bounce["classification"]), ("5.1.1", "bad-mailbox"))
+        self.assertIsInstance(bounce["time"], int)
 
     def test_a_domain_that_does_not_exist_bounces_at_once(self):
         send(self.a, ["someone@gone.test"], "no such domain")

@@ -5,6 +5,7 @@ use std::time::SystemTime;
 use super::replies;
 use super::session::{Chunks, Flow, Session, Transaction};
 use super::trace::{Received, return_path};
+use crate::events::Event;
 use crate::smtp::proto::{DataReader, DataStep, MessageBody, Reply, Status};
 use crate::store::journal::{Committed, Delivery, JournalOp};
 use bytes::Buf;
@@ -130,17 +131,27 @@ impl Session {
         let mut message = Vec::with_capacity(body.segments.len() + 1);
         message.push(received);
         message.extend(body.segments);
+        let sender = transaction.from.as_ref().map(ToString::to_string).unwrap_or_default();
         let delivery = Delivery {
             id,
             local_prefix: return_path(transaction.from.as_ref()),
             message,
-            sender: transaction.from.as_ref().map(ToString::to_string).unwrap_or_default(),
+            sender: sender.clone(),
             local: transaction.destinations.local,
             remote: transaction.destinations.remote,
         };
         match self.ctx.journal.submit(JournalOp::Deliver(delivery)).await {
             Ok(Committed::Delivered(_)) => {
                 tracing::debug!(%id, peer = %self.peer, size = body.size, "message stored");
+                self.ctx.events.record(Event::Reception {
+                    id: id.to_string(),
+                    peer: self.peer.ip(),
+                    user: self.user.clone(),
+                    tls: self.tls.as_ref().map(|t| format!("{} {}", t.version, t.cipher)),
+                    sender,
+                    recipients: transaction.recipients.iter().map(ToString::to_string).collect(),
+                    size: body.size,
+                });
                 Reply::new(250, Status(2, 0, 0), format!("OK: queued as {id}"))
             }
             Ok(other) => unreachable!("journal answered a delivery with {other:?}"),

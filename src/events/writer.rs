@@ -1,0 +1,123 @@
+//! The thread that appends event lines to the log file and rotates it by size:
+//! `events.log` becomes `events.log.1`, `.1` becomes `.2`, ... up to `keep` old files.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use super::{Event, line};
+
+/// The running writer; [`Writer::stop`] writes what is queued and closes the file.
+pub struct Writer {
+    thread: JoinHandle<()>,
+}
+
+impl Writer {
+    /// Opens `file` for appending and starts the thread reading `events`.
+    pub fn start(
+        file: PathBuf,
+        max_bytes: u64,
+        keep: usize,
+        events: async_channel::Receiver<Event>,
+    ) -> io::Result<Writer> {
+        let out = open(&file)?;
+        let size = out.metadata()?.len();
+        let mut state = State { path: file, out, size, max_bytes, keep };
+        let thread = std::thread::Builder::new().name("events".into()).spawn(move || {
+            while let Ok(event) = events.recv_blocking() {
+                if let Err(e) = state.write(&line(&event)) {
+                    tracing::error!("writing the event log failed: {e}");
+                }
+                if events.is_empty() {
+                    let _ = state.out.flush();
+                }
+            }
+            let _ = state.out.flush();
+        })?;
+        Ok(Writer { thread })
+    }
+
+    /// Waits until every event sent before the senders were dropped is written.
+    pub fn stop(self) {
+        let _ = self.thread.join();
+    }
+}
+
+struct State {
+    path: PathBuf,
+    out: File,
+    size: u64,
+    max_bytes: u64,
+    keep: usize,
+}
+
+impl State {
+    fn write(&mut self, text: &str) -> io::Result<()> {
+        if self.size > 0 && self.size + text.len() as u64 > self.max_bytes {
+            self.rotate()?;
+        }
+        self.out.write_all(text.as_bytes())?;
+        self.size += text.len() as u64;
+        Ok(())
+    }
+
+    fn rotate(&mut self) -> io::Result<()> {
+        self.out.flush()?;
+        let numbered = |n: usize| PathBuf::from(format!("{}.{n}", self.path.display()));
+        if self.keep == 0 {
+            std::fs::remove_file(&self.path)?;
+        } else {
+            let _ = std::fs::remove_file(numbered(self.keep));
+            for n in (1..self.keep).rev() {
+                let _ = std::fs::rename(numbered(n), numbered(n + 1));
+            }
+            std::fs::rename(&self.path, numbered(1))?;
+        }
+        self.out = open(&self.path)?;
+        self.size = 0;
+        Ok(())
+    }
+}
+
+fn open(path: &Path) -> io::Result<File> {
+    OpenOptions::new().create(true).append(true).open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::Outcome;
+
+    #[test]
+    fn rotates_by_size_and_keeps_n_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.log");
+        let (tx, rx) = async_channel::unbounded();
+        let writer = Writer::start(path.clone(), 600, 2, rx).unwrap();
+        for i in 0..12 {
+            let outcome = Outcome {
+                id: format!("{i}"),
+                recipient: "r@x.example".into(),
+                domain: "x.example".into(),
+                mx: None,
+                ip: None,
+                tls: None,
+                attempt: 1,
+                reply: "250 ok".into(),
+                status: None,
+                classification: "delivered",
+                queued_secs: 0,
+            };
+            tx.send_blocking(Event::Delivery(outcome)).unwrap();
+        }
+        drop(tx);
+        writer.stop();
+        let current = std::fs::read_to_string(&path).unwrap();
+        assert!(current.len() <= 600 && !current.is_empty());
+        assert!(dir.path().join("events.log.1").exists() && dir.path().join("events.log.2").exists());
+        assert!(!dir.path().join("events.log.3").exists(), "only two old files are kept");
+        let last: serde_json::Value = serde_json::from_str(current.lines().last().unwrap()).unwrap();
+        assert_eq!(last["id"], "11", "the newest event is in the current file");
+    }
+}
