@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use super::Group;
+use super::destinations::Feedback;
 use super::dsn::{self, Failure};
 use crate::dns::{MailExchangers, Resolver};
 use crate::events::{Event, Outcome, classify};
@@ -30,8 +31,8 @@ struct Route {
     tls: Option<String>,
 }
 
-/// Tries the group once and commits the outcome.
-pub async fn deliver(ctx: &ShardContext, resolver: &Resolver, group: Group) {
+/// Tries the group once, commits the outcome, and says how the destination coped.
+pub async fn deliver(ctx: &ShardContext, resolver: &Resolver, group: Group) -> Feedback {
     let store = ctx.store.clone();
     let id = group.id;
     let blob = match glommio::executor().spawn_blocking(move || store.blob(id)).await {
@@ -40,16 +41,17 @@ pub async fn deliver(ctx: &ShardContext, resolver: &Resolver, group: Group) {
             tracing::error!(%id, "queued message has no body; dropping its queue entries");
             let keys = group.recipients.iter().map(|r| r.key.clone()).collect();
             commit(ctx, JournalOp::QueueFinish { keys, id, bounce: None, suppress: Vec::new() }).await;
-            return;
+            return Feedback::Neutral;
         }
         Err(e) => {
             tracing::warn!(%id, "reading a queued message failed: {e}");
-            return;
+            return Feedback::Neutral;
         }
     };
     let offset = group.recipients[0].entry.body_offset as usize;
     let message = blob.get(offset..).unwrap_or(&blob[..]);
     let (verdicts, route) = attempt(ctx, resolver, &group, message).await;
+    let feedback = feedback(&verdicts);
 
     let mut done = Vec::new();
     let mut failures = Vec::new();
@@ -116,6 +118,22 @@ pub async fn deliver(ctx: &ShardContext, resolver: &Resolver, group: Group) {
             .map(|f| (f.recipient.clone(), f.diagnostic.clone()))
             .collect();
         commit(ctx, JournalOp::QueueFinish { keys: done, id, bounce, suppress }).await;
+    }
+    feedback
+}
+
+/// Whether the destination took mail, or said it is overloaded (`421`, "too many ...").
+fn feedback(verdicts: &[Verdict]) -> Feedback {
+    let overloaded = |reason: &str| {
+        let reason = reason.to_ascii_lowercase();
+        reason.contains(" 421 ") || reason.contains(": 421") || reason.contains("too many")
+    };
+    if verdicts.iter().any(|v| matches!(v, Verdict::Deferred(r) if overloaded(r))) {
+        Feedback::Overloaded
+    } else if verdicts.iter().any(|v| matches!(v, Verdict::Delivered(_))) {
+        Feedback::Accepted
+    } else {
+        Feedback::Neutral
     }
 }
 

@@ -1,6 +1,10 @@
 //! Per-destination limits, kept by the shard that owns the destination (so without locks):
 //! connections open at once and messages per minute, both at the same time, with per-domain
 //! overrides. A group that would exceed a limit simply waits for a later look at the queue.
+//!
+//! Adaptive back-off: a destination that says it is overloaded (`421`, or `4xx` with a
+//! "too many" reply) gets half the connections it had, down to one; every delivery it accepts
+//! after that gives one back, up to the configured limit.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -26,6 +30,19 @@ struct State {
     connections: usize,
     window_start: Instant,
     sent: u64,
+    /// Connections allowed after back-off; `None` is the configured limit.
+    reduced: Option<usize>,
+}
+
+/// How an attempt went, as far as the destination's load is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feedback {
+    /// The destination took mail.
+    Accepted,
+    /// It said it is overloaded.
+    Overloaded,
+    /// Anything else.
+    Neutral,
 }
 
 /// The limits and the live counts of this shard's destinations.
@@ -63,13 +80,18 @@ impl Destinations {
         if self.state.len() >= PRUNE_AT {
             self.state.retain(|_, s| s.connections > 0 || now.duration_since(s.window_start) < WINDOW);
         }
-        let state =
-            self.state.entry(domain.to_string()).or_insert(State { connections: 0, window_start: now, sent: 0 });
+        let state = self.state.entry(domain.to_string()).or_insert(State {
+            connections: 0,
+            window_start: now,
+            sent: 0,
+            reduced: None,
+        });
         if now.duration_since(state.window_start) >= WINDOW {
             state.window_start = now;
             state.sent = 0;
         }
-        if state.connections >= limits.connections || (limits.per_minute > 0 && state.sent >= limits.per_minute) {
+        let connections = state.reduced.unwrap_or(limits.connections).min(limits.connections);
+        if state.connections >= connections || (limits.per_minute > 0 && state.sent >= limits.per_minute) {
             return false;
         }
         state.connections += 1;
@@ -77,10 +99,22 @@ impl Destinations {
         true
     }
 
-    /// Gives back the connection taken by [`Destinations::try_start`].
-    pub fn finish(&mut self, domain: &str) {
+    /// Gives back the connection taken by [`Destinations::try_start`] and adapts the
+    /// destination's connection limit to `feedback`.
+    pub fn finish(&mut self, domain: &str, feedback: Feedback) {
+        let limit = self.overrides.get(domain).copied().unwrap_or(self.default).connections;
         if let Some(state) = self.state.get_mut(domain) {
             state.connections = state.connections.saturating_sub(1);
+            let current = state.reduced.unwrap_or(limit);
+            state.reduced = match feedback {
+                Feedback::Overloaded => {
+                    tracing::info!(%domain, connections = (current / 2).max(1), "destination overloaded: backing off");
+                    Some((current / 2).max(1))
+                }
+                Feedback::Accepted if current + 1 >= limit => None,
+                Feedback::Accepted => Some(current + 1),
+                Feedback::Neutral => state.reduced,
+            };
         }
     }
 }
@@ -112,7 +146,7 @@ mod tests {
         assert!(d.try_start("a.example", now) && d.try_start("a.example", now));
         assert!(!d.try_start("a.example", now), "two at once");
         assert!(d.try_start("b.example", now), "other destinations are separate");
-        d.finish("a.example");
+        d.finish("a.example", Feedback::Neutral);
         assert!(d.try_start("a.example", now));
     }
 
@@ -122,11 +156,35 @@ mod tests {
         let now = Instant::now();
         for _ in 0..3 {
             assert!(d.try_start("slow.example", now));
-            d.finish("slow.example");
+            d.finish("slow.example", Feedback::Neutral);
         }
         assert!(!d.try_start("slow.example", now), "three per minute");
         assert!(d.try_start("slow.example", now + WINDOW), "a new minute");
         assert!(d.try_start("slow.example", now + WINDOW));
         assert!(!d.try_start("slow.example", now + WINDOW), "still two connections at most");
+    }
+
+    #[test]
+    fn overload_halves_connections_and_success_restores_them() {
+        let mut d = Destinations::new(&DeliveryConfig {
+            max_connections_per_destination: NonZeroUsize::new(4).unwrap(),
+            ..DeliveryConfig::default()
+        });
+        let now = Instant::now();
+        assert!(d.try_start("busy.example", now));
+        d.finish("busy.example", Feedback::Overloaded);
+        let open = |d: &mut Destinations| (0..10).take_while(|_| d.try_start("busy.example", now)).count();
+        assert_eq!(open(&mut d), 2, "half of four");
+        for _ in 0..2 {
+            d.finish("busy.example", Feedback::Overloaded);
+        }
+        assert_eq!(open(&mut d), 1, "never below one");
+        d.finish("busy.example", Feedback::Accepted);
+        assert_eq!(open(&mut d), 2, "one back per accepted delivery");
+        for _ in 0..2 {
+            d.finish("busy.example", Feedback::Accepted);
+        }
+        d.finish("busy.example", Feedback::Accepted);
+        assert_eq!(open(&mut d), 4, "back to the configured limit");
     }
 }

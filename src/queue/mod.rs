@@ -94,8 +94,8 @@ pub async fn run(ctx: Rc<ShardContext>, resolver: Rc<Resolver>) {
             glommio::spawn_local(async move {
                 let keys: Vec<Vec<u8>> = group.recipients.iter().map(|r| r.key.clone()).collect();
                 let domain = group.domain.clone();
-                attempt::deliver(&ctx, &resolver, group).await;
-                destinations.borrow_mut().finish(&domain);
+                let feedback = attempt::deliver(&ctx, &resolver, group).await;
+                destinations.borrow_mut().finish(&domain, feedback);
                 let mut in_flight = in_flight.borrow_mut();
                 for key in keys {
                     in_flight.remove(&key);

@@ -286,6 +286,30 @@ class DestinationLimitTest(unittest.TestCase):
             dnsmasq.wait()
 
 
+    def test_an_overloaded_destination_gets_fewer_connections(self):
+        # B takes one connection per client address and answers 421 to more; A starts with 20.
+        dnsmasq, dns_port = start_dnsmasq()
+        a, b = make_pair(dns_port, b_limits={"max_connections_per_ip": 1})
+        try:
+            b.start()
+            a.start()
+            setup_users(a, b)
+            self.assertEqual(b.stop(), 0)
+            with smtplib.SMTP("127.0.0.1", a.port, timeout=30) as c:
+                for i in range(20):
+                    c.sendmail("alice@a.test", ["bob@far.test"], f"Subject: busy {i}\r\n\r\nbody\r\n")
+            b.start()
+            wait_for("all 20", lambda: len(b.mail_list("bob@far.test")) == 20, timeout=90)
+            log = a.log(tail=None)
+            self.assertIn("Too many connections", log, "B did push back")
+            self.assertIn("destination overloaded: backing off", log)
+        finally:
+            a.cleanup()
+            b.cleanup()
+            dnsmasq.send_signal(signal.SIGTERM)
+            dnsmasq.wait()
+
+
 class CrashTest(unittest.TestCase):
     def test_kill_9_while_delivering_loses_nothing_and_resends_at_most_what_was_in_flight(self):
         dnsmasq, dns_port = start_dnsmasq()
