@@ -3,6 +3,7 @@ nameserver (dnsmasq) says far.test's MX is B on 127.0.0.1; B is the remote MX. M
 arrive at B (over STARTTLS), permanent failures must come back to the sender as RFC 3464
 reports, and temporary failures must be retried until they succeed."""
 
+import contextlib
 import email
 import email.policy
 import json
@@ -50,6 +51,23 @@ def setup_users(a, b):
     a.add_user("alice@a.test")
     b.cli("domain", "add", "far.test")
     b.add_user("bob@far.test")
+
+
+@contextlib.contextmanager
+def running_pair(**options):
+    """A nameserver, B and A running with their users; everything is stopped afterwards."""
+    dnsmasq, dns_port = start_dnsmasq()
+    a, b = make_pair(dns_port, **options)
+    try:
+        b.start()
+        a.start()
+        setup_users(a, b)
+        yield a, b
+    finally:
+        a.cleanup()
+        b.cleanup()
+        dnsmasq.send_signal(signal.SIGTERM)
+        dnsmasq.wait()
 
 
 def send(server, to, subject, sender="alice@a.test"):
@@ -183,12 +201,7 @@ class DeliveryTest(unittest.TestCase):
 
 class RetryTest(unittest.TestCase):
     def test_temporary_failures_are_retried_until_delivered(self):
-        dnsmasq, dns_port = start_dnsmasq()
-        a, b = make_pair(dns_port)
-        try:
-            b.start()
-            a.start()
-            setup_users(a, b)
+        with running_pair() as (a, b):
             self.assertEqual(b.stop(), 0)  # the MX is down
             send(a, ["bob@far.test"], "retried")
             def deferred():
@@ -203,21 +216,11 @@ class RetryTest(unittest.TestCase):
             self.assertIn(b"retried body", raw)
             wait_for("A's queue to empty", lambda: a.cli("queue", "list").stdout == b"")
             self.assertEqual(len([r for r in b.mail_list("bob@far.test") if r[2] == "retried"]), 1, "once")
-        finally:
-            a.cleanup()
-            b.cleanup()
-            dnsmasq.send_signal(signal.SIGTERM)
-            dnsmasq.wait()
 
 
 class QueueAdminTest(unittest.TestCase):
     def test_summary_show_delete_bounce_and_retry(self):
-        dnsmasq, dns_port = start_dnsmasq()
-        a, b = make_pair(dns_port)
-        try:
-            b.start()
-            a.start()
-            setup_users(a, b)
+        with running_pair() as (a, b):
             self.assertEqual(b.stop(), 0)
             a.stop()
             # Deferred for an hour: only an administrator's retry can bring these forward.
@@ -254,23 +257,13 @@ class QueueAdminTest(unittest.TestCase):
             wait_for("the retried message", lambda: find(b, "bob@far.test", "keep"))
             wait_for("an empty queue", lambda: a.cli("queue", "list").stdout == b"")
             self.assertEqual([s for _, _, s in b.mail_list("bob@far.test")], ["keep"])
-        finally:
-            a.cleanup()
-            b.cleanup()
-            dnsmasq.send_signal(signal.SIGTERM)
-            dnsmasq.wait()
 
 
 class DestinationLimitTest(unittest.TestCase):
     def test_connections_per_destination_keep_within_the_mx_limit(self):
         # B takes one connection per client address; A must never open a second one to it.
-        dnsmasq, dns_port = start_dnsmasq()
-        a, b = make_pair(dns_port, delivery="max_connections_per_destination = 1",
-                         b_limits={"max_connections_per_ip": 1})
-        try:
-            b.start()
-            a.start()
-            setup_users(a, b)
+        limits = {"max_connections_per_ip": 1}
+        with running_pair(delivery="max_connections_per_destination = 1", b_limits=limits) as (a, b):
             self.assertEqual(b.stop(), 0)
             with smtplib.SMTP("127.0.0.1", a.port, timeout=30) as c:
                 for i in range(20):
@@ -279,21 +272,10 @@ class DestinationLimitTest(unittest.TestCase):
             wait_for("all 20", lambda: len(b.mail_list("bob@far.test")) == 20, timeout=60)
             self.assertNotIn("Too many connections", a.log(tail=None),
                              "B never had to refuse A: A kept to one connection at a time")
-        finally:
-            a.cleanup()
-            b.cleanup()
-            dnsmasq.send_signal(signal.SIGTERM)
-            dnsmasq.wait()
-
 
     def test_an_overloaded_destination_gets_fewer_connections(self):
         # B takes one connection per client address and answers 421 to more; A starts with 20.
-        dnsmasq, dns_port = start_dnsmasq()
-        a, b = make_pair(dns_port, b_limits={"max_connections_per_ip": 1})
-        try:
-            b.start()
-            a.start()
-            setup_users(a, b)
+        with running_pair(b_limits={"max_connections_per_ip": 1}) as (a, b):
             self.assertEqual(b.stop(), 0)
             with smtplib.SMTP("127.0.0.1", a.port, timeout=30) as c:
                 for i in range(20):
@@ -303,22 +285,12 @@ class DestinationLimitTest(unittest.TestCase):
             log = a.log(tail=None)
             self.assertIn("Too many connections", log, "B did push back")
             self.assertIn("destination overloaded: backing off", log)
-        finally:
-            a.cleanup()
-            b.cleanup()
-            dnsmasq.send_signal(signal.SIGTERM)
-            dnsmasq.wait()
 
 
 class CrashTest(unittest.TestCase):
     def test_kill_9_while_delivering_loses_nothing_and_resends_at_most_what_was_in_flight(self):
-        dnsmasq, dns_port = start_dnsmasq()
-        a, b = make_pair(dns_port, max_concurrent=4)
         count = 200
-        try:
-            b.start()
-            a.start()
-            setup_users(a, b)
+        with running_pair(max_concurrent=4) as (a, b):
             # Queue everything while B refuses connections, so that delivery starts in a burst.
             self.assertEqual(b.stop(), 0)
             with smtplib.SMTP("127.0.0.1", a.port, timeout=30) as c:
@@ -336,11 +308,6 @@ class CrashTest(unittest.TestCase):
             duplicates = len(subjects) - count
             # Two shards, each with at most 4 deliveries in flight when the kill came.
             self.assertLessEqual(duplicates, 8, f"{duplicates} resent (delivered before the kill: {delivered_before})")
-        finally:
-            a.cleanup()
-            b.cleanup()
-            dnsmasq.send_signal(signal.SIGTERM)
-            dnsmasq.wait()
 
 
 if __name__ == "__main__":
