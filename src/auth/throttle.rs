@@ -47,7 +47,7 @@ impl LoginThrottle {
 
     /// Whether `ip` may try at all.
     pub fn check_ip(&self, ip: IpAddr) -> Verdict {
-        let failures = self.count(&self.by_ip, &ip);
+        let failures = self.count(&self.by_ip, &client_key(ip));
         if failures >= self.policy.ip_failures_before_block.get() {
             Verdict::Refuse
         } else if failures >= self.policy.ip_failures_before_delay.get() {
@@ -72,7 +72,7 @@ impl LoginThrottle {
 
     /// Records a failed attempt.
     pub fn failed(&self, ip: IpAddr, account: &str) {
-        self.add(&self.by_ip, ip);
+        self.add(&self.by_ip, client_key(ip));
         self.add(&self.by_account, account.to_lowercase());
     }
 
@@ -106,6 +106,15 @@ impl LoginThrottle {
             *entry = Failures { count: 0, first: now };
         }
         entry.count += 1;
+    }
+}
+
+/// Failures are counted per IPv4 address and per IPv6 /64: one customer usually holds a whole
+/// /64 and could otherwise rotate through it.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
     }
 }
 
@@ -144,6 +153,16 @@ mod tests {
         t.succeeded("e@x");
         assert_eq!(t.check_ip(ip), Verdict::Refuse, "a success does not clear the address");
         assert_eq!(t.check("192.0.2.2".parse().unwrap(), "e@x"), Verdict::Allow, "other addresses are unaffected");
+    }
+
+    #[test]
+    fn an_ipv6_64_counts_as_one_client() {
+        let t = throttle();
+        for i in 1..=4u16 {
+            t.failed(IpAddr::from([0x2001, 0xdb8, 0, 1, 0, 0, 0, i]), &format!("user{i}@x"));
+        }
+        assert_eq!(t.check_ip("2001:db8:0:1::ffff".parse().unwrap()), Verdict::Refuse);
+        assert_eq!(t.check_ip("2001:db8:0:2::1".parse().unwrap()), Verdict::Allow, "another /64");
     }
 
     #[test]

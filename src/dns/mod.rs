@@ -140,19 +140,26 @@ impl Resolver {
         Ok(MailExchangers::Hosts(found.into_iter().map(|(_, host)| host.trim_end_matches('.').to_string()).collect()))
     }
 
-    /// The IPv4 and IPv6 addresses of `host` (empty when it has none).
+    /// The IPv4 and IPv6 addresses of `host` (empty when it has none). A failed lookup of one
+    /// family does not hide the addresses of the other.
     pub async fn addresses(&self, host: &str) -> Result<Vec<IpAddr>, DnsError> {
         let mut out = Vec::new();
+        let mut failure = None;
         for rtype in [RecordType::A, RecordType::AAAA] {
-            if let Answer::Records(records) = self.lookup(host, rtype).await? {
-                out.extend(records.iter().filter_map(|r| match r {
+            match self.lookup(host, rtype).await {
+                Ok(Answer::Records(records)) => out.extend(records.iter().filter_map(|r| match r {
                     RData::A(a) => Some(IpAddr::V4(a.0)),
                     RData::AAAA(a) => Some(IpAddr::V6(a.0)),
                     _ => None,
-                }));
+                })),
+                Ok(_) => {}
+                Err(e) => failure = Some(e),
             }
         }
-        Ok(out)
+        match failure {
+            Some(e) if out.is_empty() => Err(e),
+            _ => Ok(out),
+        }
     }
 
     /// The TXT records of `name`, each with its strings joined (as SPF and DKIM read them).

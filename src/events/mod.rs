@@ -9,6 +9,8 @@ pub use writer::Writer;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 
@@ -88,6 +90,7 @@ struct Line<'a> {
 #[derive(Clone, Debug)]
 pub struct EventLog {
     sender: Option<async_channel::Sender<Event>>,
+    dropped: Arc<AtomicU64>,
 }
 
 impl EventLog {
@@ -95,11 +98,11 @@ impl EventLog {
     /// disabled one when `file` is empty.
     pub fn start(file: PathBuf, max_bytes: u64, keep: usize) -> std::io::Result<(EventLog, Option<Writer>)> {
         if file.as_os_str().is_empty() {
-            return Ok((EventLog { sender: None }, None));
+            return Ok((EventLog { sender: None, dropped: Arc::default() }, None));
         }
         let (sender, receiver) = async_channel::bounded(CHANNEL_CAPACITY);
         let writer = Writer::start(file, max_bytes, keep, receiver)?;
-        Ok((EventLog { sender: Some(sender) }, Some(writer)))
+        Ok((EventLog { sender: Some(sender), dropped: Arc::default() }, Some(writer)))
     }
 
     /// Records `event`; never waits.
@@ -107,7 +110,11 @@ impl EventLog {
         if let Some(sender) = &self.sender
             && sender.try_send(event).is_err()
         {
-            tracing::warn!("event log is behind: an event was dropped");
+            // Warn at 1, 2, 4, 8, ... drops: a writer that falls behind must not flood the log.
+            let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if dropped.is_power_of_two() {
+                tracing::warn!(dropped, "event log is behind: events were dropped");
+            }
         }
     }
 }

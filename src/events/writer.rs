@@ -54,8 +54,14 @@ struct State {
 
 impl State {
     fn write(&mut self, text: &str) -> io::Result<()> {
-        if self.size > 0 && self.size + text.len() as u64 > self.max_bytes {
-            self.rotate()?;
+        if self.size > 0
+            && self.size + text.len() as u64 > self.max_bytes
+            && let Err(e) = self.rotate()
+        {
+            // Keep logging into the current file rather than losing events; try again after
+            // another `max_bytes`.
+            tracing::error!("rotating the event log failed: {e}");
+            self.size = 0;
         }
         self.out.write_all(text.as_bytes())?;
         self.size += text.len() as u64;

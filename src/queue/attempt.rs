@@ -19,7 +19,12 @@ use crate::tls::client::opportunistic;
 /// What became of one recipient in this attempt.
 enum Verdict {
     Delivered(String),
-    Failed(Failure),
+    /// A permanent failure; `hard` when the remote server said this address does not exist
+    /// (it then goes on the suppression list).
+    Failed {
+        failure: Failure,
+        hard: bool,
+    },
     Deferred(String),
 }
 
@@ -55,6 +60,7 @@ pub async fn deliver(ctx: &ShardContext, resolver: &Resolver, group: Group) -> F
 
     let mut done = Vec::new();
     let mut failures = Vec::new();
+    let mut suppress = Vec::new();
     let now = unix_now();
     let max_age = ctx.config.delivery.max_age_secs.get();
     for (recipient, verdict) in group.recipients.iter().zip(verdicts) {
@@ -77,11 +83,14 @@ pub async fn deliver(ctx: &ShardContext, resolver: &Resolver, group: Group) -> F
                 ctx.events.record(Event::Delivery(outcome(&reply, None, "delivered")));
                 done.push(recipient.key.clone());
             }
-            Verdict::Failed(failure) => {
+            Verdict::Failed { failure, hard } => {
                 tracing::info!(%id, rcpt = %recipient.entry.recipient, reason = %failure.diagnostic, "bounced");
                 let class = classify(Some(&failure.status), true);
                 ctx.events.record(Event::Bounce(outcome(&failure.diagnostic, Some(failure.status.clone()), class)));
                 done.push(recipient.key.clone());
+                if hard {
+                    suppress.push((failure.recipient.clone(), failure.diagnostic.clone()));
+                }
                 failures.push(failure);
             }
             Verdict::Deferred(reason) if now.saturating_sub(recipient.entry.created) >= max_age => {
@@ -111,12 +120,6 @@ pub async fn deliver(ctx: &ShardContext, resolver: &Resolver, group: Group) -> F
         } else {
             dsn::bounce(&ctx.store, ctx.config.hostname.as_str(), ctx.ids.next_id(), sender, &failures, message)
         };
-        // A dead address (5.1.x: no such mailbox, domain or host) is not tried again.
-        let suppress = failures
-            .iter()
-            .filter(|f| f.status.starts_with("5.1."))
-            .map(|f| (f.recipient.clone(), f.diagnostic.clone()))
-            .collect();
         commit(ctx, JournalOp::QueueFinish { keys: done, id, bounce, suppress }).await;
     }
     feedback
@@ -154,13 +157,14 @@ async fn conversations(
     let every = |make: &dyn Fn(&DueRecipient) -> Verdict| group.recipients.iter().map(make).collect::<Vec<_>>();
     let permanent = |status: &str, text: &str| {
         let (status, text) = (status.to_string(), text.to_string());
-        move |r: &DueRecipient| {
-            Verdict::Failed(Failure {
+        move |r: &DueRecipient| Verdict::Failed {
+            failure: Failure {
                 recipient: r.entry.recipient.clone(),
                 status: status.clone(),
                 diagnostic: text.clone(),
                 remote_mta: None,
-            })
+            },
+            hard: false,
         }
     };
     let hosts = match resolver.mail_exchangers(&group.domain).await {
@@ -208,12 +212,18 @@ async fn conversations(
                         .zip(transaction.outcomes)
                         .map(|(r, outcome)| match outcome {
                             RecipientOutcome::Delivered(reply) => Verdict::Delivered(reply.to_string()),
-                            RecipientOutcome::Failed(reply) => Verdict::Failed(Failure {
-                                recipient: r.entry.recipient.clone(),
-                                status: dsn::status_of(&reply.to_string(), true),
-                                diagnostic: reply.to_string(),
-                                remote_mta: Some(host.clone()),
-                            }),
+                            RecipientOutcome::Failed(reply) => {
+                                let status = dsn::status_of(&reply.to_string(), true);
+                                Verdict::Failed {
+                                    hard: is_dead_address(&status),
+                                    failure: Failure {
+                                        recipient: r.entry.recipient.clone(),
+                                        status,
+                                        diagnostic: reply.to_string(),
+                                        remote_mta: Some(host.clone()),
+                                    },
+                                }
+                            }
                             RecipientOutcome::Deferred(reason) => Verdict::Deferred(format!("{host}: {reason}")),
                         })
                         .collect();
@@ -222,13 +232,15 @@ async fn conversations(
                     return group
                         .recipients
                         .iter()
-                        .map(|r| {
-                            Verdict::Failed(Failure {
+                        .map(|r| Verdict::Failed {
+                            // The sender was refused: no judgement on the recipients.
+                            hard: false,
+                            failure: Failure {
                                 recipient: r.entry.recipient.clone(),
                                 status: dsn::status_of(&reply.to_string(), true),
                                 diagnostic: reply.to_string(),
                                 remote_mta: Some(host.clone()),
-                            })
+                            },
                         })
                         .collect();
                 }
@@ -237,6 +249,11 @@ async fn conversations(
         }
     }
     every(&|_| Verdict::Deferred(last_error.clone()))
+}
+
+/// A 5.1.x status about the recipient's address (RFC 3463), not 5.1.7/5.1.8 (the sender's).
+fn is_dead_address(status: &str) -> bool {
+    status.starts_with("5.1.") && !matches!(status, "5.1.7" | "5.1.8")
 }
 
 /// Moves a recipient to its next attempt.

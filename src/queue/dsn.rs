@@ -25,12 +25,16 @@ pub struct Failure {
     pub remote_mta: Option<String>,
 }
 
-/// The status code in a reply text (`550 5.1.1 ...`), or a generic one for its class.
+/// The first enhanced status code in a reply text (`mx: 550 5.1.1 ...`), or a generic one for
+/// its class.
 pub fn status_of(reply: &str, permanent: bool) -> String {
-    let code = reply.split_whitespace().nth(1).filter(|w| {
+    let is_status = |w: &&str| {
         let parts: Vec<&str> = w.split('.').collect();
-        parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-    });
+        parts.len() == 3
+            && matches!(parts[0], "2" | "4" | "5")
+            && parts.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let code = reply.split_whitespace().find(is_status);
     code.map_or_else(|| if permanent { "5.0.0" } else { "4.0.0" }.to_string(), str::to_string)
 }
 
@@ -130,6 +134,8 @@ mod tests {
         assert_eq!(status_of("550 5.1.1 <x@y>: unknown", true), "5.1.1");
         assert_eq!(status_of("550 no such user", true), "5.0.0");
         assert_eq!(status_of("451 4.3.0 later", false), "4.3.0");
+        assert_eq!(status_of("mx.example: 452 4.2.2 mailbox full", false), "4.2.2");
+        assert_eq!(status_of("connection refused at 127.0.0.1", false), "4.0.0");
     }
 
     #[test]

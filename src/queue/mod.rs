@@ -17,7 +17,7 @@ pub mod destinations;
 pub mod dsn;
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -51,9 +51,28 @@ pub fn owner(domain: &str, shards: usize) -> usize {
     (h.finish() % shards.max(1) as u64) as usize
 }
 
+/// This shard's view of its deliveries between looks at RocksDB.
+#[derive(Default)]
+struct Tracker {
+    /// Keys being delivered now.
+    in_flight: HashSet<Vec<u8>>,
+    /// Keys whose outcome was committed, with when. A read that began before then may still
+    /// return them, so they are skipped until a read that began later.
+    finished: HashMap<Vec<u8>, Instant>,
+    /// Attempts running now.
+    running: usize,
+}
+
+impl Tracker {
+    /// Keys a read should not return: in flight or recently finished.
+    fn handled(&self) -> HashSet<Vec<u8>> {
+        self.in_flight.iter().chain(self.finished.keys()).cloned().collect()
+    }
+}
+
 /// Runs this shard's part of the queue until shutdown.
 pub async fn run(ctx: Rc<ShardContext>, resolver: Rc<Resolver>) {
-    let in_flight: Rc<RefCell<HashSet<Vec<u8>>>> = Rc::default();
+    let tracker: Rc<RefCell<Tracker>> = Rc::default();
     let interval = Duration::from_millis(ctx.config.delivery.poll_interval_ms.get());
     let max = ctx.config.delivery.max_concurrent.get();
     let destinations = Rc::new(RefCell::new(Destinations::new(&ctx.config.delivery)));
@@ -72,33 +91,48 @@ pub async fn run(ctx: Rc<ShardContext>, resolver: Rc<Resolver>) {
         if stopped {
             return;
         }
-        let store = ctx.store.clone();
-        let due = match glommio::executor().spawn_blocking(move || store.due_recipients(unix_now(), READ_BATCH)).await {
+        let read_started = Instant::now();
+        // Taken before the await: finishing deliveries borrow the tracker meanwhile.
+        let handled = tracker.borrow().handled();
+        let due = match read_due(&ctx, handled).await {
             Ok(due) => due,
             Err(e) => {
                 tracing::warn!("reading the queue failed: {e}");
                 continue;
             }
         };
-        let ready = groups(&ctx, due, &in_flight.borrow());
+        let ready = {
+            let mut t = tracker.borrow_mut();
+            let ready: Vec<Group> =
+                group(due.into_iter().filter(|r| !t.in_flight.contains(&r.key) && !t.finished.contains_key(&r.key)));
+            t.finished.retain(|_, at| *at >= read_started);
+            ready
+        };
         for group in ready {
-            if in_flight.borrow().len() >= max {
+            if tracker.borrow().running >= max {
                 break;
             }
             if !destinations.borrow_mut().try_start(&group.domain, Instant::now()) {
                 continue;
             }
-            in_flight.borrow_mut().extend(group.recipients.iter().map(|r| r.key.clone()));
-            let (ctx, resolver, in_flight) = (Rc::clone(&ctx), Rc::clone(&resolver), Rc::clone(&in_flight));
+            {
+                let mut t = tracker.borrow_mut();
+                t.running += 1;
+                t.in_flight.extend(group.recipients.iter().map(|r| r.key.clone()));
+            }
+            let (ctx, resolver, tracker) = (Rc::clone(&ctx), Rc::clone(&resolver), Rc::clone(&tracker));
             let destinations = Rc::clone(&destinations);
             glommio::spawn_local(async move {
                 let keys: Vec<Vec<u8>> = group.recipients.iter().map(|r| r.key.clone()).collect();
                 let domain = group.domain.clone();
                 let feedback = attempt::deliver(&ctx, &resolver, group).await;
                 destinations.borrow_mut().finish(&domain, feedback);
-                let mut in_flight = in_flight.borrow_mut();
+                let mut t = tracker.borrow_mut();
+                t.running -= 1;
+                let now = Instant::now();
                 for key in keys {
-                    in_flight.remove(&key);
+                    t.in_flight.remove(&key);
+                    t.finished.insert(key, now);
                 }
             })
             .detach();
@@ -106,15 +140,30 @@ pub async fn run(ctx: Rc<ShardContext>, resolver: Rc<Resolver>) {
     }
 }
 
-/// This shard's due recipients that are not in flight, grouped by message and domain.
-fn groups(ctx: &ShardContext, due: Vec<DueRecipient>, in_flight: &HashSet<Vec<u8>>) -> Vec<Group> {
-    let shards = ctx.config.shard_count();
+/// Reads up to [`READ_BATCH`] due recipients that this shard owns and is not already handling,
+/// on the blocking thread, so that other shards' and busy recipients never crowd them out.
+async fn read_due(ctx: &ShardContext, skip: HashSet<Vec<u8>>) -> Result<Vec<DueRecipient>, crate::store::StoreError> {
+    let (shard, shards) = (ctx.shard, ctx.config.shard_count());
+    let store = ctx.store.clone();
+    glommio::executor()
+        .spawn_blocking(move || {
+            store.due_recipients(unix_now(), READ_BATCH, |r| {
+                owner(&domain_of(&r.entry.recipient), shards) == shard && !skip.contains(&r.key)
+            })
+        })
+        .await
+}
+
+/// The lower-case domain of an address.
+fn domain_of(address: &str) -> String {
+    address.rsplit_once('@').map_or("", |(_, d)| d).to_ascii_lowercase()
+}
+
+/// Due recipients grouped by message and domain.
+fn group(due: impl Iterator<Item = DueRecipient>) -> Vec<Group> {
     let mut by_key: BTreeMap<(MessageId, String), Vec<DueRecipient>> = BTreeMap::new();
     for recipient in due {
-        let domain = recipient.entry.recipient.rsplit_once('@').map_or("", |(_, d)| d).to_ascii_lowercase();
-        if owner(&domain, shards) != ctx.shard || in_flight.contains(&recipient.key) {
-            continue;
-        }
+        let domain = domain_of(&recipient.entry.recipient);
         by_key.entry((recipient.id, domain)).or_default().push(recipient);
     }
     by_key.into_iter().map(|((id, domain), recipients)| Group { id, domain, recipients }).collect()

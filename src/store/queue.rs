@@ -19,15 +19,23 @@ pub struct DueRecipient {
 }
 
 impl Store {
-    /// Queued recipients due at or before `now` (Unix seconds), oldest first, at most `limit`.
-    pub fn due_recipients(&self, now: u64, limit: usize) -> Result<Vec<DueRecipient>, StoreError> {
+    /// Queued recipients due at or before `now` (Unix seconds) that `wanted` accepts, oldest
+    /// first, at most `limit` (only accepted ones count toward it).
+    pub fn due_recipients(
+        &self,
+        now: u64,
+        limit: usize,
+        wanted: impl Fn(&DueRecipient) -> bool,
+    ) -> Result<Vec<DueRecipient>, StoreError> {
         let mut out = Vec::new();
         self.scan_queue(|r| {
-            let take = r.due <= now && out.len() < limit;
-            if take {
+            if r.due > now || out.len() >= limit {
+                return false;
+            }
+            if wanted(&r) {
                 out.push(r);
             }
-            take
+            true
         })?;
         Ok(out)
     }

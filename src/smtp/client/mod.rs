@@ -118,9 +118,14 @@ impl Client {
             if ready.code == 220 {
                 let name = ServerName::try_from(host.to_string())
                     .unwrap_or_else(|_| ServerName::IpAddress(self.addr.ip().into()));
-                self.conn
-                    .stream_mut()
-                    .start_tls(connector, name)
+                // Anything the server sent before the handshake is not to be trusted.
+                self.conn.discard_input();
+                let handshake = self.conn.stream_mut().start_tls(connector, name);
+                let expire = async {
+                    glommio::timer::sleep(command).await;
+                    Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out"))
+                };
+                or(handshake, expire)
                     .await
                     .map_err(|e| SessionError::Temporary(format!("{}: TLS handshake failed: {e}", self.addr)))?;
                 ehlo = self.hello(helo).await?;
@@ -145,12 +150,17 @@ impl Client {
             return Ok(Transaction { outcomes, tls });
         }
         let data = self.command("DATA", command).await?;
-        let final_reply = if data.code == 354 {
-            write_terminated(self.conn.output(), envelope.message);
-            self.flush(self.timeouts.data).await?;
-            self.read(self.timeouts.data).await?
-        } else {
-            data
+        let final_reply = match data.code {
+            354 => {
+                write_terminated(self.conn.output(), envelope.message);
+                self.flush(self.timeouts.data).await?;
+                self.read(self.timeouts.data).await?
+            }
+            // A 2xx or 3xx other than 354 would leave the message unsent: never "delivered".
+            code if code < 400 => {
+                return Err(SessionError::Temporary(format!("{} answered DATA with {data}", self.addr)));
+            }
+            _ => data,
         };
         // The recipients RCPT accepted share the fate of the message.
         for outcome in &mut outcomes {

@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+/// Most lines one reply may have (an EHLO reply has a dozen or two).
+const MAX_LINES: usize = 128;
+
 /// A complete reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerReply {
@@ -55,6 +58,10 @@ impl ReplyReader {
         }
         self.lines.push(text.get(4..).unwrap_or("").to_string());
         if separator == Some(b'-') {
+            if self.lines.len() >= MAX_LINES {
+                self.lines.clear();
+                return Err(format!("reply longer than {MAX_LINES} lines"));
+            }
             return Ok(None);
         }
         let lines = std::mem::take(&mut self.lines);
