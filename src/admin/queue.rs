@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use clap::Subcommand;
 use serde::{Deserialize, Serialize};
 
 use super::{AdminContext, AdminError};
@@ -17,39 +18,43 @@ use crate::store::{MessageId, MessageIdGenerator, unix_now};
 /// The shard number in the ids of messages the admin tools make (bounce reports).
 const ADMIN_SHARD: u16 = u16::MAX;
 
-/// A queue request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A queue request; also the `ringmail queue ...` subcommands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Subcommand)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum QueueRequest {
-    /// Queued recipients in due order.
+    /// List queued recipients in due order.
     List {
         /// Most entries to list.
+        #[arg(long, default_value_t = 1000)]
         limit: usize,
         /// Only recipients in this domain.
+        #[arg(long)]
         domain: Option<String>,
     },
-    /// Per destination domain: recipients, deferred ones, oldest age, last error.
+    /// Per destination domain: recipients, deferred ones, age of the oldest, last error.
     Summary,
-    /// One message's queued recipients and headers.
+    /// One queued message: its headers and recipients.
     Show {
-        /// The message id (32 hex digits).
+        /// The message id (first column of `queue list`).
         id: String,
     },
-    /// Make matching recipients due now.
+    /// Try again now.
     Retry {
         /// A message id.
         id: Option<String>,
-        /// A recipient domain.
+        /// Every recipient in this domain.
+        #[arg(long)]
         domain: Option<String>,
     },
-    /// Remove matching recipients without a report.
+    /// Remove from the queue without telling the sender.
     Delete {
         /// A message id.
         id: Option<String>,
-        /// A recipient domain.
+        /// Every recipient in this domain.
+        #[arg(long)]
         domain: Option<String>,
     },
-    /// Give up on a message's recipients and return it to its sender.
+    /// Give up and return the message to its sender with a delivery report.
     Bounce {
         /// The message id.
         id: String,

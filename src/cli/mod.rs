@@ -46,9 +46,9 @@ pub enum Command {
     /// Read stored mail.
     #[command(subcommand)]
     Mail(MailCommand),
-    /// Inspect the outbound queue.
+    /// Inspect and manage the outbound queue.
     #[command(subcommand)]
-    Queue(QueueCommand),
+    Queue(QueueRequest),
     /// Recipients that hard-bounced and are refused at RCPT.
     #[command(subcommand)]
     Suppression(SuppressionCommand),
@@ -191,48 +191,6 @@ pub enum MailCommand {
     },
 }
 
-/// `ringmail queue ...`
-#[derive(Debug, Subcommand)]
-pub enum QueueCommand {
-    /// List queued recipients in due order.
-    List {
-        /// Most entries to print.
-        #[arg(long, default_value_t = 1000)]
-        limit: usize,
-        /// Only recipients in this domain.
-        #[arg(long)]
-        domain: Option<String>,
-    },
-    /// Per destination domain: recipients, deferred ones, age of the oldest, last error.
-    Summary,
-    /// One queued message: its headers and recipients.
-    Show {
-        /// The message id (first column of `queue list`).
-        id: String,
-    },
-    /// Try again now.
-    Retry {
-        /// A message id.
-        id: Option<String>,
-        /// Every recipient in this domain.
-        #[arg(long)]
-        domain: Option<String>,
-    },
-    /// Remove from the queue without telling the sender.
-    Delete {
-        /// A message id.
-        id: Option<String>,
-        /// Every recipient in this domain.
-        #[arg(long)]
-        domain: Option<String>,
-    },
-    /// Give up and return the message to its sender with a delivery report.
-    Bounce {
-        /// The message id.
-        id: String,
-    },
-}
-
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
@@ -269,16 +227,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             MailCommand::List { address, mailbox } => Request::MailList { address, mailbox },
             MailCommand::Cat { address, uid, mailbox } => Request::MailCat { address, mailbox, uid },
         },
-        Command::Queue(c) => Request::Queue {
-            request: match c {
-                QueueCommand::List { limit, domain } => QueueRequest::List { limit, domain },
-                QueueCommand::Summary => QueueRequest::Summary,
-                QueueCommand::Show { id } => QueueRequest::Show { id },
-                QueueCommand::Retry { id, domain } => QueueRequest::Retry { id, domain },
-                QueueCommand::Delete { id, domain } => QueueRequest::Delete { id, domain },
-                QueueCommand::Bounce { id } => QueueRequest::Bounce { id },
-            },
-        },
+        Command::Queue(request) => Request::Queue { request },
         Command::Suppression(c) => match c {
             SuppressionCommand::List => Request::SuppressionList,
             SuppressionCommand::Add { address, reason } => Request::SuppressionAdd { address, reason },
