@@ -136,7 +136,9 @@ pub fn execute(ctx: &AdminContext, request: QueueRequest) -> Result<Vec<u8>, Adm
             let original = blob.get(first.entry.body_offset as usize..).unwrap_or(&blob);
             let hostname = ctx.config.hostname.as_str();
             let report_id = MessageIdGenerator::new(ADMIN_SHARD).next_id();
-            let bounce = dsn::bounce(&ctx.store, hostname, report_id, &first.entry.sender, &failures, original);
+            let returned =
+                dsn::Returned { sender: &first.entry.sender, message: original, arrival: first.entry.created };
+            let bounce = dsn::bounce(&ctx.store, hostname, report_id, returned, &failures);
             let keys = matches.iter().map(|r| r.key.clone()).collect();
             ctx.journal.submit_blocking(JournalOp::QueueFinish { keys, id: first.id, bounce, suppress: Vec::new() })?;
             let _ = writeln!(out, "{} recipients returned to <{}>", matches.len(), first.entry.sender);

@@ -95,7 +95,8 @@ pub async fn deliver(ctx: &ShardContext, resolver: &Resolver, group: Group) -> F
             }
             Verdict::Deferred(reason) if now.saturating_sub(recipient.entry.created) >= max_age => {
                 tracing::info!(%id, rcpt = %recipient.entry.recipient, %reason, "expired");
-                let status = dsn::status_of(&reason, false);
+                // RFC 3463 X.4.7: delivery time expired.
+                let status = "4.4.7".to_string();
                 ctx.events.record(Event::Expiry(outcome(&reason, Some(status.clone()), "temporary")));
                 done.push(recipient.key.clone());
                 failures.push(Failure {
@@ -118,7 +119,9 @@ pub async fn deliver(ctx: &ShardContext, resolver: &Resolver, group: Group) -> F
         let bounce = if failures.is_empty() {
             None
         } else {
-            dsn::bounce(&ctx.store, ctx.config.hostname.as_str(), ctx.ids.next_id(), sender, &failures, message)
+            let first = &group.recipients[0].entry;
+            let returned = dsn::Returned { sender, message, arrival: first.created };
+            dsn::bounce(&ctx.store, ctx.config.hostname.as_str(), ctx.ids.next_id(), returned, &failures)
         };
         commit(ctx, JournalOp::QueueFinish { keys: done, id, bounce, suppress }).await;
     }

@@ -38,18 +38,24 @@ pub fn status_of(reply: &str, permanent: bool) -> String {
     code.map_or_else(|| if permanent { "5.0.0" } else { "4.0.0" }.to_string(), str::to_string)
 }
 
+/// The message a report is about.
+#[derive(Debug, Clone, Copy)]
+pub struct Returned<'a> {
+    /// Its envelope sender, who gets the report.
+    pub sender: &'a str,
+    /// The message as it was relayed (its headers go into the report).
+    pub message: &'a [u8],
+    /// Unix seconds when we received it.
+    pub arrival: u64,
+}
+
 /// The report as a complete message (multipart/report with a text part, the
 /// message/delivery-status part and the original headers).
-pub fn report(
-    hostname: &str,
-    id: MessageId,
-    sender: &str,
-    failures: &[Failure],
-    original: &[u8],
-    now: SystemTime,
-) -> Vec<u8> {
+pub fn report(hostname: &str, id: MessageId, returned: Returned<'_>, failures: &[Failure], now: SystemTime) -> Vec<u8> {
+    let (sender, original) = (returned.sender, returned.message);
     let boundary = format!("{id}/{hostname}");
     let date = rfc5322(now);
+    let arrival = rfc5322(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(returned.arrival));
     let mut m = String::new();
     m.push_str(&format!("From: Mail Delivery System <MAILER-DAEMON@{hostname}>\r\n"));
     m.push_str(&format!("To: <{sender}>\r\n"));
@@ -70,7 +76,7 @@ pub fn report(
         m.push_str(&format!("<{}>: {}\r\n", f.recipient, one_line(&f.diagnostic)));
     }
     m.push_str(&format!("\r\n--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"));
-    m.push_str(&format!("Reporting-MTA: dns; {hostname}\r\nArrival-Date: {date}\r\n"));
+    m.push_str(&format!("Reporting-MTA: dns; {hostname}\r\nArrival-Date: {arrival}\r\n"));
     for f in failures {
         m.push_str(&format!(
             "\r\nFinal-Recipient: rfc822; {}\r\nAction: failed\r\nStatus: {}\r\n",
@@ -97,10 +103,10 @@ pub fn bounce(
     store: &Store,
     hostname: &str,
     id: MessageId,
-    sender: &str,
+    returned: Returned<'_>,
     failures: &[Failure],
-    original: &[u8],
 ) -> Option<Delivery> {
+    let sender = returned.sender;
     let mailbox = Mailbox::parse(sender).ok()?;
     let destinations = match Router::new(store, hostname).resolve(&mailbox, true) {
         Ok(d) => d,
@@ -109,7 +115,7 @@ pub fn bounce(
             return None;
         }
     };
-    let text = report(hostname, id, sender, failures, original, SystemTime::now());
+    let text = report(hostname, id, returned, failures, SystemTime::now());
     Some(Delivery {
         id,
         local_prefix: Bytes::from_static(b"Return-Path: <>\r\n"),
@@ -147,12 +153,14 @@ mod tests {
             remote_mta: Some("mx.far.example".into()),
         }];
         let original = b"Subject: hello\r\nFrom: a@here.example\r\n\r\nsecret body\r\n";
-        let r = report("mx.here.example", MessageId(7), "a@here.example", &failures, original, SystemTime::UNIX_EPOCH);
+        let returned = Returned { sender: "a@here.example", message: original, arrival: 86_400 };
+        let r = report("mx.here.example", MessageId(7), returned, &failures, SystemTime::UNIX_EPOCH);
         let text = String::from_utf8(r).unwrap();
         assert!(text.contains("Content-Type: multipart/report; report-type=delivery-status;"));
         assert!(text.contains("Final-Recipient: rfc822; bob@far.example\r\nAction: failed\r\nStatus: 5.1.1\r\n"));
         assert!(text.contains("Remote-MTA: dns; mx.far.example\r\nDiagnostic-Code: smtp; 550 5.1.1 unknown?user\r\n"));
         assert!(text.contains("Subject: hello\r\n"), "original headers");
+        assert!(text.contains("Arrival-Date: Fri, 02 Jan 1970 00:00:00 +0000\r\n"), "when we received it");
         assert!(!text.contains("secret body"), "but not the body");
         assert!(text.ends_with("--\r\n"));
     }

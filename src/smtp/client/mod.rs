@@ -4,7 +4,7 @@
 pub mod reply;
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_lite::future::or;
 use futures_rustls::TlsConnector;
@@ -206,7 +206,9 @@ impl Client {
         self.conn.flush(timeout).await.map_err(|e| SessionError::Temporary(format!("{}: {e}", self.addr)))
     }
 
+    /// Reads one reply; the whole reply must arrive within `timeout`, however it is split.
     async fn read(&mut self, timeout: Duration) -> Result<ServerReply, SessionError> {
+        let deadline = Instant::now() + timeout;
         let mut reader = ReplyReader::default();
         loop {
             match self.conn.take_line(MAX_REPLY_LINE) {
@@ -217,8 +219,9 @@ impl Client {
                 },
                 Line::TooLong => return Err(SessionError::Temporary(format!("{}: reply line too long", self.addr))),
                 Line::Incomplete => {
+                    let left = deadline.saturating_duration_since(Instant::now());
                     self.conn
-                        .read_more(timeout)
+                        .read_more(left)
                         .await
                         .map_err(|e| SessionError::Temporary(format!("{}: {e}", self.addr)))?;
                 }
