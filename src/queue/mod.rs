@@ -74,59 +74,83 @@ impl Tracker {
 pub async fn run(ctx: Rc<ShardContext>, resolver: Rc<Resolver>) {
     let tracker: Rc<RefCell<Tracker>> = Rc::default();
     let interval = Duration::from_millis(ctx.config.delivery.poll_interval_ms.get());
-    let max = ctx.config.delivery.max_concurrent.get();
     let destinations = Rc::new(RefCell::new(Destinations::new(&ctx.config.delivery)));
+    // A finished attempt wakes the loop, so a freed slot is used at once, not at the next poll.
+    let (wake, woken) = async_channel::bounded::<()>(1);
+    let mut ready: Vec<Group> = Vec::new();
+    let mut last_read: Option<Instant> = None;
     loop {
         let stopped = or(
             async {
                 ctx.shutdown.wait().await;
                 true
             },
-            async {
-                glommio::timer::sleep(interval).await;
-                false
-            },
+            or(
+                async {
+                    glommio::timer::sleep(interval).await;
+                    false
+                },
+                async {
+                    let _ = woken.recv().await;
+                    false
+                },
+            ),
         )
         .await;
         if stopped {
             return;
         }
-        let read_started = Instant::now();
-        // Taken before the await: finishing deliveries borrow the tracker meanwhile.
-        let handled = tracker.borrow().handled();
-        let due = match read_due(&ctx, handled).await {
-            Ok(due) => due,
-            Err(e) => {
-                tracing::warn!("reading the queue failed: {e}");
-                continue;
-            }
-        };
-        let ready = {
+        // RocksDB is read once per interval, or sooner when everything read was started.
+        if ready.is_empty() || last_read.is_none_or(|at| at.elapsed() >= interval) {
+            let read_started = Instant::now();
+            // Taken before the await: finishing deliveries borrow the tracker meanwhile.
+            let handled = tracker.borrow().handled();
+            let due = match read_due(&ctx, handled).await {
+                Ok(due) => due,
+                Err(e) => {
+                    tracing::warn!("reading the queue failed: {e}");
+                    continue;
+                }
+            };
             let mut t = tracker.borrow_mut();
-            let ready: Vec<Group> =
+            ready =
                 group(due.into_iter().filter(|r| !t.in_flight.contains(&r.key) && !t.finished.contains_key(&r.key)));
             t.finished.retain(|_, at| *at >= read_started);
-            ready
-        };
-        for group in ready {
-            if tracker.borrow().running >= max {
-                break;
-            }
-            if !destinations.borrow_mut().try_start(&group.domain, Instant::now()) {
-                continue;
-            }
+            last_read = Some(read_started);
+        }
+        ready = start_ready(&ctx, &resolver, &tracker, &destinations, &wake, ready);
+    }
+}
+
+/// Starts the groups that fit within the shard's and the destinations' limits; returns the rest.
+fn start_ready(
+    ctx: &Rc<ShardContext>,
+    resolver: &Rc<Resolver>,
+    tracker: &Rc<RefCell<Tracker>>,
+    destinations: &Rc<RefCell<Destinations>>,
+    wake: &async_channel::Sender<()>,
+    ready: Vec<Group>,
+) -> Vec<Group> {
+    let max = ctx.config.delivery.max_concurrent.get();
+    let mut waiting = Vec::new();
+    for group in ready {
+        if tracker.borrow().running >= max || !destinations.borrow_mut().try_start(&group.domain, Instant::now()) {
+            waiting.push(group);
+            continue;
+        }
+        {
+            let mut t = tracker.borrow_mut();
+            t.running += 1;
+            t.in_flight.extend(group.recipients.iter().map(|r| r.key.clone()));
+        }
+        let (ctx, resolver, tracker) = (Rc::clone(ctx), Rc::clone(resolver), Rc::clone(tracker));
+        let (destinations, wake) = (Rc::clone(destinations), wake.clone());
+        glommio::spawn_local(async move {
+            let keys: Vec<Vec<u8>> = group.recipients.iter().map(|r| r.key.clone()).collect();
+            let domain = group.domain.clone();
+            let feedback = attempt::deliver(&ctx, &resolver, group).await;
+            destinations.borrow_mut().finish(&domain, feedback);
             {
-                let mut t = tracker.borrow_mut();
-                t.running += 1;
-                t.in_flight.extend(group.recipients.iter().map(|r| r.key.clone()));
-            }
-            let (ctx, resolver, tracker) = (Rc::clone(&ctx), Rc::clone(&resolver), Rc::clone(&tracker));
-            let destinations = Rc::clone(&destinations);
-            glommio::spawn_local(async move {
-                let keys: Vec<Vec<u8>> = group.recipients.iter().map(|r| r.key.clone()).collect();
-                let domain = group.domain.clone();
-                let feedback = attempt::deliver(&ctx, &resolver, group).await;
-                destinations.borrow_mut().finish(&domain, feedback);
                 let mut t = tracker.borrow_mut();
                 t.running -= 1;
                 let now = Instant::now();
@@ -134,10 +158,12 @@ pub async fn run(ctx: Rc<ShardContext>, resolver: Rc<Resolver>) {
                     t.in_flight.remove(&key);
                     t.finished.insert(key, now);
                 }
-            })
-            .detach();
-        }
+            }
+            let _ = wake.try_send(());
+        })
+        .detach();
     }
+    waiting
 }
 
 /// Reads up to [`READ_BATCH`] due recipients that this shard owns and is not already handling,

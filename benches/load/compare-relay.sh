@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Relaying, side by side in one run: how fast ringmail and Postfix pass mail on to another
+# server. smtp-source injects MESSAGES messages for far.test over SESSIONS sessions into the
+# relay under test; the relay looks up far.test's MX (dnsmasq on 127.0.0.1 for ringmail,
+# relayhost for Postfix, which has DNS off) and delivers to a receiving ringmail. The time is
+# from the first injected message to the last one stored by the receiver: end-to-end msgs/s.
+# Reconfigures this machine's Postfix through shared/bench/postfix-baseline.sh: test hosts only.
+#
+# Usage: benches/load/compare-relay.sh [MESSAGES] [SESSIONS] [SIZE]   (POSTFIX=0 skips Postfix)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${1:-5000}; S=${2:-20}; L=${3:-4096}
+SHARED=${SHARED:-../shared}
+command -v smtp-source >/dev/null || { . scripts/deps.sh; apt_install postfix; }
+command -v dnsmasq >/dev/null || { . scripts/deps.sh; apt_install dnsmasq-base; }
+. benches/load/common.sh
+
+dir=$(mktemp -d /tmp/ringmail-relay.XXXXXX)
+cleanup() {
+  for p in ${relay:-} ${server:-} ${dns:-}; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$dir"
+}
+trap 'cleanup; exit' EXIT
+
+# The receiver: a ringmail on 2526 with user u@far.test (start_ringmail starts it as $server).
+mkdir -p "$dir/rx"
+start_ringmail "$dir/rx" "" u
+"$BIN" --config "$dir/rx/ringmail.toml" domain add far.test >/dev/null
+echo "bench-password" | "$BIN" --config "$dir/rx/ringmail.toml" user add u@far.test --password-stdin >/dev/null
+stored() { "$BIN" --config "$dir/rx/ringmail.toml" mail list u@far.test | wc -l; }
+wait_stored() {  # $1: count; prints seconds since $2 (date +%s.%N)
+  for _ in $(seq 6000); do [ "$(stored)" -ge "$1" ] && break; sleep 0.1; done
+  python3 -c "import time,sys;print(f'{time.time()-float(sys.argv[1]):.2f}')" "$2"
+}
+rate() { python3 -c "import sys;print(f'{int(sys.argv[1])/float(sys.argv[2]):.0f}')" "$@"; }
+
+dnsmasq --no-daemon --conf-file=/dev/null --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
+  --port=5399 --local=/test/ --pid-file= --mx-host=far.test,mx.far.test,10 --host-record=mx.far.test,127.0.0.1 \
+  >/dev/null 2>&1 &
+dns=$!
+wait_port 5399
+
+# The relay under test: ringmail on 2527, delivering to port 2526.
+mkdir -p "$dir/relay"
+cat > "$dir/relay/ringmail.toml" <<TOML
+hostname = "relay.bench.test"
+data_dir = "$dir/relay/data"
+shards = ${SHARDS:-0}
+[smtp]
+listen = ["127.0.0.1:2527"]
+[submission]
+listen = []
+[submissions]
+listen = []
+[pop3]
+listen = []
+[pop3s]
+listen = []
+[dns]
+nameservers = ["127.0.0.1:5399"]
+[delivery]
+port = 2526
+poll_interval_ms = 100
+[limits]
+max_connections_per_ip = 1000
+TOML
+"$BIN" --config "$dir/relay/ringmail.toml" serve 2>"$dir/relay.log" &
+relay=$!
+wait_port 2527
+t0=$(date +%s.%N)
+timeout 600 smtp-source -m "$N" -s "$S" -l "$L" -f a@src.test -t u@far.test 127.0.0.1:2527
+secs=$(wait_stored "$N" "$t0")
+echo "ringmail relay: $N msgs x ${L}B in $secs s end to end: $(rate "$N" "$secs") msgs/s"
+kill $relay; wait $relay 2>/dev/null || true; relay=
+
+[ "${POSTFIX:-1}" = 0 ] && exit 0
+bash "$SHARED/bench/postfix-baseline.sh" 100 4 "$L" >/dev/null
+postconf -e "relayhost=[127.0.0.1]:2526" "default_transport=smtp" "smtp_tls_security_level=may"
+postsuper -d ALL >/dev/null 2>&1 || true
+postfix start >/dev/null 2>&1; sleep 1
+before=$(stored)
+t0=$(date +%s.%N)
+timeout 600 smtp-source -m "$N" -s "$S" -l "$L" -f a@src.test -t u@far.test 127.0.0.1:10025
+secs=$(wait_stored $((before + N)) "$t0")
+echo "Postfix $(postconf -h mail_version) relay: $N msgs x ${L}B in $secs s end to end: $(rate "$N" "$secs") msgs/s"
+postfix stop >/dev/null 2>&1 || true
