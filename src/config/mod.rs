@@ -170,6 +170,10 @@ pub struct DeliveryConfig {
     pub max_messages_per_minute_per_destination: u64,
     /// Limits for particular domains.
     pub destination: Vec<DestinationOverride>,
+    /// Messages one SMTP connection carries before it is closed.
+    pub max_messages_per_connection: NonZeroUsize,
+    /// Seconds an open connection waits for the next message before it is closed.
+    pub connection_idle_secs: NonZeroU64,
 }
 
 /// One `[[delivery.destination]]` entry: limits for one domain.
@@ -199,6 +203,8 @@ impl Default for DeliveryConfig {
             max_connections_per_destination: NonZeroUsize::new(20).unwrap(),
             max_messages_per_minute_per_destination: 0,
             destination: Vec::new(),
+            max_messages_per_connection: NonZeroUsize::new(100).unwrap(),
+            connection_idle_secs: nz64(5),
         }
     }
 }

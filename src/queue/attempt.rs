@@ -1,16 +1,20 @@
 //! One delivery attempt for a [`Group`]: find the MX hosts, try their addresses in order until
 //! one holds a conversation, then commit what happened to each recipient.
 
+use std::cell::RefCell;
 use std::net::{IpAddr, SocketAddr};
+
+use futures_rustls::TlsConnector;
 use std::time::Duration;
 
 use super::Group;
 use super::destinations::Feedback;
 use super::dsn::{self, Failure};
+use super::pool::{self, Pool};
 use crate::dns::{MailExchangers, Resolver};
 use crate::events::{Event, Outcome, classify};
 use crate::runtime::ShardContext;
-use crate::smtp::client::{self, Envelope, RecipientOutcome, SessionError, Timeouts};
+use crate::smtp::client::{self, Envelope, RecipientOutcome, Session, SessionError, Timeouts};
 use crate::store::journal::JournalOp;
 use crate::store::queue::DueRecipient;
 use crate::store::unix_now;
@@ -37,7 +41,7 @@ struct Route {
 }
 
 /// Tries the group once, commits the outcome, and says how the destination coped.
-pub async fn deliver(ctx: &ShardContext, resolver: &Resolver, group: Group) -> Feedback {
+pub async fn deliver(ctx: &ShardContext, resolver: &Resolver, pool: &RefCell<Pool>, group: Group) -> Feedback {
     let store = ctx.store.clone();
     let id = group.id;
     let blob = match glommio::executor().spawn_blocking(move || store.blob(id)).await {
@@ -55,7 +59,7 @@ pub async fn deliver(ctx: &ShardContext, resolver: &Resolver, group: Group) -> F
     };
     let offset = group.recipients[0].entry.body_offset as usize;
     let message = blob.get(offset..).unwrap_or(&blob[..]);
-    let (verdicts, route) = attempt(ctx, resolver, &group, message).await;
+    let (verdicts, route) = attempt(ctx, resolver, pool, &group, message).await;
     let feedback = feedback(&verdicts);
 
     let mut done = Vec::new();
@@ -144,15 +148,42 @@ fn feedback(verdicts: &[Verdict]) -> Feedback {
 }
 
 /// Runs the SMTP conversations; one verdict per recipient, in order, and how far it got.
-async fn attempt(ctx: &ShardContext, resolver: &Resolver, group: &Group, message: &[u8]) -> (Vec<Verdict>, Route) {
+async fn attempt(
+    ctx: &ShardContext,
+    resolver: &Resolver,
+    pool: &RefCell<Pool>,
+    group: &Group,
+    message: &[u8],
+) -> (Vec<Verdict>, Route) {
     let mut route = Route::default();
-    let verdicts = conversations(ctx, resolver, group, message, &mut route).await;
+    let verdicts = conversations(ctx, resolver, pool, group, message, &mut route).await;
     (verdicts, route)
+}
+
+/// An idle session to `addr` that still answers, or a new one.
+async fn session(
+    ctx: &ShardContext,
+    pool: &RefCell<Pool>,
+    addr: SocketAddr,
+    host: &str,
+    timeouts: Timeouts,
+    connector: &TlsConnector,
+) -> Result<Session, SessionError> {
+    loop {
+        let Some(mut idle) = pool.borrow_mut().take(addr) else { break };
+        if idle.reset().await {
+            return Ok(idle);
+        }
+        pool::close(idle);
+    }
+    let helo = ctx.config.hostname.as_str();
+    client::connect(addr, host, helo, timeouts, connector, ctx.shutdown.clone()).await
 }
 
 async fn conversations(
     ctx: &ShardContext,
     resolver: &Resolver,
+    pool: &RefCell<Pool>,
     group: &Group,
     message: &[u8],
     route: &mut Route,
@@ -205,8 +236,20 @@ async fn conversations(
         for ip in addresses {
             let addr = SocketAddr::new(ip, d.port);
             (route.mx, route.ip) = (Some(host.clone()), Some(ip));
-            let helo = ctx.config.hostname.as_str();
-            match client::send(addr, host, helo, &envelope, timeouts, &connector, ctx.shutdown.clone()).await {
+            let mut session = match session(ctx, pool, addr, host, timeouts, &connector).await {
+                Ok(session) => session,
+                Err(e) => {
+                    last_error = e.to_string();
+                    continue;
+                }
+            };
+            let sent = session.send(&envelope).await;
+            if sent.is_ok() {
+                pool.borrow_mut().put(addr, session);
+            } else {
+                pool::close(session);
+            }
+            match sent {
                 Ok(transaction) => {
                     route.tls = transaction.tls.as_ref().map(|t| format!("{} {}", t.version, t.cipher));
                     return group

@@ -11,10 +11,12 @@
 //! | `attempt.rs` | one attempt: MX lookup, SMTP client, outcome per recipient, durable commit |
 //! | `destinations.rs` | per-destination connection and rate limits |
 //! | `dsn.rs` | bounce reports (RFC 3464) |
+//! | `pool.rs` | open SMTP sessions kept between messages |
 
 mod attempt;
 pub mod destinations;
 pub mod dsn;
+pub mod pool;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -29,6 +31,7 @@ use crate::runtime::ShardContext;
 use crate::store::queue::DueRecipient;
 use crate::store::{MessageId, unix_now};
 use destinations::Destinations;
+use pool::Pool;
 
 /// Due recipients read per look at the queue.
 const READ_BATCH: usize = 10_000;
@@ -75,6 +78,9 @@ pub async fn run(ctx: Rc<ShardContext>, resolver: Rc<Resolver>) {
     let tracker: Rc<RefCell<Tracker>> = Rc::default();
     let interval = Duration::from_millis(ctx.config.delivery.poll_interval_ms.get());
     let destinations = Rc::new(RefCell::new(Destinations::new(&ctx.config.delivery)));
+    let d = &ctx.config.delivery;
+    let idle = Duration::from_secs(d.connection_idle_secs.get());
+    let pool = Rc::new(RefCell::new(Pool::new(d.max_messages_per_connection.get(), idle)));
     // A finished attempt wakes the loop, so a freed slot is used at once, not at the next poll.
     let (wake, woken) = async_channel::bounded::<()>(1);
     let mut ready: Vec<Group> = Vec::new();
@@ -100,6 +106,7 @@ pub async fn run(ctx: Rc<ShardContext>, resolver: Rc<Resolver>) {
         if stopped {
             return;
         }
+        pool.borrow_mut().expire();
         // RocksDB is read once per interval, or sooner when everything read was started.
         if ready.is_empty() || last_read.is_none_or(|at| at.elapsed() >= interval) {
             let read_started = Instant::now();
@@ -118,19 +125,24 @@ pub async fn run(ctx: Rc<ShardContext>, resolver: Rc<Resolver>) {
             t.finished.retain(|_, at| *at >= read_started);
             last_read = Some(read_started);
         }
-        ready = start_ready(&ctx, &resolver, &tracker, &destinations, &wake, ready);
+        let shared =
+            Shared { ctx: &ctx, resolver: &resolver, tracker: &tracker, destinations: &destinations, pool: &pool };
+        ready = start_ready(&shared, &wake, ready);
     }
 }
 
+/// What the scheduler's attempts share on one shard.
+struct Shared<'a> {
+    ctx: &'a Rc<ShardContext>,
+    resolver: &'a Rc<Resolver>,
+    tracker: &'a Rc<RefCell<Tracker>>,
+    destinations: &'a Rc<RefCell<Destinations>>,
+    pool: &'a Rc<RefCell<Pool>>,
+}
+
 /// Starts the groups that fit within the shard's and the destinations' limits; returns the rest.
-fn start_ready(
-    ctx: &Rc<ShardContext>,
-    resolver: &Rc<Resolver>,
-    tracker: &Rc<RefCell<Tracker>>,
-    destinations: &Rc<RefCell<Destinations>>,
-    wake: &async_channel::Sender<()>,
-    ready: Vec<Group>,
-) -> Vec<Group> {
+fn start_ready(shared: &Shared<'_>, wake: &async_channel::Sender<()>, ready: Vec<Group>) -> Vec<Group> {
+    let Shared { ctx, resolver, tracker, destinations, pool } = *shared;
     let max = ctx.config.delivery.max_concurrent.get();
     let mut waiting = Vec::new();
     for group in ready {
@@ -144,11 +156,11 @@ fn start_ready(
             t.in_flight.extend(group.recipients.iter().map(|r| r.key.clone()));
         }
         let (ctx, resolver, tracker) = (Rc::clone(ctx), Rc::clone(resolver), Rc::clone(tracker));
-        let (destinations, wake) = (Rc::clone(destinations), wake.clone());
+        let (destinations, wake, pool) = (Rc::clone(destinations), wake.clone(), Rc::clone(pool));
         glommio::spawn_local(async move {
             let keys: Vec<Vec<u8>> = group.recipients.iter().map(|r| r.key.clone()).collect();
             let domain = group.domain.clone();
-            let feedback = attempt::deliver(&ctx, &resolver, group).await;
+            let feedback = attempt::deliver(&ctx, &resolver, &pool, group).await;
             destinations.borrow_mut().finish(&domain, feedback);
             {
                 let mut t = tracker.borrow_mut();

@@ -73,16 +73,29 @@ pub enum SessionError {
     Permanent(ServerReply),
 }
 
-/// One SMTP session with `addr` (the MX host `host`), sending `envelope`.
-pub async fn send(
+/// An open SMTP session with one server, ready for a transaction; it can carry several
+/// messages one after the other.
+pub struct Session {
+    client: Client,
+    ehlo: ServerReply,
+    /// The TLS the session uses, if any.
+    pub tls: Option<TlsInfo>,
+    /// Transactions completed on it.
+    pub messages: usize,
+    /// When it last finished a transaction.
+    pub idle_since: Instant,
+}
+
+/// Connects to `addr` (the MX host `host`), reads the greeting, says EHLO and starts TLS when
+/// the server offers it.
+pub async fn connect(
     addr: SocketAddr,
     host: &str,
     helo: &str,
-    envelope: &Envelope<'_>,
     timeouts: Timeouts,
     connector: &TlsConnector,
     shutdown: Shutdown,
-) -> Result<Transaction, SessionError> {
+) -> Result<Session, SessionError> {
     let connect = async { TcpStream::connect(addr).await.map_err(|e| e.to_string()) };
     let expire = async {
         glommio::timer::sleep(timeouts.connect).await;
@@ -90,9 +103,38 @@ pub async fn send(
     };
     let tcp = or(connect, expire).await.map_err(|e| SessionError::Temporary(format!("{addr}: {e}")))?;
     let mut client = Client { conn: Connection::new(ClientStream::Plain(tcp), shutdown), timeouts, addr };
-    let result = client.transaction(host, helo, envelope, connector).await;
-    client.quit().await;
-    result
+    match client.open(host, helo, connector).await {
+        Ok(ehlo) => {
+            let tls = client.conn.stream().tls_info();
+            Ok(Session { client, ehlo, tls, messages: 0, idle_since: Instant::now() })
+        }
+        Err(e) => {
+            client.quit().await;
+            Err(e)
+        }
+    }
+}
+
+impl Session {
+    /// Sends one message. Afterwards the session is ready for the next one only if this
+    /// returned `Ok`; otherwise close it.
+    pub async fn send(&mut self, envelope: &Envelope<'_>) -> Result<Transaction, SessionError> {
+        let result = self.client.transaction(&self.ehlo, envelope).await;
+        self.messages += 1;
+        self.idle_since = Instant::now();
+        result.map(|outcomes| Transaction { outcomes, tls: self.tls.clone() })
+    }
+
+    /// RSET, for a session that has been idle: true when the server is still there.
+    pub async fn reset(&mut self) -> bool {
+        let timeout = self.client.timeouts.command;
+        self.client.command("RSET", timeout).await.is_ok_and(|r| r.is_positive())
+    }
+
+    /// Says QUIT and closes.
+    pub async fn quit(mut self) {
+        self.client.quit().await;
+    }
 }
 
 struct Client {
@@ -102,13 +144,8 @@ struct Client {
 }
 
 impl Client {
-    async fn transaction(
-        &mut self,
-        host: &str,
-        helo: &str,
-        envelope: &Envelope<'_>,
-        connector: &TlsConnector,
-    ) -> Result<Transaction, SessionError> {
+    /// Greeting, EHLO, and STARTTLS with a second EHLO when offered; returns the last EHLO reply.
+    async fn open(&mut self, host: &str, helo: &str, connector: &TlsConnector) -> Result<ServerReply, SessionError> {
         let command = self.timeouts.command;
         let greeting = self.read(command).await?;
         self.expect_positive(greeting, "greeting")?;
@@ -131,6 +168,16 @@ impl Client {
                 ehlo = self.hello(helo).await?;
             }
         }
+        Ok(ehlo)
+    }
+
+    /// MAIL, RCPT for each recipient, DATA: one outcome per recipient.
+    async fn transaction(
+        &mut self,
+        ehlo: &ServerReply,
+        envelope: &Envelope<'_>,
+    ) -> Result<Vec<RecipientOutcome>, SessionError> {
+        let command = self.timeouts.command;
         let mut mail = format!("MAIL FROM:<{}>", envelope.sender);
         if ehlo.has_extension("SIZE") {
             mail.push_str(&format!(" SIZE={}", envelope.message.len()));
@@ -145,9 +192,11 @@ impl Client {
             let reply = self.command(&format!("RCPT TO:<{rcpt}>"), command).await?;
             outcomes.push(classify(reply));
         }
-        let tls = self.conn.stream().tls_info();
         if !outcomes.iter().any(|o| matches!(o, RecipientOutcome::Delivered(_))) {
-            return Ok(Transaction { outcomes, tls });
+            // Leave the server ready for another transaction.
+            let reset = self.command("RSET", command).await?;
+            self.expect_positive(reset, "RSET")?;
+            return Ok(outcomes);
         }
         let data = self.command("DATA", command).await?;
         let final_reply = match data.code {
@@ -168,7 +217,7 @@ impl Client {
                 *outcome = classify(final_reply.clone());
             }
         }
-        Ok(Transaction { outcomes, tls })
+        Ok(outcomes)
     }
 
     /// EHLO, or HELO when the server does not know EHLO.
