@@ -185,20 +185,17 @@ impl Client {
         if ehlo.has_extension("8BITMIME") && !envelope.message.is_ascii() {
             mail.push_str(" BODY=8BITMIME");
         }
-        let reply = self.command(&mail, command).await?;
-        self.expect_positive(reply, "MAIL")?;
-        let mut outcomes = Vec::with_capacity(envelope.recipients.len());
-        for rcpt in envelope.recipients {
-            let reply = self.command(&format!("RCPT TO:<{rcpt}>"), command).await?;
-            outcomes.push(classify(reply));
-        }
-        if !outcomes.iter().any(|o| matches!(o, RecipientOutcome::Delivered(_))) {
-            // Leave the server ready for another transaction.
+        let (mut outcomes, data) = if ehlo.has_extension("PIPELINING") {
+            self.envelope_pipelined(&mail, envelope).await?
+        } else {
+            self.envelope_in_turn(&mail, envelope).await?
+        };
+        let Some(data) = data else {
+            // No recipient was accepted: leave the server ready for another transaction.
             let reset = self.command("RSET", command).await?;
             self.expect_positive(reset, "RSET")?;
             return Ok(outcomes);
-        }
-        let data = self.command("DATA", command).await?;
+        };
         let final_reply = match data.code {
             354 => {
                 write_terminated(self.conn.output(), envelope.message);
@@ -218,6 +215,58 @@ impl Client {
             }
         }
         Ok(outcomes)
+    }
+
+    /// MAIL, then each RCPT waiting for its reply, then DATA if a recipient was accepted.
+    async fn envelope_in_turn(
+        &mut self,
+        mail: &str,
+        envelope: &Envelope<'_>,
+    ) -> Result<(Vec<RecipientOutcome>, Option<ServerReply>), SessionError> {
+        let command = self.timeouts.command;
+        let reply = self.command(mail, command).await?;
+        self.expect_positive(reply, "MAIL")?;
+        let mut outcomes = Vec::with_capacity(envelope.recipients.len());
+        for rcpt in envelope.recipients {
+            let reply = self.command(&format!("RCPT TO:<{rcpt}>"), command).await?;
+            outcomes.push(classify(reply));
+        }
+        if !outcomes.iter().any(|o| matches!(o, RecipientOutcome::Delivered(_))) {
+            return Ok((outcomes, None));
+        }
+        let data = self.command("DATA", command).await?;
+        Ok((outcomes, Some(data)))
+    }
+
+    /// RFC 2920: MAIL, every RCPT and DATA in one write, then their replies in order. A DATA
+    /// that a server wrongly accepts without recipients gets an empty message ended at once.
+    async fn envelope_pipelined(
+        &mut self,
+        mail: &str,
+        envelope: &Envelope<'_>,
+    ) -> Result<(Vec<RecipientOutcome>, Option<ServerReply>), SessionError> {
+        let command = self.timeouts.command;
+        self.conn.send(mail.as_bytes());
+        self.conn.send(b"\r\n");
+        for rcpt in envelope.recipients {
+            self.conn.send(format!("RCPT TO:<{rcpt}>\r\n").as_bytes());
+        }
+        self.conn.send(b"DATA\r\n");
+        self.flush(command).await?;
+        let mail_reply = self.read(command).await?;
+        let mut outcomes = Vec::with_capacity(envelope.recipients.len());
+        for _ in envelope.recipients {
+            outcomes.push(classify(self.read(command).await?));
+        }
+        let data = self.read(command).await?;
+        let accepted = outcomes.iter().any(|o| matches!(o, RecipientOutcome::Delivered(_)));
+        if data.code == 354 && (!mail_reply.is_positive() || !accepted) {
+            self.conn.send(b".\r\n");
+            self.flush(command).await?;
+            self.read(self.timeouts.data).await?;
+        }
+        self.expect_positive(mail_reply, "MAIL")?;
+        Ok((outcomes, accepted.then_some(data)))
     }
 
     /// EHLO, or HELO when the server does not know EHLO.
