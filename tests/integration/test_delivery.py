@@ -290,17 +290,20 @@ class DestinationLimitTest(unittest.TestCase):
 class CrashTest(unittest.TestCase):
     def test_kill_9_while_delivering_loses_nothing_and_resends_at_most_what_was_in_flight(self):
         count = 200
-        with running_pair(max_concurrent=4) as (a, b):
-            # Queue everything while B refuses connections, so that delivery starts in a burst.
-            self.assertEqual(b.stop(), 0)
+        # 30 messages a minute at first, so that the kill surely comes while mail is queued.
+        slow = "max_messages_per_minute_per_destination = 30"
+        with running_pair(max_concurrent=4, delivery=slow) as (a, b):
             with smtplib.SMTP("127.0.0.1", a.port, timeout=30) as c:
                 for i in range(count):
                     c.sendmail("alice@a.test", ["bob@far.test"], f"Subject: crash {i}\r\n\r\nbody {i}\r\n")
-            b.start()
             wait_for("some deliveries", lambda: len(b.mail_list("bob@far.test")) >= 10, timeout=60)
             a.kill9()
             delivered_before = len(b.mail_list("bob@far.test"))
             self.assertLess(delivered_before, count, "the kill must come while mail is still queued")
+            with open(a.config) as f:
+                config = f.read().replace(slow, "max_messages_per_minute_per_destination = 0")
+            with open(a.config, "w") as f:
+                f.write(config)
             a.start()
             wait_for("A's queue to empty", lambda: a.cli("queue", "list").stdout == b"", timeout=120)
             subjects = [s for _, _, s in b.mail_list("bob@far.test")]
