@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{AdminContext, AdminError};
 use crate::message::headers;
 use crate::queue::dsn::{self, Failure};
+use crate::store::directory::domain_of;
 use crate::store::journal::JournalOp;
 use crate::store::queue::DueRecipient;
 use crate::store::{MessageId, MessageIdGenerator, unix_now};
@@ -160,7 +161,7 @@ impl Filter {
     }
 
     fn matches(&self, r: &DueRecipient) -> bool {
-        let domain = r.entry.recipient.rsplit_once('@').map_or("", |(_, d)| d);
+        let domain = domain_of(&r.entry.recipient);
         self.id.is_none_or(|id| id == r.id) && self.domain.as_deref().is_none_or(|d| domain.eq_ignore_ascii_case(d))
     }
 }
@@ -199,7 +200,7 @@ fn summary(ctx: &AdminContext, out: &mut String) -> Result<(), AdminError> {
     }
     let mut domains: BTreeMap<String, Destination> = BTreeMap::new();
     ctx.store.for_each_queued(|r| {
-        let domain = r.entry.recipient.rsplit_once('@').map_or("", |(_, d)| d).to_ascii_lowercase();
+        let domain = domain_of(&r.entry.recipient).to_ascii_lowercase();
         let d = domains.entry(domain).or_default();
         d.recipients += 1;
         if r.entry.attempts > 0 {

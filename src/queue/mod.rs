@@ -28,6 +28,7 @@ use futures_lite::future::or;
 
 use crate::dns::Resolver;
 use crate::runtime::ShardContext;
+use crate::store::directory::domain_of;
 use crate::store::queue::DueRecipient;
 use crate::store::{MessageId, unix_now};
 use destinations::Destinations;
@@ -186,22 +187,17 @@ async fn read_due(ctx: &ShardContext, skip: HashSet<Vec<u8>>) -> Result<Vec<DueR
     glommio::executor()
         .spawn_blocking(move || {
             store.due_recipients(unix_now(), READ_BATCH, |r| {
-                owner(&domain_of(&r.entry.recipient), shards) == shard && !skip.contains(&r.key)
+                owner(&domain_of(&r.entry.recipient).to_ascii_lowercase(), shards) == shard && !skip.contains(&r.key)
             })
         })
         .await
-}
-
-/// The lower-case domain of an address.
-fn domain_of(address: &str) -> String {
-    address.rsplit_once('@').map_or("", |(_, d)| d).to_ascii_lowercase()
 }
 
 /// Due recipients grouped by message and domain.
 fn group(due: impl Iterator<Item = DueRecipient>) -> Vec<Group> {
     let mut by_key: BTreeMap<(MessageId, String), Vec<DueRecipient>> = BTreeMap::new();
     for recipient in due {
-        let domain = domain_of(&recipient.entry.recipient);
+        let domain = domain_of(&recipient.entry.recipient).to_ascii_lowercase();
         by_key.entry((recipient.id, domain)).or_default().push(recipient);
     }
     by_key.into_iter().map(|((id, domain), recipients)| Group { id, domain, recipients }).collect()

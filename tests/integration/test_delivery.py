@@ -76,6 +76,13 @@ def send(server, to, subject, sender="alice@a.test"):
                                f"{subject} body\r\n.leading dot\r\n")
 
 
+def queue_for_bob(server, prefix, count):
+    """Sends `count` messages to bob@far.test, subjects "PREFIX 0", "PREFIX 1", ..."""
+    with smtplib.SMTP("127.0.0.1", server.port, timeout=30) as c:
+        for i in range(count):
+            c.sendmail("alice@a.test", ["bob@far.test"], f"Subject: {prefix} {i}\r\n\r\nbody {i}\r\n")
+
+
 def wait_for(what, check, timeout=30):
     deadline = time.time() + timeout
     while True:
@@ -265,9 +272,7 @@ class DestinationLimitTest(unittest.TestCase):
         limits = {"max_connections_per_ip": 1}
         with running_pair(delivery="max_connections_per_destination = 1", b_limits=limits) as (a, b):
             self.assertEqual(b.stop(), 0)
-            with smtplib.SMTP("127.0.0.1", a.port, timeout=30) as c:
-                for i in range(20):
-                    c.sendmail("alice@a.test", ["bob@far.test"], f"Subject: limited {i}\r\n\r\nbody\r\n")
+            queue_for_bob(a, "limited", 20)
             b.start()
             wait_for("all 20", lambda: len(b.mail_list("bob@far.test")) == 20, timeout=60)
             self.assertNotIn("Too many connections", a.log(tail=None),
@@ -277,9 +282,7 @@ class DestinationLimitTest(unittest.TestCase):
         # B takes one connection per client address and answers 421 to more; A starts with 20.
         with running_pair(b_limits={"max_connections_per_ip": 1}) as (a, b):
             self.assertEqual(b.stop(), 0)
-            with smtplib.SMTP("127.0.0.1", a.port, timeout=30) as c:
-                for i in range(20):
-                    c.sendmail("alice@a.test", ["bob@far.test"], f"Subject: busy {i}\r\n\r\nbody\r\n")
+            queue_for_bob(a, "busy", 20)
             b.start()
             wait_for("all 20", lambda: len(b.mail_list("bob@far.test")) == 20, timeout=90)
             log = a.log(tail=None)
@@ -293,9 +296,7 @@ class CrashTest(unittest.TestCase):
         # 30 messages a minute at first, so that the kill surely comes while mail is queued.
         slow = "max_messages_per_minute_per_destination = 30"
         with running_pair(max_concurrent=4, delivery=slow) as (a, b):
-            with smtplib.SMTP("127.0.0.1", a.port, timeout=30) as c:
-                for i in range(count):
-                    c.sendmail("alice@a.test", ["bob@far.test"], f"Subject: crash {i}\r\n\r\nbody {i}\r\n")
+            queue_for_bob(a, "crash", count)
             wait_for("some deliveries", lambda: len(b.mail_list("bob@far.test")) >= 10, timeout=60)
             a.kill9()
             delivered_before = len(b.mail_list("bob@far.test"))
