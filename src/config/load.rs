@@ -36,6 +36,9 @@ impl Config {
 
     /// Parses configuration text; `name` is used in error messages.
     pub fn from_toml(text: &str, name: &str) -> Result<Config, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Invalid { path: name.to_string(), message: e.to_string() })
+        let invalid = |message: String| ConfigError::Invalid { path: name.to_string(), message };
+        let config: Config = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        super::outbound::check(&config.route, &config.pool).map_err(invalid)?;
+        Ok(config)
     }
 }

@@ -6,6 +6,7 @@
 //! names the key and the file line.
 
 mod load;
+pub mod outbound;
 mod types;
 
 use std::net::SocketAddr;
@@ -53,6 +54,10 @@ pub struct Config {
     pub dns: DnsConfig,
     /// Outbound delivery.
     pub delivery: DeliveryConfig,
+    /// `[[route]]`: relay hosts, TLS policy and AUTH per recipient domain.
+    pub route: Vec<outbound::Route>,
+    /// `[[pool]]`: local source addresses for outbound connections.
+    pub pool: Vec<outbound::Pool>,
     /// The JSON event log.
     pub events: EventsConfig,
     /// Protocol limits.
@@ -270,6 +275,8 @@ impl Default for Config {
             auth: AuthConfig::default(),
             dns: DnsConfig::default(),
             delivery: DeliveryConfig::default(),
+            route: Vec::new(),
+            pool: Vec::new(),
             events: EventsConfig::default(),
             limits: Limits::default(),
         }

@@ -7,14 +7,15 @@ use std::net::{IpAddr, SocketAddr};
 use futures_rustls::TlsConnector;
 use std::time::Duration;
 
-use super::Group;
 use super::destinations::Feedback;
 use super::dsn::{self, Failure};
-use super::pool::{self, Pool};
+use super::pool::{self, Pool, PoolKey};
+use super::routes::Plan;
+use super::{Group, Outbound};
 use crate::dns::{MailExchangers, Resolver};
 use crate::events::{Event, Outcome, classify};
 use crate::runtime::ShardContext;
-use crate::smtp::client::{self, Envelope, RecipientOutcome, Session, SessionError, Timeouts};
+use crate::smtp::client::{self, Envelope, Peer, RecipientOutcome, Session, SessionError, Timeouts};
 use crate::store::journal::JournalOp;
 use crate::store::queue::DueRecipient;
 use crate::store::unix_now;
@@ -41,7 +42,7 @@ struct Route {
 }
 
 /// Tries the group once, commits the outcome, and says how the destination coped.
-pub async fn deliver(ctx: &ShardContext, resolver: &Resolver, pool: &RefCell<Pool>, group: Group) -> Feedback {
+pub async fn deliver(ctx: &ShardContext, outbound: &Outbound, group: Group) -> Feedback {
     let store = ctx.store.clone();
     let id = group.id;
     let blob = match glommio::executor().spawn_blocking(move || store.blob(id)).await {
@@ -59,7 +60,8 @@ pub async fn deliver(ctx: &ShardContext, resolver: &Resolver, pool: &RefCell<Poo
     };
     let offset = group.recipients[0].entry.body_offset as usize;
     let message = blob.get(offset..).unwrap_or(&blob[..]);
-    let (verdicts, route) = attempt(ctx, resolver, pool, &group, message).await;
+    let mut route = Route::default();
+    let verdicts = conversations(ctx, outbound, &group, message, &mut route).await;
     let feedback = feedback(&verdicts);
 
     let mut done = Vec::new();
@@ -147,76 +149,96 @@ fn feedback(verdicts: &[Verdict]) -> Feedback {
     }
 }
 
-/// Runs the SMTP conversations; one verdict per recipient, in order, and how far it got.
-async fn attempt(
-    ctx: &ShardContext,
-    resolver: &Resolver,
-    pool: &RefCell<Pool>,
-    group: &Group,
-    message: &[u8],
-) -> (Vec<Verdict>, Route) {
-    let mut route = Route::default();
-    let verdicts = conversations(ctx, resolver, pool, group, message, &mut route).await;
-    (verdicts, route)
-}
-
-/// An idle session to `addr` that still answers, or a new one.
+/// An idle session to the peer that still answers, or a new one.
 async fn session(
     ctx: &ShardContext,
     pool: &RefCell<Pool>,
-    addr: SocketAddr,
-    host: &str,
+    peer: &Peer<'_>,
     timeouts: Timeouts,
     connector: &TlsConnector,
 ) -> Result<Session, SessionError> {
+    let key = PoolKey::of(peer);
     loop {
-        let Some(mut idle) = pool.borrow_mut().take(addr) else { break };
+        let Some(mut idle) = pool.borrow_mut().take(&key) else { break };
         if idle.reset().await {
             return Ok(idle);
         }
         pool::close(idle);
     }
-    let helo = ctx.config.hostname.as_str();
-    client::connect(addr, host, helo, timeouts, connector, ctx.shutdown.clone()).await
+    client::connect(peer, timeouts, connector, ctx.shutdown.clone()).await
+}
+
+/// The hosts to try, in order, and their port: the route's relay host, or the MX hosts.
+async fn hosts(
+    ctx: &ShardContext,
+    resolver: &Resolver,
+    plan: &Plan,
+    domain: &str,
+) -> Result<(Vec<String>, u16), Verdicts> {
+    if let Some(relay) = &plan.relay {
+        return Ok((vec![relay.name.clone()], relay.port));
+    }
+    let port = ctx.config.delivery.port;
+    match resolver.mail_exchangers(domain).await {
+        Ok(MailExchangers::Hosts(hosts)) => Ok((hosts, port)),
+        Ok(MailExchangers::Implicit) => Ok((vec![domain.to_string()], port)),
+        Ok(MailExchangers::NullMx) => {
+            Err(Verdicts::Failed("5.1.10", format!("556 5.1.10 {domain} accepts no mail (null MX)")))
+        }
+        Ok(MailExchangers::NoSuchDomain) => {
+            Err(Verdicts::Failed("5.1.2", format!("Host or domain name not found: {domain}")))
+        }
+        Err(e) => Err(Verdicts::Deferred(format!("DNS lookup of {domain} failed: {e}"))),
+    }
+}
+
+/// One verdict for every recipient of a group.
+enum Verdicts {
+    Failed(&'static str, String),
+    Deferred(String),
+}
+
+/// A host's addresses: itself when it is an IP address, else from DNS.
+async fn addresses(resolver: &Resolver, host: &str) -> Result<Vec<IpAddr>, String> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![ip]);
+    }
+    resolver.addresses(host).await.map_err(|e| format!("{host}: {e}"))
 }
 
 async fn conversations(
     ctx: &ShardContext,
-    resolver: &Resolver,
-    pool: &RefCell<Pool>,
+    outbound: &Outbound,
     group: &Group,
     message: &[u8],
     route: &mut Route,
 ) -> Vec<Verdict> {
-    let every = |make: &dyn Fn(&DueRecipient) -> Verdict| group.recipients.iter().map(make).collect::<Vec<_>>();
-    let permanent = |status: &str, text: &str| {
-        let (status, text) = (status.to_string(), text.to_string());
-        move |r: &DueRecipient| Verdict::Failed {
-            failure: Failure {
-                recipient: r.entry.recipient.clone(),
-                status: status.clone(),
-                diagnostic: text.clone(),
-                remote_mta: None,
-            },
-            hard: false,
-        }
+    let every = |verdicts: Verdicts| {
+        group
+            .recipients
+            .iter()
+            .map(|r| match &verdicts {
+                Verdicts::Failed(status, text) => Verdict::Failed {
+                    failure: Failure {
+                        recipient: r.entry.recipient.clone(),
+                        status: status.to_string(),
+                        diagnostic: text.clone(),
+                        remote_mta: None,
+                    },
+                    hard: false,
+                },
+                Verdicts::Deferred(reason) => Verdict::Deferred(reason.clone()),
+            })
+            .collect::<Vec<_>>()
     };
-    let hosts = match resolver.mail_exchangers(&group.domain).await {
-        Ok(MailExchangers::Hosts(hosts)) => hosts,
-        Ok(MailExchangers::Implicit) => vec![group.domain.clone()],
-        Ok(MailExchangers::NullMx) => {
-            return every(&permanent("5.1.10", &format!("556 5.1.10 {} accepts no mail (null MX)", group.domain)));
-        }
-        Ok(MailExchangers::NoSuchDomain) => {
-            return every(&permanent("5.1.2", &format!("Host or domain name not found: {}", group.domain)));
-        }
-        Err(e) => {
-            let reason = format!("DNS lookup of {} failed: {e}", group.domain);
-            return every(&|_| Verdict::Deferred(reason.clone()));
-        }
+    let sender = &group.recipients[0].entry.sender;
+    let plan = outbound.routes.plan(&group.domain, sender);
+    let (hosts, port) = match hosts(ctx, &outbound.resolver, &plan, &group.domain).await {
+        Ok(found) => found,
+        Err(verdicts) => return every(verdicts),
     };
     let recipients: Vec<String> = group.recipients.iter().map(|r| r.entry.recipient.clone()).collect();
-    let envelope = Envelope { sender: &group.recipients[0].entry.sender, recipients: &recipients, message };
+    let envelope = Envelope { sender, recipients: &recipients, message };
     let d = &ctx.config.delivery;
     let timeouts = Timeouts {
         connect: Duration::from_secs(d.connect_timeout_secs.get()),
@@ -224,19 +246,21 @@ async fn conversations(
         data: Duration::from_secs(d.data_timeout_secs.get()),
     };
     let connector = opportunistic();
+    let login = plan.login.as_ref().map(|(user, password)| (user.as_str(), password.as_str()));
     let mut last_error = format!("no address found for the mail exchangers of {}", group.domain);
     for host in &hosts {
-        let addresses = match resolver.addresses(host).await {
+        let addresses = match addresses(&outbound.resolver, host).await {
             Ok(addresses) => addresses,
             Err(e) => {
-                last_error = format!("{host}: {e}");
+                last_error = e;
                 continue;
             }
         };
         for ip in addresses {
-            let addr = SocketAddr::new(ip, d.port);
+            let addr = SocketAddr::new(ip, port);
             (route.mx, route.ip) = (Some(host.clone()), Some(ip));
-            let mut session = match session(ctx, pool, addr, host, timeouts, &connector).await {
+            let peer = Peer { addr, host, helo: &plan.helo, source: plan.source, tls: plan.tls, login };
+            let mut session = match session(ctx, &outbound.pool, &peer, timeouts, &connector).await {
                 Ok(session) => session,
                 Err(e) => {
                     last_error = e.to_string();
@@ -245,7 +269,7 @@ async fn conversations(
             };
             let sent = session.send(&envelope).await;
             if sent.is_ok() {
-                pool.borrow_mut().put(addr, session);
+                outbound.pool.borrow_mut().put(PoolKey::of(&peer), session);
             } else {
                 pool::close(session);
             }
@@ -294,7 +318,7 @@ async fn conversations(
             }
         }
     }
-    every(&|_| Verdict::Deferred(last_error.clone()))
+    every(Verdicts::Deferred(last_error))
 }
 
 /// A 5.1.x status about the recipient's address (RFC 3463), not 5.1.7/5.1.8 (the sender's).

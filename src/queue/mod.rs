@@ -12,11 +12,13 @@
 //! | `destinations.rs` | per-destination connection and rate limits |
 //! | `dsn.rs` | bounce reports (RFC 3464) |
 //! | `pool.rs` | open SMTP sessions kept between messages |
+//! | `routes.rs` | relay hosts, TLS policy, AUTH and source-address pools per domain |
 
 mod attempt;
 pub mod destinations;
 pub mod dsn;
 pub mod pool;
+pub mod routes;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -33,6 +35,7 @@ use crate::store::queue::DueRecipient;
 use crate::store::{MessageId, unix_now};
 use destinations::Destinations;
 use pool::Pool;
+use routes::Routes;
 
 /// Due recipients read per look at the queue.
 const READ_BATCH: usize = 10_000;
@@ -46,6 +49,16 @@ pub struct Group {
     pub domain: String,
     /// Its due recipients.
     pub recipients: Vec<DueRecipient>,
+}
+
+/// What a shard's delivery attempts share: the resolver, open sessions, routes and pools.
+pub struct Outbound {
+    /// The shard's DNS resolver.
+    pub resolver: Rc<Resolver>,
+    /// Idle SMTP sessions.
+    pub pool: RefCell<Pool>,
+    /// `[[route]]` and `[[pool]]`.
+    pub routes: Routes,
 }
 
 /// The shard that owns deliveries to `domain`.
@@ -81,7 +94,11 @@ pub async fn run(ctx: Rc<ShardContext>, resolver: Rc<Resolver>) {
     let destinations = Rc::new(RefCell::new(Destinations::new(&ctx.config.delivery)));
     let d = &ctx.config.delivery;
     let idle = Duration::from_secs(d.connection_idle_secs.get());
-    let pool = Rc::new(RefCell::new(Pool::new(d.max_messages_per_connection.get(), idle)));
+    let outbound = Rc::new(Outbound {
+        resolver,
+        pool: RefCell::new(Pool::new(d.max_messages_per_connection.get(), idle)),
+        routes: Routes::new(&ctx.config),
+    });
     // A finished attempt wakes the loop, so a freed slot is used at once, not at the next poll.
     let (wake, woken) = async_channel::bounded::<()>(1);
     let mut ready: Vec<Group> = Vec::new();
@@ -107,7 +124,7 @@ pub async fn run(ctx: Rc<ShardContext>, resolver: Rc<Resolver>) {
         if stopped {
             return;
         }
-        pool.borrow_mut().expire();
+        outbound.pool.borrow_mut().expire();
         // RocksDB is read once per interval, or sooner when everything read was started.
         if ready.is_empty() || last_read.is_none_or(|at| at.elapsed() >= interval) {
             let read_started = Instant::now();
@@ -126,8 +143,7 @@ pub async fn run(ctx: Rc<ShardContext>, resolver: Rc<Resolver>) {
             t.finished.retain(|_, at| *at >= read_started);
             last_read = Some(read_started);
         }
-        let shared =
-            Shared { ctx: &ctx, resolver: &resolver, tracker: &tracker, destinations: &destinations, pool: &pool };
+        let shared = Shared { ctx: &ctx, outbound: &outbound, tracker: &tracker, destinations: &destinations };
         ready = start_ready(&shared, &wake, ready);
     }
 }
@@ -135,15 +151,14 @@ pub async fn run(ctx: Rc<ShardContext>, resolver: Rc<Resolver>) {
 /// What the scheduler's attempts share on one shard.
 struct Shared<'a> {
     ctx: &'a Rc<ShardContext>,
-    resolver: &'a Rc<Resolver>,
+    outbound: &'a Rc<Outbound>,
     tracker: &'a Rc<RefCell<Tracker>>,
     destinations: &'a Rc<RefCell<Destinations>>,
-    pool: &'a Rc<RefCell<Pool>>,
 }
 
 /// Starts the groups that fit within the shard's and the destinations' limits; returns the rest.
 fn start_ready(shared: &Shared<'_>, wake: &async_channel::Sender<()>, ready: Vec<Group>) -> Vec<Group> {
-    let Shared { ctx, resolver, tracker, destinations, pool } = *shared;
+    let Shared { ctx, outbound, tracker, destinations } = *shared;
     let max = ctx.config.delivery.max_concurrent.get();
     let mut waiting = Vec::new();
     for group in ready {
@@ -156,12 +171,12 @@ fn start_ready(shared: &Shared<'_>, wake: &async_channel::Sender<()>, ready: Vec
             t.running += 1;
             t.in_flight.extend(group.recipients.iter().map(|r| r.key.clone()));
         }
-        let (ctx, resolver, tracker) = (Rc::clone(ctx), Rc::clone(resolver), Rc::clone(tracker));
-        let (destinations, wake, pool) = (Rc::clone(destinations), wake.clone(), Rc::clone(pool));
+        let (ctx, outbound, tracker) = (Rc::clone(ctx), Rc::clone(outbound), Rc::clone(tracker));
+        let (destinations, wake) = (Rc::clone(destinations), wake.clone());
         glommio::spawn_local(async move {
             let keys: Vec<Vec<u8>> = group.recipients.iter().map(|r| r.key.clone()).collect();
             let domain = group.domain.clone();
-            let feedback = attempt::deliver(&ctx, &resolver, &pool, group).await;
+            let feedback = attempt::deliver(&ctx, &outbound, group).await;
             destinations.borrow_mut().finish(&domain, feedback);
             {
                 let mut t = tracker.borrow_mut();

@@ -1,22 +1,47 @@
-//! Open SMTP sessions kept between messages, per server address, so that the next message to
-//! the same place skips the TCP connection, the TLS handshake and EHLO. A session is reused at
+//! Open SMTP sessions kept between messages, per server and way of reaching it, so that the
+//! next message to the same place skips the TCP connection, the TLS handshake and EHLO. A session is reused at
 //! most `max_messages_per_connection` times and closed after `connection_idle_secs` unused.
 //! Per shard, so without locks.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use crate::smtp::client::Session;
+use crate::config::outbound::TlsPolicy;
+use crate::smtp::client::{Peer, Session};
 
-/// Idle sessions by server address.
+/// What an idle session is good for: the same server, reached from the same address with the
+/// same name, TLS policy and login.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PoolKey {
+    addr: SocketAddr,
+    source: Option<IpAddr>,
+    helo: String,
+    tls: TlsPolicy,
+    user: Option<String>,
+}
+
+impl PoolKey {
+    /// The key of sessions to `peer`.
+    pub fn of(peer: &Peer<'_>) -> PoolKey {
+        PoolKey {
+            addr: peer.addr,
+            source: peer.source,
+            helo: peer.helo.to_string(),
+            tls: peer.tls,
+            user: peer.login.map(|(user, _)| user.to_string()),
+        }
+    }
+}
+
+/// Idle sessions by server and way of reaching it.
 pub struct Pool {
-    idle: HashMap<SocketAddr, Vec<Session>>,
+    idle: HashMap<PoolKey, Vec<Session>>,
     max_messages: usize,
     idle_timeout: Duration,
 }
 
-/// Idle sessions kept per address at most.
+/// Idle sessions kept per key at most.
 const MAX_IDLE_PER_ADDRESS: usize = 32;
 
 impl Pool {
@@ -25,21 +50,21 @@ impl Pool {
         Pool { idle: HashMap::new(), max_messages, idle_timeout }
     }
 
-    /// The most recently used idle session to `addr` that has not timed out.
-    pub fn take(&mut self, addr: SocketAddr) -> Option<Session> {
+    /// The most recently used idle session for `key` that has not timed out.
+    pub fn take(&mut self, key: &PoolKey) -> Option<Session> {
         self.expire();
-        let sessions = self.idle.get_mut(&addr)?;
+        let sessions = self.idle.get_mut(key)?;
         let session = sessions.pop();
         if sessions.is_empty() {
-            self.idle.remove(&addr);
+            self.idle.remove(key);
         }
         session
     }
 
-    /// Keeps `session` for the next message to `addr`, or closes it when it has carried enough
-    /// messages or the pool is full.
-    pub fn put(&mut self, addr: SocketAddr, session: Session) {
-        let sessions = self.idle.entry(addr).or_default();
+    /// Keeps `session` for the next message that `key` fits, or closes it when it has carried
+    /// enough messages or the pool is full.
+    pub fn put(&mut self, key: PoolKey, session: Session) {
+        let sessions = self.idle.entry(key).or_default();
         if session.messages >= self.max_messages || sessions.len() >= MAX_IDLE_PER_ADDRESS {
             close(session);
         } else {

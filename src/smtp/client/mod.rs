@@ -1,16 +1,19 @@
 //! The SMTP client for outbound delivery (RFC 5321): one transaction with one server, with
-//! opportunistic STARTTLS, SIZE and 8BITMIME, and an outcome for every recipient.
+//! STARTTLS as the route's policy asks, AUTH at relay hosts, SIZE and 8BITMIME, and an outcome
+//! for every recipient.
 
+mod auth;
 pub mod reply;
+mod tcp;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use futures_lite::future::or;
 use futures_rustls::TlsConnector;
-use glommio::net::TcpStream;
 use rustls::pki_types::ServerName;
 
+use crate::config::outbound::TlsPolicy;
 use crate::message::dot_stuffing::write_terminated;
 use crate::net::{Connection, Line, Shutdown};
 use crate::tls::{ClientStream, TlsInfo};
@@ -86,24 +89,37 @@ pub struct Session {
     pub idle_since: Instant,
 }
 
-/// Connects to `addr` (the MX host `host`), reads the greeting, says EHLO and starts TLS when
-/// the server offers it.
+/// Where and how to connect.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer<'a> {
+    /// The server's address.
+    pub addr: SocketAddr,
+    /// Its host name (the MX or relay host), for TLS.
+    pub host: &'a str,
+    /// The name to say in EHLO.
+    pub helo: &'a str,
+    /// Local address to connect from, if the route's pool picked one.
+    pub source: Option<IpAddr>,
+    /// Whether to use STARTTLS.
+    pub tls: TlsPolicy,
+    /// User and password for AUTH, sent only over TLS.
+    pub login: Option<(&'a str, &'a str)>,
+}
+
+/// Connects to the peer, reads the greeting, says EHLO, starts TLS as the policy says and
+/// logs in when asked to.
 pub async fn connect(
-    addr: SocketAddr,
-    host: &str,
-    helo: &str,
+    peer: &Peer<'_>,
     timeouts: Timeouts,
     connector: &TlsConnector,
     shutdown: Shutdown,
 ) -> Result<Session, SessionError> {
-    let connect = async { TcpStream::connect(addr).await.map_err(|e| e.to_string()) };
-    let expire = async {
-        glommio::timer::sleep(timeouts.connect).await;
-        Err("connection timed out".to_string())
-    };
-    let tcp = or(connect, expire).await.map_err(|e| SessionError::Temporary(format!("{addr}: {e}")))?;
+    let addr = peer.addr;
+    let tcp = tcp::connect(addr, peer.source, timeouts.connect)
+        .await
+        .map_err(|e| SessionError::Temporary(format!("{addr}: {e}")))?;
     let mut client = Client { conn: Connection::new(ClientStream::Plain(tcp), shutdown), timeouts, addr };
-    match client.open(host, helo, connector).await {
+    match client.open(peer, connector).await {
         Ok(ehlo) => {
             let tls = client.conn.stream().tls_info();
             Ok(Session { client, ehlo, tls, messages: 0, idle_since: Instant::now() })
@@ -144,31 +160,72 @@ struct Client {
 }
 
 impl Client {
-    /// Greeting, EHLO, and STARTTLS with a second EHLO when offered; returns the last EHLO reply.
-    async fn open(&mut self, host: &str, helo: &str, connector: &TlsConnector) -> Result<ServerReply, SessionError> {
+    /// Greeting, EHLO, STARTTLS with a second EHLO, and AUTH; returns the last EHLO reply.
+    async fn open(&mut self, peer: &Peer<'_>, connector: &TlsConnector) -> Result<ServerReply, SessionError> {
         let command = self.timeouts.command;
         let greeting = self.read(command).await?;
         self.expect_positive(greeting, "greeting")?;
-        let mut ehlo = self.hello(helo).await?;
-        if ehlo.has_extension("STARTTLS") {
+        let mut ehlo = self.hello(peer.helo).await?;
+        if peer.tls != TlsPolicy::None && ehlo.has_extension("STARTTLS") {
             let ready = self.command("STARTTLS", command).await?;
             if ready.code == 220 {
-                let name = ServerName::try_from(host.to_string())
-                    .unwrap_or_else(|_| ServerName::IpAddress(self.addr.ip().into()));
-                // Anything the server sent before the handshake is not to be trusted.
-                self.conn.discard_input();
-                let handshake = self.conn.stream_mut().start_tls(connector, name);
-                let expire = async {
-                    glommio::timer::sleep(command).await;
-                    Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out"))
-                };
-                or(handshake, expire)
-                    .await
-                    .map_err(|e| SessionError::Temporary(format!("{}: TLS handshake failed: {e}", self.addr)))?;
-                ehlo = self.hello(helo).await?;
+                self.start_tls(peer.host, connector).await?;
+                ehlo = self.hello(peer.helo).await?;
+            } else if peer.tls == TlsPolicy::Required {
+                return Err(self.temporary(format!("TLS is required, but STARTTLS was answered with {ready}")));
             }
         }
+        let encrypted = self.conn.stream().tls_info().is_some();
+        if peer.tls == TlsPolicy::Required && !encrypted {
+            return Err(self.temporary("TLS is required, but the server does not offer STARTTLS".into()));
+        }
+        if let Some((user, password)) = peer.login {
+            if !encrypted {
+                return Err(self.temporary("not sending the password: the session is not encrypted".into()));
+            }
+            self.login(&ehlo, user, password).await?;
+        }
         Ok(ehlo)
+    }
+
+    /// The TLS handshake after the server's `220` to STARTTLS.
+    async fn start_tls(&mut self, host: &str, connector: &TlsConnector) -> Result<(), SessionError> {
+        let name =
+            ServerName::try_from(host.to_string()).unwrap_or_else(|_| ServerName::IpAddress(self.addr.ip().into()));
+        // Anything the server sent before the handshake is not to be trusted.
+        self.conn.discard_input();
+        let handshake = self.conn.stream_mut().start_tls(connector, name);
+        let limit = self.timeouts.command;
+        let expire = async {
+            glommio::timer::sleep(limit).await;
+            Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out"))
+        };
+        or(handshake, expire).await.map_err(|e| self.temporary(format!("TLS handshake failed: {e}")))
+    }
+
+    /// AUTH PLAIN (or LOGIN) as `user`. A refused login is temporary: the mail waits in the
+    /// queue until the administrator fixes the password.
+    async fn login(&mut self, ehlo: &ServerReply, user: &str, password: &str) -> Result<(), SessionError> {
+        let command = self.timeouts.command;
+        let reply = match auth::choose(ehlo) {
+            Some(auth::Mechanism::Plain) => self.command(&auth::plain_command(user, password), command).await?,
+            Some(auth::Mechanism::Login) => {
+                let mut reply = self.command("AUTH LOGIN", command).await?;
+                for step in [user, password] {
+                    if reply.code != 334 {
+                        break;
+                    }
+                    reply = self.command(&auth::login_step(step), command).await?;
+                }
+                reply
+            }
+            None => return Err(self.temporary("the server offers no AUTH PLAIN or LOGIN".into())),
+        };
+        if reply.code == 235 { Ok(()) } else { Err(self.temporary(format!("login as {user} failed: {reply}"))) }
+    }
+
+    fn temporary(&self, text: String) -> SessionError {
+        SessionError::Temporary(format!("{}: {text}", self.addr))
     }
 
     /// MAIL, RCPT for each recipient, DATA: one outcome per recipient.

@@ -1,0 +1,79 @@
+"""A small SMTP server for tests that need a remote side ringmail cannot play: no STARTTLS, no
+PIPELINING, and a record of who connected (source address, EHLO name) and what was sent."""
+
+import socket
+import threading
+
+
+class Sink:
+    """Listens on 127.0.0.1; `sessions` gets one dict per connection: peer, helo, messages."""
+
+    def __init__(self, extensions=("8BITMIME", "SIZE 100000000")):
+        self.extensions = list(extensions)
+        self.sessions = []
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self):
+        self.listener.close()
+
+    def messages(self):
+        return [m for s in self.sessions for m in s["messages"]]
+
+    def _accept(self):
+        while True:
+            try:
+                conn, peer = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn, peer), daemon=True).start()
+
+    def _serve(self, conn, peer):
+        session = {"peer": peer[0], "helo": None, "commands": [], "messages": []}
+        self.sessions.append(session)
+        f = conn.makefile("rb")
+        send = lambda line: conn.sendall(line.encode() + b"\r\n")  # noqa: E731
+        send("220 sink.test ESMTP")
+        envelope = {}
+        try:
+            for raw in f:
+                line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
+                session["commands"].append(line)
+                verb = line.split(" ")[0].upper()
+                if verb in ("EHLO", "HELO"):
+                    session["helo"] = line.split(" ", 1)[1] if " " in line else ""
+                    lines = ["sink.test"] + (self.extensions if verb == "EHLO" else [])
+                    for text in lines[:-1]:
+                        send(f"250-{text}")
+                    send(f"250 {lines[-1]}")
+                elif verb == "MAIL":
+                    envelope = {"mail": line, "rcpts": []}
+                    send("250 2.1.0 OK")
+                elif verb == "RCPT":
+                    envelope["rcpts"].append(line)
+                    send("250 2.1.5 OK")
+                elif verb == "DATA":
+                    send("354 go ahead")
+                    data = b""
+                    for body_line in f:
+                        if body_line == b".\r\n":
+                            break
+                        data += body_line
+                    envelope["data"] = data
+                    session["messages"].append(envelope)
+                    send("250 2.0.0 queued")
+                elif verb == "RSET":
+                    envelope = {}
+                    send("250 2.0.0 OK")
+                elif verb == "QUIT":
+                    send("221 2.0.0 bye")
+                    break
+                else:
+                    send("502 5.5.2 not implemented")
+        except OSError:
+            pass
+        finally:
+            conn.close()

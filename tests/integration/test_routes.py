@@ -1,0 +1,129 @@
+"""Routes and pools: a relay host (smarthost) with AUTH over required TLS, the TLS policy of a
+route, and source-address pools with their own EHLO name, against a second real ringmail and an
+in-test SMTP server that offers no STARTTLS."""
+
+import email
+import email.policy
+import smtplib
+import unittest
+
+from harness import Server
+from sink import Sink
+from test_delivery import find, wait_for
+
+FAST = "\n".join(["[delivery]", "retry_schedule_secs = [1]", "poll_interval_ms = 200", "connect_timeout_secs = 2"])
+
+
+def routed_server(routes):
+    """A (mx.a.test, relaying for alice@a.test) with the given [[route]]/[[pool]] tables."""
+    a = Server(shards=1, hostname="mx.a.test", sections=FAST + "\n" + routes)
+    a.start()
+    a.cli("domain", "add", "a.test")
+    a.add_user("alice@a.test")
+    return a
+
+
+def send(server, to, subject):
+    with smtplib.SMTP("127.0.0.1", server.port, timeout=30) as c:
+        c.sendmail("alice@a.test", [to], f"From: alice@a.test\r\nTo: {to}\r\nSubject: {subject}\r\n\r\n{subject}\r\n")
+
+
+def queued_error(server, text):
+    """The queue listing, if some queued recipient's last error contains `text`."""
+    listing = server.cli("queue", "list").stdout.decode()
+    return listing if text in listing else None
+
+
+class SmarthostTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.b = Server(shards=1, hostname="mx.far.test").start()
+        cls.b.cli("domain", "add", "far.test")
+        cls.b.add_user("bob@far.test")
+        cls.b.cli("user", "add", "relay@far.test", "--send-as-anyone", "--password-stdin", input=b"relay-password\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.b.cleanup()
+
+    def smarthost(self, password):
+        return routed_server("\n".join([
+            "[[route]]", 'domain = "*"', f'host = "127.0.0.1:{self.b.submission_port}"', 'tls = "required"',
+            'user = "relay@far.test"', f'password = "{password}"']))
+
+    def test_mail_goes_through_the_relay_host_logged_in_over_tls(self):
+        a = self.smarthost("relay-password")
+        try:
+            send(a, "bob@far.test", "via smarthost")
+            raw = wait_for("delivery through B", lambda: find(self.b, "bob@far.test", "via smarthost"))
+            received = email.message_from_bytes(raw, policy=email.policy.default).get_all("Received")
+            self.assertIn("from mx.a.test", received[0])
+            self.assertIn("with ESMTPSA", received[0], "A logged in at B's submission port over TLS")
+            wait_for("A's queue to empty", lambda: a.cli("queue", "list").stdout == b"")
+        finally:
+            a.cleanup()
+
+    def test_a_refused_login_keeps_the_mail_queued_with_the_reason(self):
+        a = self.smarthost("wrong-password")
+        try:
+            send(a, "bob@far.test", "bad login")
+            listing = wait_for("a deferral", lambda: queued_error(a, "login as relay@far.test failed: 535"))
+            self.assertIn("<bob@far.test>", listing)
+            self.assertIsNone(find(self.b, "bob@far.test", "bad login"))
+        finally:
+            a.cleanup()
+
+
+class TlsPolicyTest(unittest.TestCase):
+    def test_required_tls_never_sends_to_a_server_without_starttls(self):
+        sink = Sink()
+        a = routed_server("\n".join([
+            "[[route]]", 'domain = "sink.test"', f'host = "127.0.0.1:{sink.port}"', 'tls = "required"']))
+        try:
+            send(a, "carol@sink.test", "secret")
+            wait_for("a deferral", lambda: queued_error(a, "TLS is required, but the server does not offer STARTTLS"))
+            self.assertTrue(sink.sessions, "A did connect")
+            self.assertFalse([c for s in sink.sessions for c in s["commands"] if c.startswith("MAIL")],
+                             "no MAIL command went over the plain connection")
+        finally:
+            a.cleanup()
+            sink.close()
+
+    def test_tls_none_delivers_in_plain_text_even_when_starttls_is_offered(self):
+        b = Server(shards=1, hostname="mx.far.test").start()
+        b.cli("domain", "add", "far.test")
+        b.add_user("bob@far.test")
+        a = routed_server("\n".join([
+            "[[route]]", 'domain = "far.test"', f'host = "127.0.0.1:{b.port}"', 'tls = "none"']))
+        try:
+            send(a, "bob@far.test", "plain on purpose")
+            raw = wait_for("delivery to B", lambda: find(b, "bob@far.test", "plain on purpose"))
+            received = email.message_from_bytes(raw, policy=email.policy.default).get_all("Received")
+            self.assertIn("with ESMTP ", received[0])
+            self.assertNotIn("ESMTPS", received[0])
+        finally:
+            a.cleanup()
+            b.cleanup()
+
+
+class PoolTest(unittest.TestCase):
+    def test_a_pool_connects_from_its_addresses_in_turn_with_its_own_ehlo_name(self):
+        sink = Sink()
+        a = routed_server("\n".join([
+            "[[pool]]", 'name = "second"', 'addresses = ["127.0.0.2", "127.0.0.3"]', 'ehlo = "out.a.test"',
+            "[[route]]", 'domain = "sink.test"', f'host = "127.0.0.1:{sink.port}"', 'pool = "second"']))
+        try:
+            for i in range(4):
+                send(a, "carol@sink.test", f"pooled {i}")
+            wait_for("four messages at the sink", lambda: len(sink.messages()) == 4)
+            used = [s for s in sink.sessions if s["messages"]]
+            self.assertEqual({s["peer"] for s in used}, {"127.0.0.2", "127.0.0.3"}, "both addresses, in turn")
+            self.assertEqual({s["helo"] for s in used}, {"out.a.test"})
+            self.assertTrue(all(b"Subject: pooled" in m["data"] for m in sink.messages()))
+        finally:
+            a.cleanup()
+            sink.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
