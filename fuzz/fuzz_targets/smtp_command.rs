@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 use ringmail::smtp::proto::{Command, Mailbox};
 
 fuzz_target!(|line: &[u8]| {
-    if let Ok(Command::Rcpt { to } | Command::Mail { from: Some(to), .. }) = Command::parse(line) {
+    if let Ok(Command::Rcpt { to, .. } | Command::Mail { from: Some(to), .. }) = Command::parse(line) {
         if !to.domain.is_empty() {
             assert_eq!(Mailbox::parse(&to.to_string()).as_ref(), Ok(&to));
         }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AdminContext, AdminError};
 use crate::message::headers;
-use crate::queue::dsn::{self, Failure};
+use crate::queue::dsn::{self, Action, Notice};
 use crate::store::directory::domain_of;
 use crate::store::journal::JournalOp;
 use crate::store::queue::DueRecipient;
@@ -121,25 +121,23 @@ pub fn execute(ctx: &AdminContext, request: QueueRequest) -> Result<Vec<u8>, Adm
             let filter = Filter::new(Some(id), None)?;
             let matches = collect(ctx, &filter)?;
             let Some(first) = matches.first() else { return Err(AdminError("no such message in the queue".into())) };
-            let failures: Vec<Failure> = matches
+            let notices: Vec<Notice> = matches
                 .iter()
-                .map(|r| Failure {
-                    recipient: r.entry.recipient.clone(),
-                    status: "5.0.0".into(),
-                    diagnostic: match &r.entry.last_error {
+                .filter(|r| r.entry.notify.failure())
+                .map(|r| {
+                    let diagnostic = match &r.entry.last_error {
                         Some(e) => format!("returned by the postmaster; last error: {e}"),
                         None => "returned by the postmaster".into(),
-                    },
-                    remote_mta: None,
+                    };
+                    Notice::about(&r.entry, Action::Failed, "5.0.0".into(), diagnostic)
                 })
                 .collect();
             let blob = ctx.store.blob(first.id)?.unwrap_or_default();
             let original = blob.get(first.entry.body_offset as usize..).unwrap_or(&blob);
             let hostname = ctx.config.hostname.as_str();
             let report_id = MessageIdGenerator::new(ADMIN_SHARD).next_id();
-            let returned =
-                dsn::Returned { sender: &first.entry.sender, message: original, arrival: first.entry.created };
-            let bounce = dsn::bounce(&ctx.store, hostname, report_id, returned, &failures);
+            let returned = dsn::Returned::of(&first.entry, original);
+            let bounce = dsn::bounce(&ctx.store, hostname, report_id, returned, &notices);
             let keys = matches.iter().map(|r| r.key.clone()).collect();
             ctx.journal.submit_blocking(JournalOp::QueueFinish { keys, id: first.id, bounce, suppress: Vec::new() })?;
             let _ = writeln!(out, "{} recipients returned to <{}>", matches.len(), first.entry.sender);

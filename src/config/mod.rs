@@ -179,6 +179,21 @@ pub struct DeliveryConfig {
     pub max_messages_per_connection: NonZeroUsize,
     /// Seconds an open connection waits for the next message before it is closed.
     pub connection_idle_secs: NonZeroU64,
+    /// Seconds a recipient may wait in the queue before its sender is told of the delay; 0 = never.
+    pub delay_warning_secs: u64,
+    /// What happens to mail for a suppressed address.
+    pub suppressed: SuppressedRecipients,
+}
+
+/// What `[delivery] suppressed` does with mail for an address on the suppression list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuppressedRecipients {
+    /// Refuse the recipient at RCPT (`550 5.1.1`).
+    #[default]
+    Refuse,
+    /// Accept it and return a bounce report to the sender at once.
+    Bounce,
 }
 
 /// One `[[delivery.destination]]` entry: limits for one domain.
@@ -210,6 +225,8 @@ impl Default for DeliveryConfig {
             destination: Vec::new(),
             max_messages_per_connection: NonZeroUsize::new(100).unwrap(),
             connection_idle_secs: nz64(5),
+            delay_warning_secs: 4 * 3600,
+            suppressed: SuppressedRecipients::Refuse,
         }
     }
 }

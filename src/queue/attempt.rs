@@ -8,14 +8,15 @@ use futures_rustls::TlsConnector;
 use std::time::Duration;
 
 use super::destinations::Feedback;
-use super::dsn::{self, Failure};
+use super::dsn::{self, Action, Notice, Returned};
 use super::pool::{self, Pool, PoolKey};
 use super::routes::Plan;
 use super::{Group, Outbound};
 use crate::dns::{MailExchangers, Resolver};
 use crate::events::{Event, Outcome, classify};
 use crate::runtime::ShardContext;
-use crate::smtp::client::{self, Envelope, Peer, RecipientOutcome, Session, SessionError, Timeouts};
+use crate::smtp::client::{self, Envelope, Peer, Recipient, RecipientOutcome, Session, SessionError, Timeouts};
+use crate::smtp::proto::RcptParams;
 use crate::store::journal::JournalOp;
 use crate::store::queue::DueRecipient;
 use crate::store::unix_now;
@@ -27,18 +28,20 @@ enum Verdict {
     /// A permanent failure; `hard` when the remote server said this address does not exist
     /// (it then goes on the suppression list).
     Failed {
-        failure: Failure,
+        failure: Notice,
         hard: bool,
     },
     Deferred(String),
 }
 
-/// Where the attempt got to, for the event log.
+/// Where the attempt got to, for the event log and the reports.
 #[derive(Default)]
 struct Route {
     mx: Option<String>,
     ip: Option<IpAddr>,
     tls: Option<String>,
+    /// The server offered DSN: it reports delivery itself.
+    dsn: bool,
 }
 
 /// Tries the group once, commits the outcome, and says how the destination coped.
@@ -58,80 +61,134 @@ pub async fn deliver(ctx: &ShardContext, outbound: &Outbound, group: Group) -> F
             return Feedback::Neutral;
         }
     };
-    let offset = group.recipients[0].entry.body_offset as usize;
-    let message = blob.get(offset..).unwrap_or(&blob[..]);
+    let first = &group.recipients[0].entry;
+    let message = blob.get(first.body_offset as usize..).unwrap_or(&blob[..]);
     let mut route = Route::default();
-    let verdicts = conversations(ctx, outbound, &group, message, &mut route).await;
+    let verdicts = verdicts(ctx, outbound, &group, message, &mut route).await;
     let feedback = feedback(&verdicts);
 
     let mut done = Vec::new();
-    let mut failures = Vec::new();
+    let mut notices = Vec::new();
+    let mut delays = Vec::new();
+    let mut deferrals = Vec::new();
     let mut suppress = Vec::new();
     let now = unix_now();
-    let max_age = ctx.config.delivery.max_age_secs.get();
+    let d = &ctx.config.delivery;
     for (recipient, verdict) in group.recipients.iter().zip(verdicts) {
+        let entry = &recipient.entry;
+        let age = now.saturating_sub(entry.created);
         let outcome = |reply: &str, status: Option<String>, classification| Outcome {
             id: id.to_string(),
-            recipient: recipient.entry.recipient.clone(),
+            recipient: entry.recipient.clone(),
             domain: group.domain.clone(),
             mx: route.mx.clone(),
             ip: route.ip,
             tls: route.tls.clone(),
-            attempt: recipient.entry.attempts + 1,
+            attempt: entry.attempts + 1,
             reply: reply.to_string(),
             status,
             classification,
-            queued_secs: now.saturating_sub(recipient.entry.created),
+            queued_secs: age,
         };
         match verdict {
             Verdict::Delivered(reply) => {
-                tracing::info!(%id, rcpt = %recipient.entry.recipient, "delivered");
+                tracing::info!(%id, rcpt = %entry.recipient, "delivered");
                 ctx.events.record(Event::Delivery(outcome(&reply, None, "delivered")));
                 done.push(recipient.key.clone());
+                if entry.notify.success() && !route.dsn {
+                    let mut notice = Notice::about(entry, Action::Relayed, "2.0.0".into(), reply);
+                    notice.remote_mta = route.mx.clone();
+                    notices.push(notice);
+                }
             }
             Verdict::Failed { failure, hard } => {
-                tracing::info!(%id, rcpt = %recipient.entry.recipient, reason = %failure.diagnostic, "bounced");
+                tracing::info!(%id, rcpt = %entry.recipient, reason = %failure.diagnostic, "bounced");
                 let class = classify(Some(&failure.status), true);
                 ctx.events.record(Event::Bounce(outcome(&failure.diagnostic, Some(failure.status.clone()), class)));
                 done.push(recipient.key.clone());
                 if hard {
                     suppress.push((failure.recipient.clone(), failure.diagnostic.clone()));
                 }
-                failures.push(failure);
+                if entry.notify.failure() {
+                    notices.push(failure);
+                }
             }
-            Verdict::Deferred(reason) if now.saturating_sub(recipient.entry.created) >= max_age => {
-                tracing::info!(%id, rcpt = %recipient.entry.recipient, %reason, "expired");
+            Verdict::Deferred(reason) if age >= d.max_age_secs.get() => {
+                tracing::info!(%id, rcpt = %entry.recipient, %reason, "expired");
                 // RFC 3463 X.4.7: delivery time expired.
                 let status = "4.4.7".to_string();
                 ctx.events.record(Event::Expiry(outcome(&reason, Some(status.clone()), "temporary")));
                 done.push(recipient.key.clone());
-                failures.push(Failure {
-                    recipient: recipient.entry.recipient.clone(),
-                    status,
-                    diagnostic: format!("delivery gave up after {} attempts: {reason}", recipient.entry.attempts + 1),
-                    remote_mta: None,
-                });
+                if entry.notify.failure() {
+                    let diagnostic = format!("delivery gave up after {} attempts: {reason}", entry.attempts + 1);
+                    notices.push(Notice::about(entry, Action::Failed, status, diagnostic));
+                }
             }
             Verdict::Deferred(reason) => {
                 let status = Some(dsn::status_of(&reason, false)).filter(|s| s != "4.0.0");
                 let class = if route.mx.is_none() { "dns" } else { classify(status.as_deref(), false) };
-                ctx.events.record(Event::Deferral(outcome(&reason, status, class)));
-                defer(ctx, recipient, reason).await;
+                ctx.events.record(Event::Deferral(outcome(&reason, status.clone(), class)));
+                let warn = d.delay_warning_secs > 0 && age >= d.delay_warning_secs;
+                let report_delay = warn && !entry.delay_reported && entry.notify.delay();
+                if report_delay {
+                    let status = status.unwrap_or_else(|| "4.0.0".into());
+                    delays.push(Notice::about(entry, Action::Delayed, status, reason.clone()));
+                }
+                deferrals.push((recipient, reason, report_delay));
             }
         }
     }
+    let hostname = ctx.config.hostname.as_str();
+    // The delay report is stored before the deferrals that mark it sent: a crash in between
+    // can repeat it, never lose it.
+    if let Some(report) = dsn::bounce(&ctx.store, hostname, ctx.ids.next_id(), Returned::of(first, message), &delays) {
+        commit(ctx, JournalOp::Deliver(report)).await;
+    }
+    for (recipient, reason, reported) in deferrals {
+        defer(ctx, recipient, reason, reported).await;
+    }
     if !done.is_empty() {
-        let sender = &group.recipients[0].entry.sender;
-        let bounce = if failures.is_empty() {
-            None
-        } else {
-            let first = &group.recipients[0].entry;
-            let returned = dsn::Returned { sender, message, arrival: first.created };
-            dsn::bounce(&ctx.store, ctx.config.hostname.as_str(), ctx.ids.next_id(), returned, &failures)
-        };
+        let bounce = dsn::bounce(&ctx.store, hostname, ctx.ids.next_id(), Returned::of(first, message), &notices);
         commit(ctx, JournalOp::QueueFinish { keys: done, id, bounce, suppress }).await;
     }
     feedback
+}
+
+/// One verdict per recipient: suppressed ones fail at once, the others go through SMTP.
+async fn verdicts(
+    ctx: &ShardContext,
+    outbound: &Outbound,
+    group: &Group,
+    message: &[u8],
+    route: &mut Route,
+) -> Vec<Verdict> {
+    if group.recipients.iter().all(|r| r.entry.suppressed.is_none()) {
+        return conversations(ctx, outbound, group, message, route).await;
+    }
+    let live = Group {
+        id: group.id,
+        domain: group.domain.clone(),
+        recipients: group.recipients.iter().filter(|r| r.entry.suppressed.is_none()).cloned().collect(),
+    };
+    let mut sent =
+        if live.recipients.is_empty() { Vec::new() } else { conversations(ctx, outbound, &live, message, route).await }
+            .into_iter();
+    group
+        .recipients
+        .iter()
+        .map(|r| match &r.entry.suppressed {
+            Some(reason) => Verdict::Failed {
+                failure: Notice::about(
+                    &r.entry,
+                    Action::Failed,
+                    dsn::status_of(reason, true),
+                    format!("suppressed: it bounced before ({reason})"),
+                ),
+                hard: false,
+            },
+            None => sent.next().expect("one verdict per live recipient"),
+        })
+        .collect()
 }
 
 /// Whether the destination took mail, or said it is overloaded (`421`, "too many ...").
@@ -219,12 +276,7 @@ async fn conversations(
             .iter()
             .map(|r| match &verdicts {
                 Verdicts::Failed(status, text) => Verdict::Failed {
-                    failure: Failure {
-                        recipient: r.entry.recipient.clone(),
-                        status: status.to_string(),
-                        diagnostic: text.clone(),
-                        remote_mta: None,
-                    },
+                    failure: Notice::about(&r.entry, Action::Failed, status.to_string(), text.clone()),
                     hard: false,
                 },
                 Verdicts::Deferred(reason) => Verdict::Deferred(reason.clone()),
@@ -237,8 +289,23 @@ async fn conversations(
         Ok(found) => found,
         Err(verdicts) => return every(verdicts),
     };
-    let recipients: Vec<String> = group.recipients.iter().map(|r| r.entry.recipient.clone()).collect();
-    let envelope = Envelope { sender, recipients: &recipients, message };
+    let recipients: Vec<Recipient> = group
+        .recipients
+        .iter()
+        .map(|r| Recipient {
+            address: r.entry.recipient.clone(),
+            dsn: RcptParams { notify: r.entry.notify, orcpt: r.entry.orcpt.clone() },
+        })
+        .collect();
+    let options = &group.recipients[0].entry.options;
+    let envelope = Envelope {
+        sender,
+        recipients: &recipients,
+        message,
+        ret: options.ret,
+        envid: options.envid.as_deref(),
+        smtputf8: options.smtputf8,
+    };
     let d = &ctx.config.delivery;
     let timeouts = Timeouts {
         connect: Duration::from_secs(d.connect_timeout_secs.get()),
@@ -276,6 +343,7 @@ async fn conversations(
             match sent {
                 Ok(transaction) => {
                     route.tls = transaction.tls.as_ref().map(|t| format!("{} {}", t.version, t.cipher));
+                    route.dsn = transaction.dsn;
                     return group
                         .recipients
                         .iter()
@@ -284,15 +352,9 @@ async fn conversations(
                             RecipientOutcome::Delivered(reply) => Verdict::Delivered(reply.to_string()),
                             RecipientOutcome::Failed(reply) => {
                                 let status = dsn::status_of(&reply.to_string(), true);
-                                Verdict::Failed {
-                                    hard: is_dead_address(&status),
-                                    failure: Failure {
-                                        recipient: r.entry.recipient.clone(),
-                                        status,
-                                        diagnostic: reply.to_string(),
-                                        remote_mta: Some(host.clone()),
-                                    },
-                                }
+                                let mut failure = Notice::about(&r.entry, Action::Failed, status, reply.to_string());
+                                failure.remote_mta = Some(host.clone());
+                                Verdict::Failed { hard: is_dead_address(&failure.status), failure }
                             }
                             RecipientOutcome::Deferred(reason) => Verdict::Deferred(format!("{host}: {reason}")),
                         })
@@ -302,15 +364,12 @@ async fn conversations(
                     return group
                         .recipients
                         .iter()
-                        .map(|r| Verdict::Failed {
-                            // The sender was refused: no judgement on the recipients.
-                            hard: false,
-                            failure: Failure {
-                                recipient: r.entry.recipient.clone(),
-                                status: dsn::status_of(&reply.to_string(), true),
-                                diagnostic: reply.to_string(),
-                                remote_mta: Some(host.clone()),
-                            },
+                        .map(|r| {
+                            let status = dsn::status_of(&reply.to_string(), true);
+                            let mut failure = Notice::about(&r.entry, Action::Failed, status, reply.to_string());
+                            failure.remote_mta = Some(host.clone());
+                            // The sender (or the message) was refused: no judgement on the recipients.
+                            Verdict::Failed { hard: false, failure }
                         })
                         .collect();
                 }
@@ -326,8 +385,8 @@ fn is_dead_address(status: &str) -> bool {
     status.starts_with("5.1.") && !matches!(status, "5.1.7" | "5.1.8")
 }
 
-/// Moves a recipient to its next attempt.
-async fn defer(ctx: &ShardContext, recipient: &DueRecipient, reason: String) {
+/// Moves a recipient to its next attempt; `delay_reported` once its sender was told of the delay.
+async fn defer(ctx: &ShardContext, recipient: &DueRecipient, reason: String, delay_reported: bool) {
     let schedule = &ctx.config.delivery.retry_schedule_secs;
     let attempts = recipient.entry.attempts as usize;
     let wait = schedule.get(attempts).or(schedule.last()).copied().unwrap_or(60);
@@ -335,6 +394,7 @@ async fn defer(ctx: &ShardContext, recipient: &DueRecipient, reason: String) {
     let mut entry = recipient.entry.clone();
     entry.attempts += 1;
     entry.last_error = Some(reason);
+    entry.delay_reported |= delay_reported;
     commit(ctx, JournalOp::QueueDefer { key: recipient.key.clone(), due: unix_now() + wait, entry }).await;
 }
 

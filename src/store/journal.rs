@@ -18,8 +18,9 @@ use std::thread::JoinHandle;
 use bytes::Bytes;
 use rocksdb::{WriteBatch, WriteOptions};
 
-use super::records::{Account, MailEntry, MailboxMeta, QueueEntry, encode, flags};
+use super::records::{Account, MailEntry, MailboxMeta, QueueEntry, QueueOptions, encode, flags};
 use super::{MessageId, Store, StoreError, cf, keys, unix_now};
+use crate::smtp::proto::dsn::Notify;
 
 /// Most operations committed in one group.
 const MAX_GROUP: usize = 1024;
@@ -42,7 +43,29 @@ pub struct Delivery {
     /// Local accounts that get a copy in INBOX (distinct, lower-case).
     pub local: Vec<String>,
     /// Remote recipients queued for outbound delivery.
-    pub remote: Vec<String>,
+    pub remote: Vec<RemoteRecipient>,
+    /// Options the queue keeps with the remote recipients.
+    pub options: QueueOptions,
+}
+
+/// A remote recipient to queue, with what its sender asked to hear about it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemoteRecipient {
+    /// The address.
+    pub address: String,
+    /// RFC 3461 `NOTIFY`.
+    pub notify: Notify,
+    /// RFC 3461 `ORCPT`, as `type;address`.
+    pub orcpt: Option<String>,
+    /// Suppressed, to bounce at once: the reason.
+    pub suppressed: Option<String>,
+}
+
+impl RemoteRecipient {
+    /// A recipient without DSN parameters.
+    pub fn plain(address: String) -> RemoteRecipient {
+        RemoteRecipient { address, ..Default::default() }
+    }
 }
 
 /// Work for the journal.
@@ -439,13 +462,18 @@ impl Committer {
         for recipient in &d.remote {
             let entry = QueueEntry {
                 sender: d.sender.clone(),
-                recipient: recipient.clone(),
+                recipient: recipient.address.clone(),
                 body_offset: prefix.len() as u32,
                 attempts: 0,
                 created: now,
                 last_error: None,
+                notify: recipient.notify,
+                orcpt: recipient.orcpt.clone(),
+                options: d.options.clone(),
+                suppressed: recipient.suppressed.clone(),
+                delay_reported: false,
             };
-            batch.put_cf(self.store.cf(cf::QUEUE), keys::queue(now, d.id, recipient), encode(&entry));
+            batch.put_cf(self.store.cf(cf::QUEUE), keys::queue(now, d.id, &recipient.address), encode(&entry));
         }
         let refs = (d.local.len() + d.remote.len()) as i64;
         *staged.refs.entry(d.id.0).or_default() += refs;
@@ -487,7 +515,8 @@ mod tests {
             message: vec![Bytes::from_static(body)],
             sender: "a@example.net".into(),
             local: local.iter().map(|s| s.to_string()).collect(),
-            remote: remote.iter().map(|s| s.to_string()).collect(),
+            remote: remote.iter().map(|s| RemoteRecipient::plain(s.to_string())).collect(),
+            options: QueueOptions::default(),
         })
     }
 

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use super::StoreError;
+use crate::smtp::proto::dsn::{Notify, Ret};
 
 /// Format version written in front of every record.
 const VERSION: u8 = 1;
@@ -116,6 +117,27 @@ pub struct QueueEntry {
     pub created: u64,
     /// Last temporary error, if any.
     pub last_error: Option<String>,
+    /// What the sender asked to hear about this recipient (RFC 3461 `NOTIFY`).
+    pub notify: Notify,
+    /// The original recipient (`ORCPT`, as `type;address`), if the sender gave it.
+    pub orcpt: Option<String>,
+    /// What the whole message asked for.
+    pub options: QueueOptions,
+    /// Set when the recipient is suppressed and is to bounce at once, with the reason.
+    pub suppressed: Option<String>,
+    /// Whether the sender has been told of a delay already.
+    pub delay_reported: bool,
+}
+
+/// Per-message options of queued mail, from the MAIL command.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueOptions {
+    /// `RET` (RFC 3461): what a report returns of the message.
+    pub ret: Option<Ret>,
+    /// `ENVID` (RFC 3461), decoded.
+    pub envid: Option<String>,
+    /// The message was received with SMTPUTF8 (RFC 6531).
+    pub smtputf8: bool,
 }
 
 #[cfg(test)]

@@ -8,8 +8,10 @@ import threading
 class Sink:
     """Listens on 127.0.0.1; `sessions` gets one dict per connection: peer, helo, messages."""
 
-    def __init__(self, extensions=("8BITMIME", "SIZE 100000000")):
+    def __init__(self, extensions=("8BITMIME", "SIZE 100000000"), refuse=()):
+        """`refuse`: recipient addresses answered `550 5.1.1`."""
         self.extensions = list(extensions)
+        self.refuse = set(refuse)
         self.sessions = []
         self.listener = socket.socket()
         self.listener.bind(("127.0.0.1", 0))
@@ -53,6 +55,10 @@ class Sink:
                     envelope = {"mail": line, "rcpts": []}
                     send("250 2.1.0 OK")
                 elif verb == "RCPT":
+                    address = line.split("<", 1)[1].split(">", 1)[0] if "<" in line else ""
+                    if address in self.refuse:
+                        send(f"550 5.1.1 <{address}>: no such user")
+                        continue
                     envelope["rcpts"].append(line)
                     send("250 2.1.5 OK")
                 elif verb == "DATA":

@@ -31,7 +31,7 @@ class DialogueTest(unittest.TestCase):
         self.assertEqual(code, 250)
         self.assertEqual(lines[0], "250-mx.test greets client.example")
         keywords = [l[4:] for l in lines[1:]]
-        for ext in ["PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "CHUNKING", "SMTPUTF8"]:
+        for ext in ["PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "CHUNKING", "SMTPUTF8", "DSN"]:
             self.assertIn(ext, keywords)
         self.assertIn("SIZE 26214400", keywords)
         self.assertTrue(lines[-1].startswith("250 "))
@@ -78,7 +78,9 @@ class DialogueTest(unittest.TestCase):
         self.assertEqual(d.cmd("RCPT TO:<someone@remote.example>"), "250 2.1.5 OK")
         self.assertEqual(d.cmd("RCPT TO:<bob+tag@mx.test>"), "250 2.1.5 OK")
         self.assertEqual(d.cmd("RCPT TO:<bad address>"), "501 5.1.3 Bad address syntax: missing @domain")
-        self.assertEqual(d.cmd("RCPT TO:<x@y.example> NOTIFY=NEVER"), "555 5.5.4 Unsupported parameter NOTIFY")
+        self.assertEqual(d.cmd("RCPT TO:<x@y.example> NOTIFY=NEVER ORCPT=rfc822;x+2By@y.example"), "250 2.1.5 OK")
+        self.assertEqual(d.cmd("RCPT TO:<x@y.example> NOTIFY=NEVER,DELAY"), "501 5.5.4 Bad value for NOTIFY")
+        self.assertEqual(d.cmd("RCPT TO:<x@y.example> XNOTIFY=1"), "555 5.5.4 Unsupported parameter XNOTIFY")
         self.assertEqual(d.cmd("RCPT TO:<ü@mx.test>"), "553 5.6.7 Non-ASCII address requires SMTPUTF8")
         d.close()
 

@@ -1,8 +1,9 @@
 //! The SMTP client for outbound delivery (RFC 5321): one transaction with one server, with
-//! STARTTLS as the route's policy asks, AUTH at relay hosts, SIZE and 8BITMIME, and an outcome
-//! for every recipient.
+//! STARTTLS as the route's policy asks, AUTH at relay hosts, PIPELINING, CHUNKING, SIZE,
+//! 8BITMIME, SMTPUTF8 and DSN, and an outcome for every recipient.
 
 mod auth;
+mod commands;
 pub mod reply;
 mod tcp;
 
@@ -16,7 +17,10 @@ use rustls::pki_types::ServerName;
 use crate::config::outbound::TlsPolicy;
 use crate::message::dot_stuffing::write_terminated;
 use crate::net::{Connection, Line, Shutdown};
+use crate::smtp::proto::RcptParams;
+use crate::smtp::proto::dsn::Ret;
 use crate::tls::{ClientStream, TlsInfo};
+use commands::{mail_command, rcpt_command};
 use reply::ReplyReader;
 pub use reply::ServerReply;
 
@@ -28,10 +32,25 @@ const MAX_REPLY_LINE: usize = 4096;
 pub struct Envelope<'a> {
     /// Reverse path; empty for the null sender.
     pub sender: &'a str,
-    /// Forward paths, all for this server.
-    pub recipients: &'a [String],
+    /// Forward paths, all for this server, with their DSN parameters.
+    pub recipients: &'a [Recipient],
     /// The message, CRLF line endings, not dot-stuffed.
     pub message: &'a [u8],
+    /// `RET` to pass on to a server that offers DSN.
+    pub ret: Option<Ret>,
+    /// `ENVID` to pass on to a server that offers DSN.
+    pub envid: Option<&'a str>,
+    /// The message came in with SMTPUTF8.
+    pub smtputf8: bool,
+}
+
+/// One forward path.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    /// The address.
+    pub address: String,
+    /// `NOTIFY` and `ORCPT`, passed on to a server that offers DSN.
+    pub dsn: RcptParams,
 }
 
 /// How long to wait (RFC 5321 section 4.5.3.2 gives the minimums).
@@ -63,6 +82,18 @@ pub struct Transaction {
     pub outcomes: Vec<RecipientOutcome>,
     /// The TLS the session used, if any.
     pub tls: Option<TlsInfo>,
+    /// The server offered DSN, so it reports delivery itself.
+    pub dsn: bool,
+}
+
+/// What follows the envelope.
+enum Next {
+    /// No recipient was accepted: nothing to send.
+    Nothing,
+    /// The server's reply to DATA.
+    Data(ServerReply),
+    /// Send the message with BDAT (CHUNKING, RFC 3030).
+    Bdat,
 }
 
 /// Why no recipient got an individual outcome.
@@ -138,7 +169,8 @@ impl Session {
         let result = self.client.transaction(&self.ehlo, envelope).await;
         self.messages += 1;
         self.idle_since = Instant::now();
-        result.map(|outcomes| Transaction { outcomes, tls: self.tls.clone() })
+        let dsn = self.ehlo.has_extension("DSN");
+        result.map(|outcomes| Transaction { outcomes, tls: self.tls.clone(), dsn })
     }
 
     /// RSET, for a session that has been idle: true when the server is still there.
@@ -228,42 +260,43 @@ impl Client {
         SessionError::Temporary(format!("{}: {text}", self.addr))
     }
 
-    /// MAIL, RCPT for each recipient, DATA: one outcome per recipient.
+    /// MAIL, RCPT for each recipient, then DATA or BDAT: one outcome per recipient.
     async fn transaction(
         &mut self,
         ehlo: &ServerReply,
         envelope: &Envelope<'_>,
     ) -> Result<Vec<RecipientOutcome>, SessionError> {
         let command = self.timeouts.command;
-        let mut mail = format!("MAIL FROM:<{}>", envelope.sender);
-        if ehlo.has_extension("SIZE") {
-            mail.push_str(&format!(" SIZE={}", envelope.message.len()));
-        }
-        if ehlo.has_extension("8BITMIME") && !envelope.message.is_ascii() {
-            mail.push_str(" BODY=8BITMIME");
-        }
-        let (mut outcomes, data) = if ehlo.has_extension("PIPELINING") {
-            self.envelope_pipelined(&mail, envelope).await?
+        let mail = mail_command(ehlo, envelope)?;
+        let chunking = ehlo.has_extension("CHUNKING");
+        let (mut outcomes, next) = if ehlo.has_extension("PIPELINING") {
+            self.envelope_pipelined(&mail, ehlo, envelope, chunking).await?
         } else {
-            self.envelope_in_turn(&mail, envelope).await?
+            self.envelope_in_turn(&mail, ehlo, envelope, chunking).await?
         };
-        let Some(data) = data else {
-            // No recipient was accepted: leave the server ready for another transaction.
-            let reset = self.command("RSET", command).await?;
-            self.expect_positive(reset, "RSET")?;
-            return Ok(outcomes);
-        };
-        let final_reply = match data.code {
-            354 => {
+        let final_reply = match next {
+            Next::Nothing => {
+                // No recipient was accepted: leave the server ready for another transaction.
+                let reset = self.command("RSET", command).await?;
+                self.expect_positive(reset, "RSET")?;
+                return Ok(outcomes);
+            }
+            Next::Bdat => {
+                self.conn.send(format!("BDAT {} LAST\r\n", envelope.message.len()).as_bytes());
+                self.conn.send(envelope.message);
+                self.flush(self.timeouts.data).await?;
+                self.read(self.timeouts.data).await?
+            }
+            Next::Data(data) if data.code == 354 => {
                 write_terminated(self.conn.output(), envelope.message);
                 self.flush(self.timeouts.data).await?;
                 self.read(self.timeouts.data).await?
             }
             // A 2xx or 3xx other than 354 would leave the message unsent: never "delivered".
-            code if code < 400 => {
+            Next::Data(data) if data.code < 400 => {
                 return Err(SessionError::Temporary(format!("{} answered DATA with {data}", self.addr)));
             }
-            _ => data,
+            Next::Data(data) => data,
         };
         // The recipients RCPT accepted share the fate of the message.
         for outcome in &mut outcomes {
@@ -274,56 +307,73 @@ impl Client {
         Ok(outcomes)
     }
 
-    /// MAIL, then each RCPT waiting for its reply, then DATA if a recipient was accepted.
+    /// MAIL, then each RCPT waiting for its reply, then DATA if a recipient was accepted (or
+    /// nothing more when the message goes by BDAT).
     async fn envelope_in_turn(
         &mut self,
         mail: &str,
+        ehlo: &ServerReply,
         envelope: &Envelope<'_>,
-    ) -> Result<(Vec<RecipientOutcome>, Option<ServerReply>), SessionError> {
+        chunking: bool,
+    ) -> Result<(Vec<RecipientOutcome>, Next), SessionError> {
         let command = self.timeouts.command;
         let reply = self.command(mail, command).await?;
         self.expect_positive(reply, "MAIL")?;
         let mut outcomes = Vec::with_capacity(envelope.recipients.len());
         for rcpt in envelope.recipients {
-            let reply = self.command(&format!("RCPT TO:<{rcpt}>"), command).await?;
+            let reply = self.command(&rcpt_command(ehlo, rcpt), command).await?;
             outcomes.push(classify(reply));
         }
         if !outcomes.iter().any(|o| matches!(o, RecipientOutcome::Delivered(_))) {
-            return Ok((outcomes, None));
+            return Ok((outcomes, Next::Nothing));
+        }
+        if chunking {
+            return Ok((outcomes, Next::Bdat));
         }
         let data = self.command("DATA", command).await?;
-        Ok((outcomes, Some(data)))
+        Ok((outcomes, Next::Data(data)))
     }
 
-    /// RFC 2920: MAIL, every RCPT and DATA in one write, then their replies in order. A DATA
-    /// that a server wrongly accepts without recipients gets an empty message ended at once.
+    /// RFC 2920: MAIL, every RCPT and DATA (unless the message goes by BDAT) in one write, then
+    /// their replies in order. A DATA that a server wrongly accepts without recipients gets an
+    /// empty message ended at once.
     async fn envelope_pipelined(
         &mut self,
         mail: &str,
+        ehlo: &ServerReply,
         envelope: &Envelope<'_>,
-    ) -> Result<(Vec<RecipientOutcome>, Option<ServerReply>), SessionError> {
+        chunking: bool,
+    ) -> Result<(Vec<RecipientOutcome>, Next), SessionError> {
         let command = self.timeouts.command;
         self.conn.send(mail.as_bytes());
         self.conn.send(b"\r\n");
         for rcpt in envelope.recipients {
-            self.conn.send(format!("RCPT TO:<{rcpt}>\r\n").as_bytes());
+            self.conn.send(rcpt_command(ehlo, rcpt).as_bytes());
+            self.conn.send(b"\r\n");
         }
-        self.conn.send(b"DATA\r\n");
+        if !chunking {
+            self.conn.send(b"DATA\r\n");
+        }
         self.flush(command).await?;
         let mail_reply = self.read(command).await?;
         let mut outcomes = Vec::with_capacity(envelope.recipients.len());
         for _ in envelope.recipients {
             outcomes.push(classify(self.read(command).await?));
         }
-        let data = self.read(command).await?;
         let accepted = outcomes.iter().any(|o| matches!(o, RecipientOutcome::Delivered(_)));
-        if data.code == 354 && (!mail_reply.is_positive() || !accepted) {
-            self.conn.send(b".\r\n");
-            self.flush(command).await?;
-            self.read(self.timeouts.data).await?;
-        }
+        let next = if chunking {
+            if accepted { Next::Bdat } else { Next::Nothing }
+        } else {
+            let data = self.read(command).await?;
+            if data.code == 354 && (!mail_reply.is_positive() || !accepted) {
+                self.conn.send(b".\r\n");
+                self.flush(command).await?;
+                self.read(self.timeouts.data).await?;
+            }
+            if accepted { Next::Data(data) } else { Next::Nothing }
+        };
         self.expect_positive(mail_reply, "MAIL")?;
-        Ok((outcomes, accepted.then_some(data)))
+        Ok((outcomes, next))
     }
 
     /// EHLO, or HELO when the server does not know EHLO.

@@ -5,6 +5,7 @@
 //! server maps to a reply in one place.
 
 use super::address::{AddressError, Mailbox};
+use super::dsn::{self, Notify, Ret};
 
 /// A parsed SMTP command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,10 +21,12 @@ pub enum Command {
         /// ESMTP parameters.
         params: MailParams,
     },
-    /// `RCPT TO:<path>`.
+    /// `RCPT TO:<path> [params]`.
     Rcpt {
         /// Forward path.
         to: Mailbox,
+        /// ESMTP parameters.
+        params: RcptParams,
     },
     /// `DATA`.
     Data,
@@ -76,6 +79,19 @@ pub struct MailParams {
     pub body: Body,
     /// The client asked for SMTPUTF8 (RFC 6531).
     pub smtputf8: bool,
+    /// `RET=` (RFC 3461): what a failure report returns.
+    pub ret: Option<Ret>,
+    /// `ENVID=` (RFC 3461), decoded: the sender's id for this transaction.
+    pub envid: Option<String>,
+}
+
+/// Parameters of a RCPT command (RFC 3461).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RcptParams {
+    /// `NOTIFY=`.
+    pub notify: Notify,
+    /// `ORCPT=`, decoded, as `type;address`.
+    pub orcpt: Option<String>,
 }
 
 /// Why a command line was not understood.
@@ -214,6 +230,10 @@ fn parse_mail(rest: &str) -> Result<Command, CommandError> {
                 }
             }
             ("SMTPUTF8", None) => parsed.smtputf8 = true,
+            ("RET", Some(v)) => parsed.ret = Some(Ret::parse(v).ok_or(CommandError::BadParamValue("RET"))?),
+            ("ENVID", Some(v)) => {
+                parsed.envid = Some(dsn::xtext_decode(v).ok_or(CommandError::BadParamValue("ENVID"))?);
+            }
             _ => return Err(CommandError::UnsupportedParam(key.to_string())),
         }
     }
@@ -223,13 +243,18 @@ fn parse_mail(rest: &str) -> Result<Command, CommandError> {
 fn parse_rcpt(rest: &str) -> Result<Command, CommandError> {
     let rest = strip_keyword(rest, "TO:").ok_or(CommandError::Syntax("RCPT TO:<address>"))?;
     let (path, params) = split_path(rest)?;
-    if let Some(param) = params.split(' ').find(|p| !p.is_empty()) {
-        let key = param.split('=').next().unwrap_or(param);
-        return Err(CommandError::UnsupportedParam(key.to_string()));
+    let mut parsed = RcptParams::default();
+    for param in params.split(' ').filter(|p| !p.is_empty()) {
+        let (key, value) = param.split_once('=').map_or((param, None), |(k, v)| (k, Some(v)));
+        match (key.to_ascii_uppercase().as_str(), value) {
+            ("NOTIFY", Some(v)) => parsed.notify = Notify::parse(v).ok_or(CommandError::BadParamValue("NOTIFY"))?,
+            ("ORCPT", Some(v)) => parsed.orcpt = Some(dsn::parse_orcpt(v).ok_or(CommandError::BadParamValue("ORCPT"))?),
+            _ => return Err(CommandError::UnsupportedParam(key.to_string())),
+        }
     }
     let path = strip_source_route(path);
     let to = if path.eq_ignore_ascii_case("postmaster") { Mailbox::postmaster() } else { Mailbox::parse(path)? };
-    Ok(Command::Rcpt { to })
+    Ok(Command::Rcpt { to, params: parsed })
 }
 
 fn parse_auth(rest: &str) -> Result<Command, CommandError> {
@@ -280,8 +305,11 @@ mod tests {
             ("StartTLS", Command::StartTls),
             ("AUTH PLAIN", Command::Auth { mechanism: "PLAIN".into(), initial: None }),
             ("auth login dXNlcg==", Command::Auth { mechanism: "login".into(), initial: Some("dXNlcg==".into()) }),
-            ("RCPT TO:<Postmaster>", Command::Rcpt { to: Mailbox::postmaster() }),
-            ("RCPT TO:<@relay.example:bob@example.com>", Command::Rcpt { to: mb("bob@example.com") }),
+            ("RCPT TO:<Postmaster>", Command::Rcpt { to: Mailbox::postmaster(), params: RcptParams::default() }),
+            (
+                "RCPT TO:<@relay.example:bob@example.com>",
+                Command::Rcpt { to: mb("bob@example.com"), params: RcptParams::default() },
+            ),
         ];
         for (line, want) in cases {
             assert_eq!(Command::parse(line.as_bytes()).as_ref(), Ok(want), "{line}");
@@ -291,7 +319,10 @@ mod tests {
     #[test]
     fn mail_with_parameters() {
         let cmd = Command::parse(b"MAIL FROM:<a@example.com> SIZE=1000 BODY=8BITMIME SMTPUTF8").unwrap();
-        let params = MailParams { size: Some(1000), body: Body::EightBitMime, smtputf8: true };
+        let params = MailParams { size: Some(1000), body: Body::EightBitMime, smtputf8: true, ..Default::default() };
+        assert_eq!(cmd, Command::Mail { from: Some(mb("a@example.com")), params });
+        let cmd = Command::parse(b"MAIL FROM:<a@example.com> RET=hdrs ENVID=QQ+2B1").unwrap();
+        let params = MailParams { ret: Some(Ret::Headers), envid: Some("QQ+1".into()), ..Default::default() };
         assert_eq!(cmd, Command::Mail { from: Some(mb("a@example.com")), params });
         let null = Command::parse(b"mail from: <>").unwrap();
         assert_eq!(null, Command::Mail { from: None, params: MailParams::default() });
@@ -300,7 +331,17 @@ mod tests {
     #[test]
     fn quoted_local_part_may_contain_brackets() {
         let cmd = Command::parse(b"RCPT TO:<\"a>b\"@example.com>").unwrap();
-        assert_eq!(cmd, Command::Rcpt { to: mb("\"a>b\"@example.com") });
+        assert_eq!(cmd, Command::Rcpt { to: mb("\"a>b\"@example.com"), params: RcptParams::default() });
+    }
+
+    #[test]
+    fn rcpt_with_dsn_parameters() {
+        let cmd = Command::parse(b"RCPT TO:<b@example.com> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b+2Bx@example.com");
+        let params = RcptParams {
+            notify: Notify::parse("SUCCESS,FAILURE").unwrap(),
+            orcpt: Some("rfc822;b+x@example.com".into()),
+        };
+        assert_eq!(cmd.unwrap(), Command::Rcpt { to: mb("b@example.com"), params });
     }
 
     #[test]
@@ -312,8 +353,12 @@ mod tests {
             (b"MAIL TO:<a@example.com>", Syntax("MAIL FROM:<address>")),
             (b"MAIL FROM:<a@example.com>SIZE=1", Syntax("space required after path")),
             (b"MAIL FROM:<a@example.com> SIZE=big", BadParamValue("SIZE")),
-            (b"MAIL FROM:<a@example.com> RET=HDRS", UnsupportedParam("RET".into())),
-            (b"RCPT TO:<b@example.com> NOTIFY=NEVER", UnsupportedParam("NOTIFY".into())),
+            (b"MAIL FROM:<a@example.com> RET=BODY", BadParamValue("RET")),
+            (b"MAIL FROM:<a@example.com> ENVID=a+zz", BadParamValue("ENVID")),
+            (b"MAIL FROM:<a@example.com> MT-PRIORITY=3", UnsupportedParam("MT-PRIORITY".into())),
+            (b"RCPT TO:<b@example.com> NOTIFY=NEVER,DELAY", BadParamValue("NOTIFY")),
+            (b"RCPT TO:<b@example.com> ORCPT=b@example.com", BadParamValue("ORCPT")),
+            (b"RCPT TO:<b@example.com> FOO=1", UnsupportedParam("FOO".into())),
             (b"RCPT TO:<no-domain>", Address(AddressError::MissingDomain)),
             (b"DATA now", Syntax("no arguments allowed")),
             (b"EHLO", Syntax("a domain name or address literal is required")),

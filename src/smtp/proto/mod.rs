@@ -7,9 +7,10 @@
 pub mod address;
 pub mod command;
 pub mod data;
+pub mod dsn;
 pub mod reply;
 
 pub use address::{AddressError, Mailbox};
-pub use command::{Body, Command, CommandError, MailParams};
+pub use command::{Body, Command, CommandError, MailParams, RcptParams};
 pub use data::{DataReader, DataStep, MessageBody};
 pub use reply::{Reply, Status};

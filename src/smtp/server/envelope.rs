@@ -2,8 +2,10 @@
 
 use super::replies;
 use super::session::{Session, Transaction};
-use crate::routing::{Destinations, Router};
-use crate::smtp::proto::{Body, MailParams, Mailbox, Reply, Status};
+use crate::config::SuppressedRecipients;
+use crate::routing::{Destinations, RouteError, Router};
+use crate::smtp::proto::{Body, MailParams, Mailbox, RcptParams, Reply, Status};
+use crate::store::journal::RemoteRecipient;
 
 impl Session {
     /// MAIL FROM: checks order, parameters and size, then opens a transaction.
@@ -49,14 +51,15 @@ impl Session {
             from,
             params,
             recipients: Vec::new(),
-            destinations: Destinations::default(),
+            local: Vec::new(),
+            remote: Vec::new(),
             chunks: None,
         });
         self.reply(Reply::new(250, Status(2, 1, 0), "OK"));
     }
 
     /// RCPT TO: routes the recipient and adds it to the transaction.
-    pub(super) fn rcpt(&mut self, to: Mailbox) {
+    pub(super) fn rcpt(&mut self, to: Mailbox, params: RcptParams) {
         let Some(transaction) = &self.transaction else {
             return self.error(replies::bad_sequence("Need MAIL command"));
         };
@@ -69,26 +72,31 @@ impl Session {
         let may_relay =
             self.user.is_some() || self.ctx.config.relay_networks.iter().any(|net| net.contains(&self.peer.ip()));
         let router = Router::new(&self.ctx.store, self.ctx.config.hostname.as_str());
-        match router.resolve(&to, may_relay) {
-            Ok(found) => {
-                let transaction = self.transaction.as_mut().expect("checked above");
-                for account in found.local {
-                    if !transaction.destinations.local.contains(&account) {
-                        transaction.destinations.local.push(account);
-                    }
-                }
-                for remote in found.remote {
-                    if !transaction.destinations.remote.contains(&remote) {
-                        transaction.destinations.remote.push(remote);
-                    }
-                }
-                transaction.recipients.push(to);
-                self.reply(Reply::new(250, Status(2, 1, 5), "OK"));
+        let bounce_suppressed = self.ctx.config.delivery.suppressed == SuppressedRecipients::Bounce;
+        let (found, suppressed) = match router.resolve(&to, may_relay) {
+            Ok(found) => (found, None),
+            // Accepted, to come back at once as a bounce report rather than a refusal.
+            Err(RouteError::Suppressed(reason)) if bounce_suppressed => {
+                (Destinations { local: Vec::new(), remote: vec![to.to_string()] }, Some(reason))
             }
             Err(e) => {
                 let reply = replies::for_route_error(&to, &e);
-                if reply.code >= 500 { self.error(reply) } else { self.reply(reply) }
+                return if reply.code >= 500 { self.error(reply) } else { self.reply(reply) };
+            }
+        };
+        let transaction = self.transaction.as_mut().expect("checked above");
+        for account in found.local {
+            if !transaction.local.contains(&account) {
+                transaction.local.push(account);
             }
         }
+        for address in found.remote {
+            if !transaction.remote.iter().any(|r| r.address == address) {
+                let (notify, orcpt, suppressed) = (params.notify, params.orcpt.clone(), suppressed.clone());
+                transaction.remote.push(RemoteRecipient { address, notify, orcpt, suppressed });
+            }
+        }
+        transaction.recipients.push(to);
+        self.reply(Reply::new(250, Status(2, 1, 5), "OK"));
     }
 }

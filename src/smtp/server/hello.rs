@@ -11,7 +11,7 @@ impl Session {
         let text = if extended {
             let size = self.ctx.config.limits.max_message_size;
             let mut text = format!(
-                "{host} greets {name}\nPIPELINING\nSIZE {size}\n8BITMIME\nENHANCEDSTATUSCODES\nCHUNKING\nSMTPUTF8"
+                "{host} greets {name}\nPIPELINING\nSIZE {size}\n8BITMIME\nENHANCEDSTATUSCODES\nCHUNKING\nSMTPUTF8\nDSN"
             );
             if self.tls.is_none() {
                 text.push_str("\nSTARTTLS");

@@ -8,6 +8,7 @@ use super::trace::{Received, return_path};
 use crate::events::Event;
 use crate::smtp::proto::{DataReader, DataStep, MessageBody, Reply, Status};
 use crate::store::journal::{Committed, Delivery, JournalOp};
+use crate::store::records::QueueOptions;
 use bytes::Buf;
 
 impl Session {
@@ -137,8 +138,13 @@ impl Session {
             local_prefix: return_path(transaction.from.as_ref()),
             message,
             sender: sender.clone(),
-            local: transaction.destinations.local,
-            remote: transaction.destinations.remote,
+            local: transaction.local,
+            remote: transaction.remote,
+            options: QueueOptions {
+                ret: transaction.params.ret,
+                envid: transaction.params.envid.clone(),
+                smtputf8: transaction.params.smtputf8,
+            },
         };
         match self.ctx.journal.submit(JournalOp::Deliver(delivery)).await {
             Ok(Committed::Delivered(_)) => {

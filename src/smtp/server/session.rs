@@ -8,9 +8,9 @@ use super::listener::Role;
 use super::replies;
 use crate::net::connection::OUTPUT_HIGH_WATER;
 use crate::net::{Connection, Line, ReadError};
-use crate::routing::Destinations;
 use crate::runtime::ShardContext;
 use crate::smtp::proto::{Command, MailParams, Mailbox, MessageBody, Reply, Status};
+use crate::store::journal::RemoteRecipient;
 use crate::tls::{ServerStream, TlsInfo};
 
 /// What the loop does after a command.
@@ -38,8 +38,10 @@ pub(super) struct Transaction {
     pub params: MailParams,
     /// Accepted recipients as the client wrote them.
     pub recipients: Vec<Mailbox>,
-    /// Where the accepted recipients' mail goes.
-    pub destinations: Destinations,
+    /// Local accounts that get the message (distinct, lower-case).
+    pub local: Vec<String>,
+    /// Remote recipients to queue, with their DSN parameters (distinct addresses).
+    pub remote: Vec<RemoteRecipient>,
     /// Content received so far by BDAT, if BDAT was used.
     pub chunks: Option<Chunks>,
 }
@@ -136,7 +138,7 @@ impl Session {
             Command::Ehlo(name) => self.hello(name, true),
             Command::Helo(name) => self.hello(name, false),
             Command::Mail { from, params } => self.mail(from, params),
-            Command::Rcpt { to } => self.rcpt(to),
+            Command::Rcpt { to, params } => self.rcpt(to, params),
             Command::Data => return self.data().await,
             Command::Bdat { size, last } => return self.bdat(size, last).await,
             Command::Rset => {

@@ -1,0 +1,144 @@
+"""Delivery status notifications (RFC 3461/3464) end to end: NOTIFY, RET, ENVID and ORCPT from
+the sender are honoured in the reports and passed on to servers that offer DSN; delay reports
+come once; suppressed recipients bounce at once when so configured; 8-bit mail is never sent to
+a server without 8BITMIME. The remote side is the in-test SMTP server of sink.py."""
+
+import email
+import email.policy
+import smtplib
+import unittest
+
+from harness import Server, free_port
+from sink import Sink
+from test_delivery import wait_for
+
+
+def reports(server, subject_prefix=""):
+    """[(subject, message)] of the reports in alice's INBOX."""
+    out = []
+    for uid, _, subject in server.mail_list("alice@a.test"):
+        if subject.startswith(("Undelivered Mail", "Delayed Mail", "Successful Mail")) and \
+                subject.startswith(subject_prefix):
+            raw = server.mail_cat("alice@a.test", uid)
+            out.append((subject, email.message_from_bytes(raw, policy=email.policy.default)))
+    return out
+
+
+def status_fields(report):
+    """The message/delivery-status part as text."""
+    for part in report.walk():
+        if part.get_content_type() == "message/delivery-status":
+            return part.as_string()
+    raise AssertionError("no message/delivery-status part")
+
+
+class DsnTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.plain = Sink(refuse={"gone@plain.test", "gone2@plain.test"})
+        cls.dsn = Sink(extensions=("8BITMIME", "DSN"))
+        cls.seven_bit = Sink(extensions=("SIZE 1000000",))
+        closed = free_port()
+        routes = []
+        for domain, port in [("plain.test", cls.plain.port), ("dsn.test", cls.dsn.port),
+                             ("old.test", cls.seven_bit.port), ("slow.test", closed)]:
+            routes += ["[[route]]", f'domain = "{domain}"', f'host = "127.0.0.1:{port}"']
+        cls.a = Server(shards=1, hostname="mx.a.test", sections="\n".join([
+            "[delivery]", "retry_schedule_secs = [1]", "poll_interval_ms = 200", "connect_timeout_secs = 2",
+            "delay_warning_secs = 2", 'suppressed = "bounce"', *routes]))
+        cls.a.start()
+        cls.a.cli("domain", "add", "a.test")
+        cls.a.add_user("alice@a.test")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.a.cleanup()
+        for sink in (cls.plain, cls.dsn, cls.seven_bit):
+            sink.close()
+
+    def send(self, subject, rcpts, mail_options=(), body="body\r\n"):
+        """rcpts: [(address, [options])]."""
+        with smtplib.SMTP("127.0.0.1", self.a.port, timeout=30) as c:
+            c.ehlo("client.test")
+            code, _ = c.mail("alice@a.test", list(mail_options))
+            self.assertEqual(code, 250)
+            for address, options in rcpts:
+                code, text = c.rcpt(address, list(options))
+                self.assertEqual(code, 250, text)
+            code, _ = c.data(f"From: alice@a.test\r\nSubject: {subject}\r\n\r\n{body}".encode())
+            self.assertEqual(code, 250)
+
+    def queue_empty(self):
+        return self.a.cli("queue", "list").stdout == b""
+
+    def test_notify_never_silences_the_failure_report_of_that_recipient_only(self):
+        self.send("never", [("gone@plain.test", ["NOTIFY=NEVER"]), ("gone2@plain.test", [])])
+        wait_for("the queue to empty", self.queue_empty)
+        found = [r for s, r in reports(self.a, "Undelivered") if "never" in r.as_string()]
+        self.assertEqual(len(found), 1)
+        fields = status_fields(found[0])
+        self.assertIn("Final-Recipient: rfc822; gone2@plain.test", fields)
+        self.assertNotIn("gone@plain.test", fields)
+
+    def test_ret_full_envid_and_orcpt_shape_the_failure_report(self):
+        self.send("full return", [("gone@plain.test", ["NOTIFY=FAILURE", "ORCPT=rfc822;Gone+2Bx@plain.test"])],
+                  mail_options=["RET=FULL", "ENVID=batch+2042"], body="the whole body comes back\r\n")
+        report = wait_for("the report", lambda: [r for s, r in reports(self.a, "Undelivered")
+                                                  if "full return" in r.as_string()])[0]
+        fields = status_fields(report)
+        self.assertIn("Original-Envelope-Id: batch+2042", fields)
+        self.assertIn("Original-Recipient: rfc822; Gone+2Bx@plain.test", fields)
+        self.assertIn("Action: failed", fields)
+        self.assertIn("Status: 5.1.1", fields)
+        returned = [p for p in report.walk() if p.get_content_type() == "message/rfc822"]
+        self.assertEqual(len(returned), 1, "RET=FULL returns the message, not only its headers")
+        self.assertIn("the whole body comes back", returned[0].as_string())
+
+    def test_success_notify_to_a_server_without_dsn_gives_a_relayed_report(self):
+        self.send("tell me", [("carol@plain.test", ["NOTIFY=SUCCESS"])])
+        report = wait_for("the relayed report", lambda: [r for s, r in reports(self.a, "Successful")
+                                                         if "tell me" in r.as_string()])[0]
+        fields = status_fields(report)
+        self.assertIn("Final-Recipient: rfc822; carol@plain.test", fields)
+        self.assertIn("Action: relayed", fields)
+        self.assertTrue(any(b"Subject: tell me" in m["data"] for m in self.plain.messages()))
+
+    def test_dsn_parameters_are_passed_on_to_a_server_that_offers_dsn(self):
+        self.send("passed on", [("carol@dsn.test", ["NOTIFY=SUCCESS,FAILURE", "ORCPT=rfc822;carol@dsn.test"])],
+                  mail_options=["RET=HDRS", "ENVID=id+20one"])
+        wait_for("delivery", lambda: any(b"Subject: passed on" in m["data"] for m in self.dsn.messages()))
+        message = [m for m in self.dsn.messages() if b"Subject: passed on" in m["data"]][0]
+        self.assertEqual(message["mail"], "MAIL FROM:<alice@a.test> RET=HDRS ENVID=id+20one")
+        self.assertEqual(message["rcpts"], ["RCPT TO:<carol@dsn.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;carol@dsn.test"])
+        wait_for("the queue to empty", self.queue_empty)
+        self.assertFalse([r for s, r in reports(self.a) if "passed on" in r.as_string()],
+                         "the next server reports success itself")
+
+    def test_a_delayed_recipient_gets_one_delay_report(self):
+        self.send("slow going", [("dave@slow.test", [])])
+        report = wait_for("the delay report", lambda: [r for s, r in reports(self.a, "Delayed")
+                                                       if "slow going" in r.as_string()])[0]
+        self.assertIn("Action: delayed", status_fields(report))
+        wait_for("more attempts", lambda: "attempts=4" in self.a.cli("queue", "list").stdout.decode(), timeout=60)
+        self.assertEqual(len([r for s, r in reports(self.a, "Delayed") if "slow going" in r.as_string()]), 1)
+        self.a.cli("queue", "delete", "--domain", "slow.test")
+
+    def test_a_suppressed_recipient_bounces_at_once(self):
+        self.a.cli("suppression", "add", "dead@plain.test", "--reason", "550 5.1.1 it was gone last week")
+        self.send("to the dead", [("dead@plain.test", [])])
+        report = wait_for("the bounce", lambda: [r for s, r in reports(self.a, "Undelivered")
+                                                 if "to the dead" in r.as_string()])[0]
+        self.assertIn("suppressed", status_fields(report))
+        self.assertFalse([m for m in self.plain.messages() if "dead@plain.test" in " ".join(m["rcpts"])],
+                         "never sent")
+
+    def test_8bit_mail_is_not_sent_to_a_server_without_8bitmime(self):
+        self.send("eight bit", [("erin@old.test", [])], mail_options=["BODY=8BITMIME"], body="gr\u00fc\u00dfe\r\n")
+        report = wait_for("the bounce", lambda: [r for s, r in reports(self.a, "Undelivered")
+                                                 if "eight bit" in r.as_string()])[0]
+        self.assertIn("Status: 5.6.3", status_fields(report))
+        self.assertFalse(self.seven_bit.messages())
+
+
+if __name__ == "__main__":
+    unittest.main()
