@@ -1,0 +1,230 @@
+//! DMARC (RFC 7489): the domain in the visible `From:` publishes a policy; mail passes when SPF
+//! or DKIM passed for a domain aligned with it, and otherwise gets the policy the domain asks.
+//! Organizational domains come from the Public Suffix List (the `psl` crate).
+
+pub mod record;
+
+use crate::mailauth::lookup::Lookup;
+pub use record::{Alignment, Policy, Record};
+
+/// The DMARC verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DmarcResult {
+    /// The From domain publishes no policy.
+    None,
+    /// An aligned SPF or DKIM pass.
+    Pass,
+    /// No aligned pass.
+    Fail,
+    /// The policy could not be looked up.
+    TempError,
+    /// The From header has no usable domain.
+    PermError,
+}
+
+impl DmarcResult {
+    /// The result name used in `Authentication-Results:`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DmarcResult::None => "none",
+            DmarcResult::Pass => "pass",
+            DmarcResult::Fail => "fail",
+            DmarcResult::TempError => "temperror",
+            DmarcResult::PermError => "permerror",
+        }
+    }
+}
+
+/// What SPF and DKIM established, as DMARC needs it.
+#[derive(Debug, Clone, Default)]
+pub struct Identifiers {
+    /// The domain of the `From:` header (RFC5322.From), lower case.
+    pub from_domain: String,
+    /// The domain SPF passed for (MAIL FROM, or HELO for the null sender), if it passed.
+    pub spf_pass: Option<String>,
+    /// The `d=` domains of the DKIM signatures that passed.
+    pub dkim_pass: Vec<String>,
+}
+
+/// The outcome of a DMARC check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DmarcOutput {
+    /// The verdict.
+    pub result: DmarcResult,
+    /// The From domain.
+    pub from_domain: String,
+    /// The record that applied, if one was found.
+    pub record: Option<Record>,
+    /// What to do with the message: `None` for passing mail, else the policy after `sp` and `pct`.
+    pub disposition: Policy,
+    /// SPF passed for an aligned domain.
+    pub spf_aligned: bool,
+    /// DKIM passed for an aligned domain.
+    pub dkim_aligned: bool,
+}
+
+/// The organizational domain of `domain`: its registrable domain by the Public Suffix List,
+/// or the domain itself when the list knows none.
+pub fn organizational_domain(domain: &str) -> String {
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    match psl::domain_str(&domain) {
+        Some(org) => org.to_string(),
+        None => domain,
+    }
+}
+
+/// Whether `domain` is aligned with `from` in `mode`.
+pub fn aligned(domain: &str, from: &str, mode: Alignment) -> bool {
+    let (domain, from) = (domain.trim_end_matches('.'), from.trim_end_matches('.'));
+    match mode {
+        Alignment::Strict => domain.eq_ignore_ascii_case(from),
+        Alignment::Relaxed => organizational_domain(domain) == organizational_domain(from),
+    }
+}
+
+/// Checks a message. `sample` (0..=99, random in production) decides whether a failing message
+/// falls within the record's `pct`.
+pub async fn evaluate<L: Lookup>(lookup: &L, ids: &Identifiers, sample: u8) -> DmarcOutput {
+    let from = ids.from_domain.trim_end_matches('.').to_ascii_lowercase();
+    let mut out = DmarcOutput {
+        result: DmarcResult::None,
+        from_domain: from.clone(),
+        record: None,
+        disposition: Policy::None,
+        spf_aligned: false,
+        dkim_aligned: false,
+    };
+    if from.is_empty() || !from.contains('.') {
+        out.result = DmarcResult::PermError;
+        return out;
+    }
+    let org = organizational_domain(&from);
+    let (record, at_org) = match discover(lookup, &from).await {
+        Err(()) => {
+            out.result = DmarcResult::TempError;
+            return out;
+        }
+        Ok(Some(record)) => (record, false),
+        Ok(None) if org != from => match discover(lookup, &org).await {
+            Err(()) => {
+                out.result = DmarcResult::TempError;
+                return out;
+            }
+            Ok(Some(record)) => (record, true),
+            Ok(None) => return out,
+        },
+        Ok(None) => return out,
+    };
+    out.spf_aligned = ids.spf_pass.as_deref().is_some_and(|d| aligned(d, &from, record.spf_alignment));
+    out.dkim_aligned = ids.dkim_pass.iter().any(|d| aligned(d, &from, record.dkim_alignment));
+    if out.spf_aligned || out.dkim_aligned {
+        out.result = DmarcResult::Pass;
+    } else {
+        out.result = DmarcResult::Fail;
+        let policy = if at_org { record.subdomain_policy.unwrap_or(record.policy) } else { record.policy };
+        out.disposition = if sample < record.percent { policy } else { policy.gentler() };
+    }
+    out.record = Some(record);
+    out
+}
+
+/// The one DMARC record at `_dmarc.<domain>`: `Ok(None)` when there is none (or several),
+/// `Err` when DNS failed.
+async fn discover<L: Lookup>(lookup: &L, domain: &str) -> Result<Option<Record>, ()> {
+    let texts = lookup.txt(&format!("_dmarc.{domain}")).await.map_err(|_| ())?;
+    let mut records = texts.iter().filter_map(|t| Record::parse(t).ok());
+    match (records.next(), records.next()) {
+        (Some(record), None) => Ok(Some(record)),
+        _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mailauth::lookup::LookupError;
+    use std::collections::HashMap;
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    /// TXT records only; names listed in `failing` time out.
+    #[derive(Default)]
+    struct Zone {
+        txt: HashMap<&'static str, Vec<&'static str>>,
+        failing: Vec<&'static str>,
+    }
+
+    impl Lookup for Zone {
+        async fn txt(&self, name: &str) -> Result<Vec<String>, LookupError> {
+            if self.failing.contains(&name) {
+                return Err(LookupError("timeout".into()));
+            }
+            Ok(self.txt.get(name).map(|v| v.iter().map(|s| s.to_string()).collect()).unwrap_or_default())
+        }
+        async fn a(&self, _: &str) -> Result<Vec<Ipv4Addr>, LookupError> {
+            Ok(Vec::new())
+        }
+        async fn aaaa(&self, _: &str) -> Result<Vec<Ipv6Addr>, LookupError> {
+            Ok(Vec::new())
+        }
+        async fn mx(&self, _: &str) -> Result<Vec<String>, LookupError> {
+            Ok(Vec::new())
+        }
+        async fn ptr(&self, _: IpAddr) -> Result<Vec<String>, LookupError> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn zone() -> Zone {
+        let mut z = Zone::default();
+        z.txt.insert("_dmarc.example.com", vec!["v=DMARC1; p=reject; sp=quarantine; adkim=s"]);
+        z.txt.insert("_dmarc.half.example", vec!["v=DMARC1; p=reject; pct=50"]);
+        z.txt.insert("_dmarc.twice.example", vec!["v=DMARC1; p=reject", "v=DMARC1; p=none"]);
+        z.failing.push("_dmarc.flaky.example");
+        z
+    }
+
+    fn check(from: &str, spf: Option<&str>, dkim: &[&str], sample: u8) -> DmarcOutput {
+        let ids = Identifiers {
+            from_domain: from.into(),
+            spf_pass: spf.map(str::to_string),
+            dkim_pass: dkim.iter().map(|d| d.to_string()).collect(),
+        };
+        futures_lite::future::block_on(evaluate(&zone(), &ids, sample))
+    }
+
+    #[test]
+    fn organizational_domains_follow_the_public_suffix_list() {
+        assert_eq!(organizational_domain("mail.example.co.uk"), "example.co.uk");
+        assert_eq!(organizational_domain("a.b.Example.COM."), "example.com");
+        assert!(aligned("bounces.example.com", "example.com", Alignment::Relaxed));
+        assert!(!aligned("bounces.example.com", "example.com", Alignment::Strict));
+        assert!(!aligned("example.net", "example.com", Alignment::Relaxed));
+    }
+
+    #[test]
+    fn aligned_spf_or_dkim_passes() {
+        let out = check("example.com", Some("mail.example.com"), &[], 0);
+        assert_eq!((out.result, out.spf_aligned, out.disposition), (DmarcResult::Pass, true, Policy::None));
+        let out = check("example.com", None, &["example.com"], 0);
+        assert_eq!((out.result, out.dkim_aligned), (DmarcResult::Pass, true));
+        let strict = check("example.com", None, &["mail.example.com"], 0);
+        assert_eq!(strict.result, DmarcResult::Fail, "adkim=s wants the exact domain");
+    }
+
+    #[test]
+    fn failures_get_the_policy_subdomain_policy_and_pct() {
+        assert_eq!(check("example.com", Some("other.example"), &["other.example"], 0).disposition, Policy::Reject);
+        let sub = check("news.example.com", None, &[], 0);
+        assert_eq!((sub.result, sub.disposition), (DmarcResult::Fail, Policy::Quarantine), "sp= for subdomains");
+        assert_eq!(check("half.example", None, &[], 10).disposition, Policy::Reject);
+        assert_eq!(check("half.example", None, &[], 90).disposition, Policy::Quarantine, "outside pct: gentler");
+    }
+
+    #[test]
+    fn no_record_several_records_and_dns_failure() {
+        assert_eq!(check("nothing.example", None, &[], 0).result, DmarcResult::None);
+        assert_eq!(check("twice.example", None, &[], 0).result, DmarcResult::None);
+        assert_eq!(check("flaky.example", None, &[], 0).result, DmarcResult::TempError);
+        assert_eq!(check("", None, &[], 0).result, DmarcResult::PermError);
+    }
+}
