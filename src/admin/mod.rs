@@ -1,9 +1,10 @@
-//! Administration: domains, users, aliases, reading mail and the queue.
+//! Administration: domains, users, aliases, reading mail, the queue and DKIM keys.
 //!
 //! The CLI builds a [`Request`]. When the server runs, it sends it over the admin socket
 //! (RocksDB allows one process to open the store); otherwise it opens the store itself. Either
 //! way [`execute`] does the work, so both paths behave the same.
 
+pub mod dkim;
 pub mod queue;
 pub mod socket;
 
@@ -107,6 +108,11 @@ pub enum Request {
         /// The recipient address.
         address: String,
     },
+    /// Manage DKIM signing keys.
+    Dkim {
+        /// What to do.
+        request: dkim::DkimRequest,
+    },
     /// Work on the outbound queue.
     Queue {
         /// What to do.
@@ -196,6 +202,7 @@ pub fn execute(ctx: &AdminContext, request: Request) -> Result<Vec<u8>, AdminErr
             store.blob(MessageId(entry.message_id))?.ok_or_else(|| AdminError("message body is missing".into()))
         }
         Request::Queue { request } => queue::execute(ctx, request),
+        Request::Dkim { request } => dkim::execute(ctx, request),
         Request::SuppressionList => {
             let mut out = String::new();
             for (address, s) in store.suppressions()? {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
+use crate::admin::dkim::DkimRequest;
 use crate::admin::queue::QueueRequest;
 use crate::admin::{self, AdminContext, Request};
 use crate::config::{Config, DEFAULTS_TOML};
@@ -49,6 +50,9 @@ pub enum Command {
     /// Inspect and manage the outbound queue.
     #[command(subcommand)]
     Queue(QueueRequest),
+    /// DKIM signing keys for outbound mail.
+    #[command(subcommand)]
+    Dkim(DkimRequest),
     /// Recipients that hard-bounced and are refused at RCPT.
     #[command(subcommand)]
     Suppression(SuppressionCommand),
@@ -228,6 +232,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             MailCommand::Cat { address, uid, mailbox } => Request::MailCat { address, mailbox, uid },
         },
         Command::Queue(request) => Request::Queue { request },
+        Command::Dkim(request) => Request::Dkim { request },
         Command::Suppression(c) => match c {
             SuppressionCommand::List => Request::SuppressionList,
             SuppressionCommand::Add { address, reason } => Request::SuppressionAdd { address, reason },

@@ -58,6 +58,8 @@ pub struct Config {
     pub route: Vec<outbound::Route>,
     /// `[[pool]]`: local source addresses for outbound connections.
     pub pool: Vec<outbound::Pool>,
+    /// SPF, DKIM and DMARC checks of received mail.
+    pub mailauth: MailAuthConfig,
     /// The JSON event log.
     pub events: EventsConfig,
     /// Protocol limits.
@@ -146,6 +148,38 @@ pub struct EventsConfig {
 impl Default for EventsConfig {
     fn default() -> EventsConfig {
         EventsConfig { file: PathBuf::from("events.log"), max_size_mib: NonZeroU64::new(100).unwrap(), keep: 5 }
+    }
+}
+
+/// `[mailauth]`: SPF, DKIM and DMARC checks of mail from other servers.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailAuthConfig {
+    /// Check mail arriving on `[smtp]` from outside `relay_networks` without a login, and
+    /// record the results in an `Authentication-Results:` header.
+    pub check: bool,
+    /// Refuse mail failing DMARC whose domain asks `p=reject`; file `p=quarantine` into Junk.
+    pub enforce_dmarc: bool,
+    /// When an SPF `fail` refuses the message.
+    pub reject_spf_fail: SpfFailPolicy,
+}
+
+/// `[mailauth] reject_spf_fail`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SpfFailPolicy {
+    /// Only record it.
+    Never,
+    /// Refuse it when the sender's domain also publishes DMARC `p=reject`.
+    #[default]
+    DmarcReject,
+    /// Always refuse it.
+    Always,
+}
+
+impl Default for MailAuthConfig {
+    fn default() -> MailAuthConfig {
+        MailAuthConfig { check: true, enforce_dmarc: true, reject_spf_fail: SpfFailPolicy::DmarcReject }
     }
 }
 
@@ -294,6 +328,7 @@ impl Default for Config {
             delivery: DeliveryConfig::default(),
             route: Vec::new(),
             pool: Vec::new(),
+            mailauth: MailAuthConfig::default(),
             events: EventsConfig::default(),
             limits: Limits::default(),
         }

@@ -1,14 +1,22 @@
-//! Email authentication: SPF, DKIM and DMARC checks of received mail, and the
-//! `Authentication-Results:` header (RFC 8601) that records them.
+//! Email authentication: SPF, DKIM and DMARC checks of received mail, the
+//! `Authentication-Results:` header (RFC 8601) that records them, and DKIM signing.
 //!
 //! | file | what |
 //! |---|---|
+//! | `author.rs` | the `From:` domain DMARC protects |
 //! | `lookup.rs` | the DNS questions they ask, as a trait (resolver or in-memory zone) |
 //! | `resolver.rs` | the shard's resolver answering them |
 //! | `dmarc/` | DMARC policy records, alignment and the verdict |
+//! | `spf/` | SPF (RFC 7208): records, macros, `check_host()` |
+//! | `dkim/` | DKIM (RFC 6376, RFC 8463): verifying and making signatures, keys |
+//! | `signing.rs` | each shard's DKIM signers, from the keys in the store |
 //! | `results.rs` | the `Authentication-Results:` header |
 
+pub mod author;
+pub mod dkim;
 pub mod dmarc;
 pub mod lookup;
 pub mod resolver;
 pub mod results;
+pub mod signing;
+pub mod spf;

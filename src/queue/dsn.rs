@@ -221,6 +221,7 @@ pub fn bounce(
         message: vec![Bytes::from(text)],
         sender: String::new(),
         local: destinations.local,
+        junk: false,
         remote: destinations.remote.into_iter().map(RemoteRecipient::plain).collect(),
         options: QueueOptions::default(),
     })

@@ -19,7 +19,9 @@ use glommio::{CpuSet, LocalExecutorBuilder, Placement};
 use crate::admin::{self, AdminContext};
 use crate::auth::login::Logins;
 use crate::config::Config;
+use crate::dns::Resolver;
 use crate::events::EventLog;
+use crate::mailauth::signing::Signers;
 use crate::net::ConnectionLimiter;
 use crate::net::shutdown::{self, Shutdown};
 use crate::pop3::MaildropLocks;
@@ -55,6 +57,10 @@ pub struct ShardContext {
     pub maildrop_locks: Arc<MaildropLocks>,
     /// The JSON event log.
     pub events: EventLog,
+    /// This shard's DNS resolver (none when no nameserver is configured or found).
+    pub resolver: Option<Rc<Resolver>>,
+    /// DKIM signers by domain.
+    pub signers: Signers,
 }
 
 /// What a listener serves.
@@ -194,6 +200,13 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
 
 /// One shard: bind the listeners, report readiness, serve until shutdown, drain sessions.
 async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result<(), String>>) {
+    let resolver = match Resolver::new(&shared.config.dns) {
+        Ok(resolver) => Some(Rc::new(resolver)),
+        Err(e) => {
+            tracing::error!(shard, "no DNS on this shard (no outbound delivery, no SPF/DKIM/DMARC checks): {e}");
+            None
+        }
+    };
     let ctx = Rc::new(ShardContext {
         shard,
         config: Arc::clone(&shared.config),
@@ -206,6 +219,8 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         logins: Arc::clone(&shared.logins),
         maildrop_locks: Arc::clone(&shared.maildrop_locks),
         events: shared.events.clone(),
+        resolver,
+        signers: Signers::new(shared.store.clone()),
     });
     let config = &ctx.config;
     let services = [
@@ -228,13 +243,8 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         }
     }
     let _ = ready.send(Ok(()));
-    let delivery = match crate::dns::Resolver::new(&ctx.config.dns) {
-        Ok(resolver) => Some(glommio::spawn_local(crate::queue::run(Rc::clone(&ctx), Rc::new(resolver)))),
-        Err(e) => {
-            tracing::error!(shard, "no outbound delivery on this shard: {e}");
-            None
-        }
-    };
+    let delivery =
+        ctx.resolver.clone().map(|resolver| glommio::spawn_local(crate::queue::run(Rc::clone(&ctx), resolver)));
     let sessions = Rc::new(Gate::new());
     let loops: Vec<_> = listeners
         .into_iter()

@@ -42,6 +42,8 @@ pub struct Delivery {
     pub sender: String,
     /// Local accounts that get a copy in INBOX (distinct, lower-case).
     pub local: Vec<String>,
+    /// File the local copies into Junk instead of INBOX (where the account has a Junk folder).
+    pub junk: bool,
     /// Remote recipients queued for outbound delivery.
     pub remote: Vec<RemoteRecipient>,
     /// Options the queue keeps with the remote recipients.
@@ -429,9 +431,19 @@ impl Committer {
         // Look everything up first so that a failure adds nothing to the batch.
         let mut inboxes = Vec::with_capacity(d.local.len());
         for account in &d.local {
-            let key = keys::mailbox(account, "INBOX");
-            let meta =
-                self.meta(staged, &key)?.ok_or_else(|| StoreError::NotFound(format!("mailbox INBOX of {account}")))?;
+            let junk = keys::mailbox(account, "Junk");
+            let found = match d.junk {
+                true => self.meta(staged, &junk)?.map(|meta| (junk, meta)),
+                false => None,
+            };
+            let (key, meta) = match found {
+                Some(found) => found,
+                None => {
+                    let key = keys::mailbox(account, "INBOX");
+                    let meta = self.meta(staged, &key)?;
+                    (key, meta.ok_or_else(|| StoreError::NotFound(format!("mailbox INBOX of {account}")))?)
+                }
+            };
             inboxes.push((account, key, meta));
         }
         let prefix = if d.local.is_empty() { &[][..] } else { &d.local_prefix[..] };
@@ -515,6 +527,7 @@ mod tests {
             message: vec![Bytes::from_static(body)],
             sender: "a@example.net".into(),
             local: local.iter().map(|s| s.to_string()).collect(),
+            junk: false,
             remote: remote.iter().map(|s| RemoteRecipient::plain(s.to_string())).collect(),
             options: QueueOptions::default(),
         })

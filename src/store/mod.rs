@@ -5,6 +5,7 @@
 //! groups many sessions' writes into one fsynced `WriteBatch`. See `keys.rs` for the layouts.
 
 pub mod directory;
+pub mod dkim_keys;
 pub mod journal;
 pub mod keys;
 pub mod mail;
@@ -41,8 +42,10 @@ pub mod cf {
     pub const QUEUE: &str = "queue";
     /// Recipients that hard-bounced.
     pub const SUPPRESSION: &str = "suppression";
+    /// DKIM signing keys by domain and selector.
+    pub const DKIM_KEY: &str = "dkim_key";
     /// All of them, in creation order.
-    pub const ALL: [&str; 9] = [DOMAIN, ACCOUNT, ALIAS, MAILBOX, MAIL, BLOB, REFS, QUEUE, SUPPRESSION];
+    pub const ALL: [&str; 10] = [DOMAIN, ACCOUNT, ALIAS, MAILBOX, MAIL, BLOB, REFS, QUEUE, SUPPRESSION, DKIM_KEY];
 }
 
 /// Messages at least this large go to BlobDB files, so compaction never rewrites bodies.

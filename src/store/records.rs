@@ -102,6 +102,17 @@ pub struct Suppression {
     pub since: u64,
 }
 
+/// A DKIM signing key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DkimKey {
+    /// `rsa-sha256` or `ed25519-sha256`.
+    pub algorithm: String,
+    /// The private key, PKCS#8 DER.
+    pub pkcs8: Vec<u8>,
+    /// Unix seconds when it was made.
+    pub created: u64,
+}
+
 /// A recipient waiting for outbound delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueEntry {

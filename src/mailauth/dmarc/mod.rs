@@ -4,7 +4,7 @@
 
 pub mod record;
 
-use crate::mailauth::lookup::Lookup;
+use crate::mailauth::lookup::{Lookup, LookupError};
 pub use record::{Alignment, Policy, Record};
 
 /// The DMARC verdict.
@@ -98,22 +98,13 @@ pub async fn evaluate<L: Lookup>(lookup: &L, ids: &Identifiers, sample: u8) -> D
         out.result = DmarcResult::PermError;
         return out;
     }
-    let org = organizational_domain(&from);
-    let (record, at_org) = match discover(lookup, &from).await {
-        Err(()) => {
+    let (record, at_org) = match find_record(lookup, &from).await {
+        Err(_) => {
             out.result = DmarcResult::TempError;
             return out;
         }
-        Ok(Some(record)) => (record, false),
-        Ok(None) if org != from => match discover(lookup, &org).await {
-            Err(()) => {
-                out.result = DmarcResult::TempError;
-                return out;
-            }
-            Ok(Some(record)) => (record, true),
-            Ok(None) => return out,
-        },
         Ok(None) => return out,
+        Ok(Some(found)) => found,
     };
     out.spf_aligned = ids.spf_pass.as_deref().is_some_and(|d| aligned(d, &from, record.spf_alignment));
     out.dkim_aligned = ids.dkim_pass.iter().any(|d| aligned(d, &from, record.dkim_alignment));
@@ -128,10 +119,23 @@ pub async fn evaluate<L: Lookup>(lookup: &L, ids: &Identifiers, sample: u8) -> D
     out
 }
 
-/// The one DMARC record at `_dmarc.<domain>`: `Ok(None)` when there is none (or several),
-/// `Err` when DNS failed.
-async fn discover<L: Lookup>(lookup: &L, domain: &str) -> Result<Option<Record>, ()> {
-    let texts = lookup.txt(&format!("_dmarc.{domain}")).await.map_err(|_| ())?;
+/// The DMARC record that applies to `domain`: its own, or else its organizational domain's
+/// (then with `true`). `Ok(None)` when there is none.
+pub async fn find_record<L: Lookup>(lookup: &L, domain: &str) -> Result<Option<(Record, bool)>, LookupError> {
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    if let Some(record) = discover(lookup, &domain).await? {
+        return Ok(Some((record, false)));
+    }
+    let org = organizational_domain(&domain);
+    if org == domain {
+        return Ok(None);
+    }
+    Ok(discover(lookup, &org).await?.map(|record| (record, true)))
+}
+
+/// The one DMARC record at `_dmarc.<domain>`: `Ok(None)` when there is none (or several).
+async fn discover<L: Lookup>(lookup: &L, domain: &str) -> Result<Option<Record>, LookupError> {
+    let texts = lookup.txt(&format!("_dmarc.{domain}")).await?;
     let mut records = texts.iter().filter_map(|t| Record::parse(t).ok());
     match (records.next(), records.next()) {
         (Some(record), None) => Ok(Some(record)),
@@ -142,7 +146,6 @@ async fn discover<L: Lookup>(lookup: &L, domain: &str) -> Result<Option<Record>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mailauth::lookup::LookupError;
     use std::collections::HashMap;
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

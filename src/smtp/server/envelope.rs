@@ -9,7 +9,7 @@ use crate::store::journal::RemoteRecipient;
 
 impl Session {
     /// MAIL FROM: checks order, parameters and size, then opens a transaction.
-    pub(super) fn mail(&mut self, from: Option<Mailbox>, params: MailParams) {
+    pub(super) async fn mail(&mut self, from: Option<Mailbox>, params: MailParams) {
         let Some(hello) = &self.hello else {
             return self.error(replies::bad_sequence("Send EHLO or HELO first"));
         };
@@ -47,9 +47,14 @@ impl Session {
                 }
             }
         }
+        let spf = match self.check_spf(from.as_ref()).await {
+            Ok(spf) => spf,
+            Err(refusal) => return self.error(refusal),
+        };
         self.transaction = Some(Transaction {
             from,
             params,
+            spf,
             recipients: Vec::new(),
             local: Vec::new(),
             remote: Vec::new(),
@@ -69,8 +74,7 @@ impl Session {
         if to.is_utf8() && !transaction.params.smtputf8 {
             return self.error(replies::needs_smtputf8());
         }
-        let may_relay =
-            self.user.is_some() || self.ctx.config.relay_networks.iter().any(|net| net.contains(&self.peer.ip()));
+        let may_relay = self.user.is_some() || self.client_in_relay_networks();
         let router = Router::new(&self.ctx.store, self.ctx.config.hostname.as_str());
         let bounce_suppressed = self.ctx.config.delivery.suppressed == SuppressedRecipients::Bounce;
         let (found, suppressed) = match router.resolve(&to, may_relay) {

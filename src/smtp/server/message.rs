@@ -1,5 +1,6 @@
 //! DATA and BDAT (RFC 5321 section 4.1.1.4, RFC 3030): receiving the content and storing it.
 
+use std::borrow::Cow;
 use std::time::SystemTime;
 
 use super::replies;
@@ -7,9 +8,10 @@ use super::session::{Chunks, Flow, Session, Transaction};
 use super::trace::{Received, return_path};
 use crate::events::Event;
 use crate::smtp::proto::{DataReader, DataStep, MessageBody, Reply, Status};
+use crate::store::MessageId;
 use crate::store::journal::{Committed, Delivery, JournalOp};
 use crate::store::records::QueueOptions;
-use bytes::Buf;
+use bytes::{Buf, Bytes};
 
 impl Session {
     /// DATA: answers 354, reads to `<CRLF>.<CRLF>`, stores the message.
@@ -99,38 +101,31 @@ impl Session {
         Flow::Continue
     }
 
-    /// Adds trace headers and commits the message; the reply says whether it is safe on disk.
+    /// Checks the message (mail from other servers) or signs it (mail we send), adds trace
+    /// headers and commits it; the reply says whether it is safe on disk.
     async fn store(&mut self, transaction: Transaction, body: MessageBody) -> Reply {
         let id = self.ctx.ids.next_id();
-        let hello = self.hello.as_ref().map_or("unknown", |h| h.name.as_str());
-        let extended = self.hello.as_ref().is_some_and(|h| h.extended);
-        let base = match (extended, transaction.params.smtputf8) {
-            (_, true) => "UTF8SMTP",
-            (true, false) => "ESMTP",
-            (false, false) => "SMTP",
+        let signs = self.signs_mail(&transaction);
+        let checks = self.checks_mail();
+        let content = (signs || checks).then(|| contiguous(&body.segments));
+        let mut checked = match &content {
+            Some(content) if checks => self.check_message(transaction.spf.as_ref(), content).await,
+            _ => None,
         };
-        // RFC 3848: S for TLS, A for an authenticated client (only defined after ESMTP/UTF8SMTP).
-        let mut protocol = base.to_string();
-        if extended {
-            protocol.push_str(match (self.tls.is_some(), self.user.is_some()) {
-                (true, true) => "SA",
-                (true, false) => "S",
-                (false, true) => "A",
-                (false, false) => "",
-            });
+        if let Some(refusal) = checked.as_mut().and_then(|c| c.refusal.take()) {
+            tracing::info!(%id, peer = %self.peer, "message refused: {refusal}");
+            return refusal;
         }
-        let received = Received {
-            helo: hello,
-            peer: self.peer.ip(),
-            hostname: self.ctx.config.hostname.as_str(),
-            protocol: &protocol,
-            tls: self.tls.as_ref(),
-            id,
-            single_recipient: (transaction.recipients.len() == 1).then(|| &transaction.recipients[0]),
+        let signatures = match &content {
+            Some(content) if signs => self.dkim_signatures(content),
+            _ => Vec::new(),
+        };
+        let mut message = Vec::with_capacity(body.segments.len() + signatures.len() + 2);
+        message.extend(signatures.into_iter().map(Bytes::from));
+        message.push(self.received_header(&transaction, id));
+        if let Some(checked) = &checked {
+            message.push(Bytes::from(checked.header.clone()));
         }
-        .to_header(SystemTime::now());
-        let mut message = Vec::with_capacity(body.segments.len() + 1);
-        message.push(received);
         message.extend(body.segments);
         let sender = transaction.from.as_ref().map(ToString::to_string).unwrap_or_default();
         let delivery = Delivery {
@@ -139,6 +134,7 @@ impl Session {
             message,
             sender: sender.clone(),
             local: transaction.local,
+            junk: checked.is_some_and(|c| c.junk),
             remote: transaction.remote,
             options: QueueOptions {
                 ret: transaction.params.ret,
@@ -168,7 +164,46 @@ impl Session {
         }
     }
 
+    /// The `Received:` header of this transaction (RFC 5321 section 4.4, RFC 3848 protocol).
+    fn received_header(&self, transaction: &Transaction, id: MessageId) -> Bytes {
+        let hello = self.hello.as_ref().map_or("unknown", |h| h.name.as_str());
+        let extended = self.hello.as_ref().is_some_and(|h| h.extended);
+        let base = match (extended, transaction.params.smtputf8) {
+            (_, true) => "UTF8SMTP",
+            (true, false) => "ESMTP",
+            (false, false) => "SMTP",
+        };
+        // RFC 3848: S for TLS, A for an authenticated client (only defined after ESMTP/UTF8SMTP).
+        let mut protocol = base.to_string();
+        if extended {
+            protocol.push_str(match (self.tls.is_some(), self.user.is_some()) {
+                (true, true) => "SA",
+                (true, false) => "S",
+                (false, true) => "A",
+                (false, false) => "",
+            });
+        }
+        Received {
+            helo: hello,
+            peer: self.peer.ip(),
+            hostname: self.ctx.config.hostname.as_str(),
+            protocol: &protocol,
+            tls: self.tls.as_ref(),
+            id,
+            single_recipient: (transaction.recipients.len() == 1).then(|| &transaction.recipients[0]),
+        }
+        .to_header(SystemTime::now())
+    }
+
     fn max_message_size(&self) -> usize {
         usize::try_from(self.ctx.config.limits.max_message_size.get()).unwrap_or(usize::MAX)
+    }
+}
+
+/// The received content in one piece (a copy only when it arrived in several segments).
+fn contiguous(segments: &[Bytes]) -> Cow<'_, [u8]> {
+    match segments {
+        [one] => Cow::Borrowed(&one[..]),
+        _ => Cow::Owned(segments.concat()),
     }
 }

@@ -11,16 +11,20 @@
 //! | `auth.rs` | AUTH PLAIN and LOGIN |
 //! | `envelope.rs` | MAIL, RCPT |
 //! | `message.rs` | DATA, BDAT, storing the message |
+//! | `checks.rs` | SPF, DKIM and DMARC of mail from other servers, `Authentication-Results:` |
+//! | `signing.rs` | DKIM signatures on the mail we send |
 //! | `trace.rs` | `Received:` and `Return-Path:` headers |
 //! | `replies.rs` | every reply text and the mapping of errors to replies |
 
 mod auth;
+mod checks;
 mod envelope;
 mod hello;
 mod listener;
 mod message;
 mod replies;
 mod session;
+mod signing;
 mod starttls;
 mod trace;
 

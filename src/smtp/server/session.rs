@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
+use super::checks::SpfCheck;
 use super::listener::Role;
 use super::replies;
 use crate::net::connection::OUTPUT_HIGH_WATER;
@@ -42,6 +43,8 @@ pub(super) struct Transaction {
     pub local: Vec<String>,
     /// Remote recipients to queue, with their DSN parameters (distinct addresses).
     pub remote: Vec<RemoteRecipient>,
+    /// SPF of MAIL FROM, for mail from other servers.
+    pub spf: Option<SpfCheck>,
     /// Content received so far by BDAT, if BDAT was used.
     pub chunks: Option<Chunks>,
 }
@@ -74,6 +77,11 @@ impl Session {
     /// A session in `role` for a connection from `peer`.
     pub fn new(conn: Connection<ServerStream>, ctx: Rc<ShardContext>, peer: SocketAddr, role: Role) -> Session {
         Session { conn, ctx, peer, role, tls: None, user: None, hello: None, transaction: None, errors: 0 }
+    }
+
+    /// Whether the client is in `relay_networks` (our own hosts).
+    pub(super) fn client_in_relay_networks(&self) -> bool {
+        self.ctx.config.relay_networks.iter().any(|net| net.contains(&self.peer.ip()))
     }
 
     /// Runs the session to its end and closes the connection.
@@ -137,7 +145,7 @@ impl Session {
         match command {
             Command::Ehlo(name) => self.hello(name, true),
             Command::Helo(name) => self.hello(name, false),
-            Command::Mail { from, params } => self.mail(from, params),
+            Command::Mail { from, params } => self.mail(from, params).await,
             Command::Rcpt { to, params } => self.rcpt(to, params),
             Command::Data => return self.data().await,
             Command::Bdat { size, last } => return self.bdat(size, last).await,

@@ -1,0 +1,145 @@
+//! Email authentication of mail from other servers (`[mailauth]`): SPF at MAIL FROM, DKIM and
+//! DMARC once the message is in, the `Authentication-Results:` header that records them, and
+//! what the results decide: refuse, file into Junk, or deliver.
+
+use std::time::Duration;
+
+use futures_lite::future::or;
+use rand::Rng;
+
+use super::listener::Role;
+use super::session::Session;
+use crate::config::SpfFailPolicy;
+use crate::mailauth::author::author_domain;
+use crate::mailauth::dkim::{self, DkimResult};
+use crate::mailauth::dmarc::{self, DmarcResult, Policy};
+use crate::mailauth::results::{self, MethodResult};
+use crate::mailauth::spf::{self, SpfOutput, SpfResult};
+use crate::smtp::proto::{Mailbox, Reply, Status};
+use crate::store::unix_now;
+
+/// The longest an SPF check may take (RFC 7208 section 4.6.4: at least 20 seconds).
+const SPF_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// SPF as checked at MAIL FROM.
+pub(super) struct SpfCheck {
+    output: SpfOutput,
+    /// `smtp.mailfrom` with the sender, or `smtp.helo` for the null sender.
+    identity: (&'static str, String),
+}
+
+/// What the checks decided about a message.
+pub(super) struct Checked {
+    /// The `Authentication-Results:` header.
+    pub header: String,
+    /// File the local copies into Junk (DMARC `p=quarantine`).
+    pub junk: bool,
+    /// Refuse the message (DMARC `p=reject`).
+    pub refusal: Option<Reply>,
+}
+
+impl Session {
+    /// Whether this session's mail is checked: it comes from another server (port 25, no
+    /// login, not from `relay_networks`) and there is a resolver to ask.
+    pub(super) fn checks_mail(&self) -> bool {
+        let config = &self.ctx.config;
+        config.mailauth.check
+            && self.role == Role::Inbound
+            && self.user.is_none()
+            && self.ctx.resolver.is_some()
+            && !self.client_in_relay_networks()
+    }
+
+    /// SPF of the MAIL FROM identity (the HELO name for the null sender). `Err` carries the
+    /// refusal when `reject_spf_fail` says so.
+    pub(super) async fn check_spf(&self, from: Option<&Mailbox>) -> Result<Option<SpfCheck>, Reply> {
+        let Some(resolver) = self.ctx.resolver.as_deref().filter(|_| self.checks_mail()) else { return Ok(None) };
+        let helo = self.hello.as_ref().map_or("", |h| h.name.as_str());
+        let receiver = self.ctx.config.hostname.as_str();
+        let mail_from = from.map(ToString::to_string).unwrap_or_default();
+        let check = spf::verify_mail_from(resolver, self.peer.ip(), helo, &mail_from, receiver);
+        let expire = async {
+            glommio::timer::sleep(SPF_TIMEOUT).await;
+            let domain = mail_from.rsplit_once('@').map_or(helo, |(_, d)| d).to_ascii_lowercase();
+            SpfOutput { result: SpfResult::TempError, domain, explanation: None, reason: "timed out".into() }
+        };
+        let output = or(check, expire).await;
+        if output.result == SpfResult::Fail && self.refuses_spf_fail(&output.domain).await {
+            let why = output.explanation.clone().unwrap_or_else(|| output.reason.clone());
+            let text =
+                format!("SPF check failed: {} does not allow {} to send for it ({why})", output.domain, self.peer.ip());
+            return Err(Reply::new(550, Status(5, 7, 23), text));
+        }
+        let identity =
+            if mail_from.is_empty() { ("smtp.helo", helo.to_string()) } else { ("smtp.mailfrom", mail_from) };
+        Ok(Some(SpfCheck { output, identity }))
+    }
+
+    /// Whether an SPF fail for `domain` refuses the message.
+    async fn refuses_spf_fail(&self, domain: &str) -> bool {
+        let Some(resolver) = self.ctx.resolver.as_deref() else { return false };
+        match self.ctx.config.mailauth.reject_spf_fail {
+            SpfFailPolicy::Never => false,
+            SpfFailPolicy::Always => true,
+            SpfFailPolicy::DmarcReject => match dmarc::find_record(resolver, domain).await {
+                Ok(Some((record, at_org))) => {
+                    let policy = if at_org { record.subdomain_policy.unwrap_or(record.policy) } else { record.policy };
+                    policy == Policy::Reject
+                }
+                _ => false,
+            },
+        }
+    }
+
+    /// DKIM and DMARC of the received `message`, with the SPF result of MAIL FROM.
+    pub(super) async fn check_message(&self, spf: Option<&SpfCheck>, message: &[u8]) -> Option<Checked> {
+        let resolver = self.ctx.resolver.as_deref().filter(|_| self.checks_mail())?;
+        let signatures = dkim::verify(resolver, message, unix_now()).await;
+        let ids = dmarc::Identifiers {
+            from_domain: author_domain(message).unwrap_or_default(),
+            spf_pass: spf.filter(|s| s.output.result == SpfResult::Pass).map(|s| s.output.domain.clone()),
+            dkim_pass: signatures.iter().filter(|v| v.result == DkimResult::Pass).map(|v| v.domain.clone()).collect(),
+        };
+        let dmarc = dmarc::evaluate(resolver, &ids, rand::thread_rng().gen_range(0..100)).await;
+
+        let mut found = Vec::new();
+        if let Some(spf) = spf {
+            let (name, value) = &spf.identity;
+            found.push(
+                MethodResult::new("spf", spf.output.result.as_str()).comment(&spf.output.reason).with(name, value),
+            );
+        }
+        if signatures.is_empty() {
+            found.push(MethodResult::new("dkim", "none"));
+        }
+        for v in &signatures {
+            let mut r = MethodResult::new("dkim", v.result.as_str())
+                .with("header.d", &v.domain)
+                .with("header.s", &v.selector)
+                .with("header.b", &v.signature_b_prefix);
+            if let Some(reason) = &v.reason {
+                r = r.comment(reason);
+            }
+            found.push(r);
+        }
+        let mut r = MethodResult::new("dmarc", dmarc.result.as_str());
+        if let Some(record) = &dmarc.record {
+            r = r.comment(format!("p={} dis={}", record.policy, dmarc.disposition));
+        }
+        found.push(r.with("header.from", &dmarc.from_domain));
+
+        let mut checked =
+            Checked { header: results::header(self.ctx.config.hostname.as_str(), &found), junk: false, refusal: None };
+        if self.ctx.config.mailauth.enforce_dmarc && dmarc.result == DmarcResult::Fail {
+            match dmarc.disposition {
+                Policy::Reject => {
+                    let text = format!("Message rejected by the DMARC policy of {}", dmarc.from_domain);
+                    checked.refusal = Some(Reply::new(550, Status(5, 7, 1), text));
+                }
+                Policy::Quarantine => checked.junk = true,
+                Policy::None => {}
+            }
+        }
+        Some(checked)
+    }
+}
