@@ -162,6 +162,10 @@ pub struct MailAuthConfig {
     pub enforce_dmarc: bool,
     /// When an SPF `fail` refuses the message.
     pub reject_spf_fail: SpfFailPolicy,
+    /// Seconds each DMARC aggregate report covers; 0 sends none.
+    pub dmarc_report_interval_secs: u64,
+    /// Sender of DMARC reports; empty means `dmarc-noreply@<hostname>`.
+    pub report_from: String,
 }
 
 /// `[mailauth] reject_spf_fail`.
@@ -179,7 +183,13 @@ pub enum SpfFailPolicy {
 
 impl Default for MailAuthConfig {
     fn default() -> MailAuthConfig {
-        MailAuthConfig { check: true, enforce_dmarc: true, reject_spf_fail: SpfFailPolicy::DmarcReject }
+        MailAuthConfig {
+            check: true,
+            enforce_dmarc: true,
+            reject_spf_fail: SpfFailPolicy::DmarcReject,
+            dmarc_report_interval_secs: 86_400,
+            report_from: String::new(),
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 //! | `dmarc/` | DMARC policy records, alignment and the verdict |
 //! | `spf/` | SPF (RFC 7208): records, macros, `check_host()` |
 //! | `dkim/` | DKIM (RFC 6376, RFC 8463): verifying and making signatures, keys |
+//! | `reports.rs` | sending DMARC aggregate reports when a period is over |
 //! | `signing.rs` | each shard's DKIM signers, from the keys in the store |
 //! | `results.rs` | the `Authentication-Results:` header |
 
@@ -16,6 +17,7 @@ pub mod author;
 pub mod dkim;
 pub mod dmarc;
 pub mod lookup;
+pub mod reports;
 pub mod resolver;
 pub mod results;
 pub mod signing;

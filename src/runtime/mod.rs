@@ -245,6 +245,11 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
     let _ = ready.send(Ok(()));
     let delivery =
         ctx.resolver.clone().map(|resolver| glommio::spawn_local(crate::queue::run(Rc::clone(&ctx), resolver)));
+    let reports = ctx
+        .resolver
+        .clone()
+        .filter(|_| shard == 0)
+        .map(|resolver| glommio::spawn_local(crate::mailauth::reports::run(Rc::clone(&ctx), resolver)));
     let sessions = Rc::new(Gate::new());
     let loops: Vec<_> = listeners
         .into_iter()
@@ -255,6 +260,9 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
     }
     if let Some(delivery) = delivery {
         delivery.await;
+    }
+    if let Some(reports) = reports {
+        reports.await;
     }
     let drained = or(
         async {

@@ -6,6 +6,7 @@
 
 pub mod directory;
 pub mod dkim_keys;
+pub mod dmarc_reports;
 pub mod journal;
 pub mod keys;
 pub mod mail;
@@ -44,8 +45,11 @@ pub mod cf {
     pub const SUPPRESSION: &str = "suppression";
     /// DKIM signing keys by domain and selector.
     pub const DKIM_KEY: &str = "dkim_key";
+    /// DMARC results counted for aggregate reports.
+    pub const DMARC_REPORT: &str = "dmarc_report";
     /// All of them, in creation order.
-    pub const ALL: [&str; 10] = [DOMAIN, ACCOUNT, ALIAS, MAILBOX, MAIL, BLOB, REFS, QUEUE, SUPPRESSION, DKIM_KEY];
+    pub const ALL: [&str; 11] =
+        [DOMAIN, ACCOUNT, ALIAS, MAILBOX, MAIL, BLOB, REFS, QUEUE, SUPPRESSION, DKIM_KEY, DMARC_REPORT];
 }
 
 /// Messages at least this large go to BlobDB files, so compaction never rewrites bodies.
@@ -127,7 +131,7 @@ fn cf_options(name: &str) -> Options {
             // Deleted bodies are reclaimed when compaction moves live blobs out of old files.
             opts.set_enable_blob_gc(true);
         }
-        cf::REFS => opts.set_merge_operator_associative("add_i64", add_i64),
+        cf::REFS | cf::DMARC_REPORT => opts.set_merge_operator_associative("add_i64", add_i64),
         _ => {}
     }
     opts

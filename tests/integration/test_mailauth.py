@@ -6,9 +6,11 @@ outside relay_networks, so it is checked; mail from 127.0.0.1 is our own and sig
 
 import base64
 import email
+import gzip
 import json
 import email.policy
 import os
+import re
 import signal
 import smtplib
 import socket
@@ -21,6 +23,7 @@ from harness import Server, free_port
 from test_delivery import find, wait_for
 
 SYSTEM_PYTHON = "/usr/bin/python3"  # where Debian's python3-dkim is installed
+REPORT_SECS = 2  # DMARC aggregate report period of the checking server
 
 
 def start_dnsmasq(txt_records, extra=()):
@@ -99,12 +102,18 @@ class InboundChecksTest(unittest.TestCase):
             ("_dmarc.reject.test", "v=DMARC1; p=reject"),
             ("_dmarc.signed.test", "v=DMARC1; p=reject; adkim=s"),
             ("sel._domainkey.signed.test", record),
+            ("reported.test", "v=spf1 ip4:127.0.0.2 -all"),
+            ("_dmarc.reported.test", "v=DMARC1; p=none; rua=mailto:dmarc@far.test"),
+            ("reported.test._report._dmarc.far.test", "v=DMARC1"),
+            ("_dmarc.unauthorized.test", "v=DMARC1; p=none; rua=mailto:dmarc@far.test"),
         ])
         cls.b = Server(shards=1, hostname="mx.far.test", extra='relay_networks = ["127.0.0.1/32"]',
-                       sections=f'[dns]\nnameservers = ["127.0.0.1:{port}"]\ntimeout_ms = 500')
+                       sections=f'[dns]\nnameservers = ["127.0.0.1:{port}"]\ntimeout_ms = 500\n'
+                                f'[mailauth]\ndmarc_report_interval_secs = {REPORT_SECS}')
         cls.b.start()
         cls.b.cli("domain", "add", "far.test")
         cls.b.add_user("bob@far.test")
+        cls.b.add_user("dmarc@far.test")
 
     @classmethod
     def tearDownClass(cls):
@@ -171,6 +180,35 @@ class InboundChecksTest(unittest.TestCase):
         self.assertIn("header.d=signed.test", results)
         self.assertIn("header.s=sel", results)
         self.assertIn("dmarc=pass", results)
+
+    def reports(self, domain):
+        """The XML documents of the DMARC reports about `domain` in dmarc@far.test's INBOX."""
+        out = []
+        for uid, _, subject in self.b.mail_list("dmarc@far.test"):
+            if subject.startswith(f"Report Domain: {domain} "):
+                msg = email.message_from_bytes(self.b.mail_cat("dmarc@far.test", uid), policy=email.policy.default)
+                part = next(p for p in msg.walk() if p.get_content_type() == "application/gzip")
+                self.assertTrue(part.get_filename().startswith(f"mx.far.test!{domain}!"))
+                out.append(gzip.decompress(part.get_payload(decode=True)).decode())
+        return out
+
+    def test_dmarc_aggregate_reports_go_to_authorized_rua_addresses(self):
+        self.send("list@reported.test", "news@reported.test", "reported one")
+        self.send("list@unauthorized.test", "news@unauthorized.test", "not reported")
+        self.send("list@reported.test", "news@reported.test", "reported two")
+
+        def counted():
+            counts = [int(c) for x in self.reports("reported.test") for c in re.findall(r"<count>(\d+)</count>", x)]
+            return sum(counts) == 2
+        wait_for("reports covering both messages", counted, timeout=30)
+        xml = "\n".join(self.reports("reported.test"))
+        self.assertIn("<source_ip>127.0.0.2</source_ip>", xml)
+        self.assertIn("<domain>reported.test</domain>", xml)
+        self.assertIn("<p>none</p>", xml)
+        self.assertIn("<disposition>none</disposition><dkim>fail</dkim><spf>pass</spf>", xml)
+        self.assertIn("<header_from>reported.test</header_from>", xml)
+        time.sleep(2 * REPORT_SECS)
+        self.assertEqual(self.reports("unauthorized.test"), [], "far.test never agreed to take its reports")
 
     def test_mail_from_relay_networks_is_not_checked(self):
         with smtplib.SMTP("127.0.0.1", self.b.port, timeout=30) as c:

@@ -3,6 +3,7 @@
 //! Organizational domains come from the Public Suffix List (the `psl` crate).
 
 pub mod record;
+pub mod report;
 
 use crate::mailauth::lookup::{Lookup, LookupError};
 pub use record::{Alignment, Policy, Record};
@@ -53,6 +54,8 @@ pub struct DmarcOutput {
     pub result: DmarcResult,
     /// The From domain.
     pub from_domain: String,
+    /// Where the record that applied was found: the From domain or its organizational domain.
+    pub policy_domain: String,
     /// The record that applied, if one was found.
     pub record: Option<Record>,
     /// What to do with the message: `None` for passing mail, else the policy after `sp` and `pct`.
@@ -89,6 +92,7 @@ pub async fn evaluate<L: Lookup>(lookup: &L, ids: &Identifiers, sample: u8) -> D
     let mut out = DmarcOutput {
         result: DmarcResult::None,
         from_domain: from.clone(),
+        policy_domain: String::new(),
         record: None,
         disposition: Policy::None,
         spf_aligned: false,
@@ -106,6 +110,7 @@ pub async fn evaluate<L: Lookup>(lookup: &L, ids: &Identifiers, sample: u8) -> D
         Ok(None) => return out,
         Ok(Some(found)) => found,
     };
+    out.policy_domain = if at_org { organizational_domain(&from) } else { from.clone() };
     out.spf_aligned = ids.spf_pass.as_deref().is_some_and(|d| aligned(d, &from, record.spf_alignment));
     out.dkim_aligned = ids.dkim_pass.iter().any(|d| aligned(d, &from, record.dkim_alignment));
     if out.spf_aligned || out.dkim_aligned {

@@ -12,10 +12,11 @@ use super::session::Session;
 use crate::config::SpfFailPolicy;
 use crate::mailauth::author::author_domain;
 use crate::mailauth::dkim::{self, DkimResult};
-use crate::mailauth::dmarc::{self, DmarcResult, Policy};
+use crate::mailauth::dmarc::{self, DmarcOutput, DmarcResult, Policy};
 use crate::mailauth::results::{self, MethodResult};
 use crate::mailauth::spf::{self, SpfOutput, SpfResult};
 use crate::smtp::proto::{Mailbox, Reply, Status};
+use crate::store::dmarc_reports::ReportRow;
 use crate::store::unix_now;
 
 /// The longest an SPF check may take (RFC 7208 section 4.6.4: at least 20 seconds).
@@ -91,6 +92,33 @@ impl Session {
         }
     }
 
+    /// Counts the message for the aggregate report of a domain that asks for one (`rua=`).
+    fn count_for_report(&self, dmarc: &DmarcOutput, spf: Option<&SpfCheck>, dkim: Option<&dkim::Verdict>) {
+        let wants_reports = dmarc.record.as_ref().is_some_and(|r| !r.aggregate_reports.is_empty());
+        let interval = self.ctx.config.mailauth.dmarc_report_interval_secs;
+        if !wants_reports || interval == 0 {
+            return;
+        }
+        let pass_or_fail = |pass: bool| if pass { "pass" } else { "fail" }.to_string();
+        let now = unix_now();
+        let row = ReportRow {
+            period: now - now % interval,
+            policy_domain: dmarc.policy_domain.clone(),
+            source_ip: self.peer.ip().to_string(),
+            header_from: dmarc.from_domain.clone(),
+            disposition: dmarc.disposition.to_string(),
+            dkim_aligned: pass_or_fail(dmarc.dkim_aligned),
+            spf_aligned: pass_or_fail(dmarc.spf_aligned),
+            dkim_domain: dkim.map(|v| v.domain.clone()).unwrap_or_default(),
+            dkim_result: dkim.map(|v| v.result.as_str().to_string()).unwrap_or_default(),
+            spf_domain: spf.map(|s| s.output.domain.clone()).unwrap_or_default(),
+            spf_result: spf.map_or("none", |s| s.output.result.as_str()).to_string(),
+        };
+        if let Err(e) = self.ctx.store.count_dmarc_result(&row) {
+            tracing::warn!("counting a DMARC result failed: {e}");
+        }
+    }
+
     /// DKIM and DMARC of the received `message`, with the SPF result of MAIL FROM.
     pub(super) async fn check_message(&self, spf: Option<&SpfCheck>, message: &[u8]) -> Option<Checked> {
         let resolver = self.ctx.resolver.as_deref().filter(|_| self.checks_mail())?;
@@ -101,6 +129,7 @@ impl Session {
             dkim_pass: signatures.iter().filter(|v| v.result == DkimResult::Pass).map(|v| v.domain.clone()).collect(),
         };
         let dmarc = dmarc::evaluate(resolver, &ids, rand::thread_rng().gen_range(0..100)).await;
+        self.count_for_report(&dmarc, spf, signatures.first());
 
         let mut found = Vec::new();
         if let Some(spf) = spf {
