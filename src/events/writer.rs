@@ -11,6 +11,7 @@ use super::{Event, line};
 /// The running writer; [`Writer::stop`] writes what is queued and closes the file.
 pub struct Writer {
     thread: JoinHandle<()>,
+    events: async_channel::Receiver<Event>,
 }
 
 impl Writer {
@@ -24,6 +25,7 @@ impl Writer {
         let out = open(&file)?;
         let size = out.metadata()?.len();
         let mut state = State { path: file, out, size, max_bytes, keep };
+        let closer = events.clone();
         let thread = std::thread::Builder::new().name("events".into()).spawn(move || {
             while let Ok(event) = events.recv_blocking() {
                 if let Err(e) = state.write(&line(&event)) {
@@ -35,11 +37,13 @@ impl Writer {
             }
             let _ = state.out.flush();
         })?;
-        Ok(Writer { thread })
+        Ok(Writer { thread, events: closer })
     }
 
-    /// Waits until every event sent before the senders were dropped is written.
+    /// Closes the channel and waits until every event sent before is written. Closing does not
+    /// wait for the senders to go: a task the executor never dropped may still hold one.
     pub fn stop(self) {
+        self.events.close();
         let _ = self.thread.join();
     }
 }

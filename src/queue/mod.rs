@@ -39,6 +39,8 @@ use routes::Routes;
 
 /// Due recipients read per look at the queue.
 const READ_BATCH: usize = 10_000;
+/// How often a look at the queue starts at its beginning instead of at the low-water mark.
+const FULL_READ_EVERY: Duration = Duration::from_secs(60);
 
 /// Recipients of one message for one domain: delivered in one SMTP transaction.
 #[derive(Debug)]
@@ -103,6 +105,7 @@ pub async fn run(ctx: Rc<ShardContext>, resolver: Rc<Resolver>) {
     let (wake, woken) = async_channel::bounded::<()>(1);
     let mut ready: Vec<Group> = Vec::new();
     let mut last_read: Option<Instant> = None;
+    let mut low_water = LowWater::default();
     loop {
         let stopped = or(
             async {
@@ -130,13 +133,16 @@ pub async fn run(ctx: Rc<ShardContext>, resolver: Rc<Resolver>) {
             let read_started = Instant::now();
             // Taken before the await: finishing deliveries borrow the tracker meanwhile.
             let handled = tracker.borrow().handled();
-            let due = match read_due(&ctx, handled).await {
+            let now = unix_now();
+            let from = low_water.from();
+            let due = match read_due(&ctx, handled, from, now).await {
                 Ok(due) => due,
                 Err(e) => {
                     tracing::warn!("reading the queue failed: {e}");
                     continue;
                 }
             };
+            low_water.read(from, now, &due);
             let mut t = tracker.borrow_mut();
             ready =
                 group(due.into_iter().filter(|r| !t.in_flight.contains(&r.key) && !t.finished.contains_key(&r.key)));
@@ -194,14 +200,47 @@ fn start_ready(shared: &Shared<'_>, wake: &async_channel::Sender<()>, ready: Vec
     waiting
 }
 
-/// Reads up to [`READ_BATCH`] due recipients that this shard owns and is not already handling,
-/// on the blocking thread, so that other shards' and busy recipients never crowd them out.
-async fn read_due(ctx: &ShardContext, skip: HashSet<Vec<u8>>) -> Result<Vec<DueRecipient>, crate::store::StoreError> {
+/// Where the next look at the queue starts. Entries due before the first one this shard found
+/// last time are not its concern: the others' entries, and the deletion markers recipients
+/// leave when they move to a later due time, which would otherwise be read over and over.
+/// Every [`FULL_READ_EVERY`] a look starts at the beginning, so that nothing stays hidden
+/// (an outcome that could not be committed keeps its old due time).
+#[derive(Default)]
+struct LowWater {
+    mark: u64,
+    last_full: Option<Instant>,
+}
+
+impl LowWater {
+    /// The due time to start reading at.
+    fn from(&self) -> u64 {
+        if self.last_full.is_none_or(|at| at.elapsed() >= FULL_READ_EVERY) { 0 } else { self.mark }
+    }
+
+    /// Notes a read that started at `from`, at `now`, and found `due` (in due order).
+    fn read(&mut self, from: u64, now: u64, due: &[DueRecipient]) {
+        if from == 0 {
+            self.last_full = Some(Instant::now());
+        }
+        // New entries are due now or later; what this shard left behind starts at the first.
+        self.mark = due.first().map_or(now, |r| r.due.min(now));
+    }
+}
+
+/// Reads up to [`READ_BATCH`] recipients due at `now` (from due time `from` on) that this shard
+/// owns and is not already handling, on the blocking thread, so that other shards' and busy
+/// recipients never crowd them out.
+async fn read_due(
+    ctx: &ShardContext,
+    skip: HashSet<Vec<u8>>,
+    from: u64,
+    now: u64,
+) -> Result<Vec<DueRecipient>, crate::store::StoreError> {
     let (shard, shards) = (ctx.shard, ctx.config.shard_count());
     let store = ctx.store.clone();
     glommio::executor()
         .spawn_blocking(move || {
-            store.due_recipients(unix_now(), READ_BATCH, |r| {
+            store.due_recipients_from(from, now, READ_BATCH, |r| {
                 owner(&domain_of(&r.entry.recipient).to_ascii_lowercase(), shards) == shard && !skip.contains(&r.key)
             })
         })
@@ -230,5 +269,35 @@ mod tests {
             assert_eq!(owner, super::owner(domain, 4), "stable");
         }
         assert_eq!(owner("anything", 1), 0);
+    }
+
+    #[test]
+    fn reads_start_at_the_low_water_mark_with_a_full_read_now_and_then() {
+        let due = |at: u64| DueRecipient {
+            key: at.to_be_bytes().to_vec(),
+            due: at,
+            id: MessageId(1),
+            entry: crate::store::records::QueueEntry {
+                sender: String::new(),
+                recipient: "a@b.example".into(),
+                body_offset: 0,
+                attempts: 0,
+                created: 0,
+                last_error: None,
+                notify: Default::default(),
+                orcpt: None,
+                options: Default::default(),
+                suppressed: None,
+                delay_reported: false,
+            },
+        };
+        let mut low = LowWater::default();
+        assert_eq!(low.from(), 0, "the first read is full");
+        low.read(0, 1000, &[due(400), due(900)]);
+        assert_eq!(low.from(), 400, "what was left behind starts at the first found");
+        low.read(400, 1010, &[]);
+        assert_eq!(low.from(), 1010, "nothing due: new entries come at now or later");
+        low.last_full = Some(Instant::now() - FULL_READ_EVERY);
+        assert_eq!(low.from(), 0);
     }
 }

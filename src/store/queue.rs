@@ -1,6 +1,6 @@
 //! Reading the outbound queue.
 
-use rocksdb::IteratorMode;
+use rocksdb::{Direction, IteratorMode};
 
 use super::records::{QueueEntry, decode};
 use super::{MessageId, Store, StoreError, cf};
@@ -27,8 +27,21 @@ impl Store {
         limit: usize,
         wanted: impl Fn(&DueRecipient) -> bool,
     ) -> Result<Vec<DueRecipient>, StoreError> {
+        self.due_recipients_from(0, now, limit, wanted)
+    }
+
+    /// Like [`Store::due_recipients`], but starting at due time `from`: entries due earlier
+    /// (and the deletion markers that recipients moved to a later time leave behind) are not
+    /// read at all.
+    pub fn due_recipients_from(
+        &self,
+        from: u64,
+        now: u64,
+        limit: usize,
+        wanted: impl Fn(&DueRecipient) -> bool,
+    ) -> Result<Vec<DueRecipient>, StoreError> {
         let mut out = Vec::new();
-        self.scan_queue(|r| {
+        self.scan_queue(from, |r| {
             if r.due > now || out.len() >= limit {
                 return false;
             }
@@ -42,15 +55,16 @@ impl Store {
 
     /// Calls `visit` for every queued recipient in due order, streaming from RocksDB.
     pub fn for_each_queued(&self, mut visit: impl FnMut(DueRecipient)) -> Result<(), StoreError> {
-        self.scan_queue(|r| {
+        self.scan_queue(0, |r| {
             visit(r);
             true
         })
     }
 
-    /// Visits queued recipients in due order while `visit` returns true.
-    fn scan_queue(&self, mut visit: impl FnMut(DueRecipient) -> bool) -> Result<(), StoreError> {
-        for item in self.db().iterator_cf(self.cf(cf::QUEUE), IteratorMode::Start) {
+    /// Visits queued recipients due at `from` or later, in due order, while `visit` returns true.
+    fn scan_queue(&self, from: u64, mut visit: impl FnMut(DueRecipient) -> bool) -> Result<(), StoreError> {
+        let start = from.to_be_bytes();
+        for item in self.db().iterator_cf(self.cf(cf::QUEUE), IteratorMode::From(&start, Direction::Forward)) {
             let (k, v) = item?;
             let due = k.get(..8).map(|b| u64::from_be_bytes(b.try_into().expect("8 bytes")));
             let id = super::keys::queue_message_id(&k);

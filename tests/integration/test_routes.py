@@ -5,6 +5,8 @@ in-test SMTP server that offers no STARTTLS."""
 import email
 import email.policy
 import smtplib
+import socket
+import time
 import unittest
 
 from harness import Server
@@ -104,6 +106,35 @@ class TlsPolicyTest(unittest.TestCase):
         finally:
             a.cleanup()
             b.cleanup()
+
+
+class ShutdownTest(unittest.TestCase):
+    def test_sigterm_stops_the_server_while_a_delivery_waits_on_a_silent_server(self):
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # accepts connections (the kernel does) and never says a word
+        a = routed_server("\n".join([
+            "[[route]]", 'domain = "silent.test"', f'host = "127.0.0.1:{silent.getsockname()[1]}"']))
+        try:
+            send(a, "carol@silent.test", "stuck")
+            held = []
+            wait_for("the attempt to connect", lambda: accept_one(silent, held))
+            started = time.time()
+            self.assertEqual(a.stop(timeout=30), 0)
+            self.assertLess(time.time() - started, 20, "the stuck attempt does not hold the shutdown")
+        finally:
+            a.cleanup()
+            silent.close()
+
+
+def accept_one(listener, held):
+    """Takes a waiting connection into `held` (kept open, never answered); false if none."""
+    listener.settimeout(0.1)
+    try:
+        held.append(listener.accept()[0])
+        return True
+    except OSError:
+        return False
 
 
 class PoolTest(unittest.TestCase):
