@@ -53,6 +53,16 @@ pub fn header(authserv_id: &str, results: &[MethodResult]) -> String {
     out
 }
 
+/// `message` without the `Authentication-Results:` fields that claim to come from
+/// `authserv_id` (us): only our own checks may say that (RFC 8601 section 5). `None` when
+/// there are none.
+pub fn without_forged(message: &[u8], authserv_id: &str) -> Option<Vec<u8>> {
+    crate::message::headers::without_fields(message, |name, value| {
+        let id = value.split(';').next().unwrap_or("").split_whitespace().next().unwrap_or("");
+        name.eq_ignore_ascii_case("Authentication-Results") && id.eq_ignore_ascii_case(authserv_id)
+    })
+}
+
 /// A property value: as is when it is a plain token or address, else quoted.
 fn value_text(value: &str) -> String {
     let plain =
@@ -85,6 +95,15 @@ mod tests {
              \tdkim=fail (body hash did not verify) header.d=example.org header.s=s1;\r\n\
              \tdmarc=fail (p=reject) header.from=example.org\r\n"
         );
+    }
+
+    #[test]
+    fn results_claiming_our_name_are_removed_others_kept() {
+        let msg = b"Authentication-Results: MX.example.net;\r\n\tdkim=pass header.d=bank.example\r\n\
+Authentication-Results: other.example; spf=fail\r\nSubject: hi\r\n\r\nbody\r\n";
+        let clean = without_forged(msg, "mx.example.net").unwrap();
+        assert_eq!(clean, b"Authentication-Results: other.example; spf=fail\r\nSubject: hi\r\n\r\nbody\r\n");
+        assert_eq!(without_forged(&clean, "mx.example.net"), None);
     }
 
     #[test]

@@ -121,9 +121,9 @@ class InboundChecksTest(unittest.TestCase):
         cls.dns.send_signal(signal.SIGTERM)
         cls.dns.wait()
 
-    def send(self, mail_from, header_from, subject, sign=False):
+    def send(self, mail_from, header_from, subject, sign=False, extra=""):
         """Sends from 127.0.0.2 (another server); returns (code, text) of the end of DATA."""
-        message = (f"From: <{header_from}>\r\nTo: <bob@far.test>\r\nSubject: {subject}\r\n"
+        message = (f"{extra}From: <{header_from}>\r\nTo: <bob@far.test>\r\nSubject: {subject}\r\n"
                    f"Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nhello from {header_from}\r\n").encode()
         if sign:
             message = dkimpy_sign(message, self.key, "signed.test", "sel")
@@ -150,6 +150,16 @@ class InboundChecksTest(unittest.TestCase):
         code, text = self.send("mallory@spf-fail.test", "mallory@spf-fail.test", "forged")
         self.assertEqual(code, 550)
         self.assertIn("5.7.23", text)
+
+    def test_authentication_results_forged_with_our_name_are_removed(self):
+        forged = "Authentication-Results: MX.FAR.TEST;\r\n\tdkim=pass header.d=bank.test\r\n"
+        other = "Authentication-Results: relay.example; spf=pass\r\n"
+        code, _ = self.send("alice@spf-pass.test", "alice@spf-pass.test", "forged results", extra=forged + other)
+        self.assertEqual(code, 250)
+        raw = find(self.b, "bob@far.test", "forged results")
+        self.assertNotIn(b"bank.test", raw)
+        self.assertIn(b"Authentication-Results: relay.example; spf=pass", raw, "other servers' results stay")
+        self.assertEqual(raw.count(b"Authentication-Results: mx.far.test"), 1, "only our own")
 
     def test_spf_softfail_is_only_recorded(self):
         code, _ = self.send("carol@softfail.test", "carol@softfail.test", "soft")

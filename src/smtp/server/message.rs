@@ -7,6 +7,7 @@ use super::replies;
 use super::session::{Chunks, Flow, Session, Transaction};
 use super::trace::{Received, return_path};
 use crate::events::Event;
+use crate::mailauth::results::without_forged;
 use crate::smtp::proto::{DataReader, DataStep, MessageBody, Reply, Status};
 use crate::store::MessageId;
 use crate::store::journal::{Committed, Delivery, JournalOp};
@@ -103,10 +104,17 @@ impl Session {
 
     /// Checks the message (mail from other servers) or signs it (mail we send), adds trace
     /// headers and commits it; the reply says whether it is safe on disk.
-    async fn store(&mut self, transaction: Transaction, body: MessageBody) -> Reply {
+    async fn store(&mut self, transaction: Transaction, mut body: MessageBody) -> Reply {
         let id = self.ctx.ids.next_id();
         let signs = self.signs_mail(&transaction);
         let checks = self.checks_mail();
+        if checks {
+            let forged = without_forged(&contiguous(&body.segments), self.ctx.config.hostname.as_str());
+            if let Some(clean) = forged {
+                tracing::info!(%id, peer = %self.peer, "removed Authentication-Results claiming to be ours");
+                body.segments = vec![Bytes::from(clean)];
+            }
+        }
         let content = (signs || checks).then(|| contiguous(&body.segments));
         let mut checked = match &content {
             Some(content) if checks => self.check_message(transaction.spf.as_ref(), content).await,
