@@ -166,6 +166,9 @@ pub struct MailAuthConfig {
     pub dmarc_report_interval_secs: u64,
     /// Sender of DMARC reports; empty means `dmarc-noreply@<hostname>`.
     pub report_from: String,
+    /// Domain whose DKIM key seals forwarded mail with ARC; empty means the organizational
+    /// domain of `hostname`.
+    pub arc_domain: String,
 }
 
 /// `[mailauth] reject_spf_fail`.
@@ -189,6 +192,7 @@ impl Default for MailAuthConfig {
             reject_spf_fail: SpfFailPolicy::DmarcReject,
             dmarc_report_interval_secs: 86_400,
             report_from: String::new(),
+            arc_domain: String::new(),
         }
     }
 }

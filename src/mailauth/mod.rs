@@ -1,8 +1,9 @@
-//! Email authentication: SPF, DKIM and DMARC checks of received mail, the
-//! `Authentication-Results:` header (RFC 8601) that records them, and DKIM signing.
+//! Email authentication: SPF, DKIM, DMARC and ARC checks of received mail, the
+//! `Authentication-Results:` header (RFC 8601) that records them, DKIM signing and ARC sealing.
 //!
 //! | file | what |
 //! |---|---|
+//! | `arc/` | ARC (RFC 8617): validating chains and sealing forwarded mail |
 //! | `author.rs` | the `From:` domain DMARC protects |
 //! | `lookup.rs` | the DNS questions they ask, as a trait (resolver or in-memory zone) |
 //! | `resolver.rs` | the shard's resolver answering them |
@@ -13,6 +14,7 @@
 //! | `signing.rs` | each shard's DKIM signers, from the keys in the store |
 //! | `results.rs` | the `Authentication-Results:` header |
 
+pub mod arc;
 pub mod author;
 pub mod dkim;
 pub mod dmarc;

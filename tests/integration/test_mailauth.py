@@ -20,6 +20,7 @@ import time
 import unittest
 
 from harness import Server, free_port
+from sink import Sink
 from test_delivery import find, wait_for
 
 SYSTEM_PYTHON = "/usr/bin/python3"  # where Debian's python3-dkim is installed
@@ -224,6 +225,54 @@ class InboundChecksTest(unittest.TestCase):
         with smtplib.SMTP("127.0.0.1", self.b.port, timeout=30) as c:
             c.sendmail("ceo@reject.test", ["bob@far.test"], "From: ceo@reject.test\r\nSubject: internal\r\n\r\nx\r\n")
         self.assertNotIn("Authentication-Results", find(self.b, "bob@far.test", "internal").decode())
+
+
+def dkimpy_arc_verify(message, records):
+    """dkimpy's ARC chain validation (cv) of `message`, with `records` as its DNS."""
+    script = """
+import sys, json, dkim
+records = json.loads(sys.argv[1])
+dns = lambda name, timeout=5: records.get(name.decode().rstrip("."), "").encode()
+cv, results, comment = dkim.arc_verify(sys.stdin.buffer.read(), dnsfunc=dns)
+print(json.dumps([cv.decode(), comment]))
+"""
+    out = subprocess.run([SYSTEM_PYTHON, "-c", script, json.dumps(records)], input=message, check=True,
+                         capture_output=True).stdout
+    return json.loads(out)
+
+
+class ArcTest(unittest.TestCase):
+    def test_forwarded_mail_is_sealed_and_the_seal_validates(self):
+        sink = Sink()
+        dns, port = start_dnsmasq([("sender.test", "v=spf1 ip4:127.0.0.2 -all"),
+                                   ("_dmarc.sender.test", "v=DMARC1; p=reject")])
+        b = Server(shards=1, hostname="mx.far.test", extra='relay_networks = ["127.0.0.1/32"]',
+                   sections="\n".join([f'[dns]\nnameservers = ["127.0.0.1:{port}"]\ntimeout_ms = 500',
+                                       "[delivery]\nretry_schedule_secs = [1]\npoll_interval_ms = 200",
+                                       "[[route]]", 'domain = "sink.test"', f'host = "127.0.0.1:{sink.port}"']))
+        try:
+            out = b.cli("dkim", "generate", "far.test", "--selector", "arc", "--algorithm", "rsa").stdout.decode()
+            record = "".join(part for i, part in enumerate(out.split('"')) if i % 2 == 1)
+            b.start()
+            b.cli("domain", "add", "far.test")
+            b.cli("alias", "add", "list@far.test", "carol@sink.test")
+            with smtplib.SMTP("127.0.0.1", b.port, timeout=30, source_address=("127.0.0.2", 0)) as c:
+                c.sendmail("alice@sender.test", ["list@far.test"],
+                           "From: alice@sender.test\r\nTo: list@far.test\r\nSubject: via the list\r\n\r\nhi\r\n")
+            wait_for("the forwarded copy", lambda: sink.messages())
+            data = sink.messages()[0]["data"].replace(b"\n", b"\r\n").replace(b"\r\r\n", b"\r\n")
+            head = data.split(b"\r\n\r\n")[0].decode()
+            self.assertIn("ARC-Seal: i=1;", head)
+            self.assertIn("cv=none", head)
+            self.assertIn("ARC-Authentication-Results: i=1; mx.far.test;", head)
+            self.assertIn("spf=pass", head.split("ARC-Message-Signature")[0] + head)
+            cv, comment = dkimpy_arc_verify(data, {"arc._domainkey.far.test": record})
+            self.assertEqual(cv, "pass", comment)
+        finally:
+            b.cleanup()
+            sink.close()
+            dns.send_signal(signal.SIGTERM)
+            dns.wait()
 
 
 class SigningTest(unittest.TestCase):

@@ -7,7 +7,7 @@
 
 use base64::Engine;
 
-use super::algorithm::{HashAlgorithm, KeyType};
+use super::algorithm::{Algorithm, HashAlgorithm, KeyType};
 use super::signature::BASE64;
 use super::tags::{TagError, TagList, colon_list, strip_ws};
 
@@ -85,6 +85,21 @@ impl KeyRecord {
     /// Whether `p=` is empty: the key is revoked.
     pub fn revoked(&self) -> bool {
         self.public_key.is_empty()
+    }
+
+    /// Why this key may not verify a signature made with `algorithm`, if it may not: a key not
+    /// for email (`s=`), of another type (`k=`), or refusing the hash (`h=`). Each is a
+    /// permanent error; DKIM and ARC apply the same rules.
+    pub(crate) fn unfit_for(&self, algorithm: Algorithm) -> Option<&'static str> {
+        if !self.email {
+            Some("key is not for email (s=)")
+        } else if self.key_type != algorithm.key_type() {
+            Some("inappropriate key algorithm (k=)")
+        } else if !self.accepts(algorithm.hash()) {
+            Some("inappropriate hash algorithm (h=)")
+        } else {
+            None
+        }
     }
 }
 

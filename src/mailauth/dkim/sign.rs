@@ -132,7 +132,7 @@ impl Signer {
 
     /// The `h=` list: each configured name as often as the message holds it, one more time for
     /// the oversigned ones, `from` first if the configuration forgot it.
-    fn signed_headers(&self, fields: &[headers::Field<'_>]) -> Vec<String> {
+    pub(crate) fn signed_headers(&self, fields: &[headers::Field<'_>]) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         let wanted = self.headers.iter().map(|h| h.trim().to_ascii_lowercase());
         for name in std::iter::once("from".to_owned()).chain(wanted) {
@@ -149,17 +149,18 @@ impl Signer {
 
 /// Builds a folded header field: words separated by a space, a new line (CRLF SP) before a word
 /// that would pass [`LINE_WIDTH`].
-struct Folder {
-    text: String,
+pub(crate) struct Folder {
+    /// The field so far.
+    pub(crate) text: String,
     line: usize,
 }
 
 impl Folder {
-    fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         Folder { text: name.to_owned(), line: name.len() }
     }
 
-    fn word(&mut self, word: &str) {
+    pub(crate) fn word(&mut self, word: &str) {
         if self.line + 1 + word.len() > LINE_WIDTH {
             self.text.push_str("\r\n");
             self.line = 0;
@@ -171,7 +172,7 @@ impl Folder {
 
     /// `prefix` then `items` joined by colons and closed by `end`, folding after a colon where
     /// the line is full (FWS may follow a colon in `h=`).
-    fn list(&mut self, prefix: &str, items: &[String], end: &str) {
+    pub(crate) fn list(&mut self, prefix: &str, items: &[String], end: &str) {
         let mut pieces = items.iter().enumerate().map(|(i, item)| {
             let sep = if i + 1 == items.len() { end } else { ":" };
             format!("{item}{sep}")
@@ -189,7 +190,7 @@ impl Folder {
 
     /// Appends base64 directly after the last word, filling lines; FWS inside `b=` is ignored
     /// by verifiers.
-    fn chunks(&mut self, mut data: &str) {
+    pub(crate) fn chunks(&mut self, mut data: &str) {
         while !data.is_empty() {
             let room = LINE_WIDTH.saturating_sub(self.line).max(1);
             if room < 8 && self.line > 1 {

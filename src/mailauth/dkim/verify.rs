@@ -237,14 +237,8 @@ fn judge(
         return verdict.with(PermError, format!("key syntax error at {name}: {error}"));
     };
     verdict.testing = key.testing;
-    if !key.email {
-        return verdict.with(PermError, "key is not for email (s=)");
-    }
-    if key.key_type != sig.algorithm.key_type() {
-        return verdict.with(PermError, "inappropriate key algorithm (k=)");
-    }
-    if !key.accepts(sig.algorithm.hash()) {
-        return verdict.with(PermError, "inappropriate hash algorithm (h=)");
+    if let Some(reason) = key.unfit_for(sig.algorithm) {
+        return verdict.with(PermError, reason);
     }
     if key.strict && sig.identity_domain() != sig.domain {
         return verdict.with(PermError, "key has t=s but the i= domain is not d=");
@@ -297,8 +291,8 @@ fn without_b_value(field: &Field<'_>, sig: &Signature) -> Vec<u8> {
     out
 }
 
-/// A public key ready for ring.
-enum PublicKey<'a> {
+/// A public key ready for ring (ARC verifies with it too).
+pub(crate) enum PublicKey<'a> {
     /// PKCS#1 RSAPublicKey and its modulus size.
     Rsa(&'a [u8], u32),
     /// The raw 32 bytes.
@@ -306,7 +300,8 @@ enum PublicKey<'a> {
 }
 
 impl<'a> PublicKey<'a> {
-    fn read(key: &'a KeyRecord) -> Result<Self, String> {
+    /// The key of a record, refused outside the sizes RFC 8301 and ring allow.
+    pub(crate) fn read(key: &'a KeyRecord) -> Result<Self, String> {
         match key.key_type {
             KeyType::Rsa => {
                 let der = der::rsa_public_key(&key.public_key).ok_or("key p= is not an RSA public key")?;
@@ -332,7 +327,8 @@ impl<'a> PublicKey<'a> {
         }
     }
 
-    fn verify(&self, algorithm: Algorithm, data: &[u8], signature: &[u8]) -> bool {
+    /// Whether `signature` is this key's signature of `data` with `algorithm`.
+    pub(crate) fn verify(&self, algorithm: Algorithm, data: &[u8], signature: &[u8]) -> bool {
         match (self, algorithm) {
             (PublicKey::Rsa(der, _), Algorithm::RsaSha256) => {
                 UnparsedPublicKey::new(&ring_sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY, der)

@@ -1,6 +1,6 @@
-//! Email authentication of mail from other servers (`[mailauth]`): SPF at MAIL FROM, DKIM and
-//! DMARC once the message is in, the `Authentication-Results:` header that records them, and
-//! what the results decide: refuse, file into Junk, or deliver.
+//! Email authentication of mail from other servers (`[mailauth]`): SPF at MAIL FROM, DKIM,
+//! DMARC and ARC once the message is in, the `Authentication-Results:` header that records
+//! them, and what the results decide: refuse, file into Junk, or deliver.
 
 use std::time::Duration;
 
@@ -10,6 +10,7 @@ use rand::Rng;
 use super::listener::Role;
 use super::session::Session;
 use crate::config::SpfFailPolicy;
+use crate::mailauth::arc::{self, ArcResult};
 use crate::mailauth::author::author_domain;
 use crate::mailauth::dkim::{self, DkimResult};
 use crate::mailauth::dmarc::{self, DmarcOutput, DmarcResult, Policy};
@@ -33,6 +34,9 @@ pub(super) struct SpfCheck {
 pub(super) struct Checked {
     /// The `Authentication-Results:` header.
     pub header: String,
+    /// The message's ARC chain as it arrived; `None` when it failed only for DNS (then it is
+    /// better not sealed).
+    pub arc: Option<ArcResult>,
     /// File the local copies into Junk (DMARC `p=quarantine`).
     pub junk: bool,
     /// Refuse the message (DMARC `p=reject`).
@@ -123,6 +127,7 @@ impl Session {
     pub(super) async fn check_message(&self, spf: Option<&SpfCheck>, message: &[u8]) -> Option<Checked> {
         let resolver = self.ctx.resolver.as_deref().filter(|_| self.checks_mail())?;
         let signatures = dkim::verify(resolver, message, unix_now()).await;
+        let arc = arc::validate(resolver, message, unix_now()).await;
         let ids = dmarc::Identifiers {
             from_domain: author_domain(message).unwrap_or_default(),
             spf_pass: spf.filter(|s| s.output.result == SpfResult::Pass).map(|s| s.output.domain.clone()),
@@ -156,9 +161,14 @@ impl Session {
             r = r.comment(format!("p={} dis={}", record.policy, dmarc.disposition));
         }
         found.push(r.with("header.from", &dmarc.from_domain));
+        found.push(arc.method_result());
 
-        let mut checked =
-            Checked { header: results::header(self.ctx.config.hostname.as_str(), &found), junk: false, refusal: None };
+        let mut checked = Checked {
+            header: results::header(self.ctx.config.hostname.as_str(), &found),
+            arc: (!arc.temporary).then_some(arc.result),
+            junk: false,
+            refusal: None,
+        };
         if self.ctx.config.mailauth.enforce_dmarc && dmarc.result == DmarcResult::Fail {
             match dmarc.disposition {
                 Policy::Reject => {

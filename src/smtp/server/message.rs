@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::time::SystemTime;
 
+use super::checks::Checked;
 use super::replies;
 use super::session::{Chunks, Flow, Session, Transaction};
 use super::trace::{Received, return_path};
@@ -124,8 +125,12 @@ impl Session {
             tracing::info!(%id, peer = %self.peer, "message refused: {refusal}");
             return refusal;
         }
-        let signatures = match &content {
-            Some(content) if signs => self.dkim_signatures(content),
+        let forwarded = !transaction.remote.is_empty();
+        let signatures = match (&content, &checked) {
+            (Some(content), _) if signs => self.dkim_signatures(content),
+            (Some(content), Some(Checked { header, arc: Some(chain), .. })) if forwarded => {
+                self.arc_seal(content, header, *chain).into_iter().collect()
+            }
             _ => Vec::new(),
         };
         let mut message = Vec::with_capacity(body.segments.len() + signatures.len() + 2);

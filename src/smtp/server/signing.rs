@@ -1,8 +1,12 @@
 //! DKIM signing of the mail we send: mail from a logged-in user or from `relay_networks` that
-//! goes to other servers gets one `DKIM-Signature:` per key of its `From:` domain.
+//! goes to other servers gets one `DKIM-Signature:` per key of its `From:` domain. Mail of
+//! other servers that we forward (an alias with remote targets) gets an ARC set instead, sealed
+//! with a key of `[mailauth] arc_domain`, so that its authentication survives the forwarding.
 
 use super::session::{Session, Transaction};
+use crate::mailauth::arc::{ArcResult, Sealer};
 use crate::mailauth::author::author_domain;
+use crate::mailauth::dmarc::organizational_domain;
 use crate::store::unix_now;
 
 impl Session {
@@ -26,5 +30,26 @@ impl Session {
                 }
             })
             .collect()
+    }
+
+    /// The ARC set for `content`, which arrived from another server with the chain `chain`
+    /// and the results `auth_results`, and is now forwarded: sealed with the first key of the
+    /// ARC domain, if it has one.
+    pub(super) fn arc_seal(&self, content: &[u8], auth_results: &str, chain: ArcResult) -> Option<String> {
+        let config = &self.ctx.config;
+        let domain = match config.mailauth.arc_domain.as_str() {
+            "" => organizational_domain(config.hostname.as_str()),
+            domain => domain.to_ascii_lowercase(),
+        };
+        let signers = self.ctx.signers.for_domain(&domain);
+        let signer = signers.first()?;
+        let sealed = Sealer::new(signer).seal(content, config.hostname.as_str(), auth_results, chain, unix_now());
+        match sealed {
+            Ok(fields) => Some(fields),
+            Err(e) => {
+                tracing::info!(domain, "not sealing the forwarded message: {e}");
+                None
+            }
+        }
     }
 }
