@@ -19,7 +19,7 @@ import tempfile
 import time
 import unittest
 
-from harness import Server, free_port
+from harness import Dialogue, Server, free_port
 from sink import Sink
 from test_delivery import find, wait_for
 
@@ -220,6 +220,27 @@ class InboundChecksTest(unittest.TestCase):
         self.assertIn("<header_from>reported.test</header_from>", xml)
         time.sleep(2 * REPORT_SECS)
         self.assertEqual(self.reports("unauthorized.test"), [], "far.test never agreed to take its reports")
+
+    def test_a_signature_verifies_when_the_message_comes_in_bdat_chunks(self):
+        message = dkimpy_sign(b"From: <ceo@signed.test>\r\nTo: <bob@far.test>\r\nSubject: chunked\r\n"
+                              b"Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nfirst  line \r\n\r\nlast\r\n\r\n",
+                              self.key, "signed.test", "sel")
+        cut = [0, 40, message.index(b"\r\n\r\n") + 2, message.index(b"\r\n\r\n") + 9, len(message)]
+        d = Dialogue(self.b.port, source=("127.0.0.2", 0))
+        try:
+            d.read_reply()
+            d.cmd("EHLO mail.spf-pass.test")
+            self.assertTrue(d.cmd("MAIL FROM:<bounces@spf-pass.test>").startswith("250"))
+            self.assertTrue(d.cmd("RCPT TO:<bob@far.test>").startswith("250"))
+            for i, (start, end) in enumerate(zip(cut, cut[1:])):
+                last = " LAST" if i == len(cut) - 2 else ""
+                d.send(f"BDAT {end - start}{last}\r\n".encode() + message[start:end])
+                self.assertTrue(d.read_reply()[1][-1].startswith("250"))
+        finally:
+            d.close()
+        results = auth_results(find(self.b, "bob@far.test", "chunked"))
+        self.assertIn("dkim=pass", results)
+        self.assertIn("dmarc=pass", results)
 
     def test_mail_from_relay_networks_is_not_checked(self):
         with smtplib.SMTP("127.0.0.1", self.b.port, timeout=30) as c:

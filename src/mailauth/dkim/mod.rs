@@ -29,6 +29,7 @@ pub mod key;
 mod sign;
 pub mod signature;
 mod signing_key;
+mod stream;
 pub mod tags;
 mod verify;
 
@@ -43,6 +44,9 @@ pub(crate) use sign::Folder;
 pub use sign::{DEFAULT_HEADERS, OVERSIGNED, SignError, Signer};
 pub use signature::{Signature, SignatureError};
 pub use signing_key::{SigningKey, SigningKeyError};
+pub use stream::{BodyHashKey, BodyHashes, StreamingBodyHashes};
 pub use tags::{TagError, TagList};
 pub(crate) use verify::PublicKey;
-pub use verify::{CLOCK_SKEW_SECS, DkimResult, MAX_SIGNATURES, RSA_MIN_BITS, RSA_STRONG_BITS, Verdict, verify};
+pub use verify::{
+    CLOCK_SKEW_SECS, DkimResult, MAX_SIGNATURES, RSA_MIN_BITS, RSA_STRONG_BITS, Verdict, verify, verify_streamed,
+};

@@ -9,12 +9,13 @@ use std::collections::HashMap;
 
 use ring::signature::{self as ring_sig, UnparsedPublicKey};
 
-use super::algorithm::{Algorithm, HashAlgorithm, KeyType};
-use super::canon::{BodyHash, BodyHasher, Canonicalization};
+use super::algorithm::{Algorithm, KeyType};
+use super::canon::{BodyHash, BodyHasher};
 use super::der;
 use super::headers::{self, Field};
 use super::key::KeyRecord;
 use super::signature::Signature;
+use super::stream::BodyHashes;
 use super::tags::{TagList, strip_ws};
 use crate::mailauth::lookup::{Lookup, LookupError};
 
@@ -130,6 +131,12 @@ fn blank(domain: &str, selector: &str, algorithm: &str, identity: Option<&str>) 
 /// [`MAX_SIGNATURES`], top to bottom, at time `now` (seconds since the epoch). An unsigned
 /// message gives an empty list. Never panics, whatever the message or the DNS answers hold.
 pub async fn verify<L: Lookup>(lookup: &L, message: &[u8], now: u64) -> Vec<Verdict> {
+    verify_streamed(lookup, message, now, BodyHashes::new()).await
+}
+
+/// Like [`verify`], with body hashes already computed while the message arrived
+/// ([`StreamingBodyHashes`](super::StreamingBodyHashes)); any that are missing are computed here.
+pub async fn verify_streamed<L: Lookup>(lookup: &L, message: &[u8], now: u64, streamed: BodyHashes) -> Vec<Verdict> {
     let (fields, body) = headers::split(message);
     let candidates: Vec<&Field<'_>> = fields.iter().filter(|f| f.is("dkim-signature")).take(MAX_SIGNATURES).collect();
 
@@ -143,7 +150,7 @@ pub async fn verify<L: Lookup>(lookup: &L, message: &[u8], now: u64) -> Vec<Verd
     }
 
     // One pass over the body per distinct (canonicalization, hash, l=).
-    let mut body_hashes: HashMap<(Canonicalization, HashAlgorithm, Option<u64>), BodyHash> = HashMap::new();
+    let mut body_hashes = streamed;
     for (sig, _) in checked.iter().flatten() {
         let key = (sig.body_canon, sig.algorithm.hash(), sig.body_length);
         body_hashes.entry(key).or_insert_with(|| {

@@ -167,6 +167,11 @@ impl DataReader {
         }
     }
 
+    /// The message received so far (segments are only ever appended).
+    pub fn body(&self) -> &MessageBody {
+        &self.body
+    }
+
     /// Returns the message once [`DataStep::Done`] was reached.
     pub fn finish(self) -> Result<MessageBody, DataError> {
         if self.seen > self.limit {

@@ -12,7 +12,7 @@ use super::session::Session;
 use crate::config::SpfFailPolicy;
 use crate::mailauth::arc::{self, ArcResult};
 use crate::mailauth::author::author_domain;
-use crate::mailauth::dkim::{self, DkimResult};
+use crate::mailauth::dkim::{self, BodyHashes, DkimResult};
 use crate::mailauth::dmarc::{self, DmarcOutput, DmarcResult, Policy};
 use crate::mailauth::results::{self, MethodResult};
 use crate::mailauth::spf::{self, SpfOutput, SpfResult};
@@ -123,10 +123,16 @@ impl Session {
         }
     }
 
-    /// DKIM and DMARC of the received `message`, with the SPF result of MAIL FROM.
-    pub(super) async fn check_message(&self, spf: Option<&SpfCheck>, message: &[u8]) -> Option<Checked> {
+    /// DKIM, DMARC and ARC of the received `message`, with the SPF result of MAIL FROM and
+    /// the DKIM body hashes computed while it arrived.
+    pub(super) async fn check_message(
+        &self,
+        spf: Option<&SpfCheck>,
+        message: &[u8],
+        hashes: Option<BodyHashes>,
+    ) -> Option<Checked> {
         let resolver = self.ctx.resolver.as_deref().filter(|_| self.checks_mail())?;
-        let signatures = dkim::verify(resolver, message, unix_now()).await;
+        let signatures = dkim::verify_streamed(resolver, message, unix_now(), hashes.unwrap_or_default()).await;
         let arc = arc::validate(resolver, message, unix_now()).await;
         let ids = dmarc::Identifiers {
             from_domain: author_domain(message).unwrap_or_default(),

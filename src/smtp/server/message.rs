@@ -8,6 +8,7 @@ use super::replies;
 use super::session::{Chunks, Flow, Session, Transaction};
 use super::trace::{Received, return_path};
 use crate::events::Event;
+use crate::mailauth::dkim::{BodyHashes, StreamingBodyHashes};
 use crate::mailauth::results::without_forged;
 use crate::smtp::proto::{DataReader, DataStep, MessageBody, Reply, Status};
 use crate::store::MessageId;
@@ -30,7 +31,19 @@ impl Session {
         }
         self.reply(Reply::plain(354, "End data with <CR><LF>.<CR><LF>"));
         let mut reader = DataReader::new(self.max_message_size());
-        while reader.feed(&mut self.conn.input) == DataStep::NeedMore {
+        // Mail that is checked has its DKIM body hashes computed as it arrives.
+        let mut hashes = self.checks_mail().then(StreamingBodyHashes::new);
+        let mut hashed = 0;
+        loop {
+            let step = reader.feed(&mut self.conn.input);
+            if let Some(hashes) = &mut hashes {
+                let segments = &reader.body().segments;
+                segments[hashed.min(segments.len())..].iter().for_each(|s| hashes.update(s));
+                hashed = segments.len();
+            }
+            if step != DataStep::NeedMore {
+                break;
+            }
             if self.flush().await.is_err() {
                 return Flow::Close;
             }
@@ -44,7 +57,7 @@ impl Session {
             tracing::debug!(peer = %self.peer, count = reader.bare_line_endings(), "bare line endings rewritten to CRLF");
         }
         let reply = match reader.finish() {
-            Ok(body) => self.store(transaction, body).await,
+            Ok(body) => self.store(transaction, body, hashes.and_then(StreamingBodyHashes::finish)).await,
             Err(e) => replies::for_data_error(e),
         };
         self.reply(reply);
@@ -60,6 +73,7 @@ impl Session {
             Some(_) => None,
         };
         let limit = self.max_message_size() as u64;
+        let checks = self.checks_mail();
         let mut remaining = size;
         while remaining > 0 {
             if self.conn.input.is_empty() {
@@ -74,10 +88,16 @@ impl Session {
             let take = remaining.min(self.conn.input.len() as u64) as usize;
             match self.transaction.as_mut().filter(|_| refusal.is_none()) {
                 Some(t) => {
-                    let chunks = t.chunks.get_or_insert_with(Chunks::default);
+                    let chunks = t.chunks.get_or_insert_with(|| Chunks {
+                        hashes: checks.then(StreamingBodyHashes::new),
+                        ..Chunks::default()
+                    });
                     chunks.received += take as u64;
                     let segment = self.conn.input.split_to(take).freeze();
                     if chunks.received <= limit {
+                        if let Some(hashes) = &mut chunks.hashes {
+                            hashes.update(&segment);
+                        }
                         chunks.body.push(segment);
                     } else {
                         chunks.body = MessageBody::default();
@@ -97,15 +117,18 @@ impl Session {
         }
         let mut transaction = self.transaction.take().expect("checked above");
         let chunks = transaction.chunks.take().unwrap_or_default();
-        let reply =
-            if chunks.received > limit { replies::too_large() } else { self.store(transaction, chunks.body).await };
+        let reply = if chunks.received > limit {
+            replies::too_large()
+        } else {
+            self.store(transaction, chunks.body, chunks.hashes.and_then(StreamingBodyHashes::finish)).await
+        };
         self.reply(reply);
         Flow::Continue
     }
 
     /// Checks the message (mail from other servers) or signs it (mail we send), adds trace
     /// headers and commits it; the reply says whether it is safe on disk.
-    async fn store(&mut self, transaction: Transaction, mut body: MessageBody) -> Reply {
+    async fn store(&mut self, transaction: Transaction, mut body: MessageBody, hashes: Option<BodyHashes>) -> Reply {
         let id = self.ctx.ids.next_id();
         let signs = self.signs_mail(&transaction);
         let checks = self.checks_mail();
@@ -118,7 +141,7 @@ impl Session {
         }
         let content = (signs || checks).then(|| contiguous(&body.segments));
         let mut checked = match &content {
-            Some(content) if checks => self.check_message(transaction.spf.as_ref(), content).await,
+            Some(content) if checks => self.check_message(transaction.spf.as_ref(), content, hashes).await,
             _ => None,
         };
         if let Some(refusal) = checked.as_mut().and_then(|c| c.refusal.take()) {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::checks::SpfCheck;
 use super::listener::Role;
 use super::replies;
+use crate::mailauth::dkim::StreamingBodyHashes;
 use crate::net::connection::OUTPUT_HIGH_WATER;
 use crate::net::{Connection, Line, ReadError};
 use crate::runtime::ShardContext;
@@ -56,6 +57,8 @@ pub(super) struct Chunks {
     pub body: MessageBody,
     /// Octets received, including any past the limit.
     pub received: u64,
+    /// DKIM body hashes computed as the chunks arrive, for mail that is checked.
+    pub hashes: Option<StreamingBodyHashes>,
 }
 
 /// An SMTP session over one connection.
