@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod dns;
 pub mod events;
+pub mod filter;
 pub mod mailauth;
 pub mod message;
 pub mod net;

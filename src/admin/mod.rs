@@ -1,4 +1,5 @@
-//! Administration: domains, users, aliases, reading mail, the queue and DKIM keys.
+//! Administration: domains, users, aliases, reading mail, the queue, DKIM keys and the
+//! allow and block lists.
 //!
 //! The CLI builds a [`Request`]. When the server runs, it sends it over the admin socket
 //! (RocksDB allows one process to open the store); otherwise it opens the store itself. Either
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::password;
 use crate::config::Config;
+use crate::filter::access::{Entry, List};
 use crate::message::date::rfc5322;
 use crate::message::headers;
 use crate::routing::Router;
@@ -107,6 +109,25 @@ pub enum Request {
     SuppressionDel {
         /// The recipient address.
         address: String,
+    },
+    /// Add an entry to the allow or block list.
+    AccessAdd {
+        /// Which list.
+        list: List,
+        /// A network, domain or address.
+        entry: String,
+    },
+    /// Remove an entry from the allow or block list.
+    AccessDel {
+        /// Which list.
+        list: List,
+        /// The entry.
+        entry: String,
+    },
+    /// Show the allow or block list.
+    AccessList {
+        /// Which list.
+        list: List,
     },
     /// Manage DKIM signing keys.
     Dkim {
@@ -203,6 +224,17 @@ pub fn execute(ctx: &AdminContext, request: Request) -> Result<Vec<u8>, AdminErr
         }
         Request::Queue { request } => queue::execute(ctx, request),
         Request::Dkim { request } => dkim::execute(ctx, request),
+        Request::AccessAdd { list, entry } => {
+            let entry = Entry::parse(&entry).map_err(AdminError)?.text();
+            store.access_add(list.as_str(), &entry)?;
+            done(format!("{entry} added to the {} list", list.as_str()))
+        }
+        Request::AccessDel { list, entry } => {
+            let entry = Entry::parse(&entry).map(|e| e.text()).unwrap_or(entry);
+            store.access_del(list.as_str(), &entry)?;
+            done(format!("{entry} removed from the {} list", list.as_str()))
+        }
+        Request::AccessList { list } => Ok(lines(store.access_entries(list.as_str())?)),
         Request::SuppressionList => {
             let mut out = String::new();
             for (address, s) in store.suppressions()? {

@@ -13,6 +13,7 @@ use crate::admin::dkim::DkimRequest;
 use crate::admin::queue::QueueRequest;
 use crate::admin::{self, AdminContext, Request};
 use crate::config::{Config, DEFAULTS_TOML};
+use crate::filter::access::List;
 use crate::store::{Journal, Store};
 
 /// ringmail: a shard-per-core mail server.
@@ -53,6 +54,12 @@ pub enum Command {
     /// DKIM signing keys for outbound mail.
     #[command(subcommand)]
     Dkim(DkimRequest),
+    /// Clients and senders that are never refused by the DNS blocklists.
+    #[command(subcommand)]
+    Allow(AccessCommand),
+    /// Clients (networks, refused at connect) and senders (domains, addresses, refused at MAIL).
+    #[command(subcommand)]
+    Block(AccessCommand),
     /// Recipients that hard-bounced and are refused at RCPT.
     #[command(subcommand)]
     Suppression(SuppressionCommand),
@@ -79,6 +86,23 @@ pub enum SuppressionCommand {
         /// The recipient address.
         address: String,
     },
+}
+
+/// `ringmail allow ...` and `ringmail block ...`
+#[derive(Debug, Subcommand)]
+pub enum AccessCommand {
+    /// Add a network (`192.0.2.0/24`, an address), a domain (with its subdomains) or an address.
+    Add {
+        /// The entry.
+        entry: String,
+    },
+    /// Remove an entry.
+    Del {
+        /// The entry, as `list` shows it.
+        entry: String,
+    },
+    /// Show the entries.
+    List,
 }
 
 /// `ringmail dns ...`
@@ -233,6 +257,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         },
         Command::Queue(request) => Request::Queue { request },
         Command::Dkim(request) => Request::Dkim { request },
+        Command::Allow(c) => access_request(List::Allow, c),
+        Command::Block(c) => access_request(List::Block, c),
         Command::Suppression(c) => match c {
             SuppressionCommand::List => Request::SuppressionList,
             SuppressionCommand::Add { address, reason } => Request::SuppressionAdd { address, reason },
@@ -266,6 +292,15 @@ fn run_admin(config: Config, request: Request) -> anyhow::Result<Vec<u8>> {
 }
 
 /// The first line of standard input, without its line ending.
+/// The admin request for `ringmail allow|block ...`.
+fn access_request(list: List, command: AccessCommand) -> Request {
+    match command {
+        AccessCommand::Add { entry } => Request::AccessAdd { list, entry },
+        AccessCommand::Del { entry } => Request::AccessDel { list, entry },
+        AccessCommand::List => Request::AccessList { list },
+    }
+}
+
 fn read_password() -> anyhow::Result<String> {
     let mut input = String::new();
     std::io::stdin().take(4096).read_to_string(&mut input)?;

@@ -60,6 +60,8 @@ pub struct Config {
     pub pool: Vec<outbound::Pool>,
     /// SPF, DKIM and DMARC checks of received mail.
     pub mailauth: MailAuthConfig,
+    /// DNS blocklists for client addresses.
+    pub dnsbl: DnsblConfig,
     /// The JSON event log.
     pub events: EventsConfig,
     /// Protocol limits.
@@ -149,6 +151,14 @@ impl Default for EventsConfig {
     fn default() -> EventsConfig {
         EventsConfig { file: PathBuf::from("events.log"), max_size_mib: NonZeroU64::new(100).unwrap(), keep: 5 }
     }
+}
+
+/// `[dnsbl]`: DNS blocklists checked when another server connects to `[smtp]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DnsblConfig {
+    /// Zones, each `zone` or `zone=127.0.0.2,127.0.0.3` (the answers that count).
+    pub zones: Vec<crate::filter::dnsbl::Zone>,
 }
 
 /// `[mailauth]`: SPF, DKIM and DMARC checks of mail from other servers.
@@ -343,6 +353,7 @@ impl Default for Config {
             route: Vec::new(),
             pool: Vec::new(),
             mailauth: MailAuthConfig::default(),
+            dnsbl: DnsblConfig::default(),
             events: EventsConfig::default(),
             limits: Limits::default(),
         }

@@ -6,6 +6,7 @@ use hickory_proto::rr::{RData, RecordType};
 
 use super::lookup::{Lookup, LookupError};
 use crate::dns::{Answer, DnsError, Resolver};
+use crate::filter::dnsbl::reversed;
 
 impl Lookup for Resolver {
     async fn txt(&self, name: &str) -> Result<Vec<String>, LookupError> {
@@ -63,18 +64,8 @@ fn host(name: &str) -> String {
 /// `4.3.2.1.in-addr.arpa` or the nibble form under `ip6.arpa`.
 pub fn reverse_name(ip: IpAddr) -> String {
     match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, c, d] = v4.octets();
-            format!("{d}.{c}.{b}.{a}.in-addr.arpa")
-        }
-        IpAddr::V6(v6) => {
-            let mut out = String::with_capacity(72);
-            for byte in v6.octets().iter().rev() {
-                out.push_str(&format!("{:x}.{:x}.", byte & 0xf, byte >> 4));
-            }
-            out.push_str("ip6.arpa");
-            out
-        }
+        IpAddr::V4(_) => format!("{}.in-addr.arpa", reversed(ip)),
+        IpAddr::V6(_) => format!("{}.ip6.arpa", reversed(ip)),
     }
 }
 

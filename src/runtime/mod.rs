@@ -21,6 +21,7 @@ use crate::auth::login::Logins;
 use crate::config::Config;
 use crate::dns::Resolver;
 use crate::events::EventLog;
+use crate::filter::lists::AccessLists;
 use crate::mailauth::signing::Signers;
 use crate::net::ConnectionLimiter;
 use crate::net::shutdown::{self, Shutdown};
@@ -61,6 +62,8 @@ pub struct ShardContext {
     pub resolver: Option<Rc<Resolver>>,
     /// DKIM signers by domain.
     pub signers: Signers,
+    /// The allow and block lists.
+    pub access: AccessLists,
 }
 
 /// What a listener serves.
@@ -221,6 +224,7 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         events: shared.events.clone(),
         resolver,
         signers: Signers::new(shared.store.clone()),
+        access: AccessLists::new(shared.store.clone()),
     });
     let config = &ctx.config;
     let services = [

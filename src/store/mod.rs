@@ -4,6 +4,7 @@
 //! that touches mailbox counters goes through the [`journal`], a single commit thread that
 //! groups many sessions' writes into one fsynced `WriteBatch`. See `keys.rs` for the layouts.
 
+pub mod access;
 pub mod directory;
 pub mod dkim_keys;
 pub mod dmarc_reports;
@@ -47,9 +48,11 @@ pub mod cf {
     pub const DKIM_KEY: &str = "dkim_key";
     /// DMARC results counted for aggregate reports.
     pub const DMARC_REPORT: &str = "dmarc_report";
+    /// The local allow and block lists.
+    pub const ACCESS: &str = "access";
     /// All of them, in creation order.
-    pub const ALL: [&str; 11] =
-        [DOMAIN, ACCOUNT, ALIAS, MAILBOX, MAIL, BLOB, REFS, QUEUE, SUPPRESSION, DKIM_KEY, DMARC_REPORT];
+    pub const ALL: [&str; 12] =
+        [DOMAIN, ACCOUNT, ALIAS, MAILBOX, MAIL, BLOB, REFS, QUEUE, SUPPRESSION, DKIM_KEY, DMARC_REPORT, ACCESS];
 }
 
 /// Messages at least this large go to BlobDB files, so compaction never rewrites bodies.

@@ -47,6 +47,9 @@ impl Session {
                 }
             }
         }
+        if let Some(refusal) = self.sender_refusal(from.as_ref()) {
+            return self.error(refusal);
+        }
         let spf = match self.check_spf(from.as_ref()).await {
             Ok(spf) => spf,
             Err(refusal) => return self.error(refusal),

@@ -9,6 +9,7 @@
 //! | `hello.rs` | EHLO, HELO |
 //! | `starttls.rs` | STARTTLS and the implicit-TLS handshake |
 //! | `auth.rs` | AUTH PLAIN and LOGIN |
+//! | `access.rs` | allow/block lists and DNS blocklists: refusing clients and senders |
 //! | `envelope.rs` | MAIL, RCPT |
 //! | `message.rs` | DATA, BDAT, storing the message |
 //! | `checks.rs` | SPF, DKIM and DMARC of mail from other servers, `Authentication-Results:` |
@@ -16,6 +17,7 @@
 //! | `trace.rs` | `Received:` and `Return-Path:` headers |
 //! | `replies.rs` | every reply text and the mapping of errors to replies |
 
+mod access;
 mod auth;
 mod checks;
 mod envelope;

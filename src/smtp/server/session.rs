@@ -92,6 +92,11 @@ impl Session {
         if self.role.implicit_tls() && !self.handshake().await {
             return;
         }
+        if let Some(refusal) = self.connect_refusal().await {
+            self.reply(refusal);
+            let _ = self.conn.flush(self.command_timeout()).await;
+            return;
+        }
         let greeting = format!("{} ESMTP ringmail", self.ctx.config.hostname);
         self.reply(Reply::plain(220, greeting));
         self.serve().await;
