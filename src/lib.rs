@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod admin;
+pub mod antivirus;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -62,6 +62,8 @@ pub struct Config {
     pub mailauth: MailAuthConfig,
     /// DNS blocklists for client addresses.
     pub dnsbl: DnsblConfig,
+    /// Virus scanning of received mail.
+    pub antivirus: AntivirusConfig,
     /// The JSON event log.
     pub events: EventsConfig,
     /// Protocol limits.
@@ -159,6 +161,22 @@ impl Default for EventsConfig {
 pub struct DnsblConfig {
     /// Zones, each `zone` or `zone=127.0.0.2,127.0.0.3` (the answers that count).
     pub zones: Vec<crate::filter::dnsbl::Zone>,
+}
+
+/// `[antivirus]`: the built-in scanner.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AntivirusConfig {
+    /// Scan every received message (its decoded MIME parts) and refuse infected ones.
+    pub enabled: bool,
+    /// ClamAV-format signature files: `.hdb`, `.hsb`, `.ndb` (fixed-string patterns).
+    pub databases: Vec<PathBuf>,
+}
+
+impl Default for AntivirusConfig {
+    fn default() -> AntivirusConfig {
+        AntivirusConfig { enabled: true, databases: Vec::new() }
+    }
 }
 
 /// `[mailauth]`: SPF, DKIM and DMARC checks of mail from other servers.
@@ -354,6 +372,7 @@ impl Default for Config {
             pool: Vec::new(),
             mailauth: MailAuthConfig::default(),
             dnsbl: DnsblConfig::default(),
+            antivirus: AntivirusConfig::default(),
             events: EventsConfig::default(),
             limits: Limits::default(),
         }

@@ -17,6 +17,7 @@ use glommio::sync::Gate;
 use glommio::{CpuSet, LocalExecutorBuilder, Placement};
 
 use crate::admin::{self, AdminContext};
+use crate::antivirus;
 use crate::auth::login::Logins;
 use crate::config::Config;
 use crate::dns::Resolver;
@@ -64,6 +65,8 @@ pub struct ShardContext {
     pub signers: Signers,
     /// The allow and block lists.
     pub access: AccessLists,
+    /// Virus signatures, when scanning is on.
+    pub antivirus: Option<Arc<antivirus::Database>>,
 }
 
 /// What a listener serves.
@@ -103,6 +106,7 @@ struct Shared {
     logins: Arc<Logins>,
     maildrop_locks: Arc<MaildropLocks>,
     events: EventLog,
+    antivirus: Option<Arc<antivirus::Database>>,
 }
 
 /// Runs the server until SIGTERM or SIGINT, then stops cleanly.
@@ -115,6 +119,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         format!("opening the store in {} (is another ringmail running?)", config.store_dir().display())
     })?;
     let tls = Tls::new(&config).context("loading TLS certificates")?;
+    let antivirus = load_signatures(&config)?;
     let events_file = config.data_dir.join(&config.events.file);
     let events_file = if config.events.file.as_os_str().is_empty() { PathBuf::new() } else { events_file };
     let max_bytes = config.events.max_size_mib.get() * 1024 * 1024;
@@ -140,6 +145,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         logins: Arc::new(Logins::new(&config.auth)),
         maildrop_locks: Arc::default(),
         events,
+        antivirus,
     });
     let cpus: Vec<usize> = CpuSet::online().map(|set| set.into_iter().map(|c| c.cpu).collect()).unwrap_or_default();
     let (ready_tx, ready_rx) = mpsc::channel();
@@ -201,6 +207,16 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     }
 }
 
+/// The virus signatures `[antivirus]` names (and the built-in ones), when scanning is on.
+fn load_signatures(config: &Config) -> anyhow::Result<Option<Arc<antivirus::Database>>> {
+    if !config.antivirus.enabled {
+        return Ok(None);
+    }
+    let database = antivirus::Database::load(&config.antivirus.databases).map_err(|e| anyhow!(e))?;
+    tracing::info!(loaded = database.loaded, skipped = database.skipped, "virus signatures loaded");
+    Ok(Some(Arc::new(database)))
+}
+
 /// One shard: bind the listeners, report readiness, serve until shutdown, drain sessions.
 async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result<(), String>>) {
     let resolver = match Resolver::new(&shared.config.dns) {
@@ -225,6 +241,7 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         resolver,
         signers: Signers::new(shared.store.clone()),
         access: AccessLists::new(shared.store.clone()),
+        antivirus: shared.antivirus.clone(),
     });
     let config = &ctx.config;
     let services = [

@@ -3,7 +3,12 @@ zone) is refused before the greeting with the zone's text; the local allow list 
 the local block list refuses networks at connect and senders at MAIL FROM. Clients bind to
 127.0.0.2 and up, outside relay_networks; 127.0.0.1 is our own and never filtered."""
 
+import email.message
+import hashlib
+import os
 import signal
+import smtplib
+import tempfile
 import unittest
 
 from harness import Dialogue, Server
@@ -91,6 +96,63 @@ class BlocklistTest(unittest.TestCase):
         r = self.s.cli("block", "add", "not an entry", check=False)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn(b"not a network, a domain or an address", r.stderr + r.stdout)
+
+
+EICAR = r"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+def with_attachment(name, data):
+    msg = email.message.EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "alice@far.test", "bob@far.test", f"attached {name}"
+    msg.set_content("see attached")
+    msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    return msg.as_bytes().replace(b"\n", b"\r\n")
+
+
+class AntivirusTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="ringmail-av-")
+        ndb = os.path.join(cls.tmp, "custom.ndb")
+        with open(ndb, "w") as f:
+            f.write("Test.Custom.Pattern:0:*:" + b"not a real virus, a pattern".hex() + "\n")
+        hdb = os.path.join(cls.tmp, "custom.hdb")
+        sample = b"a whole file known by its hash"
+        with open(hdb, "w") as f:
+            f.write(f"{hashlib.md5(sample).hexdigest()}:{len(sample)}:Test.Custom.Hash\n")
+        cls.s = Server(shards=1, hostname="mx.far.test", sections=f'[antivirus]\ndatabases = ["{ndb}", "{hdb}"]')
+        cls.s.start()
+        cls.s.cli("domain", "add", "far.test")
+        cls.s.add_user("bob@far.test")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.cleanup()
+
+    def send(self, message):
+        with smtplib.SMTP("127.0.0.1", self.s.port, timeout=30) as c:
+            try:
+                c.sendmail("alice@far.test", ["bob@far.test"], message)
+                return 250, ""
+            except smtplib.SMTPDataError as e:
+                return e.smtp_code, e.smtp_error.decode()
+
+    def test_eicar_in_a_base64_attachment_is_refused(self):
+        code, text = self.send(with_attachment("eicar.com", EICAR.encode()))
+        self.assertEqual((code, text), (554, "5.7.1 Message refused: infected with Eicar-Test-Signature"))
+        self.assertEqual([r for r in self.s.mail_list("bob@far.test") if r[2] == "attached eicar.com"], [])
+
+    def test_custom_pattern_and_hash_signatures_are_found(self):
+        code, text = self.send(with_attachment("p.bin", b"header bytes not a real virus, a pattern trailer"))
+        self.assertEqual(code, 554)
+        self.assertIn("Test.Custom.Pattern", text)
+        code, text = self.send(with_attachment("h.bin", b"a whole file known by its hash"))
+        self.assertEqual(code, 554)
+        self.assertIn("Test.Custom.Hash", text)
+
+    def test_clean_mail_is_delivered(self):
+        self.assertEqual(self.send(with_attachment("clean.bin", b"just data"))[0], 250)
+        self.assertTrue([r for r in self.s.mail_list("bob@far.test") if r[2] == "attached clean.bin"])
 
 
 if __name__ == "__main__":

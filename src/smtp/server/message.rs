@@ -7,6 +7,7 @@ use super::checks::Checked;
 use super::replies;
 use super::session::{Chunks, Flow, Session, Transaction};
 use super::trace::{Received, return_path};
+use crate::antivirus;
 use crate::events::Event;
 use crate::mailauth::dkim::{BodyHashes, StreamingBodyHashes};
 use crate::mailauth::results::without_forged;
@@ -132,6 +133,16 @@ impl Session {
         let id = self.ctx.ids.next_id();
         let signs = self.signs_mail(&transaction);
         let checks = self.checks_mail();
+        if body.segments.len() > 1 && (signs || checks || self.ctx.antivirus.is_some()) {
+            // Scanning, checking and signing all read the message in one piece: join it once.
+            body.segments = vec![Bytes::from(body.segments.concat())];
+        }
+        if let Some(database) = &self.ctx.antivirus
+            && let Some(name) = antivirus::scan(database, &contiguous(&body.segments))
+        {
+            tracing::info!(%id, peer = %self.peer, virus = name, "infected message refused");
+            return Reply::new(554, Status(5, 7, 1), format!("Message refused: infected with {name}"));
+        }
         if checks {
             let forged = without_forged(&contiguous(&body.segments), self.ctx.config.hostname.as_str());
             if let Some(clean) = forged {
