@@ -16,6 +16,26 @@ BIN = os.environ.get("RINGMAIL_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "target", "release", "ringmail")
 
 
+def start_dnsmasq(records):
+    """A dnsmasq answering for *.test on 127.0.0.1 from `records` (its --mx-host, --host-record,
+    --txt-record... arguments); returns (process, port). Names it does not know are NXDOMAIN."""
+    port = free_port()
+    proc = subprocess.Popen(
+        ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+         "--listen-address=127.0.0.1", "--bind-interfaces", f"--port={port}", "--local=/test/", "--pid-file=",
+         *records],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, port
+        except OSError:
+            if time.time() > deadline:
+                raise RuntimeError("dnsmasq did not start")
+            time.sleep(0.05)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -10,30 +10,16 @@ import json
 import os
 import signal
 import smtplib
-import socket
-import subprocess
 import time
 import unittest
 
-from harness import Server, free_port
+import harness
+from harness import Server
 
 
 def start_dnsmasq():
-    port = free_port()
-    proc = subprocess.Popen(
-        ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
-         "--listen-address=127.0.0.1", "--bind-interfaces", f"--port={port}", "--local=/test/", "--pid-file=",
-         "--mx-host=far.test,mx.far.test,10", "--host-record=mx.far.test,127.0.0.1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc, port
-        except OSError:
-            if time.time() > deadline:
-                raise RuntimeError("dnsmasq did not start")
-            time.sleep(0.05)
+    """far.test's MX is mx.far.test, which is 127.0.0.1."""
+    return harness.start_dnsmasq(["--mx-host=far.test,mx.far.test,10", "--host-record=mx.far.test,127.0.0.1"])
 
 
 def make_pair(dns_port, max_concurrent=100, delivery="", b_limits=None):

@@ -13,13 +13,13 @@ import os
 import re
 import signal
 import smtplib
-import socket
 import subprocess
 import tempfile
 import time
 import unittest
 
-from harness import Dialogue, Server, free_port
+import harness
+from harness import Dialogue, Server
 from sink import Sink
 from test_delivery import find, wait_for
 
@@ -28,21 +28,8 @@ REPORT_SECS = 2  # DMARC aggregate report period of the checking server
 
 
 def start_dnsmasq(txt_records, extra=()):
-    port = free_port()
-    args = ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
-            "--listen-address=127.0.0.1", "--bind-interfaces", f"--port={port}", "--local=/test/", "--pid-file=",
-            *extra]
-    args += [f"--txt-record={name},{text}" for name, text in txt_records]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc, port
-        except OSError:
-            if time.time() > deadline:
-                raise RuntimeError("dnsmasq did not start")
-            time.sleep(0.05)
+    """A nameserver with these TXT records (and any other dnsmasq `extra` arguments)."""
+    return harness.start_dnsmasq([*extra, *(f"--txt-record={name},{text}" for name, text in txt_records)])
 
 
 def rsa_key(directory):

@@ -151,44 +151,15 @@ async fn discover<L: Lookup>(lookup: &L, domain: &str) -> Result<Option<Record>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    use crate::mailauth::lookup::TxtZone;
 
-    /// TXT records only; names listed in `failing` time out.
-    #[derive(Default)]
-    struct Zone {
-        txt: HashMap<&'static str, Vec<&'static str>>,
-        failing: Vec<&'static str>,
-    }
-
-    impl Lookup for Zone {
-        async fn txt(&self, name: &str) -> Result<Vec<String>, LookupError> {
-            if self.failing.contains(&name) {
-                return Err(LookupError("timeout".into()));
-            }
-            Ok(self.txt.get(name).map(|v| v.iter().map(|s| s.to_string()).collect()).unwrap_or_default())
-        }
-        async fn a(&self, _: &str) -> Result<Vec<Ipv4Addr>, LookupError> {
-            Ok(Vec::new())
-        }
-        async fn aaaa(&self, _: &str) -> Result<Vec<Ipv6Addr>, LookupError> {
-            Ok(Vec::new())
-        }
-        async fn mx(&self, _: &str) -> Result<Vec<String>, LookupError> {
-            Ok(Vec::new())
-        }
-        async fn ptr(&self, _: IpAddr) -> Result<Vec<String>, LookupError> {
-            Ok(Vec::new())
-        }
-    }
-
-    fn zone() -> Zone {
-        let mut z = Zone::default();
-        z.txt.insert("_dmarc.example.com", vec!["v=DMARC1; p=reject; sp=quarantine; adkim=s"]);
-        z.txt.insert("_dmarc.half.example", vec!["v=DMARC1; p=reject; pct=50"]);
-        z.txt.insert("_dmarc.twice.example", vec!["v=DMARC1; p=reject", "v=DMARC1; p=none"]);
-        z.failing.push("_dmarc.flaky.example");
-        z
+    fn zone() -> TxtZone {
+        TxtZone::default()
+            .with("_dmarc.example.com", "v=DMARC1; p=reject; sp=quarantine; adkim=s")
+            .with("_dmarc.half.example", "v=DMARC1; p=reject; pct=50")
+            .with("_dmarc.twice.example", "v=DMARC1; p=reject")
+            .with("_dmarc.twice.example", "v=DMARC1; p=none")
+            .failing("_dmarc.flaky.example")
     }
 
     fn check(from: &str, spf: Option<&str>, dkim: &[&str], sample: u8) -> DmarcOutput {

@@ -6,64 +6,21 @@ mod hostile;
 mod sign;
 mod suite;
 
-use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
 use yaml_rust2::{Yaml, YamlLoader};
 
 use super::{ArcOutput, validate};
-use crate::mailauth::lookup::{Lookup, LookupError};
 
-/// An in-memory TXT zone. Names are matched case-insensitively; a missing name is NXDOMAIN.
-#[derive(Default, Clone)]
-pub(super) struct Zone {
-    txt: HashMap<String, Result<Vec<String>, LookupError>>,
-}
+pub(super) use crate::mailauth::lookup::TxtZone as Zone;
 
-impl Zone {
-    pub fn with(mut self, name: &str, record: &str) -> Self {
-        self.add(name, record);
-        self
+/// A scenario's `txt-records`: a map of names to records.
+pub(super) fn zone_from_yaml(records: &Yaml) -> Zone {
+    let mut zone = Zone::default();
+    for (name, record) in records.as_hash().into_iter().flatten() {
+        zone.add(text(name), text(record));
     }
-
-    pub fn add(&mut self, name: &str, record: &str) {
-        if let Ok(records) = self.txt.entry(name.to_ascii_lowercase()).or_insert_with(|| Ok(Vec::new())) {
-            records.push(record.to_owned());
-        }
-    }
-
-    pub fn failing(mut self, name: &str) -> Self {
-        self.txt.insert(name.to_ascii_lowercase(), Err(LookupError("timeout".into())));
-        self
-    }
-
-    /// A scenario's `txt-records`: a map of names to records.
-    pub fn from_yaml(records: &Yaml) -> Self {
-        let mut zone = Zone::default();
-        for (name, record) in records.as_hash().into_iter().flatten() {
-            zone.add(text(name), text(record));
-        }
-        zone
-    }
-}
-
-impl Lookup for Zone {
-    async fn txt(&self, name: &str) -> Result<Vec<String>, LookupError> {
-        self.txt.get(&name.to_ascii_lowercase()).cloned().unwrap_or(Ok(Vec::new()))
-    }
-    async fn a(&self, _: &str) -> Result<Vec<Ipv4Addr>, LookupError> {
-        Ok(Vec::new())
-    }
-    async fn aaaa(&self, _: &str) -> Result<Vec<Ipv6Addr>, LookupError> {
-        Ok(Vec::new())
-    }
-    async fn mx(&self, _: &str) -> Result<Vec<String>, LookupError> {
-        Ok(Vec::new())
-    }
-    async fn ptr(&self, _: IpAddr) -> Result<Vec<String>, LookupError> {
-        Ok(Vec::new())
-    }
+    zone
 }
 
 /// A string node, or "" for anything else.

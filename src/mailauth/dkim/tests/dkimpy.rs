@@ -2,13 +2,13 @@
 //! here. `tests/data/dkim/dkimpy-signed/gen.py` made them.
 
 use super::super::DkimResult::{Fail, Pass};
-use super::{Zone, data, results, run, text};
+use super::{Zone, data, results, run, text, zone_from_lines};
 
 /// After every t= the generator can have written.
 const NOW: u64 = 4_000_000_000;
 
 fn zone() -> Zone {
-    Zone::from_lines(&text("dkimpy-signed/records.txt"))
+    zone_from_lines(&text("dkimpy-signed/records.txt"))
 }
 
 #[test]

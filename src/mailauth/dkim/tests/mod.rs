@@ -7,63 +7,20 @@ mod policy;
 mod roundtrip;
 mod vectors;
 
-use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
 use super::{DkimResult, Verdict, verify};
-use crate::mailauth::lookup::{Lookup, LookupError};
 
-/// An in-memory TXT zone. Names are matched case-insensitively; a missing name is NXDOMAIN.
-#[derive(Default, Clone)]
-pub(super) struct Zone {
-    txt: HashMap<String, Result<Vec<String>, LookupError>>,
-}
+pub(super) use crate::mailauth::lookup::TxtZone as Zone;
 
-impl Zone {
-    pub fn with(mut self, name: &str, record: &str) -> Self {
-        self.add(name, record);
-        self
+/// A zone from `NAME SP RECORD` lines, skipping blank lines and `#` comments.
+pub(super) fn zone_from_lines(text: &str) -> Zone {
+    let mut zone = Zone::default();
+    for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+        let (name, record) = line.split_once(' ').expect("NAME RECORD");
+        zone.add(name, record);
     }
-
-    pub fn add(&mut self, name: &str, record: &str) {
-        if let Ok(records) = self.txt.entry(name.to_ascii_lowercase()).or_insert_with(|| Ok(Vec::new())) {
-            records.push(record.to_owned());
-        }
-    }
-
-    pub fn failing(mut self, name: &str) -> Self {
-        self.txt.insert(name.to_ascii_lowercase(), Err(LookupError("timeout".into())));
-        self
-    }
-
-    /// Reads `NAME SP RECORD` lines, skipping blank lines and `#` comments.
-    pub fn from_lines(text: &str) -> Self {
-        let mut zone = Zone::default();
-        for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
-            let (name, record) = line.split_once(' ').expect("NAME RECORD");
-            zone.add(name, record);
-        }
-        zone
-    }
-}
-
-impl Lookup for Zone {
-    async fn txt(&self, name: &str) -> Result<Vec<String>, LookupError> {
-        self.txt.get(&name.to_ascii_lowercase()).cloned().unwrap_or(Ok(Vec::new()))
-    }
-    async fn a(&self, _: &str) -> Result<Vec<Ipv4Addr>, LookupError> {
-        Ok(Vec::new())
-    }
-    async fn aaaa(&self, _: &str) -> Result<Vec<Ipv6Addr>, LookupError> {
-        Ok(Vec::new())
-    }
-    async fn mx(&self, _: &str) -> Result<Vec<String>, LookupError> {
-        Ok(Vec::new())
-    }
-    async fn ptr(&self, _: IpAddr) -> Result<Vec<String>, LookupError> {
-        Ok(Vec::new())
-    }
+    zone
 }
 
 /// A file under `tests/data/dkim/`.

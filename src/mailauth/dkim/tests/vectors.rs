@@ -2,13 +2,13 @@
 //! RFC 8463 files and dkimpy's messages.
 
 use super::super::DkimResult::{Fail, Pass, PermError};
-use super::{Zone, crlf, data, results, run, text};
+use super::{Zone, crlf, data, results, run, text, zone_from_lines};
 
 /// `NNN.txt`: DNS records (`name record` lines), an empty line, then the message.
 fn stalwart(n: u32) -> (Zone, Vec<u8>) {
     let file = text(&format!("stalwart-mail-auth/{n:03}.txt"));
     let (records, message) = file.split_once("\n\n").expect("records, blank line, message");
-    (Zone::from_lines(records), crlf(message.as_bytes()))
+    (zone_from_lines(records), crlf(message.as_bytes()))
 }
 
 /// Each file at a time just after its signatures were made (005's expire a day later).
@@ -71,7 +71,7 @@ fn mailauth_rfc8463_files_pass() {
 }
 
 fn real_mail_zone() -> Zone {
-    Zone::from_lines(&text("records.txt"))
+    zone_from_lines(&text("records.txt"))
 }
 
 #[test]
