@@ -170,8 +170,8 @@ impl Session {
         let mut message = Vec::with_capacity(body.segments.len() + signatures.len() + 2);
         message.extend(signatures.into_iter().map(Bytes::from));
         message.push(self.received_header(&transaction, id));
-        if let Some(checked) = &checked {
-            message.push(Bytes::from(checked.header.clone()));
+        if let Some(checked) = &mut checked {
+            message.push(Bytes::from(std::mem::take(&mut checked.header)));
         }
         message.extend(body.segments);
         let sender = transaction.from.as_ref().map(ToString::to_string).unwrap_or_default();
