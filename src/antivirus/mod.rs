@@ -5,7 +5,9 @@
 //! | file | what |
 //! |---|---|
 //! | `signatures.rs` | ClamAV `.hdb`/`.hsb`/`.ndb` (fixed strings) and EICAR; matching |
+//! | `clamd.rs` | the optional second opinion of clamd (INSTREAM) |
 
+pub mod clamd;
 pub mod signatures;
 
 use mail_parser::{Message, MessageParser, PartType};

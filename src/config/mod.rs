@@ -171,11 +171,23 @@ pub struct AntivirusConfig {
     pub enabled: bool,
     /// ClamAV-format signature files: `.hdb`, `.hsb`, `.ndb` (fixed-string patterns).
     pub databases: Vec<PathBuf>,
+    /// A clamd to ask as well: `host:port` or a unix socket path; empty for none.
+    pub clamd: String,
+    /// Seconds clamd may take per message.
+    pub clamd_timeout_secs: NonZeroU64,
+    /// Accept mail when clamd cannot answer (true), or answer `451` so it is tried again later.
+    pub clamd_fail_open: bool,
 }
 
 impl Default for AntivirusConfig {
     fn default() -> AntivirusConfig {
-        AntivirusConfig { enabled: true, databases: Vec::new() }
+        AntivirusConfig {
+            enabled: true,
+            databases: Vec::new(),
+            clamd: String::new(),
+            clamd_timeout_secs: NonZeroU64::new(30).unwrap(),
+            clamd_fail_open: true,
+        }
     }
 }
 

@@ -4,14 +4,18 @@ the local block list refuses networks at connect and senders at MAIL FROM. Clien
 127.0.0.2 and up, outside relay_networks; 127.0.0.1 is our own and never filtered."""
 
 import email.message
+import getpass
 import hashlib
 import os
 import signal
 import smtplib
+import socket
+import subprocess
 import tempfile
+import time
 import unittest
 
-from harness import Dialogue, Server
+from harness import Dialogue, Server, free_port
 from test_delivery import wait_for
 from test_mailauth import start_dnsmasq
 
@@ -109,6 +113,16 @@ def with_attachment(name, data):
     return msg.as_bytes().replace(b"\n", b"\r\n")
 
 
+def send_to(server, message):
+    """Sends `message` to bob@far.test; (code, text) of the end of DATA."""
+    with smtplib.SMTP("127.0.0.1", server.port, timeout=30) as c:
+        try:
+            c.sendmail("alice@far.test", ["bob@far.test"], message)
+            return 250, ""
+        except smtplib.SMTPDataError as e:
+            return e.smtp_code, e.smtp_error.decode()
+
+
 class AntivirusTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -130,12 +144,7 @@ class AntivirusTest(unittest.TestCase):
         cls.s.cleanup()
 
     def send(self, message):
-        with smtplib.SMTP("127.0.0.1", self.s.port, timeout=30) as c:
-            try:
-                c.sendmail("alice@far.test", ["bob@far.test"], message)
-                return 250, ""
-            except smtplib.SMTPDataError as e:
-                return e.smtp_code, e.smtp_error.decode()
+        return send_to(self.s, message)
 
     def test_eicar_in_a_base64_attachment_is_refused(self):
         code, text = self.send(with_attachment("eicar.com", EICAR.encode()))
@@ -153,6 +162,64 @@ class AntivirusTest(unittest.TestCase):
     def test_clean_mail_is_delivered(self):
         self.assertEqual(self.send(with_attachment("clean.bin", b"just data"))[0], 250)
         self.assertTrue([r for r in self.s.mail_list("bob@far.test") if r[2] == "attached clean.bin"])
+
+
+def start_clamd(directory, signatures):
+    """clamd (Debian's clamav-daemon) on a free port with only `signatures` (an .ndb text)."""
+    db = os.path.join(directory, "db")
+    os.makedirs(db, exist_ok=True)
+    with open(os.path.join(db, "test.ndb"), "w") as f:
+        f.write(signatures)
+    port = free_port()
+    conf = os.path.join(directory, "clamd.conf")
+    with open(conf, "w") as f:
+        f.write(f"Foreground yes\nDatabaseDirectory {db}\nTCPSocket {port}\nTCPAddr 127.0.0.1\n"
+                f"LogFile {directory}/clamd.log\nPidFile {directory}/clamd.pid\nUser {getpass.getuser()}\n")
+    proc = subprocess.Popen(["clamd", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, port
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                raise RuntimeError("clamd did not start")
+            time.sleep(0.2)
+
+
+class ClamdTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="ringmail-clamd-")
+        pattern = b"only clamd knows this pattern".hex()
+        cls.clamd, port = start_clamd(cls.tmp, f"Test.Clamd.Pattern:0:*:{pattern}\n")
+        cls.s = Server(shards=1, hostname="mx.far.test", sections=f'[antivirus]\nclamd = "127.0.0.1:{port}"')
+        cls.closed = Server(shards=1, hostname="mx.far.test",
+                            sections=f'[antivirus]\nclamd = "127.0.0.1:{free_port()}"\nclamd_fail_open = false')
+        for s in (cls.s, cls.closed):
+            s.start()
+            s.cli("domain", "add", "far.test")
+            s.add_user("bob@far.test")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.cleanup()
+        cls.closed.cleanup()
+        cls.clamd.terminate()
+        cls.clamd.wait()
+
+    def send(self, server, message):
+        return send_to(server, message)
+
+    def test_clamd_finds_what_the_built_in_scanner_does_not_know(self):
+        code, text = self.send(self.s, with_attachment("x.bin", b"xx only clamd knows this pattern xx"))
+        self.assertEqual(code, 554)
+        self.assertIn("infected with Test.Clamd.Pattern", text)
+        self.assertEqual(self.send(self.s, with_attachment("y.bin", b"harmless"))[0], 250)
+
+    def test_an_unreachable_clamd_defers_mail_when_it_must_not_be_skipped(self):
+        code, text = self.send(self.closed, with_attachment("z.bin", b"harmless"))
+        self.assertEqual((code, text), (451, "4.7.1 Virus scanner unavailable, try again later"))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ use super::checks::Checked;
 use super::replies;
 use super::session::{Chunks, Flow, Session, Transaction};
 use super::trace::{Received, return_path};
-use crate::antivirus;
+use crate::antivirus::{self, clamd};
 use crate::events::Event;
 use crate::mailauth::dkim::{BodyHashes, StreamingBodyHashes};
 use crate::mailauth::results::without_forged;
@@ -143,6 +143,9 @@ impl Session {
             tracing::info!(%id, peer = %self.peer, virus = name, "infected message refused");
             return Reply::new(554, Status(5, 7, 1), format!("Message refused: infected with {name}"));
         }
+        if let Some(refusal) = self.clamd_refusal(id, &contiguous(&body.segments)).await {
+            return refusal;
+        }
         if checks {
             let forged = without_forged(&contiguous(&body.segments), self.ctx.config.hostname.as_str());
             if let Some(clean) = forged {
@@ -207,6 +210,31 @@ impl Session {
             Err(e) => {
                 tracing::error!(%id, "storing message failed: {e}");
                 replies::storage_failure()
+            }
+        }
+    }
+
+    /// clamd's verdict on the message, when one is configured: a refusal for an infected
+    /// message, or a temporary one when clamd cannot answer and may not be skipped.
+    async fn clamd_refusal(&self, id: MessageId, message: &[u8]) -> Option<Reply> {
+        let config = &self.ctx.config.antivirus;
+        if !config.enabled || config.clamd.is_empty() {
+            return None;
+        }
+        let timeout = std::time::Duration::from_secs(config.clamd_timeout_secs.get());
+        match clamd::scan(&config.clamd, message, timeout).await {
+            Ok(clamd::Verdict::Clean) => None,
+            Ok(clamd::Verdict::Infected(name)) => {
+                tracing::info!(%id, peer = %self.peer, virus = %name, "infected message refused (clamd)");
+                Some(Reply::new(554, Status(5, 7, 1), format!("Message refused: infected with {name}")))
+            }
+            Err(e) if config.clamd_fail_open => {
+                tracing::warn!(%id, "clamd gave no verdict, accepting the message unscanned: {e}");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(%id, "clamd gave no verdict, deferring the message: {e}");
+                Some(Reply::new(451, Status(4, 7, 1), "Virus scanner unavailable, try again later"))
             }
         }
     }
