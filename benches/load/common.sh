@@ -13,8 +13,10 @@ wait_port() {
 }
 
 # start_ringmail DIR LISTENERS USER...: writes DIR/ringmail.toml with the given listener tables
-# (every other listener off), adds domain bench.test and each USER@bench.test with password
-# bench-password, starts the server in the background as $server, and waits for SMTP on 2526.
+# (every other listener off) and any tables in $RINGMAIL_EXTRA (e.g.
+# $'[antivirus]\nenabled = false'), adds domain bench.test and each USER@bench.test with
+# password bench-password, starts the server in the background as $server, and waits for SMTP
+# on 2526.
 start_ringmail() {
   local dir=$1 listeners=$2 user
   shift 2
@@ -27,6 +29,7 @@ listen = ["127.0.0.1:2526"]
 $listeners
 [limits]
 max_connections_per_ip = 1000
+${RINGMAIL_EXTRA:-}
 TOML
   for table in submission submissions pop3 pop3s; do
     grep -q "^\[$table\]" <<<"$listeners" || printf '[%s]\nlisten = []\n' "$table" >> "$dir/ringmail.toml"
