@@ -12,28 +12,44 @@ wait_port() {
   return 1
 }
 
-# start_ringmail DIR LISTENERS USER...: writes DIR/ringmail.toml with the given listener tables
-# (every other listener off) and any tables in $RINGMAIL_EXTRA (e.g.
-# $'[antivirus]\nenabled = false'), adds domain bench.test and each USER@bench.test with
-# password bench-password, starts the server in the background as $server, and waits for SMTP
-# on 2526.
-start_ringmail() {
-  local dir=$1 listeners=$2 user
-  shift 2
+# write_config DIR PORT HOSTNAME TABLES: writes DIR/ringmail.toml for a server listening for SMTP
+# on 127.0.0.1:PORT with every other listener off, data in DIR/data, SHARDS shards (default: one
+# per CPU), the given TABLES and any tables in $RINGMAIL_EXTRA (e.g. $'[antivirus]\nenabled = false').
+write_config() {
+  local dir=$1 port=$2 hostname=$3 tables=$4 table
+  mkdir -p "$dir"
   cat > "$dir/ringmail.toml" <<TOML
-hostname = "mx.bench.test"
+hostname = "$hostname"
 data_dir = "$dir/data"
 shards = ${SHARDS:-0}
 [smtp]
-listen = ["127.0.0.1:2526"]
-$listeners
+listen = ["127.0.0.1:$port"]
+$tables
 [limits]
 max_connections_per_ip = 1000
 ${RINGMAIL_EXTRA:-}
 TOML
   for table in submission submissions pop3 pop3s; do
-    grep -q "^\[$table\]" <<<"$listeners" || printf '[%s]\nlisten = []\n' "$table" >> "$dir/ringmail.toml"
+    grep -q "^\[$table\]" <<<"$tables" || printf '[%s]\nlisten = []\n' "$table" >> "$dir/ringmail.toml"
   done
+}
+
+# start_mx_dns DOMAIN: dnsmasq on 127.0.0.1:5399 (as $dns) saying DOMAIN's MX is 127.0.0.1.
+start_mx_dns() {
+  dnsmasq --no-daemon --conf-file=/dev/null --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
+    --port=5399 --local=/test/ --pid-file= --mx-host="$1,mx.$1,10" --host-record="mx.$1,127.0.0.1" \
+    >/dev/null 2>&1 &
+  dns=$!
+  wait_port 5399
+}
+
+# start_ringmail DIR TABLES USER...: write_config for mx.bench.test on 2526 with TABLES, adds
+# domain bench.test and each USER@bench.test with password bench-password, starts the server in
+# the background as $server, and waits for SMTP on 2526.
+start_ringmail() {
+  local dir=$1 tables=$2 user
+  shift 2
+  write_config "$dir" 2526 mx.bench.test "$tables"
   "$BIN" --config "$dir/ringmail.toml" domain add bench.test >/dev/null
   for user in "$@"; do
     echo "bench-password" | "$BIN" --config "$dir/ringmail.toml" user add "$user@bench.test" --password-stdin >/dev/null

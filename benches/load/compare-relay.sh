@@ -34,36 +34,10 @@ wait_stored() {  # $1: count; prints seconds since $2 (date +%s.%N)
 }
 rate() { python3 -c "import sys;print(f'{int(sys.argv[1])/float(sys.argv[2]):.0f}')" "$@"; }
 
-dnsmasq --no-daemon --conf-file=/dev/null --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
-  --port=5399 --local=/test/ --pid-file= --mx-host=far.test,mx.far.test,10 --host-record=mx.far.test,127.0.0.1 \
-  >/dev/null 2>&1 &
-dns=$!
-wait_port 5399
+start_mx_dns far.test
 
 # The relay under test: ringmail on 2527, delivering to port 2526.
-mkdir -p "$dir/relay"
-cat > "$dir/relay/ringmail.toml" <<TOML
-hostname = "relay.bench.test"
-data_dir = "$dir/relay/data"
-shards = ${SHARDS:-0}
-[smtp]
-listen = ["127.0.0.1:2527"]
-[submission]
-listen = []
-[submissions]
-listen = []
-[pop3]
-listen = []
-[pop3s]
-listen = []
-[dns]
-nameservers = ["127.0.0.1:5399"]
-[delivery]
-port = 2526
-poll_interval_ms = 100
-[limits]
-max_connections_per_ip = 1000
-TOML
+write_config "$dir/relay" 2527 relay.bench.test $'[dns]\nnameservers = ["127.0.0.1:5399"]\n[delivery]\nport = 2526\npoll_interval_ms = 100'
 "$BIN" --config "$dir/relay/ringmail.toml" serve 2>"$dir/relay.log" &
 relay=$!
 wait_port 2527

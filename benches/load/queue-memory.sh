@@ -37,11 +37,7 @@ if (echo >/dev/tcp/127.0.0.1/$DEAD_PORT) 2>/dev/null; then
 fi
 case $MODE in
   refused)
-    dnsmasq --no-daemon --conf-file=/dev/null --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
-      --port=5399 --local=/test/ --pid-file= --mx-host=unreachable.test,mx.unreachable.test,10 \
-      --host-record=mx.unreachable.test,127.0.0.1 >/dev/null 2>&1 &
-    dns=$!
-    wait_port 5399
+    start_mx_dns unreachable.test
     ;;
   dns-timeout)  # a nameserver that reads every query and answers none
     python3 -c 'import socket
@@ -52,29 +48,9 @@ while True: s.recv(4096)' &
   *) echo "MODE is refused or dns-timeout" >&2; exit 1 ;;
 esac
 
-mkdir -p "$dir/data"
-cat > "$dir/ringmail.toml" <<TOML
-hostname = "mx.bench.test"
-data_dir = "$dir/data"
-shards = ${SHARDS:-2}
-relay_networks = ["127.0.0.0/8"]
-[smtp]
-listen = ["127.0.0.1:2526"]
-[submission]
-listen = []
-[submissions]
-listen = []
-[pop3]
-listen = []
-[pop3s]
-listen = []
-[dns]
-nameservers = ["127.0.0.1:5399"]
-[delivery]
-port = $DEAD_PORT
-[limits]
-max_connections_per_ip = 1000
-TOML
+# 127.0.0.1 may relay: it is in the default relay_networks.
+SHARDS=${SHARDS:-2} write_config "$dir" 2526 mx.bench.test \
+  $'[dns]\nnameservers = ["127.0.0.1:5399"]\n[delivery]\nport = '"$DEAD_PORT"
 start_server() {
   "$BIN" --config "$dir/ringmail.toml" serve 2>>"$dir/server.log" &
   server=$!
