@@ -117,7 +117,7 @@ pub async fn evaluate<L: Lookup>(lookup: &L, ids: &Identifiers, sample: u8) -> D
         out.result = DmarcResult::Pass;
     } else {
         out.result = DmarcResult::Fail;
-        let policy = if at_org { record.subdomain_policy.unwrap_or(record.policy) } else { record.policy };
+        let policy = record.policy_for(at_org);
         out.disposition = if sample < record.percent { policy } else { policy.gentler() };
     }
     out.record = Some(record);

@@ -122,6 +122,12 @@ impl Record {
         };
         Ok(record)
     }
+
+    /// The policy for mail from the domain itself, or (`subdomain`) from a subdomain of it:
+    /// `sp`, which defaults to `p`.
+    pub fn policy_for(&self, subdomain: bool) -> Policy {
+        if subdomain { self.subdomain_policy.unwrap_or(self.policy) } else { self.policy }
+    }
 }
 
 fn alignment(value: &str) -> Alignment {

@@ -43,7 +43,7 @@ pub fn xml(reporter: &Reporter<'_>, domain: &str, record: &Record, rows: &[(Repo
     let _ = writeln!(x, "    <adkim>{}</adkim>", mode(record.dkim_alignment));
     let _ = writeln!(x, "    <aspf>{}</aspf>", mode(record.spf_alignment));
     let _ = writeln!(x, "    <p>{}</p>", record.policy);
-    let _ = writeln!(x, "    <sp>{}</sp>", record.subdomain_policy.unwrap_or(record.policy));
+    let _ = writeln!(x, "    <sp>{}</sp>", record.policy_for(true));
     let _ = writeln!(x, "    <pct>{}</pct>", record.percent);
     x.push_str("  </policy_published>\n");
     for (row, count) in rows {

@@ -87,10 +87,7 @@ impl Session {
             SpfFailPolicy::Never => false,
             SpfFailPolicy::Always => true,
             SpfFailPolicy::DmarcReject => match dmarc::find_record(resolver, domain).await {
-                Ok(Some((record, at_org))) => {
-                    let policy = if at_org { record.subdomain_policy.unwrap_or(record.policy) } else { record.policy };
-                    policy == Policy::Reject
-                }
+                Ok(Some((record, at_org))) => record.policy_for(at_org) == Policy::Reject,
                 _ => false,
             },
         }
