@@ -25,7 +25,7 @@ ensure_build_deps() {
 ensure_test_deps() {
   ensure_build_deps
   command -v python3 >/dev/null || apt_install python3
-  apt_install swaks curl openssl fetchmail dnsmasq-base python3-dkim clamav-daemon
+  apt_install swaks curl openssl fetchmail dnsmasq-base python3-dkim clamav-daemon isync
 }
 
 # Where cargo puts the binary.

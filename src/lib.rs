@@ -15,6 +15,7 @@ pub mod config;
 pub mod dns;
 pub mod events;
 pub mod filter;
+pub mod imap;
 pub mod mailauth;
 pub mod message;
 pub mod net;

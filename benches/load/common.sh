@@ -29,7 +29,7 @@ $tables
 max_connections_per_ip = 1000
 ${RINGMAIL_EXTRA:-}
 TOML
-  for table in submission submissions pop3 pop3s; do
+  for table in submission submissions pop3 pop3s imap imaps; do
     grep -q "^\[$table\]" <<<"$tables" || printf '[%s]\nlisten = []\n' "$table" >> "$dir/ringmail.toml"
   done
 }

@@ -48,6 +48,10 @@ pub struct Config {
     pub pop3: ListenConfig,
     /// POP3 over implicit TLS (port 995 in production).
     pub pop3s: ListenConfig,
+    /// IMAP with STARTTLS (port 143 in production).
+    pub imap: ListenConfig,
+    /// IMAP over implicit TLS (port 993 in production).
+    pub imaps: ListenConfig,
     /// Certificates.
     pub tls: TlsConfig,
     /// Logins and their brute-force defence.
@@ -296,6 +300,8 @@ impl Default for Config {
             submissions: ListenConfig { listen: vec!["127.0.0.1:2465".parse().unwrap()] },
             pop3: ListenConfig { listen: vec!["127.0.0.1:2110".parse().unwrap()] },
             pop3s: ListenConfig { listen: vec!["127.0.0.1:2995".parse().unwrap()] },
+            imap: ListenConfig { listen: vec!["127.0.0.1:2143".parse().unwrap()] },
+            imaps: ListenConfig { listen: vec!["127.0.0.1:2993".parse().unwrap()] },
             tls: TlsConfig::default(),
             auth: AuthConfig::default(),
             dns: DnsConfig::default(),

@@ -10,3 +10,23 @@ pub fn rfc5322(t: SystemTime) -> String {
         None => http,
     }
 }
+
+/// IMAP's date-time (RFC 9051 9): `23-Nov-2026 15:17:27 +0000`, the day padded with a space.
+pub fn imap(unix_secs: u64) -> String {
+    let http = httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_secs));
+    // `Mon, 23 Nov 2026 15:17:27 GMT`
+    let parts: Vec<&str> = http.split(' ').collect();
+    match parts.as_slice() {
+        [_, day, month, year, time, _] => format!("{:>2}-{month}-{year} {time} +0000", day.trim_start_matches('0')),
+        _ => http,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn imap_dates_pad_the_day_with_a_space() {
+        assert_eq!(super::imap(0), " 1-Jan-1970 00:00:00 +0000");
+        assert_eq!(super::imap(1_795_446_000), "23-Nov-2026 15:00:00 +0000");
+    }
+}

@@ -99,12 +99,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
     }
 
-    /// Reads more input, waiting at most `timeout`; shutdown interrupts the wait.
+    /// Reads more input, waiting at most `timeout`; shutdown interrupts the wait. Cancel-safe:
+    /// dropped before it completes, it leaves the input as it was (IDLE races it with mailbox
+    /// changes).
     pub async fn read_more(&mut self, timeout: Duration) -> Result<usize, ReadError> {
-        let start = self.input.len();
-        self.input.resize(start + READ_CHUNK, 0);
-        let Connection { stream, input, shutdown, .. } = self;
-        let read = async { stream.read(&mut input[start..]).await.map_err(ReadError::from) };
+        let mut chunk = [0u8; READ_CHUNK];
+        let Connection { stream, shutdown, .. } = self;
+        let read = async { stream.read(&mut chunk).await.map_err(ReadError::from) };
         let expire = async {
             glommio::timer::sleep(timeout).await;
             Err(ReadError::TimedOut)
@@ -115,7 +116,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         };
         let result = or(read, or(stop, expire)).await;
         let n = *result.as_ref().unwrap_or(&0);
-        self.input.truncate(start + n);
+        self.input.extend_from_slice(&chunk[..n]);
         match result {
             Ok(0) => Err(ReadError::Closed),
             other => other,

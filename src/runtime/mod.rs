@@ -30,7 +30,7 @@ use crate::pop3::MaildropLocks;
 use crate::smtp::server::Role;
 use crate::store::{Journal, JournalHandle, MessageIdGenerator, Store};
 use crate::tls::Tls;
-use crate::{pop3, smtp};
+use crate::{imap, pop3, smtp};
 
 /// How long a stopping shard waits for its sessions before it exits anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -76,6 +76,8 @@ enum Service {
     Smtp(Role),
     /// POP3, with STLS or over implicit TLS.
     Pop3 { implicit_tls: bool },
+    /// IMAP, with STARTTLS or over implicit TLS.
+    Imap { implicit_tls: bool },
 }
 
 impl Service {
@@ -90,6 +92,10 @@ impl Service {
             Service::Pop3 { implicit_tls } => {
                 let serve = move |conn, peer| pop3::serve(Rc::clone(&session_ctx), conn, peer, implicit_tls);
                 accept::accept_loop(ctx, listener, sessions, pop3::TOO_MANY_CONNECTIONS, serve).await
+            }
+            Service::Imap { implicit_tls } => {
+                let serve = move |conn, peer| imap::serve(Rc::clone(&session_ctx), conn, peer, implicit_tls);
+                accept::accept_loop(ctx, listener, sessions, imap::TOO_MANY_CONNECTIONS, serve).await
             }
         }
     }
@@ -181,6 +187,8 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
             submissions = %show(&config.submissions.listen),
             pop3 = %show(&config.pop3.listen),
             pop3s = %show(&config.pop3s.listen),
+            imap = %show(&config.imap.listen),
+            imaps = %show(&config.imaps.listen),
             data_dir = %config.data_dir.display(),
             "ringmail ready"
         );
@@ -250,6 +258,8 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         (Service::Smtp(Role::Submissions), &config.submissions.listen),
         (Service::Pop3 { implicit_tls: false }, &config.pop3.listen),
         (Service::Pop3 { implicit_tls: true }, &config.pop3s.listen),
+        (Service::Imap { implicit_tls: false }, &config.imap.listen),
+        (Service::Imap { implicit_tls: true }, &config.imaps.listen),
     ];
     let mut listeners = Vec::new();
     for (role, addrs) in services {

@@ -104,6 +104,7 @@ impl Store {
         batch.delete_cf(self.cf(cf::ACCOUNT), address.as_bytes());
         batch.delete_range_cf(self.cf(cf::MAILBOX), &prefix, &end);
         batch.delete_range_cf(self.cf(cf::MAIL), &prefix, &end);
+        batch.delete_range_cf(self.cf(cf::SUBSCRIPTION), &prefix, &end);
     }
 
     /// The message ids of every mail entry of an account, in all its mailboxes.

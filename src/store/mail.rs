@@ -26,7 +26,12 @@ impl Store {
         let meta = self
             .mailbox_meta(account, mailbox)?
             .ok_or_else(|| StoreError::NotFound(format!("mailbox {mailbox} of {account}")))?;
-        let prefix = keys::mail_prefix(account, meta.id);
+        self.mail_entries_of(account, meta.id)
+    }
+
+    /// Every message of the mailbox with id `mailbox_id` in UID order.
+    pub fn mail_entries_of(&self, account: &str, mailbox_id: u32) -> Result<Vec<(u32, MailEntry)>, StoreError> {
+        let prefix = keys::mail_prefix(account, mailbox_id);
         let mut out = Vec::new();
         for item in self.db().prefix_iterator_cf(self.cf(cf::MAIL), &prefix) {
             let (k, v) = item?;
@@ -35,6 +40,18 @@ impl Store {
             }
             let uid = keys::uid_of_mail_key(&k).ok_or_else(|| StoreError::Corrupt("short mail key".into()))?;
             out.push((uid, decode(&v)?));
+        }
+        Ok(out)
+    }
+
+    /// The mailbox names an account subscribed to, sorted.
+    pub fn subscriptions(&self, account: &str) -> Result<Vec<String>, StoreError> {
+        let prefix = keys::account_prefix(account);
+        let mut out = Vec::new();
+        for item in self.db().prefix_iterator_cf(self.cf(cf::SUBSCRIPTION), &prefix) {
+            let (k, _) = item?;
+            let Some(name) = k.strip_prefix(prefix.as_slice()) else { break };
+            out.push(String::from_utf8_lossy(name).into_owned());
         }
         Ok(out)
     }

@@ -5,6 +5,7 @@
 //! groups many sessions' writes into one fsynced `WriteBatch`. See `keys.rs` for the layouts.
 
 pub mod access;
+pub mod changes;
 pub mod directory;
 pub mod dkim_keys;
 pub mod dmarc_reports;
@@ -50,9 +51,24 @@ pub mod cf {
     pub const DMARC_REPORT: &str = "dmarc_report";
     /// The local allow and block lists.
     pub const ACCESS: &str = "access";
+    /// IMAP mailbox subscriptions.
+    pub const SUBSCRIPTION: &str = "subscription";
     /// All of them, in creation order.
-    pub const ALL: [&str; 12] =
-        [DOMAIN, ACCOUNT, ALIAS, MAILBOX, MAIL, BLOB, REFS, QUEUE, SUPPRESSION, DKIM_KEY, DMARC_REPORT, ACCESS];
+    pub const ALL: [&str; 13] = [
+        DOMAIN,
+        ACCOUNT,
+        ALIAS,
+        MAILBOX,
+        MAIL,
+        BLOB,
+        REFS,
+        QUEUE,
+        SUPPRESSION,
+        DKIM_KEY,
+        DMARC_REPORT,
+        ACCESS,
+        SUBSCRIPTION,
+    ];
 }
 
 /// Messages at least this large go to BlobDB files, so compaction never rewrites bodies.

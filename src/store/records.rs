@@ -46,7 +46,7 @@ pub struct Alias {
 }
 
 /// Per-mailbox counters that IMAP needs (RFC 3501/9051 UIDVALIDITY, UIDNEXT, CONDSTORE).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailboxMeta {
     /// Id used in `mail` keys; stable across renames.
     pub id: u32,
@@ -62,6 +62,27 @@ pub struct MailboxMeta {
     pub unseen: u32,
     /// Sum of message sizes in octets.
     pub size: u64,
+    /// Keywords (IMAP user flags) in use, by bit: keyword `i` is bit [`flags::KEYWORD_SHIFT`]` + i`.
+    pub keywords: Vec<String>,
+}
+
+impl MailboxMeta {
+    /// An empty mailbox with id `id`, created at unix second `now`.
+    pub fn new(id: u32, now: u64) -> MailboxMeta {
+        // Adding the id keeps UIDVALIDITY unique when a name is deleted and created again
+        // within one second: ids only grow.
+        let uid_validity = (now as u32).wrapping_add(id).max(1);
+        MailboxMeta {
+            id,
+            uid_validity,
+            uid_next: 1,
+            highest_modseq: 1,
+            messages: 0,
+            unseen: 0,
+            size: 0,
+            keywords: Vec::new(),
+        }
+    }
 }
 
 /// IMAP system flags as bits of [`MailEntry::flags`].
@@ -76,6 +97,12 @@ pub mod flags {
     pub const DELETED: u32 = 1 << 3;
     /// `\Draft`.
     pub const DRAFT: u32 = 1 << 4;
+    /// Every system flag.
+    pub const SYSTEM: u32 = SEEN | ANSWERED | FLAGGED | DELETED | DRAFT;
+    /// Bit of the first keyword; keyword `i` of a mailbox is bit `KEYWORD_SHIFT + i`.
+    pub const KEYWORD_SHIFT: u32 = 5;
+    /// Keywords one mailbox can hold.
+    pub const MAX_KEYWORDS: usize = (32 - KEYWORD_SHIFT) as usize;
 }
 
 /// One message in one mailbox.
@@ -157,8 +184,13 @@ mod tests {
 
     #[test]
     fn round_trip_and_version_check() {
-        let meta =
-            MailboxMeta { id: 1, uid_validity: 7, uid_next: 3, highest_modseq: 9, messages: 2, unseen: 1, size: 10 };
+        let meta = MailboxMeta {
+            uid_next: 3,
+            highest_modseq: 9,
+            messages: 2,
+            keywords: vec!["$Junk".into()],
+            ..MailboxMeta::new(1, 7)
+        };
         let bytes = encode(&meta);
         assert_eq!(decode::<MailboxMeta>(&bytes).unwrap(), meta);
         let mut future = bytes.clone();

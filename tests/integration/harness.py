@@ -53,6 +53,8 @@ class Server:
         self.submissions_port = free_port()
         self.pop3_port = free_port()
         self.pop3s_port = free_port()
+        self.imap_port = free_port()
+        self.imaps_port = free_port()
         self.config = os.path.join(self.dir, "ringmail.toml")
         self.data_dir = os.path.join(self.dir, "data")
         lines = [
@@ -72,6 +74,10 @@ class Server:
             f'listen = ["127.0.0.1:{self.pop3_port}"]',
             "[pop3s]",
             f'listen = ["127.0.0.1:{self.pop3s_port}"]',
+            "[imap]",
+            f'listen = ["127.0.0.1:{self.imap_port}"]',
+            "[imaps]",
+            f'listen = ["127.0.0.1:{self.imaps_port}"]',
             sections,
             "[limits]",
         ]

@@ -12,15 +12,21 @@
 //! cache is rebuilt from it on demand. One thread also merges every shard's writes into a
 //! single fsync, which is what bounds throughput on real disks.
 
+mod mailboxes;
+
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use bytes::Bytes;
 use rocksdb::{WriteBatch, WriteOptions};
 
+use super::changes::{Change, Watch, Watchers};
 use super::records::{Account, MailEntry, MailboxMeta, QueueEntry, QueueOptions, encode, flags};
 use super::{MessageId, Store, StoreError, cf, keys, unix_now};
 use crate::smtp::proto::dsn::Notify;
+
+pub use mailboxes::{DELIMITER, FlagAction, MailboxOp};
 
 /// Most operations committed in one group.
 const MAX_GROUP: usize = 1024;
@@ -120,6 +126,8 @@ pub enum JournalOp {
         /// The entry with its attempt count and last error updated.
         entry: QueueEntry,
     },
+    /// An IMAP change to an account's mailboxes or messages.
+    Mailbox(MailboxOp),
 }
 
 /// The answer to a committed [`JournalOp`].
@@ -131,6 +139,27 @@ pub enum Committed {
     Done,
     /// These UIDs were removed (a subset of those asked for).
     Expunged(Vec<u32>),
+    /// The appended message got this UID in a mailbox of this UIDVALIDITY.
+    Appended {
+        /// The mailbox's UIDVALIDITY.
+        uid_validity: u32,
+        /// The new message's UID.
+        uid: u32,
+    },
+    /// Flags were stored.
+    Stored {
+        /// Messages whose flags changed: UID, new flag bits, modseq.
+        changed: Vec<(u32, u32, u64)>,
+        /// Messages left alone because they changed after `UNCHANGEDSINCE`.
+        refused: Vec<u32>,
+    },
+    /// Messages were copied (or moved) into a mailbox of this UIDVALIDITY.
+    Copied {
+        /// The target mailbox's UIDVALIDITY.
+        uid_validity: u32,
+        /// Source UID and the UID of its copy.
+        pairs: Vec<(u32, u32)>,
+    },
 }
 
 struct Job {
@@ -142,6 +171,7 @@ struct Job {
 #[derive(Clone)]
 pub struct JournalHandle {
     jobs: async_channel::Sender<Job>,
+    watchers: Arc<Watchers>,
 }
 
 impl JournalHandle {
@@ -150,6 +180,11 @@ impl JournalHandle {
         let (reply, answer) = async_channel::bounded(1);
         self.jobs.send(Job { op, reply }).await.map_err(|_| StoreError::Closed)?;
         answer.recv().await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Starts watching the changes the journal commits to one mailbox.
+    pub fn watch(&self, account: &str, mailbox_id: u32) -> Watch {
+        self.watchers.watch(account, mailbox_id)
     }
 
     /// [`JournalHandle::submit`] for threads outside an executor.
@@ -168,11 +203,13 @@ impl Journal {
     /// Starts the journal thread over `store`.
     pub fn start(store: Store) -> Journal {
         let (jobs, queue) = async_channel::unbounded();
+        let watchers = Arc::new(Watchers::default());
+        let committer = Committer { store, mailboxes: HashMap::new(), watchers: Arc::clone(&watchers) };
         let thread = std::thread::Builder::new()
             .name("journal".into())
-            .spawn(move || Committer { store, mailboxes: HashMap::new() }.run(queue))
+            .spawn(move || committer.run(queue))
             .expect("spawn journal thread");
-        Journal { handle: JournalHandle { jobs }, thread }
+        Journal { handle: JournalHandle { jobs, watchers }, thread }
     }
 
     /// A handle for submitting work.
@@ -192,6 +229,8 @@ struct Committer {
     store: Store,
     /// Committed mailbox counters by `mailbox` key.
     mailboxes: HashMap<Vec<u8>, MailboxMeta>,
+    /// Sessions watching mailboxes, told of each change once it is committed.
+    watchers: Arc<Watchers>,
 }
 
 /// Changes made by the group being built, which later operations of the same group must see;
@@ -206,6 +245,21 @@ struct Staged {
     deleted_mail: HashSet<Vec<u8>>,
     /// `queue` keys deleted or moved by this group.
     gone_queue: HashSet<Vec<u8>>,
+    /// Accounts changed by this group.
+    accounts: HashMap<String, Account>,
+    /// `mail` entries rewritten by this group.
+    entries: HashMap<Vec<u8>, MailEntry>,
+    /// Changes to announce to watchers once the group is on disk: account, mailbox id, change.
+    notices: Vec<(String, u32, Change)>,
+}
+
+impl Staged {
+    /// Queues a notice for the watchers of a mailbox.
+    fn notify(&mut self, watchers: &Watchers, account: &str, mailbox_id: u32, change: impl FnOnce() -> Change) {
+        if watchers.watched(account, mailbox_id) {
+            self.notices.push((account.to_string(), mailbox_id, change()));
+        }
+    }
 }
 
 impl Committer {
@@ -234,6 +288,9 @@ impl Committer {
                             Some(meta) => self.mailboxes.insert(key, meta),
                             None => self.mailboxes.remove(&key),
                         };
+                    }
+                    for (account, mailbox_id, change) in &staged.notices {
+                        self.watchers.publish(account, *mailbox_id, change);
                     }
                     for (job, result) in jobs.into_iter().zip(results) {
                         let _ = job.reply.try_send(result);
@@ -284,21 +341,14 @@ impl Committer {
                 };
                 self.store.put_account(batch, address, &account);
                 for (id, name) in (1..).zip(DEFAULT_MAILBOXES) {
-                    let meta = MailboxMeta {
-                        id,
-                        uid_validity: now as u32,
-                        uid_next: 1,
-                        highest_modseq: 1,
-                        messages: 0,
-                        unseen: 0,
-                        size: 0,
-                    };
+                    let meta = MailboxMeta::new(id, now);
                     let key = keys::mailbox(address, name);
                     batch.put_cf(self.store.cf(cf::MAILBOX), &key, encode(&meta));
                     staged.mailboxes.insert(key, Some(meta));
                 }
                 Ok(Committed::Done)
             }
+            JournalOp::Mailbox(op) => self.mailbox_op(batch, staged, op),
             JournalOp::DeleteAccount { address } => {
                 if self.store.account(address)?.is_none() {
                     return Err(StoreError::NotFound(format!("account {address}")));
@@ -341,7 +391,7 @@ impl Committer {
             if staged.deleted_mail.contains(&mail_key) || found.iter().any(|(u, ..)| *u == uid) {
                 continue;
             }
-            if let Some(entry) = self.store.get::<MailEntry>(cf::MAIL, &mail_key)? {
+            if let Some(entry) = self.staged_entry(staged, &mail_key)? {
                 let committed_refs = self.store.blob_refs(MessageId(entry.message_id))?;
                 found.push((uid, mail_key, entry, committed_refs));
             }
@@ -361,6 +411,9 @@ impl Committer {
         if !removed.is_empty() {
             meta.highest_modseq += 1;
             batch.put_cf(self.store.cf(cf::MAILBOX), &key, encode(&meta));
+            let modseq = meta.highest_modseq;
+            let notice = || Change::Expunged { uids: removed.clone(), modseq };
+            staged.notify(&self.watchers, account, meta.id, notice);
             staged.mailboxes.insert(key, Some(meta));
         }
         Ok(Committed::Expunged(removed))
@@ -468,6 +521,7 @@ impl Committer {
             debug_assert_eq!(entry.flags & flags::SEEN, 0);
             batch.put_cf(self.store.cf(cf::MAIL), keys::mail(account, meta.id, uid), encode(&entry));
             batch.put_cf(self.store.cf(cf::MAILBOX), &key, encode(&meta));
+            staged.notify(&self.watchers, account, meta.id, || Change::Added { uid, entry });
             staged.mailboxes.insert(key, Some(meta));
             uids.push((account.clone(), uid));
         }
@@ -497,14 +551,14 @@ impl Committer {
     /// Current counters of a mailbox: staged in this group, else cached, else from RocksDB.
     fn meta(&mut self, staged: &Staged, key: &[u8]) -> Result<Option<MailboxMeta>, StoreError> {
         if let Some(meta) = staged.mailboxes.get(key) {
-            return Ok(*meta);
+            return Ok(meta.clone());
         }
         if let Some(meta) = self.mailboxes.get(key) {
-            return Ok(Some(*meta));
+            return Ok(Some(meta.clone()));
         }
         let meta: Option<MailboxMeta> = self.store.get(cf::MAILBOX, key)?;
-        if let Some(meta) = meta {
-            self.mailboxes.insert(key.to_vec(), meta);
+        if let Some(meta) = &meta {
+            self.mailboxes.insert(key.to_vec(), meta.clone());
         }
         Ok(meta)
     }

@@ -1,0 +1,199 @@
+//! Command names and the commands whose arguments need no module of their own.
+
+use super::error::Result;
+use super::lexer::{Lexer, upper};
+use super::types::Command;
+use super::{fetch, flag, list, search};
+
+/// A parser for a command's arguments, called after the name and its SP.
+type Arguments = fn(&mut Lexer<'_>) -> Result<Command>;
+
+/// The command after the tag and its SP.
+pub(super) fn command(lx: &mut Lexer<'_>) -> Result<Command> {
+    let mut buf = [0; 24];
+    let name = upper(lx.atom().map_err(|_| "expected a command name")?, &mut buf);
+    let bare = match name {
+        b"CAPABILITY" => Command::Capability,
+        b"NOOP" => Command::Noop,
+        b"LOGOUT" => Command::Logout,
+        b"STARTTLS" => Command::StartTls,
+        b"CHECK" => Command::Check,
+        b"CLOSE" => Command::Close,
+        b"UNSELECT" => Command::Unselect,
+        b"EXPUNGE" => Command::Expunge,
+        b"IDLE" => Command::Idle,
+        b"NAMESPACE" => Command::Namespace,
+        _ => {
+            let arguments = with_arguments(name).ok_or("unknown command")?;
+            lx.sp()?;
+            return arguments(lx);
+        }
+    };
+    lx.end()?;
+    Ok(bare)
+}
+
+/// The argument parser of the command called `name` (upper-cased), if it takes arguments.
+fn with_arguments(name: &[u8]) -> Option<Arguments> {
+    Some(match name {
+        b"AUTHENTICATE" => authenticate,
+        b"LOGIN" => login,
+        b"ENABLE" => enable,
+        b"SELECT" => |lx| select(lx).map(|(mailbox, condstore)| Command::Select { mailbox, condstore }),
+        b"EXAMINE" => |lx| select(lx).map(|(mailbox, condstore)| Command::Examine { mailbox, condstore }),
+        b"CREATE" => |lx| mailbox(lx).map(|mailbox| Command::Create { mailbox }),
+        b"DELETE" => |lx| mailbox(lx).map(|mailbox| Command::Delete { mailbox }),
+        b"SUBSCRIBE" => |lx| mailbox(lx).map(|mailbox| Command::Subscribe { mailbox }),
+        b"UNSUBSCRIBE" => |lx| mailbox(lx).map(|mailbox| Command::Unsubscribe { mailbox }),
+        b"RENAME" => rename,
+        b"LIST" => list::list,
+        b"LSUB" => list::lsub,
+        b"STATUS" => list::status,
+        b"APPEND" => append,
+        b"UID" => uid,
+        b"SEARCH" => |lx| search::search(lx, false),
+        b"FETCH" => |lx| fetch::fetch(lx, false),
+        b"STORE" => |lx| flag::store(lx, false),
+        b"COPY" => |lx| copy_move(lx, false, false),
+        b"MOVE" => |lx| copy_move(lx, false, true),
+        b"ID" => id,
+        _ => return None,
+    })
+}
+
+/// Whether `s` is SASL-IR's initial response: base64 with padding, or `=` for empty.
+fn is_base64(s: &[u8]) -> bool {
+    let body = s.strip_suffix(b"==").or_else(|| s.strip_suffix(b"=")).unwrap_or(s);
+    s == b"="
+        || (!s.is_empty()
+            && s.len() % 4 == 0
+            && body.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/'))
+}
+
+/// `AUTHENTICATE mechanism [SP initial-response]`.
+fn authenticate(lx: &mut Lexer<'_>) -> Result<Command> {
+    let mechanism = lx.atom_string()?.to_ascii_uppercase();
+    let mut initial = None;
+    if lx.eat(b' ') {
+        let response = lx.take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+        if !is_base64(response) {
+            return Err("bad initial response");
+        }
+        initial = Some(response.iter().map(|&b| char::from(b)).collect());
+    }
+    lx.end()?;
+    Ok(Command::Authenticate { mechanism, initial })
+}
+
+/// `LOGIN user SP password`.
+fn login(lx: &mut Lexer<'_>) -> Result<Command> {
+    let user = lx.astring()?;
+    lx.sp()?;
+    let password = lx.astring()?;
+    lx.end()?;
+    Ok(Command::Login { user, password })
+}
+
+/// `ENABLE capability *(SP capability)`, names upper-cased.
+fn enable(lx: &mut Lexer<'_>) -> Result<Command> {
+    let mut names = vec![lx.atom_string()?.to_ascii_uppercase()];
+    while lx.eat(b' ') {
+        names.push(lx.atom_string()?.to_ascii_uppercase());
+    }
+    lx.end()?;
+    Ok(Command::Enable(names))
+}
+
+/// SELECT/EXAMINE: `mailbox [SP (CONDSTORE)]`, as the mailbox and whether CONDSTORE was given.
+fn select(lx: &mut Lexer<'_>) -> Result<(String, bool)> {
+    let mailbox = lx.mailbox()?;
+    let mut condstore = false;
+    if lx.eat(b' ') {
+        lx.list(false, |lx| {
+            condstore = lx.keyword("CONDSTORE");
+            if condstore { Ok(()) } else { Err("unknown SELECT parameter") }
+        })?;
+    }
+    lx.end()?;
+    Ok((mailbox, condstore))
+}
+
+/// A lone mailbox argument.
+fn mailbox(lx: &mut Lexer<'_>) -> Result<String> {
+    let mailbox = lx.mailbox()?;
+    lx.end()?;
+    Ok(mailbox)
+}
+
+/// `RENAME from SP to`.
+fn rename(lx: &mut Lexer<'_>) -> Result<Command> {
+    let from = lx.mailbox()?;
+    lx.sp()?;
+    let to = lx.mailbox()?;
+    lx.end()?;
+    Ok(Command::Rename { from, to })
+}
+
+/// `APPEND mailbox [SP flag-list] [SP date-time] SP (literal / literal8)`.
+fn append(lx: &mut Lexer<'_>) -> Result<Command> {
+    let mailbox = lx.mailbox()?;
+    lx.sp()?;
+    let mut flags = Vec::new();
+    if lx.peek() == Some(b'(') {
+        flags = lx.flag_list()?;
+        lx.sp()?;
+    }
+    let mut date = None;
+    if lx.peek() == Some(b'"') {
+        date = Some(lx.date_time()?);
+        lx.sp()?;
+    }
+    let message = lx.literal(true)?.to_vec();
+    lx.end()?;
+    Ok(Command::Append { mailbox, flags, date, message })
+}
+
+/// `UID` followed by FETCH, STORE, COPY, MOVE, SEARCH or EXPUNGE.
+fn uid(lx: &mut Lexer<'_>) -> Result<Command> {
+    let mut buf = [0; 24];
+    let name = upper(lx.atom()?, &mut buf);
+    let arguments: Arguments = match name {
+        b"FETCH" => |lx| fetch::fetch(lx, true),
+        b"STORE" => |lx| flag::store(lx, true),
+        b"SEARCH" => |lx| search::search(lx, true),
+        b"COPY" => |lx| copy_move(lx, true, false),
+        b"MOVE" => |lx| copy_move(lx, true, true),
+        b"EXPUNGE" => |lx| {
+            let set = lx.sequence_set()?;
+            lx.end()?;
+            Ok(Command::UidExpunge(set))
+        },
+        _ => return Err("unknown UID command"),
+    };
+    lx.sp()?;
+    arguments(lx)
+}
+
+/// COPY/MOVE: `set SP mailbox`.
+fn copy_move(lx: &mut Lexer<'_>, uid: bool, is_move: bool) -> Result<Command> {
+    let set = lx.sequence_set()?;
+    lx.sp()?;
+    let mailbox = lx.mailbox()?;
+    lx.end()?;
+    Ok(if is_move { Command::Move { uid, set, mailbox } } else { Command::Copy { uid, set, mailbox } })
+}
+
+/// `ID ("field" value ...)` or `ID NIL` (RFC 2971).
+fn id(lx: &mut Lexer<'_>) -> Result<Command> {
+    let mut fields = Vec::new();
+    if !lx.keyword("NIL") {
+        lx.list(true, |lx| {
+            let name = lx.string()?;
+            lx.sp()?;
+            fields.push((name, lx.nstring()?));
+            Ok(())
+        })?;
+    }
+    lx.end()?;
+    Ok(Command::Id(fields))
+}

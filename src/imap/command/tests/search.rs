@@ -1,0 +1,144 @@
+//! SEARCH: keys, nesting, dates, charset, ESEARCH return options and MODSEQ.
+
+use super::super::{Command, SearchKey as K, SearchReturn as R};
+use super::{bad, ok, set};
+
+/// The (uid, charset, key, returns) of a SEARCH command.
+fn search(input: &str) -> (bool, Option<String>, K, Option<Vec<R>>) {
+    match ok(input) {
+        Command::Search { uid, charset, key, returns } => (uid, charset, key, returns),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn key(input: &str) -> K {
+    search(&format!("a SEARCH {input}")).2
+}
+
+fn s(v: &str) -> String {
+    v.to_owned()
+}
+
+#[test]
+fn rfc3501_examples() {
+    assert_eq!(
+        key("FLAGGED SINCE 1-Feb-1994 NOT FROM \"Smith\""),
+        K::And(vec![K::Flagged, K::Since(8797), K::Not(Box::new(K::From(s("Smith"))))])
+    );
+    assert_eq!(
+        search("A284 SEARCH CHARSET UTF-8 TEXT {6}\r\nXXXXXX"),
+        (false, Some(s("UTF-8")), K::Text(s("XXXXXX")), None)
+    );
+    assert_eq!(
+        key("OR (FROM x TO y) NOT (SEEN)"),
+        K::Or(
+            Box::new(K::And(vec![K::From(s("x")), K::To(s("y"))])),
+            Box::new(K::Not(Box::new(K::And(vec![K::Seen]))))
+        )
+    );
+}
+
+#[test]
+fn flag_keys_any_case() {
+    let names = [
+        ("all", K::All),
+        ("ANSWERED", K::Answered),
+        ("Deleted", K::Deleted),
+        ("DRAFT", K::Draft),
+        ("FLAGGED", K::Flagged),
+        ("NEW", K::New),
+        ("OLD", K::Old),
+        ("RECENT", K::Recent),
+        ("SEEN", K::Seen),
+        ("UNANSWERED", K::Unanswered),
+        ("UNDELETED", K::Undeleted),
+        ("undraft", K::Undraft),
+        ("UNFLAGGED", K::Unflagged),
+        ("UNSEEN", K::Unseen),
+    ];
+    for (name, expected) in names {
+        assert_eq!(key(name), expected);
+    }
+}
+
+#[test]
+fn string_number_and_date_keys() {
+    assert_eq!(key("KEYWORD $Junk"), K::Keyword(s("$Junk")));
+    assert_eq!(key("UNKEYWORD foo"), K::Unkeyword(s("foo")));
+    assert_eq!(key("BCC a"), K::Bcc(s("a")));
+    assert_eq!(key("CC \"b c\""), K::Cc(s("b c")));
+    assert_eq!(key("TO {1+}\r\nz"), K::To(s("z")));
+    assert_eq!(key("SUBJECT \"\u{e9}t\u{e9}\""), K::Subject(s("\u{e9}t\u{e9}")));
+    assert_eq!(key("BODY x"), K::Body(s("x")));
+    assert_eq!(key("HEADER Message-ID \"<a@b>\""), K::Header(s("Message-ID"), s("<a@b>")));
+    assert_eq!(key("HEADER X-Empty \"\""), K::Header(s("X-Empty"), s("")));
+    assert_eq!(key("BEFORE 1-Jan-1970"), K::Before(0));
+    assert_eq!(key("ON \"2-Jan-1970\""), K::On(1));
+    assert_eq!(key("SENTBEFORE 01-jan-1970"), K::SentBefore(0));
+    assert_eq!(key("SENTON 1-JAN-1970"), K::SentOn(0));
+    assert_eq!(key("SENTSINCE 1-Jan-1970"), K::SentSince(0));
+    assert_eq!(key("LARGER 10000000000"), K::Larger(10_000_000_000));
+    assert_eq!(key("SMALLER 0"), K::Smaller(0));
+}
+
+#[test]
+fn sets_uids_and_modseq() {
+    assert_eq!(key("1:3,5,7:*"), K::Sequence(set(&[(1, 3), (5, 5), (7, 0)])));
+    assert_eq!(key("*:4"), K::Sequence(set(&[(0, 4)])));
+    assert_eq!(key("UID 2:4"), K::Uid(set(&[(2, 4)])));
+    assert_eq!(key("MODSEQ 620162338"), K::ModSeq(620_162_338));
+    assert_eq!(key("MODSEQ \"/flags/\\\\draft\" all 620162338"), K::ModSeq(620_162_338));
+    assert_eq!(key("MODSEQ 0"), K::ModSeq(0));
+    assert_eq!(search("a UID SEARCH 1 UNDELETED").2, K::And(vec![K::Sequence(set(&[(1, 1)])), K::Undeleted]));
+    assert!(search("a UID SEARCH ALL").0);
+}
+
+#[test]
+fn return_options_and_charset() {
+    assert_eq!(search("a SEARCH RETURN (MIN MAX) ALL").3, Some(vec![R::Min, R::Max]));
+    assert_eq!(search("a SEARCH RETURN () ALL").3, Some(vec![]));
+    assert_eq!(
+        search("a SEARCH return (count all) charset \"us-ascii\" SEEN"),
+        (false, Some(s("us-ascii")), K::Seen, Some(vec![R::Count, R::All]))
+    );
+    bad("a SEARCH CHARSET UTF-8 RETURN (MIN) ALL");
+    bad("a SEARCH RETURN (SAVE) ALL");
+    bad("a SEARCH RETURN MIN ALL");
+    bad("a SEARCH RETURN (MIN)");
+    bad("a SEARCH CHARSET UTF-8");
+    bad("a SEARCH CHARSET  ALL");
+}
+
+#[test]
+fn malformed_searches() {
+    for input in [
+        "a SEARCH",
+        "a SEARCH ",
+        "a SEARCH ALL ",
+        "a SEARCH FOO",
+        "a SEARCH ()",
+        "a SEARCH (ALL",
+        "a SEARCH ALL)",
+        "a SEARCH NOT",
+        "a SEARCH OR ALL",
+        "a SEARCH FROM",
+        "a SEARCH HEADER x",
+        "a SEARCH SINCE 1-Feb-94",
+        "a SEARCH SINCE 30-Feb-1994",
+        "a SEARCH SINCE 1-Feb-1994x",
+        "a SEARCH LARGER x",
+        "a SEARCH LARGER -1",
+        "a SEARCH UID 0",
+        "a SEARCH 0",
+        "a SEARCH 1:3x",
+        "a SEARCH KEYWORD \\Seen",
+        "a SEARCH MODSEQ",
+        "a SEARCH MODSEQ \"/flags/x\" bogus 5",
+        "a SEARCH MODSEQ 9223372036854775808",
+        "a SEARCH $",
+        "a SEARCH YOUNGER 10",
+        "a SEARCH SUBJECT \u{e9}t\u{e9}",
+    ] {
+        bad(input);
+    }
+}

@@ -1,0 +1,127 @@
+//! STORE and APPEND, with their flags, modifiers, dates and literals.
+
+use super::super::{Command, Flag as F, StoreAction as Act};
+use super::{bad, ok, set};
+
+fn kw(k: &str) -> F {
+    F::Keyword(k.to_owned())
+}
+
+/// The (action, silent, flags, unchanged_since) of a STORE command.
+fn store(input: &str) -> (Act, bool, Vec<F>, Option<u64>) {
+    match ok(input) {
+        Command::Store { action, silent, flags, unchanged_since, .. } => (action, silent, flags, unchanged_since),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn store_forms() {
+    assert_eq!(
+        ok("A003 STORE 2:4 +FLAGS (\\Deleted)"),
+        Command::Store {
+            uid: false,
+            set: set(&[(2, 4)]),
+            action: Act::Add,
+            silent: false,
+            flags: vec![F::Deleted],
+            unchanged_since: None
+        }
+    );
+    assert_eq!(
+        store("a STORE 1:* (UNCHANGEDSINCE 5) +FLAGS.SILENT (\\Deleted)"),
+        (Act::Add, true, vec![F::Deleted], Some(5))
+    );
+    assert_eq!(store("a STORE 1 -flags.silent \\seen"), (Act::Remove, true, vec![F::Seen], None));
+    assert_eq!(store("a STORE 1 FLAGS ()"), (Act::Replace, false, vec![], None));
+    assert_eq!(
+        store("a STORE 1 (unchangedsince 0) FLAGS \\Answered $Junk"),
+        (Act::Replace, false, vec![F::Answered, kw("$Junk")], Some(0))
+    );
+    assert_eq!(
+        store("a STORE 1 FLAGS (\\SEEN \\answered \\Flagged \\Deleted \\Draft \\Recent NonJunk)"),
+        (
+            Act::Replace,
+            false,
+            vec![F::Seen, F::Answered, F::Flagged, F::Deleted, F::Draft, F::Recent, kw("NonJunk")],
+            None
+        )
+    );
+    assert!(matches!(ok("a UID STORE 7 +FLAGS x"), Command::Store { uid: true, .. }));
+}
+
+#[test]
+fn malformed_stores() {
+    for input in [
+        "a STORE 1 FLAGS",
+        "a STORE 1 FLAGS ",
+        "a STORE 1 FLAGS \\Bogus",
+        "a STORE 1 FLAGS (\\*)",
+        "a STORE 1 FLAGS (\\)",
+        "a STORE 1 FLAGS (a  b)",
+        "a STORE 1 FLAGS (a",
+        "a STORE 1 FLAGS a b ",
+        "a STORE 1 FLAGS \"a\"",
+        "a STORE 1 *FLAGS a",
+        "a STORE 1 FLAGS.LOUD a",
+        "a STORE 1 +FLAGSX a",
+        "a STORE 1 (UNCHANGEDSINCE) FLAGS a",
+        "a STORE 1 (UNCHANGEDSINCE 1 UNCHANGEDSINCE 2) FLAGS a",
+        "a STORE 1 () FLAGS a",
+        "a STORE 1 (FOO 1) FLAGS a",
+        "a STORE 0 FLAGS a",
+        "a STORE FLAGS a",
+    ] {
+        bad(input);
+    }
+}
+
+#[test]
+fn append_rfc3501_example() {
+    let message = "Date: Mon, 7 Feb 1994 21:52:25 -0800 (PST)\r\nFrom: Fred Foobar <foobar@Blurdybloop.COM>\r\n\
+                   Subject: afternoon meeting\r\nTo: mooch@owatagu.siam.edu\r\nMessage-Id: \
+                   <B27397-0100000@Blurdybloop.COM>\r\nMIME-Version: 1.0\r\nContent-Type: TEXT/PLAIN; \
+                   CHARSET=US-ASCII\r\n\r\nHello Joe, do you think we can meet at 3:30 tomorrow?\r\n";
+    assert_eq!(message.len(), 310);
+    let input = format!("A003 APPEND saved-messages (\\Seen) {{310}}\r\n{message}\r\n");
+    assert_eq!(
+        ok(input),
+        Command::Append { mailbox: "saved-messages".into(), flags: vec![F::Seen], date: None, message: message.into() }
+    );
+}
+
+#[test]
+fn append_dates_binary_and_empty_flags() {
+    assert_eq!(
+        ok("a APPEND inbox () \" 7-Jul-1996 02:44:25 -0700\" {3+}\r\nabc"),
+        Command::Append { mailbox: "INBOX".into(), flags: vec![], date: Some(836_732_665), message: b"abc".to_vec() }
+    );
+    assert_eq!(
+        ok(b"a APPEND x \"07-Jul-1996 02:44:25 -0700\" ~{3}\r\na\0c\r\n"),
+        Command::Append { mailbox: "x".into(), flags: vec![], date: Some(836_732_665), message: b"a\0c".to_vec() }
+    );
+    assert_eq!(
+        ok("a APPEND x {0}\r\n"),
+        Command::Append { mailbox: "x".into(), flags: vec![], date: None, message: vec![] }
+    );
+}
+
+#[test]
+fn malformed_appends() {
+    for input in [
+        &b"a APPEND x"[..],
+        b"a APPEND x {3}\r\nab",
+        b"a APPEND x {3}\r\nabcd",
+        b"a APPEND x {3}\r\na\0c",
+        b"a APPEND x \"abc\"",
+        b"a APPEND x (\\Bogus) {1}\r\na",
+        b"a APPEND x \"07-Jul-1996\" {1}\r\na",
+        b"a APPEND x \"07-Jul-1996 02:44:25 -0700\" (\\Seen) {1}\r\na",
+        b"a APPEND x (\\Seen) (\\Seen) {1}\r\na",
+        b"a APPEND x  {1}\r\na",
+        b"a APPEND x {1}\r\na {1}\r\nb",
+        b"a APPEND x ~ {1}\r\na",
+    ] {
+        bad(input);
+    }
+}

@@ -1,0 +1,270 @@
+//! What a parsed command says: the command, and the small enums its arguments use.
+
+use super::fetch::FetchAttribute;
+use super::search::{SearchKey, SearchReturn};
+use super::sequence::SequenceSet;
+
+/// A command and its tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tagged {
+    /// The client's tag, echoed in the completion response.
+    pub tag: String,
+    /// The command.
+    pub command: Command,
+}
+
+/// A client command (RFC 9051 6, with RFC 3501's CHECK/LSUB and the ENABLE, ID, CONDSTORE,
+/// ESEARCH, LIST-EXTENDED, SPECIAL-USE, LIST-STATUS, MOVE, UIDPLUS, UNSELECT, SASL-IR and
+/// BINARY extensions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `CAPABILITY`.
+    Capability,
+    /// `NOOP`.
+    Noop,
+    /// `LOGOUT`.
+    Logout,
+    /// `STARTTLS`.
+    StartTls,
+    /// `CHECK`.
+    Check,
+    /// `CLOSE`.
+    Close,
+    /// `UNSELECT`.
+    Unselect,
+    /// `EXPUNGE`.
+    Expunge,
+    /// `IDLE`.
+    Idle,
+    /// `NAMESPACE`.
+    Namespace,
+    /// `AUTHENTICATE mechanism [initial-response]`.
+    Authenticate {
+        /// The SASL mechanism, upper-cased.
+        mechanism: String,
+        /// The SASL-IR initial response: base64, or `=` for an empty one, as given.
+        initial: Option<String>,
+    },
+    /// `LOGIN user password`.
+    Login {
+        /// The user name.
+        user: String,
+        /// The password.
+        password: String,
+    },
+    /// `ENABLE cap...`: capability names, upper-cased.
+    Enable(Vec<String>),
+    /// `SELECT mailbox [(CONDSTORE)]`.
+    Select {
+        /// The mailbox.
+        mailbox: String,
+        /// Whether the `CONDSTORE` parameter was given.
+        condstore: bool,
+    },
+    /// `EXAMINE mailbox [(CONDSTORE)]`.
+    Examine {
+        /// The mailbox.
+        mailbox: String,
+        /// Whether the `CONDSTORE` parameter was given.
+        condstore: bool,
+    },
+    /// `CREATE mailbox`.
+    Create {
+        /// The mailbox.
+        mailbox: String,
+    },
+    /// `DELETE mailbox`.
+    Delete {
+        /// The mailbox.
+        mailbox: String,
+    },
+    /// `RENAME from to`.
+    Rename {
+        /// The existing mailbox.
+        from: String,
+        /// The new name.
+        to: String,
+    },
+    /// `SUBSCRIBE mailbox`.
+    Subscribe {
+        /// The mailbox.
+        mailbox: String,
+    },
+    /// `UNSUBSCRIBE mailbox`.
+    Unsubscribe {
+        /// The mailbox.
+        mailbox: String,
+    },
+    /// `LIST [(select-opts)] reference pattern(s) [RETURN (return-opts)]`.
+    List {
+        /// The reference name, as given.
+        reference: String,
+        /// The mailbox patterns, with `%` and `*` wildcards; at least one.
+        patterns: Vec<String>,
+        /// Selection options.
+        select: ListSelect,
+        /// Return options.
+        returns: ListReturn,
+    },
+    /// `LSUB reference pattern`.
+    Lsub {
+        /// The reference name, as given.
+        reference: String,
+        /// The mailbox pattern.
+        pattern: String,
+    },
+    /// `STATUS mailbox (items)`.
+    Status {
+        /// The mailbox.
+        mailbox: String,
+        /// The requested items, in order; at least one.
+        items: Vec<StatusItem>,
+    },
+    /// `APPEND mailbox [(flags)] [date-time] literal`.
+    Append {
+        /// The mailbox.
+        mailbox: String,
+        /// Flags to set on the new message.
+        flags: Vec<Flag>,
+        /// The internal date, as Unix seconds.
+        date: Option<i64>,
+        /// The message octets.
+        message: Vec<u8>,
+    },
+    /// `UID EXPUNGE set`.
+    UidExpunge(SequenceSet),
+    /// `[UID] SEARCH [RETURN (..)] [CHARSET x] keys`.
+    Search {
+        /// Whether it came as `UID SEARCH`.
+        uid: bool,
+        /// The `CHARSET`, as given.
+        charset: Option<String>,
+        /// The criteria; several top-level keys make a `SearchKey::And`.
+        key: SearchKey,
+        /// ESEARCH return options: `Some(vec![])` for `RETURN ()`.
+        returns: Option<Vec<SearchReturn>>,
+    },
+    /// `[UID] FETCH set attributes [(CHANGEDSINCE n)]`.
+    Fetch {
+        /// Whether it came as `UID FETCH`.
+        uid: bool,
+        /// The messages.
+        set: SequenceSet,
+        /// The attributes, macros expanded; at least one.
+        attributes: Vec<FetchAttribute>,
+        /// The `CHANGEDSINCE` modifier.
+        changed_since: Option<u64>,
+    },
+    /// `[UID] STORE set [(UNCHANGEDSINCE n)] [+|-]FLAGS[.SILENT] flags`.
+    Store {
+        /// Whether it came as `UID STORE`.
+        uid: bool,
+        /// The messages.
+        set: SequenceSet,
+        /// Replace, add or remove.
+        action: StoreAction,
+        /// Whether `.SILENT` was given.
+        silent: bool,
+        /// The flags.
+        flags: Vec<Flag>,
+        /// The `UNCHANGEDSINCE` modifier.
+        unchanged_since: Option<u64>,
+    },
+    /// `[UID] COPY set mailbox`.
+    Copy {
+        /// Whether it came as `UID COPY`.
+        uid: bool,
+        /// The messages.
+        set: SequenceSet,
+        /// The destination.
+        mailbox: String,
+    },
+    /// `[UID] MOVE set mailbox`.
+    Move {
+        /// Whether it came as `UID MOVE`.
+        uid: bool,
+        /// The messages.
+        set: SequenceSet,
+        /// The destination.
+        mailbox: String,
+    },
+    /// `ID (field value ...)`; `ID NIL` gives an empty list.
+    Id(Vec<(String, Option<String>)>),
+}
+
+/// What STORE does with the flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreAction {
+    /// `FLAGS`: replace.
+    Replace,
+    /// `+FLAGS`: add.
+    Add,
+    /// `-FLAGS`: remove.
+    Remove,
+}
+
+/// A message flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Flag {
+    /// `\Seen`.
+    Seen,
+    /// `\Answered`.
+    Answered,
+    /// `\Flagged`.
+    Flagged,
+    /// `\Deleted`.
+    Deleted,
+    /// `\Draft`.
+    Draft,
+    /// `\Recent`.
+    Recent,
+    /// A keyword atom, as given.
+    Keyword(String),
+}
+
+/// LIST selection options (RFC 5258, RFC 6154).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListSelect {
+    /// `SUBSCRIBED`.
+    pub subscribed: bool,
+    /// `REMOTE`.
+    pub remote: bool,
+    /// `RECURSIVEMATCH`.
+    pub recursive_match: bool,
+    /// `SPECIAL-USE`.
+    pub special_use: bool,
+}
+
+/// LIST return options (RFC 5258, RFC 6154, RFC 5819).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListReturn {
+    /// `SUBSCRIBED`.
+    pub subscribed: bool,
+    /// `CHILDREN`.
+    pub children: bool,
+    /// `SPECIAL-USE`.
+    pub special_use: bool,
+    /// `STATUS (items)`.
+    pub status: Option<Vec<StatusItem>>,
+}
+
+/// A STATUS data item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusItem {
+    /// `MESSAGES`.
+    Messages,
+    /// `RECENT`.
+    Recent,
+    /// `UIDNEXT`.
+    UidNext,
+    /// `UIDVALIDITY`.
+    UidValidity,
+    /// `UNSEEN`.
+    Unseen,
+    /// `DELETED`.
+    Deleted,
+    /// `SIZE`.
+    Size,
+    /// `HIGHESTMODSEQ`.
+    HighestModSeq,
+}

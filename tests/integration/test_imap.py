@@ -1,0 +1,453 @@
+"""IMAP with real clients (Python's imaplib, curl, mbsync, fetchmail) and scripted dialogues
+with exact responses: login rules, mailbox commands, FETCH/STORE/SEARCH/COPY/MOVE/APPEND, two
+sessions on one mailbox seeing each other's changes, IDLE pushing new mail, and bad input
+answered with BAD/NO rather than a hang or a crash."""
+
+import imaplib
+import os
+import re
+import smtplib
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from harness import Server
+
+PASSWORD = "imap-password-1"
+USER = "alice@example.com"
+
+
+def message(subject, body="hello\r\n", sender="bob@outside.example", extra=""):
+    return (f"From: Bob <{sender}>\r\nTo: {USER}\r\nSubject: {subject}\r\n"
+            f"Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <{subject.replace(' ', '.')}@outside.example>\r\n"
+            f"{extra}\r\n{body}")
+
+
+class Raw:
+    """A line-oriented IMAP client over implicit TLS for exact-response dialogues."""
+
+    def __init__(self, port, context):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+        self.sock = context.wrap_socket(sock, server_hostname="mx.test")
+        self.buf = b""
+        self.greeting = self.line()
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        literal = re.search(rb"\{(\d+)\}$", line)
+        if not literal:
+            return line.decode("latin-1")
+        # A literal: its octets, then the rest of the response line after them.
+        n = int(literal.group(1))
+        while len(self.buf) < n:
+            self.buf += self.sock.recv(65536)
+        octets, self.buf = self.buf[:n], self.buf[n:]
+        return (line + b"\r\n" + octets).decode("latin-1") + self.line()
+
+    def send(self, data):
+        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def cmd(self, tag, text):
+        """Sends `tag text` and returns every line up to and including the tagged one."""
+        self.send(f"{tag} {text}\r\n")
+        return self.until(tag)
+
+    def until(self, tag):
+        lines = []
+        while True:
+            line = self.line()
+            lines.append(line)
+            if line.startswith(tag + " "):
+                return lines
+
+    def close(self):
+        self.sock.close()
+
+
+class ImapTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(shards=2).start()
+        s = cls.server
+        s.cli("domain", "add", "example.com")
+        s.add_user(USER, PASSWORD)
+        cls.ctx = ssl.create_default_context(cafile=s.cert_path)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+
+    def setUp(self):
+        # Each test starts with an empty INBOX and no extra mailboxes.
+        m = self.login()
+        m.select("INBOX")
+        m.store("1:*", "+FLAGS.SILENT", r"(\Deleted)") if self.count(m) else None
+        m.expunge()
+        for name in self.names(m):
+            if name not in ("INBOX", "Sent", "Drafts", "Junk", "Trash", "Archive"):
+                m.delete(f'"{name}"')
+        for box in ("Sent", "Drafts", "Junk", "Trash", "Archive"):
+            m.select(box)
+            if self.count(m):
+                m.store("1:*", "+FLAGS.SILENT", r"(\Deleted)")
+                m.expunge()
+        m.logout()
+
+    def count(self, m):
+        typ, data = m.search(None, "ALL")
+        return len(data[0].split())
+
+    def names(self, m):
+        typ, data = m.list('""', '"*"')
+        return sorted((re.match(rb'\(.*?\) "/" "?(.*?)"?$', d).group(1).decode() for d in data), key=len, reverse=True)
+
+    def deliver(self, *bodies):
+        with smtplib.SMTP("127.0.0.1", self.server.port, timeout=30) as c:
+            for body in bodies:
+                c.sendmail("bob@outside.example", [USER], body)
+
+    def login(self):
+        m = imaplib.IMAP4("127.0.0.1", self.server.imap_port, timeout=30)
+        m.host = "mx.test"  # the name STARTTLS checks the certificate against
+        m.starttls(ssl_context=self.ctx)
+        m.login(USER, PASSWORD)
+        return m
+
+    def raw(self):
+        r = Raw(self.server.imaps_port, self.ctx)
+        self.assertEqual(r.cmd("L", f"LOGIN {USER} {PASSWORD}")[-1][:4], "L OK")
+        return r
+
+    # --- login ---------------------------------------------------------------------------
+
+    def test_login_needs_tls_and_capabilities_follow_state(self):
+        m = imaplib.IMAP4("127.0.0.1", self.server.imap_port, timeout=30)
+        self.assertIn("LOGINDISABLED", m.capabilities)
+        self.assertIn("STARTTLS", m.capabilities)
+        with self.assertRaises(imaplib.IMAP4.error) as e:
+            m.login(USER, PASSWORD)
+        self.assertIn("PRIVACYREQUIRED", str(e.exception))
+        m.host = "mx.test"
+        m.starttls(ssl_context=self.ctx)
+        self.assertNotIn("STARTTLS", m.capabilities)
+        self.assertIn("AUTH=PLAIN", m.capabilities)
+        with self.assertRaises(imaplib.IMAP4.error):
+            m.login(USER, "wrong password")
+        typ, data = m.login(USER, PASSWORD)
+        self.assertIn(b"CONDSTORE", data[0])
+        m.logout()
+
+    def test_authenticate_plain_with_and_without_initial_response(self):
+        r = Raw(self.server.imaps_port, self.ctx)
+        self.assertTrue(r.greeting.startswith("* OK [CAPABILITY IMAP4rev1"))
+        import base64
+        token = base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode()
+        self.assertRegex(r.cmd("a", f"AUTHENTICATE PLAIN {token}")[-1], r"^a OK \[CAPABILITY .*\] Logged in$")
+        r.close()
+        r = Raw(self.server.imaps_port, self.ctx)
+        r.send("b AUTHENTICATE PLAIN\r\n")
+        self.assertEqual(r.line(), "+ ")
+        r.send(token + "\r\n")
+        self.assertTrue(r.until("b")[-1].startswith("b OK"))
+        self.assertEqual(r.cmd("c", "LOGOUT"), ["* BYE Logging out", "c OK LOGOUT completed"])
+
+    # --- scripted dialogues ---------------------------------------------------------------
+
+    def test_select_dialogue_is_exact(self):
+        self.deliver(message("one"), message("two"))
+        r = self.raw()
+        lines = r.cmd("s", "SELECT INBOX")
+        self.assertEqual(lines[0], r"* FLAGS (\Answered \Flagged \Deleted \Seen \Draft)")
+        self.assertEqual(lines[1], r"* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags permitted")
+        self.assertEqual(lines[2], "* 2 EXISTS")
+        self.assertEqual(lines[3], "* 0 RECENT")
+        self.assertEqual(lines[4], "* OK [UNSEEN 1] First unseen")
+        self.assertRegex(lines[5], r"^\* OK \[UIDVALIDITY \d+\] UIDs valid$")
+        self.assertRegex(lines[6], r"^\* OK \[UIDNEXT \d+\] Predicted next UID$")
+        self.assertRegex(lines[7], r"^\* OK \[HIGHESTMODSEQ \d+\] Highest$")
+        self.assertEqual(lines[8], "s OK [READ-WRITE] SELECT completed")
+        uids = [int(x) for x in r.cmd("u", "UID SEARCH ALL")[0].split()[2:]]
+        self.assertEqual(len(uids), 2)
+        self.assertEqual(r.cmd("f", "FETCH 1:2 (FLAGS)"),
+                         ["* 1 FETCH (FLAGS ())", "* 2 FETCH (FLAGS ())", "f OK FETCH completed"])
+        self.assertEqual(r.cmd("t", r"STORE 2 +FLAGS (\Flagged $Work)"),
+                         [r"* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Work)",
+                          r"* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $Work \*)] Flags permitted",
+                          r"* 2 FETCH (FLAGS (\Flagged $Work))", "t OK STORE completed"])
+        self.assertEqual(r.cmd("t2", r"UID STORE %d -FLAGS.SILENT ($Work)" % uids[1]), ["t2 OK STORE completed"])
+        self.assertEqual(r.cmd("k", "SEARCH KEYWORD $Work"), ["* SEARCH", "k OK SEARCH completed"])
+        self.assertEqual(r.cmd("k2", "SEARCH FLAGGED SUBJECT two"), ["* SEARCH 2", "k2 OK SEARCH completed"])
+        self.assertEqual(r.cmd("k3", "SEARCH OR SUBJECT one NOT FLAGGED"), ["* SEARCH 1", "k3 OK SEARCH completed"])
+        self.assertEqual(r.cmd("e", "UID SEARCH RETURN (MIN COUNT) ALL"),
+                         [f'* ESEARCH (TAG "e") UID MIN {uids[0]} COUNT 2', "e OK SEARCH completed"])
+        self.assertEqual(r.cmd("x", "FETCH 3 FLAGS")[-1], "x BAD Invalid message number")
+        self.assertEqual(r.cmd("c", "CLOSE"), ["c OK CLOSE completed"])
+        self.assertEqual(r.cmd("n", "FETCH 1 FLAGS"), ["n BAD Select a mailbox first"])
+        r.close()
+
+    def test_fetch_sections_envelope_and_bodystructure(self):
+        mime = ("From: Bob <bob@outside.example>\r\nTo: alice@example.com\r\nSubject: =?UTF-8?Q?caf=C3=A9?=\r\n"
+                "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <m@x>\r\nMIME-Version: 1.0\r\n"
+                "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+                "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nplain part\r\n"
+                "--b1\r\nContent-Type: application/octet-stream; name=\"a.bin\"\r\nContent-Transfer-Encoding: base64\r\n"
+                "\r\nAAECAw==\r\n--b1--\r\n")
+        self.deliver(mime)
+        r = self.raw()
+        r.cmd("s", "SELECT INBOX")
+        lines = r.cmd("f", "FETCH 1 (ENVELOPE BODYSTRUCTURE)")
+        self.assertIn('"=?UTF-8?Q?caf=C3=A9?=" (("Bob" NIL "bob" "outside.example"))', lines[0])
+        # The CRLF before a boundary belongs to the boundary (RFC 2046 5.1.1): the part is 10 octets.
+        self.assertIn('("TEXT" "PLAIN" ("CHARSET" "utf-8") NIL NIL "7BIT" 10 0 NIL NIL NIL NIL)', lines[0])
+        self.assertIn('("APPLICATION" "OCTET-STREAM" ("NAME" "a.bin") NIL NIL "BASE64" 8 NIL NIL NIL NIL)', lines[0])
+        self.assertIn('"MIXED" ("BOUNDARY" "b1")', lines[0])
+        self.assertEqual(r.cmd("b", "FETCH 1 (BODY.PEEK[1] BINARY.PEEK[2] BINARY.SIZE[2])")[0],
+                         "* 1 FETCH (BODY[1] {10}\r\nplain part BINARY[2] ~{4}\r\n\x00\x01\x02\x03 BINARY.SIZE[2] 4)")
+        self.assertEqual(r.cmd("p", "FETCH 1 (BODY.PEEK[1]<6.100>)")[0], "* 1 FETCH (BODY[1]<6> {4}\r\npart)")
+        lines = r.cmd("h", "FETCH 1 (BODY[HEADER.FIELDS (message-id)])")
+        self.assertEqual(lines[0], "* 1 FETCH (BODY[HEADER.FIELDS (message-id)] {21}\r\nMessage-ID: <m@x>\r\n\r\n"
+                                   r" FLAGS (\Seen))", "a non-PEEK fetch sets \\Seen and says so")
+        self.assertEqual(r.cmd("f2", "FETCH 1 (FLAGS)")[0], r"* 1 FETCH (FLAGS (\Seen))")
+        r.close()
+
+    def test_bad_input_gets_bad_and_the_session_goes_on(self):
+        r = self.raw()
+        lines = r.cmd("a", "FROBNICATE")
+        self.assertEqual(len(lines), 1)
+        self.assertTrue(lines[0].startswith("a BAD"), lines)
+        self.assertTrue(r.cmd("b", "FETCH")[-1].startswith("b BAD"))
+        r.send("\r\n")
+        self.assertTrue(r.line().startswith("* BAD"))
+        r.send("c APPEND INBOX {999999999}\r\n")
+        self.assertEqual(r.line(), "c NO [TOOBIG] Literal of 999999999 octets is too big")
+        r.send("d LOGIN {5}\r\n")
+        self.assertEqual(r.line(), "+ Ready for literal data")
+        r.send("x\0y\r\n x\r\n")
+        self.assertTrue(r.until("d")[-1].startswith("d BAD"))
+        self.assertEqual(r.cmd("e", "NOOP"), ["e OK NOOP completed"])
+        r.send("f SELECT " + "x" * 100000 + "\r\n")
+        self.assertTrue(r.line().startswith("* BAD"))
+        self.assertEqual(r.cmd("g", "NOOP"), ["g OK NOOP completed"])
+        r.close()
+
+    def test_append_with_literal_plus_then_copy_move_and_uidplus(self):
+        r = self.raw()
+        body = message("appended").encode()
+        r.send(f"a APPEND Drafts (\\Draft) \"23-Nov-2026 10:11:12 +0000\" {{{len(body)}+}}\r\n".encode() + body + b"\r\n")
+        done = r.until("a")[-1]
+        m = re.match(r"a OK \[APPENDUID (\d+) (\d+)\] APPEND completed", done)
+        self.assertTrue(m, done)
+        self.assertEqual(r.cmd("s", "SELECT Drafts")[2], "* 1 EXISTS")
+        self.assertEqual(r.cmd("f", "FETCH 1 (FLAGS INTERNALDATE RFC822.SIZE)")[0],
+                         f'* 1 FETCH (FLAGS (\\Draft) INTERNALDATE "23-Nov-2026 10:11:12 +0000" RFC822.SIZE {len(body)})')
+        self.assertRegex(r.cmd("c", "COPY 1 Archive")[-1], r"^c OK \[COPYUID \d+ 1 \d+\] COPY completed$")
+        self.assertEqual(r.cmd("c2", "COPY 1 Nowhere")[-1], "c2 NO [TRYCREATE] No such mailbox")
+        lines = r.cmd("m", "MOVE 1 Trash")
+        self.assertRegex(lines[0], r"^\* OK \[COPYUID \d+ 1 \d+\] Moved$")
+        self.assertEqual(lines[1:], ["* 1 EXPUNGE", "m OK MOVE completed"])
+        status = r.cmd("st", "STATUS Trash (MESSAGES UNSEEN SIZE)")
+        self.assertEqual(status[0], f"* STATUS Trash (MESSAGES 1 UNSEEN 1 SIZE {len(body)})")
+        r.close()
+
+    def test_mailbox_hierarchy_subscriptions_and_special_use(self):
+        r = self.raw()
+        self.assertEqual(r.cmd("c", "CREATE Projects/2026/Q4"), ["c OK CREATE completed"])
+        self.assertEqual(r.cmd("c2", "CREATE Projects")[-1], "c2 NO [ALREADYEXISTS] mailbox Projects exists already")
+        self.assertEqual(r.cmd("l", 'LIST "" Projects/%'),
+                         [r'* LIST (\HasChildren) "/" Projects/2026', "l OK LIST completed"])
+        self.assertEqual(r.cmd("r", "RENAME Projects Work"), ["r OK RENAME completed"])
+        self.assertEqual(r.cmd("l2", 'LIST "" "Work*"'),
+                         [r'* LIST (\HasChildren) "/" Work', r'* LIST (\HasChildren) "/" Work/2026',
+                          r'* LIST (\HasNoChildren) "/" Work/2026/Q4', "l2 OK LIST completed"])
+        self.assertEqual(r.cmd("u", "SUBSCRIBE Work/2026"), ["u OK SUBSCRIBE completed"])
+        self.assertEqual(r.cmd("ls", 'LSUB "" "*"'), ['* LSUB () "/" Work/2026', "ls OK LSUB completed"])
+        self.assertEqual(r.cmd("le", 'LIST (SUBSCRIBED) "" "*" RETURN (CHILDREN)'),
+                         [r'* LIST (\HasChildren \Subscribed) "/" Work/2026', "le OK LIST completed"])
+        self.assertEqual(r.cmd("u2", "UNSUBSCRIBE Work/2026"), ["u2 OK UNSUBSCRIBE completed"])
+        special = r.cmd("sp", 'LIST (SPECIAL-USE) "" "*"')
+        self.assertEqual(special, [r'* LIST (\HasNoChildren \Archive) "/" Archive',
+                                   r'* LIST (\HasNoChildren \Drafts) "/" Drafts',
+                                   r'* LIST (\HasNoChildren \Junk) "/" Junk', r'* LIST (\HasNoChildren \Sent) "/" Sent',
+                                   r'* LIST (\HasNoChildren \Trash) "/" Trash', "sp OK LIST completed"])
+        lines = r.cmd("st", 'LIST "" INBOX RETURN (STATUS (MESSAGES UIDVALIDITY))')
+        self.assertEqual(lines[0], r'* LIST (\HasNoChildren) "/" INBOX')
+        self.assertRegex(lines[1], r"^\* STATUS INBOX \(MESSAGES 0 UIDVALIDITY \d+\)$")
+        self.assertEqual(r.cmd("d", "DELETE INBOX")[-1], "d NO [CANNOT] INBOX cannot be deleted")
+        self.assertEqual(r.cmd("d2", "DELETE Nope")[-1], "d2 NO [NONEXISTENT] mailbox Nope does not exist")
+        self.assertEqual(r.cmd("n", "NAMESPACE"), ['* NAMESPACE (("" "/")) NIL NIL', "n OK NAMESPACE completed"])
+        r.close()
+
+    def test_condstore_modseq_and_unchangedsince(self):
+        self.deliver(message("c1"), message("c2"))
+        r = self.raw()
+        self.assertEqual(r.cmd("e", "ENABLE CONDSTORE"), ["* ENABLED CONDSTORE", "e OK ENABLE completed"])
+        r.cmd("s", "SELECT INBOX (CONDSTORE)")
+        first = r.cmd("f", "FETCH 1:2 (MODSEQ)")
+        modseqs = [int(re.search(r"MODSEQ \((\d+)\)", line).group(1)) for line in first[:2]]
+        lines = r.cmd("t", r"STORE 1 (UNCHANGEDSINCE %d) +FLAGS (\Seen)" % modseqs[0])
+        new = int(re.search(r"MODSEQ \((\d+)\)", lines[0]).group(1))
+        self.assertGreater(new, max(modseqs))
+        self.assertEqual(r.cmd("t2", r"STORE 1 (UNCHANGEDSINCE %d) -FLAGS (\Seen)" % modseqs[0])[-1],
+                         "t2 OK [MODIFIED 1] Conditional STORE failed for some messages")
+        self.assertEqual(r.cmd("c", f"FETCH 1:* (FLAGS) (CHANGEDSINCE {new - 1})"),
+                         [f"* 1 FETCH (FLAGS (\\Seen) MODSEQ ({new}))", "c OK FETCH completed"])
+        self.assertEqual(r.cmd("m", f"SEARCH MODSEQ {new}"), [f"* SEARCH 1 (MODSEQ {new})", "m OK SEARCH completed"])
+        r.close()
+
+    # --- two sessions -----------------------------------------------------------------------
+
+    def test_two_sessions_see_each_others_changes_at_the_right_points(self):
+        self.deliver(message("a"), message("b"), message("c"))
+        one, two = self.raw(), self.raw()
+        one.cmd("s", "SELECT INBOX")
+        two.cmd("s", "SELECT INBOX")
+        self.assertEqual(two.cmd("d", r"STORE 2 +FLAGS.SILENT (\Deleted)"), ["d OK STORE completed"])
+        self.assertEqual(two.cmd("x", "EXPUNGE"), ["* 2 EXPUNGE", "x OK EXPUNGE completed"])
+        self.assertEqual(two.cmd("f", r"STORE 1 +FLAGS (\Flagged)"),
+                         [r"* 1 FETCH (FLAGS (\Flagged))", "f OK STORE completed"])
+        # A FETCH by number must not shift message numbers: no EXPUNGE yet, but flags may come.
+        lines = one.cmd("a", "FETCH 3 (UID)")
+        self.assertNotIn("EXPUNGE", " ".join(lines))
+        self.assertTrue(lines[-1].startswith("a OK"))
+        self.assertTrue(any(line.startswith(r"* 1 FETCH (FLAGS (\Flagged) UID") for line in lines), lines)
+        self.deliver(message("d"))
+        time.sleep(0.3)
+        lines = one.cmd("n", "NOOP")
+        self.assertIn("* 2 EXPUNGE", lines)
+        self.assertIn("* 3 EXISTS", lines)
+        self.assertLess(lines.index("* 2 EXPUNGE"), lines.index("* 3 EXISTS"))
+        self.assertEqual(lines[-1], "n OK NOOP completed")
+        self.assertEqual(one.cmd("n2", "NOOP"), ["n2 OK NOOP completed"], "reported once")
+        # Both agree on the mailbox now.
+        searched = [[line for line in r.cmd("u", "UID SEARCH ALL") if line.startswith("* SEARCH")] for r in (one, two)]
+        self.assertEqual(searched[0], searched[1])
+        self.assertEqual(len(searched[0][0].split()), 5, "three messages: a, c and d")
+        one.close()
+        two.close()
+
+    def test_idle_pushes_new_mail_and_expunges(self):
+        self.deliver(message("first"))
+        r = self.raw()
+        r.cmd("s", "SELECT INBOX")
+        r.send("i IDLE\r\n")
+        self.assertEqual(r.line(), "+ idling")
+        self.deliver(message("second"))
+        self.assertEqual(r.line(), "* 2 EXISTS")
+        other = self.raw()
+        other.cmd("s", "SELECT INBOX")
+        other.cmd("d", r"STORE 1 +FLAGS.SILENT (\Deleted)")
+        other.cmd("x", "EXPUNGE")
+        seen = []
+        while "* 1 EXPUNGE" not in seen:
+            seen.append(r.line())
+        r.send("DONE\r\n")
+        self.assertEqual(r.until("i")[-1], "i OK IDLE terminated")
+        other.close()
+        r.close()
+
+    # --- real clients -------------------------------------------------------------------------
+
+    def test_imaplib_round_trip(self):
+        self.deliver(message("hello world", body="the body text\r\n"))
+        m = self.login()
+        typ, data = m.select("INBOX")
+        self.assertEqual(data, [b"1"])
+        typ, data = m.search(None, "TEXT", '"body text"')
+        self.assertEqual(data, [b"1"])
+        typ, data = m.fetch("1", "(RFC822)")
+        self.assertIn(b"the body text", data[0][1])
+        self.assertIn(b"Subject: hello world", data[0][1])
+        typ, data = m.uid("SEARCH", None, "UNSEEN")
+        self.assertEqual(data, [b""], "RFC822 set \\Seen")
+        m.append("Sent", r"(\Seen)", None, message("sent one").encode())
+        typ, data = m.status("Sent", "(MESSAGES)")
+        self.assertEqual(data, [b"Sent (MESSAGES 1)"])
+        m.logout()
+
+    def test_curl_lists_and_fetches(self):
+        self.deliver(message("curl me", body="fetched by curl\r\n"))
+        out = subprocess.run(["curl", "-s", "--ssl-reqd", "--cacert", self.server.cert_path, "--resolve",
+                              f"mx.test:{self.server.imap_port}:127.0.0.1", "-u", f"{USER}:{PASSWORD}",
+                              f"imap://mx.test:{self.server.imap_port}/INBOX;MAILINDEX=1"],
+                             capture_output=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn(b"fetched by curl", out.stdout)
+        out = subprocess.run(["curl", "-s", "-k", "-u", f"{USER}:{PASSWORD}",
+                              f"imaps://127.0.0.1:{self.server.imaps_port}/"], capture_output=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn(b'"/" Sent', out.stdout)
+
+    def test_mbsync_syncs_both_ways(self):
+        self.deliver(message("from server 1"), message("from server 2"))
+        with tempfile.TemporaryDirectory() as d:
+            maildir = os.path.join(d, "mail")
+            os.makedirs(os.path.join(maildir, "INBOX", "cur"))
+            for sub in ("new", "tmp"):
+                os.makedirs(os.path.join(maildir, "INBOX", sub))
+            local = os.path.join(maildir, "INBOX", "new", "1700000000.1.local")
+            with open(local, "w") as f:
+                f.write(message("from laptop"))
+            rc = os.path.join(d, "mbsyncrc")
+            with open(rc, "w") as f:
+                f.write(f"""IMAPAccount ringmail
+Host 127.0.0.1
+Port {self.server.imaps_port}
+User {USER}
+Pass {PASSWORD}
+SSLType IMAPS
+CertificateFile {self.server.cert_path}
+SystemCertificates no
+
+IMAPStore remote
+Account ringmail
+
+MaildirStore local
+Path {maildir}/
+Inbox {maildir}/INBOX
+
+Channel inbox
+Far :remote:INBOX
+Near :local:INBOX
+Create Both
+Sync All
+Expunge Both
+SyncState *
+""")
+            run = subprocess.run(["mbsync", "-c", rc, "-V", "inbox"], capture_output=True, timeout=120)
+            self.assertEqual(run.returncode, 0, run.stdout.decode()[-2000:] + run.stderr.decode()[-2000:])
+            local_files = [f for sub in ("cur", "new") for f in os.listdir(os.path.join(maildir, "INBOX", sub))]
+            self.assertEqual(len(local_files), 3, "two messages came down")
+        m = self.login()
+        m.select("INBOX")
+        typ, data = m.search(None, "SUBJECT", '"from laptop"')
+        self.assertEqual(len(data[0].split()), 1, "the laptop's message went up")
+        m.logout()
+
+    def test_fetchmail_over_imap(self):
+        self.deliver(message("for fetchmail", body="fetchmail body\r\n"))
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "out.mbox")
+            rc = os.path.join(d, "fetchmailrc")
+            with open(rc, "w") as f:
+                f.write(f'poll 127.0.0.1 service {self.server.imaps_port} protocol IMAP user "{USER}" '
+                        f'password "{PASSWORD}" ssl sslcertck sslcertfile "{self.server.cert_path}" '
+                        f'sslcommonname mx.test keep mda "cat >> {out}"\n')
+            os.chmod(rc, 0o600)
+            run = subprocess.run(["fetchmail", "-f", rc, "--nodetach", "--nosyslog", "-v"],
+                                 capture_output=True, timeout=120, env={**os.environ, "HOME": d})
+            self.assertEqual(run.returncode, 0, run.stdout.decode()[-3000:] + run.stderr.decode()[-2000:])
+            with open(out, "rb") as f:
+                self.assertIn(b"fetchmail body", f.read())
+
+
+if __name__ == "__main__":
+    unittest.main()
