@@ -451,3 +451,108 @@ SyncState *
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ImapConcurrencyTest(unittest.TestCase):
+    """Several sessions, on both shards, change one mailbox at random at the same time; each
+    tracks the message count from its own untagged EXISTS/EXPUNGE responses. At the end every
+    session's count must match the server's, and all sessions must agree on UIDs and flags."""
+
+    def setUp(self):
+        self.server = Server(shards=2).start()
+        self.server.cli("domain", "add", "example.com")
+        self.server.add_user(USER, PASSWORD)
+        self.ctx = ssl.create_default_context(cafile=self.server.cert_path)
+
+    def tearDown(self):
+        self.server.cleanup()
+
+    def test_random_concurrent_sessions_stay_consistent(self):
+        import random
+        sessions = 6
+        seconds = 6
+        errors = []
+        counts = {}
+        quiet = threading.Barrier(sessions, timeout=60)
+
+        def track(count, lines):
+            for line in lines:
+                m = re.match(r"\* (\d+) (EXISTS|EXPUNGE)$", line)
+                if m and m.group(2) == "EXISTS":
+                    if int(m.group(1)) < count:
+                        raise AssertionError(f"EXISTS went down without EXPUNGE: {line} after {count}")
+                    count = int(m.group(1))
+                elif m:
+                    if not 1 <= int(m.group(1)) <= count:
+                        raise AssertionError(f"EXPUNGE of a number the client does not have: {line} ({count})")
+                    count -= 1
+                fetched = re.match(r"\* (\d+) FETCH", line)
+                if fetched and not 1 <= int(fetched.group(1)) <= count:
+                    raise AssertionError(f"FETCH of a number the client does not have: {line} ({count})")
+            return count
+
+        def worker(n):
+            rng = random.Random(n)
+            try:
+                r = Raw(self.server.imaps_port, self.ctx)
+                r.cmd("L", f"LOGIN {USER} {PASSWORD}")
+                lines = r.cmd("S", "SELECT INBOX")
+                count = int(next(line.split()[1] for line in lines if line.endswith(" EXISTS")))
+                deadline = time.time() + seconds
+                i = 0
+                while time.time() < deadline:
+                    i += 1
+                    tag = f"t{i}"
+                    op = rng.random()
+                    if op < 0.25 or count < 3:
+                        body = message(f"s{n} m{i}").encode()
+                        r.send(f"{tag} APPEND INBOX {{{len(body)}+}}\r\n".encode() + body + b"\r\n")
+                        lines = r.until(tag)
+                    elif op < 0.45:
+                        flag = rng.choice([r"\Seen", r"\Flagged", "$Work", r"\Deleted"])
+                        lines = r.cmd(tag, f"STORE {rng.randint(1, count)} {rng.choice('+-')}FLAGS ({flag})")
+                    elif op < 0.55:
+                        lines = r.cmd(tag, "EXPUNGE")
+                    elif op < 0.65:
+                        lines = r.cmd(tag, f"UID MOVE {rng.randint(1, 50)}:{rng.randint(50, 100)} Archive")
+                    elif op < 0.85:
+                        lines = r.cmd(tag, f"FETCH {rng.randint(1, count)}:* (UID FLAGS)")
+                    else:
+                        lines = r.cmd(tag, "NOOP")
+                    if not re.match(rf"{tag} (OK|NO) ", lines[-1]):
+                        raise AssertionError(f"{tag}: {lines[-1]}")
+                    count = track(count, lines)
+                # Everyone stops changing things; then every view must be the same.
+                quiet.wait()
+                lines = r.cmd("N", "NOOP")
+                count = track(count, lines)
+                uids = r.cmd("U", "UID SEARCH ALL")
+                uids = next(line for line in uids if line.startswith("* SEARCH")).split()[2:]
+                fetched = [line for line in r.cmd("F", "FETCH 1:* (UID FLAGS)") if " FETCH " in line] if count else []
+                counts[n] = (count, uids, fetched)
+                r.cmd("O", "LOGOUT")
+            except Exception as e:  # reported below with the session number
+                errors.append(f"session {n}: {e!r}")
+                quiet.abort()
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(sessions)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        self.assertEqual(errors, [])
+        self.assertEqual(len(counts), sessions)
+        for n, (count, uids, fetched) in counts.items():
+            self.assertEqual(count, len(uids), f"session {n} counted {count}, the server has {len(uids)}")
+            self.assertEqual((uids, fetched), (counts[0][1], counts[0][2]), f"session {n} disagrees with session 0")
+        r = Raw(self.server.imaps_port, self.ctx)
+        r.cmd("L", f"LOGIN {USER} {PASSWORD}")
+        final = r.cmd("E", "EXAMINE INBOX")
+        exists = int(next(line.split()[1] for line in final if line.endswith(" EXISTS")))
+        uids = next(line for line in r.cmd("U", "UID SEARCH ALL") if line.startswith("* SEARCH")).split()[2:]
+        self.assertEqual(exists, len(uids))
+        self.assertEqual(uids, sorted(uids, key=int), "UIDs ascend with message numbers")
+        status = r.cmd("S", "STATUS INBOX (MESSAGES)")[0]
+        self.assertEqual(status, f"* STATUS INBOX (MESSAGES {exists})", "the counters agree with the messages")
+        self.assertEqual(uids, counts[0][1])
+        r.close()
