@@ -24,5 +24,6 @@ pub mod queue;
 pub mod routing;
 pub mod runtime;
 pub mod smtp;
+pub mod spam;
 pub mod store;
 pub mod tls;

@@ -8,6 +8,7 @@
 pub mod dkim;
 pub mod queue;
 pub mod socket;
+pub mod spam;
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -129,6 +130,11 @@ pub enum Request {
         /// Which list.
         list: List,
     },
+    /// Train or test the spam filter.
+    Spam {
+        /// What to do.
+        request: spam::SpamRequest,
+    },
     /// Manage DKIM signing keys.
     Dkim {
         /// What to do.
@@ -224,6 +230,7 @@ pub fn execute(ctx: &AdminContext, request: Request) -> Result<Vec<u8>, AdminErr
         }
         Request::Queue { request } => queue::execute(ctx, request),
         Request::Dkim { request } => dkim::execute(ctx, request),
+        Request::Spam { request } => spam::execute(ctx, request),
         Request::AccessAdd { list, entry } => {
             let entry = Entry::parse(&entry).map_err(AdminError)?.text();
             store.access_add(list.as_str(), &entry)?;

@@ -1,6 +1,7 @@
 //! The `ringmail` command line.
 
 mod dns;
+mod spam;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -63,6 +64,9 @@ pub enum Command {
     /// Recipients that hard-bounced and are refused at RCPT.
     #[command(subcommand)]
     Suppression(SuppressionCommand),
+    /// Train and test the spam filter.
+    #[command(subcommand)]
+    Spam(spam::SpamCommand),
     /// Ask ringmail's DNS resolver (the configured nameservers).
     #[command(subcommand)]
     Dns(DnsCommand),
@@ -265,6 +269,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             SuppressionCommand::Del { address } => Request::SuppressionDel { address },
         },
         Command::Dns(DnsCommand::Lookup { name, record_type }) => return dns::lookup(&config, name, &record_type),
+        Command::Spam(command) => {
+            let output = spam::run(command, &mut |request| run_admin(config.clone(), request))?;
+            std::io::stdout().write_all(&output)?;
+            return Ok(());
+        }
     };
     let output = run_admin(config, request)?;
     std::io::stdout().write_all(&output)?;

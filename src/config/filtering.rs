@@ -1,4 +1,4 @@
-//! `[mailauth]`, `[dnsbl]` and `[antivirus]`: what is checked of mail from other servers.
+//! `[mailauth]`, `[dnsbl]`, `[antivirus]` and `[spam]`: what is checked of received mail.
 
 use std::num::NonZeroU64;
 use std::path::PathBuf;
@@ -37,6 +37,35 @@ impl Default for AntivirusConfig {
             clamd: String::new(),
             clamd_timeout_secs: NonZeroU64::new(30).unwrap(),
             clamd_fail_open: true,
+        }
+    }
+}
+
+/// `[spam]`: the built-in spam filter.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SpamConfig {
+    /// Score received mail and add `X-Spam-*` headers.
+    pub enabled: bool,
+    /// Score from which mail for local accounts goes to their Junk folder.
+    pub junk_score: f64,
+    /// Score from which mail from other servers is refused with `550 5.7.1`.
+    pub reject_score: f64,
+    /// Score from which mail submitted by logged-in users is refused (a compromised account
+    /// sending spam); 0 scores it without ever refusing.
+    pub outbound_reject_score: f64,
+    /// Domain blocklists (URIBL/DBL style) the domains of links in the body are looked up in.
+    pub uribl_zones: Vec<String>,
+}
+
+impl Default for SpamConfig {
+    fn default() -> SpamConfig {
+        SpamConfig {
+            enabled: true,
+            junk_score: crate::spam::JUNK_THRESHOLD,
+            reject_score: crate::spam::REJECT_THRESHOLD,
+            outbound_reject_score: crate::spam::REJECT_THRESHOLD,
+            uribl_zones: Vec::new(),
         }
     }
 }

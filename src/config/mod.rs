@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use serde::Deserialize;
 
-pub use filtering::{AntivirusConfig, DnsblConfig, MailAuthConfig, SpfFailPolicy};
+pub use filtering::{AntivirusConfig, DnsblConfig, MailAuthConfig, SpamConfig, SpfFailPolicy};
 pub use load::ConfigError;
 pub use types::Hostname;
 
@@ -70,6 +70,8 @@ pub struct Config {
     pub dnsbl: DnsblConfig,
     /// Virus scanning of received mail.
     pub antivirus: AntivirusConfig,
+    /// The spam filter.
+    pub spam: SpamConfig,
     /// The JSON event log.
     pub events: EventsConfig,
     /// Protocol limits.
@@ -311,6 +313,7 @@ impl Default for Config {
             mailauth: MailAuthConfig::default(),
             dnsbl: DnsblConfig::default(),
             antivirus: AntivirusConfig::default(),
+            spam: SpamConfig::default(),
             events: EventsConfig::default(),
             limits: Limits::default(),
         }

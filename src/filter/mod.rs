@@ -5,7 +5,9 @@
 //! | `access.rs` | list entries: networks, domains, addresses |
 //! | `lists.rs` | each shard's cached copy of the lists |
 //! | `dnsbl.rs` | DNS blocklist zones and lookups (RFC 5782) |
+//! | `uribl.rs` | domain blocklists for the links in a message (spam filter input) |
 
 pub mod access;
 pub mod dnsbl;
 pub mod lists;
+pub mod uribl;

@@ -30,7 +30,7 @@ use crate::pop3::MaildropLocks;
 use crate::smtp::server::Role;
 use crate::store::{Journal, JournalHandle, MessageIdGenerator, Store};
 use crate::tls::Tls;
-use crate::{imap, pop3, smtp};
+use crate::{imap, pop3, smtp, spam};
 
 /// How long a stopping shard waits for its sessions before it exits anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -67,6 +67,8 @@ pub struct ShardContext {
     pub access: AccessLists,
     /// Virus signatures, when scanning is on.
     pub antivirus: Option<Arc<antivirus::Database>>,
+    /// The spam classifier's shipped model, when the filter is on.
+    pub spam_model: Option<Arc<spam::Model>>,
 }
 
 /// What a listener serves.
@@ -113,6 +115,7 @@ struct Shared {
     maildrop_locks: Arc<MaildropLocks>,
     events: EventLog,
     antivirus: Option<Arc<antivirus::Database>>,
+    spam_model: Option<Arc<spam::Model>>,
 }
 
 /// Runs the server until SIGTERM or SIGINT, then stops cleanly.
@@ -126,6 +129,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     })?;
     let tls = Tls::new(&config).context("loading TLS certificates")?;
     let antivirus = load_signatures(&config)?;
+    let spam_model = config.spam.enabled.then(|| Arc::new(spam::default_model()));
     let events_file = config.data_dir.join(&config.events.file);
     let events_file = if config.events.file.as_os_str().is_empty() { PathBuf::new() } else { events_file };
     let max_bytes = config.events.max_size_mib.get() * 1024 * 1024;
@@ -152,6 +156,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         maildrop_locks: Arc::default(),
         events,
         antivirus,
+        spam_model,
     });
     let cpus: Vec<usize> = CpuSet::online().map(|set| set.into_iter().map(|c| c.cpu).collect()).unwrap_or_default();
     let (ready_tx, ready_rx) = mpsc::channel();
@@ -250,6 +255,7 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         signers: Signers::new(shared.store.clone()),
         access: AccessLists::new(shared.store.clone()),
         antivirus: shared.antivirus.clone(),
+        spam_model: shared.spam_model.clone(),
     });
     let config = &ctx.config;
     let services = [

@@ -8,6 +8,7 @@
 //! | `alias`   | address, or `@domain` for a catch-all | [`Alias`](super::records::Alias) |
 //! | `mailbox` | address `\0` mailbox name | [`MailboxMeta`](super::records::MailboxMeta) |
 //! | `subscription` | address `\0` mailbox name | empty |
+//! | `bayes` | scope (`""` or an address) `\0` token (u64), or `\0T` for totals | spam, ham (i32 LE each, merge-added) |
 //! | `mail`    | address `\0` mailbox id (u32) uid (u32) | [`MailEntry`](super::records::MailEntry) |
 //! | `blob`    | message id (u128) | raw message |
 //! | `refs`    | message id (u128) | i64 little-endian, summed by a merge operator |

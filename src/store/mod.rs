@@ -5,6 +5,7 @@
 //! groups many sessions' writes into one fsynced `WriteBatch`. See `keys.rs` for the layouts.
 
 pub mod access;
+pub mod bayes;
 pub mod changes;
 pub mod directory;
 pub mod dkim_keys;
@@ -53,8 +54,10 @@ pub mod cf {
     pub const ACCESS: &str = "access";
     /// IMAP mailbox subscriptions.
     pub const SUBSCRIPTION: &str = "subscription";
+    /// Token counts the spam filter learned.
+    pub const BAYES: &str = "bayes";
     /// All of them, in creation order.
-    pub const ALL: [&str; 13] = [
+    pub const ALL: [&str; 14] = [
         DOMAIN,
         ACCOUNT,
         ALIAS,
@@ -68,6 +71,7 @@ pub mod cf {
         DMARC_REPORT,
         ACCESS,
         SUBSCRIPTION,
+        BAYES,
     ];
 }
 
@@ -151,6 +155,7 @@ fn cf_options(name: &str) -> Options {
             opts.set_enable_blob_gc(true);
         }
         cf::REFS | cf::DMARC_REPORT => opts.set_merge_operator_associative("add_i64", add_i64),
+        cf::BAYES => opts.set_merge_operator_associative("add_pairs", bayes::add_pairs),
         // Every delivery and deferral deletes a queue key: files thick with deletion markers
         // are compacted early, so reads do not wade through them.
         cf::QUEUE => opts.add_compact_on_deletion_collector_factory(10_000, 5_000, 0.5),

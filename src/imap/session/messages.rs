@@ -6,9 +6,13 @@ use bytes::{BufMut, Bytes, BytesMut};
 use super::{Done, Session, store_failure};
 use crate::imap::command::{Flag, SequenceSet, StoreAction};
 use crate::imap::flags::{self, GivenFlags};
-use crate::store::StoreError;
+use crate::spam::learned;
 use crate::store::journal::{Committed, FlagAction, JournalOp, MailboxOp};
 use crate::store::unix_now;
+use crate::store::{MessageId, StoreError};
+
+/// The folder spam goes to, and whose moves train the filter.
+const JUNK: &str = "Junk";
 
 impl Session {
     pub(super) async fn append(
@@ -132,6 +136,7 @@ impl Session {
     /// COPY, or MOVE (RFC 6851) when `remove`.
     pub(super) async fn copy(&mut self, uid: bool, set: &SequenceSet, target: String, remove: bool) -> Done {
         let view = self.view.as_ref().expect("checked by the caller");
+        let training = self.training(&view.name, &target);
         if remove && view.read_only {
             return Done::no("[READ-ONLY] The mailbox is open read-only");
         }
@@ -153,6 +158,12 @@ impl Session {
             Err(StoreError::NotFound(_)) => return Done::no("[TRYCREATE] No such mailbox"),
             Err(e) => return store_failure(e),
         };
+        if let Some(spam) = training {
+            let view = self.view.as_ref().expect("selected");
+            let copied = indexes.iter().map(|&i| view.get(i)).filter(|m| pairs.iter().any(|p| p.0 == m.uid));
+            let ids: Vec<u128> = copied.map(|m| m.entry.message_id).collect();
+            self.learn(ids, spam).await;
+        }
         let sources = compact(pairs.iter().map(|p| p.0));
         let copies = compact(pairs.iter().map(|p| p.1));
         let code =
@@ -165,6 +176,36 @@ impl Session {
         let view = self.view.as_mut().expect("selected");
         view.expunged_own(self.conn.output(), &moved);
         self.updated(Done::ok("MOVE completed"), true)
+    }
+}
+
+impl Session {
+    /// What moving mail from `from` to `to` teaches the spam filter: into Junk is spam, out
+    /// of Junk (anywhere but Trash) is ham.
+    fn training(&self, from: &str, to: &str) -> Option<bool> {
+        self.ctx.spam_model.as_ref()?;
+        match (from == JUNK, to == JUNK) {
+            (false, true) => Some(true),
+            (true, false) if to != "Trash" => Some(false),
+            _ => None,
+        }
+    }
+
+    /// Teaches the filter the stored messages `ids` as spam or ham, for everyone and for
+    /// this account.
+    async fn learn(&self, ids: Vec<u128>, spam: bool) {
+        let account = self.account().to_string();
+        let learned = self.blocking(move |store| {
+            for id in ids {
+                if let Some(message) = store.blob(MessageId(id))? {
+                    learned::learn(&store, Some(&account), &message, spam)?;
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = learned.await {
+            tracing::warn!("spam training failed: {e}");
+        }
     }
 }
 

@@ -41,6 +41,8 @@ pub(super) struct Checked {
     pub junk: bool,
     /// Refuse the message (DMARC `p=reject`).
     pub refusal: Option<Reply>,
+    /// The results as the spam filter weighs them.
+    pub spam_inputs: crate::spam::Inputs,
 }
 
 impl Session {
@@ -171,6 +173,12 @@ impl Session {
             arc: (!arc.temporary).then_some(arc.result),
             junk: false,
             refusal: None,
+            spam_inputs: crate::spam::Inputs {
+                spf: spf.map(|s| s.output.result.as_str().to_string()),
+                dkim: Some(signatures.first().map_or("none", |v| v.result.as_str()).to_string()),
+                dmarc: Some(dmarc.result.as_str().to_string()),
+                ..Default::default()
+            },
         };
         if self.ctx.config.mailauth.enforce_dmarc && dmarc.result == DmarcResult::Fail {
             match dmarc.disposition {

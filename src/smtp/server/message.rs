@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use super::checks::Checked;
 use super::replies;
 use super::session::{Chunks, Flow, Session, Transaction};
+use super::spam::SpamOutcome;
 use super::trace::{Received, return_path};
 use crate::antivirus::{self, clamd};
 use crate::events::Event;
@@ -133,8 +134,10 @@ impl Session {
         let id = self.ctx.ids.next_id();
         let signs = self.signs_mail(&transaction);
         let checks = self.checks_mail();
-        if body.segments.len() > 1 && (signs || checks || self.ctx.antivirus.is_some()) {
-            // Scanning, checking and signing all read the message in one piece: join it once.
+        let filters = self.ctx.antivirus.is_some() || self.ctx.spam_model.is_some();
+        if body.segments.len() > 1 && (signs || checks || filters) {
+            // Scanning, checking, filtering and signing all read the message in one piece:
+            // join it once.
             body.segments = vec![Bytes::from(body.segments.concat())];
         }
         if let Some(database) = &self.ctx.antivirus
@@ -162,6 +165,12 @@ impl Session {
             tracing::info!(%id, peer = %self.peer, "message refused: {refusal}");
             return refusal;
         }
+        let spam = self.spam_outcome(&contiguous(&body.segments), checked.as_ref(), &transaction.local).await;
+        let (spam_headers, spam_junk) = match spam {
+            SpamOutcome::Refused(reply) => return reply,
+            SpamOutcome::Scored { headers, junk } => (Some(headers), junk),
+            SpamOutcome::Skipped => (None, false),
+        };
         let forwarded = !transaction.remote.is_empty();
         let signatures = match (&content, &checked) {
             (Some(content), _) if signs => self.dkim_signatures(content),
@@ -176,6 +185,7 @@ impl Session {
         if let Some(checked) = &mut checked {
             message.push(Bytes::from(std::mem::take(&mut checked.header)));
         }
+        message.extend(spam_headers.map(Bytes::from));
         message.extend(body.segments);
         let sender = transaction.from.as_ref().map(ToString::to_string).unwrap_or_default();
         let delivery = Delivery {
@@ -184,7 +194,7 @@ impl Session {
             message,
             sender: sender.clone(),
             local: transaction.local,
-            junk: checked.is_some_and(|c| c.junk),
+            junk: checked.is_some_and(|c| c.junk) || spam_junk,
             remote: transaction.remote,
             options: QueueOptions {
                 ret: transaction.params.ret,

@@ -27,6 +27,7 @@ mod message;
 mod replies;
 mod session;
 mod signing;
+mod spam;
 mod starttls;
 mod trace;
 

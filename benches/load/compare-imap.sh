@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# IMAP, side by side in one run: ringmail vs Dovecot (Debian dovecot-imapd), same client
+# (benches/load/imap_load.py, raw sockets, one command at a time per connection).
+#   1. Load: the same MESSAGES messages of ~4 KiB (varied senders and subjects, every second one
+#      \Seen) are APPENDed over IMAP, in order, to INBOX of u1@bench.test on each server.
+#   2. Mix: N_CLIENTS client processes, each logged in once, start together and loop for SECONDS
+#      over SELECT INBOX, FETCH 1:50 (FLAGS ENVELOPE), UID FETCH of one BODY.PEEK[], STORE
+#      +FLAGS and UID STORE -FLAGS \Flagged on random messages, SEARCH SUBJECT word, SEARCH
+#      UNSEEN, NOOP, and every 10th loop an APPEND of a small \Deleted message and UID EXPUNGE of
+#      it. All clients share the one INBOX (USERS=K spreads them over K accounts, each loaded
+#      with the data set). Commands/s, and the CPU time of the server's process tree per command
+#      (with the client's, to show how much of the 2 cores the client took).
+#   3. Idle memory, on a freshly restarted server after one warm-up session (so that what
+#      the mix left in the allocator does not hide the cost): IDLE connections (default 200)
+#      logged in, then with INBOX selected, held idle; RSS (and PSS, which counts shared pages
+#      once) of the server's process tree before and after, per connection: ringmail is one
+#      process, Dovecot is the master and all its children (imap, imap-login, auth, anvil,
+#      log, config ...).
+# Both servers get plain-text LOGIN over TCP (ringmail: [auth] allow_plaintext_auth = true;
+# Dovecot: disable_plaintext_auth = no, ssl = no), or with TLS=1 both IMAPS with the same
+# self-signed ECDSA P-256 certificate. Both check passwords against argon2id hashes with the
+# same parameters (19 MiB, 2 passes). Dovecot runs from its own config in a temporary folder
+# (the system's Dovecot is left alone; the master starts as root, mail processes run as
+# nobody) with Maildir (DOVECOT_STORAGE=mdbox for mdbox) and its fsync settings at their
+# defaults (mail_fsync = optimized); ringmail fsyncs every APPEND, STORE and EXPUNGE through
+# its journal before answering.
+#
+# Usage: benches/load/compare-imap.sh [N_CLIENTS] [SECONDS] [MESSAGES]
+#        (IDLE=connections for the memory test, default 200, 0 skips it; USERS=accounts, default 1;
+#        TLS=1 for IMAPS; SWEEP="2 16" also runs the mix with those client counts, to check that
+#        the client is not the bottleneck; DOVECOT=0 skips Dovecot; DOVECOT_STORAGE=maildir|mdbox)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${1:-8}; S=${2:-20}; M=${3:-2000}
+IDLE=${IDLE:-200}; USERS=${USERS:-1}; TLS=${TLS:-0}; SWEEP=${SWEEP:-}
+STORAGE=${DOVECOT_STORAGE:-maildir}
+. scripts/deps.sh
+[ "${DOVECOT:-1}" = 0 ] || apt_install dovecot-core dovecot-imapd
+. benches/load/common.sh
+python3 -c "import argon2" 2>/dev/null || pip install -q argon2-cffi
+
+# Enough descriptors for the idle connections (client and server side are both in this tree).
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((2 * IDLE + 256)) ]; then
+  ulimit -n $((2 * IDLE + 256)) 2>/dev/null || { echo "ulimit -n $(ulimit -n) is too low for IDLE=$IDLE" >&2; exit 1; }
+fi
+
+DRIVER="python3 benches/load/imap_load.py"
+TLSFLAG=(); [ "$TLS" = 1 ] && TLSFLAG=(--tls)
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+dir=$(mktemp -d /tmp/ringmail-imap-load.XXXXXX)
+chmod 755 "$dir"
+cleanup() {
+  [ -z "${idler:-}" ] || { kill "$idler" 2>/dev/null || true; wait "$idler" 2>/dev/null || true; }
+  [ -z "${server:-}" ] || { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }
+  if [ -f "$dir/dovecot.conf" ]; then
+    dovecot -c "$dir/dovecot.conf" stop 2>/dev/null || true
+    for _ in $(seq 50); do [ -f "$dir/dv/run/master.pid" ] || break; sleep 0.1; done
+    [ -f "$dir/dv/run/master.pid" ] && kill -9 "$(cat "$dir/dv/run/master.pid")" 2>/dev/null || true
+  fi
+  rm -rf "$dir"
+}
+trap 'rc=$?; cleanup; exit $rc' EXIT
+trap 'exit 130' INT TERM
+
+# wait_status FILE WORD SECONDS: waits until FILE says WORD.
+wait_status() {
+  for _ in $(seq $((10 * $3))); do
+    [ "$(cat "$1" 2>/dev/null)" = "$2" ] && return 0
+    kill -0 "$idler" 2>/dev/null || { echo "the idle client died" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "timed out waiting for $2 in $1" >&2
+  return 1
+}
+
+# mix NAME PORT PID: loads the data set and runs the mix (and SWEEP).
+mix() {
+  local name=$1 port=$2 pid=$3 n
+  echo "$name:"
+  echo "  load: $(timeout 1200 $DRIVER load --port "$port" "${TLSFLAG[@]}" --messages "$M" --users "$USERS")"
+  echo -n "  mix, $N clients, ${S}s: "
+  timeout $((S + 300)) $DRIVER run --port "$port" "${TLSFLAG[@]}" --clients "$N" --seconds "$S" --messages "$M" \
+    --users "$USERS" --pid "$pid" --json "$dir/$name.json"
+  for n in $SWEEP; do
+    echo -n "  mix, $n clients, ${S}s: "
+    timeout $((S + 300)) $DRIVER run --port "$port" "${TLSFLAG[@]}" --clients "$n" --seconds "$S" --messages "$M" \
+      --users "$USERS" --pid "$pid" | head -1
+  done
+}
+
+# idle_memory NAME PORT PID: on a freshly started server, after one warm-up session, IDLE
+# connections logged in, then with INBOX selected; the process tree's memory at each step.
+idle_memory() {
+  local name=$1 port=$2 pid=$3
+  [ "$IDLE" -gt 0 ] || return 0
+  rm -f "$dir/idle.status"
+  # Not under timeout(1), which would die of the SIGUSR1: the client bounds itself (--limit).
+  $DRIVER idle --port "$port" "${TLSFLAG[@]}" --connections "$IDLE" --users "$USERS" \
+    --status "$dir/idle.status" --limit 900 &
+  idler=$!
+  wait_status "$dir/idle.status" warm 120
+  sleep 2
+  read -r rss0 pss0 n0 < <($DRIVER mem --pid "$pid")
+  kill -USR1 "$idler"
+  wait_status "$dir/idle.status" auth 600
+  sleep 2
+  read -r rss1 pss1 n1 < <($DRIVER mem --pid "$pid")
+  kill -USR1 "$idler"
+  wait_status "$dir/idle.status" selected 600
+  sleep 2
+  read -r rss2 pss2 n2 < <($DRIVER mem --pid "$pid")
+  kill "$idler"; wait "$idler" 2>/dev/null || true; idler=
+  echo "$rss0 $pss0 $n0 $rss1 $pss1 $n1 $rss2 $pss2 $n2" > "$dir/$name.mem"
+  echo "  idle, restarted: $IDLE connections: RSS ${rss0} -> ${rss1} (logged in) -> ${rss2} KiB (INBOX selected)," \
+    "PSS ${pss0} -> ${pss1} -> ${pss2} KiB, processes ${n0} -> ${n1} -> ${n2}"
+}
+
+# Problems in a server's log: count and the first lines.
+log_problems() {
+  local log=$1 pattern=$2 count
+  count=$(grep -cE "$pattern" "$log" 2>/dev/null || true)
+  echo "  log: ${count:-0} lines matching $pattern"
+  [ "${count:-0}" = 0 ] || grep -E "$pattern" "$log" | head -5 | sed 's/^/    /'
+}
+
+users=$(for i in $(seq "$USERS"); do echo "u$i"; done)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=mx.bench.test \
+  -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
+chmod 644 "$dir/key.pem"
+
+# ringmail: 2526 for SMTP (common.sh), IMAP or IMAPS on a free port.
+rport=$(free_port)
+if [ "$TLS" = 1 ]; then
+  tables=$'[imaps]\nlisten = ["127.0.0.1:'$rport$'"]\n[tls]\ncert = "'$dir/cert.pem$'"\nkey = "'$dir/key.pem$'"'
+else
+  tables=$'[imap]\nlisten = ["127.0.0.1:'$rport$'"]\n[auth]\nallow_plaintext_auth = true'
+fi
+start_ringmail "$dir/rm" "$tables" $users
+wait_port "$rport"
+mix ringmail "$rport" "$server"
+kill "$server"; wait "$server" 2>/dev/null || true; server=
+if [ "$IDLE" -gt 0 ]; then
+  "$BIN" --config "$dir/rm/ringmail.toml" serve 2>>"$dir/rm/server.log" &
+  server=$!
+  wait_port "$rport"
+  idle_memory ringmail "$rport" "$server"
+  kill "$server"; wait "$server" 2>/dev/null || true; server=
+fi
+log_problems "$dir/rm/server.log" 'WARN|ERROR|panick'
+
+if [ "${DOVECOT:-1}" != 0 ]; then
+  hash=$(python3 -c "from argon2 import PasswordHasher; print(PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1).hash('bench-password'))")
+  mkdir -p "$dir/dv/run" "$dir/dv/state" "$dir/dv/mail"
+  chown nobody:nogroup "$dir/dv/mail"
+  for u in $users; do echo "$u@bench.test:{ARGON2ID}$hash"; done > "$dir/dv/passwd"
+  dport=$(free_port)
+  limit=$((IDLE + 4 * N + 100))
+  if [ "$TLS" = 1 ]; then
+    ssl=$'ssl = required\nssl_cert = <'$dir/cert.pem$'\nssl_key = <'$dir/key.pem$'\ndisable_plaintext_auth = yes'
+    listeners=$'inet_listener imap {\n    port = 0\n  }\n  inet_listener imaps {\n    address = 127.0.0.1\n    port = '$dport$'\n  }'
+  else
+    ssl=$'ssl = no\ndisable_plaintext_auth = no'
+    listeners=$'inet_listener imap {\n    address = 127.0.0.1\n    port = '$dport$'\n  }\n  inet_listener imaps {\n    port = 0\n  }'
+  fi
+  cat > "$dir/dovecot.conf" <<CONF
+base_dir = $dir/dv/run
+state_dir = $dir/dv/state
+log_path = $dir/dv/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+$ssl
+auth_mechanisms = plain
+first_valid_uid = 1
+passdb {
+  driver = passwd-file
+  args = $dir/dv/passwd
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$dir/dv/mail/%u
+}
+mail_location = $STORAGE:$dir/dv/mail/%u
+# Defaults (100 processes per service, 10 connections per user and address) are too few for
+# the idle test; everything else is as shipped, fsync settings included.
+default_process_limit = $limit
+default_client_limit = $((2 * limit))
+protocol imap {
+  mail_max_userip_connections = $limit
+}
+service anvil {
+  client_limit = $((3 * limit))
+}
+service imap-login {
+  $listeners
+}
+CONF
+  dname="Dovecot $(dovecot --version | cut -d' ' -f1) ($STORAGE)"
+  dovecot -c "$dir/dovecot.conf"
+  wait_port "$dport"
+  mix "$dname" "$dport" "$(cat "$dir/dv/run/master.pid")"
+  if [ "$IDLE" -gt 0 ]; then
+    dovecot -c "$dir/dovecot.conf" stop
+    for _ in $(seq 100); do [ -f "$dir/dv/run/master.pid" ] || break; sleep 0.1; done
+    dovecot -c "$dir/dovecot.conf"
+    wait_port "$dport"
+    idle_memory "$dname" "$dport" "$(cat "$dir/dv/run/master.pid")"
+  fi
+  log_problems "$dir/dv/dovecot.log" 'Error|Fatal|Panic|Warning'
+fi
+
+python3 - "$dir" "$IDLE" <<'PY'
+import glob, json, os, sys
+d, idle = sys.argv[1], int(sys.argv[2])
+runs = {}
+for path in sorted(glob.glob(os.path.join(d, "*.json"))):
+    name = os.path.basename(path)[:-5]
+    runs[name] = json.load(open(path))
+    mem = os.path.join(d, name + ".mem")
+    if os.path.exists(mem) and idle:
+        r0, p0, _, r1, p1, _, r2, p2, _ = map(int, open(mem).read().split())
+        runs[name]["mem"] = [(r1 - r0) / idle, (r2 - r0) / idle, (p1 - p0) / idle, (p2 - p0) / idle]
+names = sorted(runs, key=lambda n: n != "ringmail")
+rows = [("commands/s", lambda r: r["commands_per_s"], "{:.0f}"),
+        ("server CPU us/command", lambda r: r.get("server_cpu_us_per_command", 0), "{:.0f}"),
+        ("client CPU us/command", lambda r: r["client_cpu_us_per_command"], "{:.0f}"),
+        ("NO + BAD answers", lambda r: r["no"] + r["bad"], "{:.0f}")]
+if all("mem" in r for r in runs.values()):
+    rows += [(f"KiB RSS/conn, logged in", lambda r: r["mem"][0], "{:.1f}"),
+             (f"KiB RSS/conn, selected", lambda r: r["mem"][1], "{:.1f}"),
+             (f"KiB PSS/conn, logged in", lambda r: r["mem"][2], "{:.1f}"),
+             (f"KiB PSS/conn, selected", lambda r: r["mem"][3], "{:.1f}")]
+print()
+print(f"{'':26}" + "".join(f"{n[:26]:>28}" for n in names) + ("   ratio (ringmail / other)" if len(names) == 2 else ""))
+for label, get, fmt in rows:
+    vals = [get(runs[n]) for n in names]
+    line = f"{label:26}" + "".join(f"{fmt.format(v):>28}" for v in vals)
+    if len(vals) == 2 and vals[1]:
+        line += f"   {vals[0] / vals[1]:.2f}"
+    print(line)
+PY
