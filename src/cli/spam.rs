@@ -15,8 +15,10 @@ use crate::spam;
 
 /// Token hashes sent in one training request (the admin socket takes 1 MiB a request).
 const TRAIN_BATCH_TOKENS: usize = 25_000;
-/// Largest message `spam test` sends.
+/// Largest message `spam test` sends (its first octets when longer).
 const MAX_TEST_MESSAGE: usize = 700 * 1024;
+/// Base64 octets of messages sent in one test request.
+const MAX_TEST_BATCH: usize = 900 * 1024;
 
 /// `ringmail spam ...`.
 #[derive(Debug, Subcommand)]
@@ -69,11 +71,21 @@ pub fn run(command: SpamCommand, send: &mut dyn FnMut(Request) -> anyhow::Result
         }
         SpamCommand::Test { files } => {
             let mut out = Vec::new();
+            let mut batch = Vec::new();
+            let mut batched = 0;
             for file in files {
                 let message = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-                let message = &message[..message.len().min(MAX_TEST_MESSAGE)];
-                let messages = vec![(file.display().to_string(), STANDARD.encode(message))];
-                out.extend(send(Request::Spam { request: SpamRequest::Test { messages } })?);
+                let encoded = STANDARD.encode(&message[..message.len().min(MAX_TEST_MESSAGE)]);
+                if batched + encoded.len() > MAX_TEST_BATCH && !batch.is_empty() {
+                    let messages = std::mem::take(&mut batch);
+                    out.extend(send(Request::Spam { request: SpamRequest::Test { messages } })?);
+                    batched = 0;
+                }
+                batched += encoded.len();
+                batch.push((file.display().to_string(), encoded));
+            }
+            if !batch.is_empty() {
+                out.extend(send(Request::Spam { request: SpamRequest::Test { messages: batch } })?);
             }
             Ok(out)
         }
