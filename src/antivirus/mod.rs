@@ -5,8 +5,10 @@
 //! | file | what |
 //! |---|---|
 //! | `signatures.rs` | ClamAV `.hdb`/`.hsb`/`.ndb` (fixed strings) and EICAR; matching |
+//! | `archive.rs` | zip members decompressed and scanned, with limits against zip bombs |
 //! | `clamd.rs` | the optional second opinion of clamd (INSTREAM) |
 
+pub mod archive;
 pub mod clamd;
 pub mod signatures;
 
@@ -24,10 +26,15 @@ pub fn scan<'d>(database: &'d Database, message: &[u8]) -> Option<&'d str> {
     }
     let parsed = MessageParser::default().parse(message)?;
     let mut budget = MAX_PARTS;
-    scan_parts(database, &parsed, &mut budget)
+    scan_parts(database, &parsed, &mut budget, &mut archive::Budget::default())
 }
 
-fn scan_parts<'d>(database: &'d Database, message: &Message<'_>, budget: &mut usize) -> Option<&'d str> {
+fn scan_parts<'d>(
+    database: &'d Database,
+    message: &Message<'_>,
+    budget: &mut usize,
+    archives: &mut archive::Budget,
+) -> Option<&'d str> {
     for part in &message.parts {
         if *budget == 0 {
             return None;
@@ -35,13 +42,19 @@ fn scan_parts<'d>(database: &'d Database, message: &Message<'_>, budget: &mut us
         *budget -= 1;
         match &part.body {
             PartType::Message(nested) => {
-                if let Some(name) = scan_parts(database, nested, budget) {
+                if let Some(name) = scan_parts(database, nested, budget, archives) {
                     return Some(name);
                 }
             }
             PartType::Multipart(_) => {}
             _ => {
-                if let Some(name) = database.scan(part.contents()) {
+                let contents = part.contents();
+                if let Some(name) = database.scan(contents) {
+                    return Some(name);
+                }
+                if archive::is_zip(contents)
+                    && let Some(name) = archive::scan(database, contents, archives)
+                {
                     return Some(name);
                 }
             }

@@ -32,17 +32,26 @@ pub struct Database {
 impl Database {
     /// The built-in signatures and those in `files` (by extension: `.hdb`, `.hsb`, `.ndb`).
     pub fn load(files: &[impl AsRef<Path>]) -> Result<Database, String> {
-        let mut builder = Builder::default();
-        builder.patterns.push(("Eicar-Test-Signature".into(), EICAR.to_vec()));
+        let mut sources = Vec::with_capacity(files.len());
         for file in files {
             let path = file.as_ref();
             let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
             let kind = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+            sources.push((path.display().to_string(), kind, text));
+        }
+        Database::parse(&sources)
+    }
+
+    /// The built-in signatures and those in `sources`: (name for errors, file type, text).
+    pub fn parse(sources: &[(String, String, String)]) -> Result<Database, String> {
+        let mut builder = Builder::default();
+        builder.patterns.push(("Eicar-Test-Signature".into(), EICAR.to_vec()));
+        for (name, kind, text) in sources {
             for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
                 let ok = match kind.as_str() {
                     "hdb" | "hsb" => builder.hash_line(line),
                     "ndb" => builder.body_line(line),
-                    other => return Err(format!("{}: unknown signature file type `.{other}`", path.display())),
+                    other => return Err(format!("{name}: unknown signature file type `.{other}`")),
                 };
                 if ok { builder.loaded += 1 } else { builder.skipped += 1 }
             }

@@ -151,6 +151,19 @@ class AntivirusTest(unittest.TestCase):
         self.assertEqual((code, text), (554, "5.7.1 Message refused: infected with Eicar-Test-Signature"))
         self.assertEqual([r for r in self.s.mail_list("bob@far.test") if r[2] == "attached eicar.com"], [])
 
+    def test_eicar_inside_a_zip_inside_a_zip_is_refused(self):
+        import io
+        import zipfile
+        inner = io.BytesIO()
+        with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("eicar.com", EICAR + " " * 4096)
+        outer = io.BytesIO()
+        with zipfile.ZipFile(outer, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("inner.zip", inner.getvalue())
+        self.assertNotIn(EICAR.encode(), outer.getvalue(), "compressed, the raw bytes do not show it")
+        code, text = self.send(with_attachment("archive.zip", outer.getvalue()))
+        self.assertEqual((code, text), (554, "5.7.1 Message refused: infected with Eicar-Test-Signature"))
+
     def test_custom_pattern_and_hash_signatures_are_found(self):
         code, text = self.send(with_attachment("p.bin", b"header bytes not a real virus, a pattern trailer"))
         self.assertEqual(code, 554)
