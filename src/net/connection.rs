@@ -19,6 +19,18 @@ const READ_CHUNK: usize = 16 * 1024;
 /// Output buffered before it is written even if more input is pending.
 pub const OUTPUT_HIGH_WATER: usize = 16 * 1024;
 
+/// The input buffer during a read: on drop it keeps only the octets actually received.
+struct Filled<'a> {
+    input: &'a mut BytesMut,
+    len: usize,
+}
+
+impl Drop for Filled<'_> {
+    fn drop(&mut self) {
+        self.input.truncate(self.len);
+    }
+}
+
 /// Why no more input arrived.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
@@ -103,9 +115,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// dropped before it completes, it leaves the input as it was (IDLE races it with mailbox
     /// changes).
     pub async fn read_more(&mut self, timeout: Duration) -> Result<usize, ReadError> {
-        let mut chunk = [0u8; READ_CHUNK];
-        let Connection { stream, shutdown, .. } = self;
-        let read = async { stream.read(&mut chunk).await.map_err(ReadError::from) };
+        let start = self.input.len();
+        self.input.resize(start + READ_CHUNK, 0);
+        let Connection { stream, input, shutdown, .. } = self;
+        // Cut the unfilled space off again however this ends, a dropped future included.
+        let mut filled = Filled { input, len: start };
+        let read = async { stream.read(&mut filled.input[start..]).await.map_err(ReadError::from) };
         let expire = async {
             glommio::timer::sleep(timeout).await;
             Err(ReadError::TimedOut)
@@ -115,8 +130,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             Err(ReadError::Shutdown)
         };
         let result = or(read, or(stop, expire)).await;
-        let n = *result.as_ref().unwrap_or(&0);
-        self.input.extend_from_slice(&chunk[..n]);
+        filled.len = start + *result.as_ref().unwrap_or(&0);
+        drop(filled);
         match result {
             Ok(0) => Err(ReadError::Closed),
             other => other,

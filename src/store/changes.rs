@@ -66,7 +66,9 @@ pub struct Watchers {
 impl Watchers {
     /// Starts watching the mailbox `mailbox_id` of `account`.
     pub fn watch(self: &Arc<Self>, account: &str, mailbox_id: u32) -> Watch {
-        let (notices, receiver) = async_channel::bounded(WATCH_CAPACITY);
+        // Unbounded, with the cap checked on send: a bounded channel would allocate every slot
+        // up front, for each selected mailbox of each session.
+        let (notices, receiver) = async_channel::unbounded();
         let overflowed = Arc::new(AtomicBool::new(false));
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let key = (account.to_string(), mailbox_id);
@@ -80,7 +82,7 @@ impl Watchers {
         let by_mailbox = self.lock();
         let Some(watchers) = by_mailbox.get(&(account.to_string(), mailbox_id)) else { return };
         for watcher in watchers {
-            if watcher.notices.try_send(change.clone()).is_err() {
+            if watcher.notices.len() >= WATCH_CAPACITY || watcher.notices.try_send(change.clone()).is_err() {
                 watcher.overflowed.store(true, Ordering::Release);
             }
         }
