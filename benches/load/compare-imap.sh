@@ -9,7 +9,9 @@
 #      UNSEEN, NOOP, and every 10th loop an APPEND of a small \Deleted message and UID EXPUNGE of
 #      it. All clients share the one INBOX (USERS=K spreads them over K accounts, each loaded
 #      with the data set). Commands/s, and the CPU time of the server's process tree per command
-#      (with the client's, to show how much of the 2 cores the client took).
+#      (with the client's, to show how much of the 2 cores the client took). Both servers are
+#      up during this part and the mix runs ROUNDS times (default 3) on each, alternating, so
+#      that other work on a shared machine falls on both alike; the table shows the median.
 #   3. Idle memory, on a freshly restarted server after one warm-up session (so that what
 #      the mix left in the allocator does not hide the cost): IDLE connections (default 200)
 #      logged in, then with INBOX selected, held idle; RSS (and PSS, which counts shared pages
@@ -32,12 +34,14 @@
 #
 # Usage: benches/load/compare-imap.sh [N_CLIENTS] [SECONDS] [MESSAGES]
 #        (IDLE=connections for the memory test, default 200, 0 skips it; USERS=accounts, default 1;
-#        TLS=1 for IMAPS; SWEEP="2 16" also runs the mix with those client counts, to check that
-#        the client is not the bottleneck; DOVECOT=0 skips Dovecot; DOVECOT_STORAGE=maildir|mdbox)
+#        TLS=1 for IMAPS; ROUNDS=mix runs per server, default 3; SWEEP="2 16" also runs the mix
+#        once with each of those client counts, to check that the client is not the bottleneck;
+#        SKIP=search-subject,... leaves steps out of the mix (see imap_load.py --skip);
+#        DOVECOT=0 skips Dovecot; DOVECOT_STORAGE=maildir|mdbox)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-8}; S=${2:-20}; M=${3:-2000}
-IDLE=${IDLE:-200}; USERS=${USERS:-1}; TLS=${TLS:-0}; SWEEP=${SWEEP:-}
+IDLE=${IDLE:-200}; USERS=${USERS:-1}; TLS=${TLS:-0}; ROUNDS=${ROUNDS:-3}; SWEEP=${SWEEP:-}; SKIP=${SKIP:-}
 STORAGE=${DOVECOT_STORAGE:-maildir}
 . scripts/deps.sh
 [ "${DOVECOT:-1}" = 0 ] || apt_install dovecot-core dovecot-imapd
@@ -55,14 +59,16 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 
 dir=$(mktemp -d /tmp/ringmail-imap-load.XXXXXX)
 chmod 755 "$dir"
+dovecot_stop() {
+  [ -f "$dir/dovecot.conf" ] || return 0
+  dovecot -c "$dir/dovecot.conf" stop 2>/dev/null || true
+  for _ in $(seq 100); do [ -f "$dir/dv/run/master.pid" ] || return 0; sleep 0.1; done
+  kill -9 "$(cat "$dir/dv/run/master.pid")" 2>/dev/null || true
+}
 cleanup() {
   [ -z "${idler:-}" ] || { kill "$idler" 2>/dev/null || true; wait "$idler" 2>/dev/null || true; }
   [ -z "${server:-}" ] || { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }
-  if [ -f "$dir/dovecot.conf" ]; then
-    dovecot -c "$dir/dovecot.conf" stop 2>/dev/null || true
-    for _ in $(seq 50); do [ -f "$dir/dv/run/master.pid" ] || break; sleep 0.1; done
-    [ -f "$dir/dv/run/master.pid" ] && kill -9 "$(cat "$dir/dv/run/master.pid")" 2>/dev/null || true
-  fi
+  dovecot_stop
   rm -rf "$dir"
 }
 trap 'rc=$?; cleanup; exit $rc' EXIT
@@ -79,26 +85,16 @@ wait_status() {
   return 1
 }
 
-# mix NAME PORT PID: loads the data set and runs the mix (and SWEEP).
+# mix KEY PORT PID CLIENTS [JSON]: one run of the mix; prints its summary and per-command lines.
 mix() {
-  local name=$1 port=$2 pid=$3 n
-  echo "$name:"
-  echo "  load: $(timeout 1200 $DRIVER load --port "$port" "${TLSFLAG[@]}" --messages "$M" --users "$USERS")"
-  echo -n "  mix, $N clients, ${S}s: "
-  timeout $((S + 300)) $DRIVER run --port "$port" "${TLSFLAG[@]}" --clients "$N" --seconds "$S" --messages "$M" \
-    --users "$USERS" --pid "$pid" --json "$dir/$name.json"
-  for n in $SWEEP; do
-    echo -n "  mix, $n clients, ${S}s: "
-    timeout $((S + 300)) $DRIVER run --port "$port" "${TLSFLAG[@]}" --clients "$n" --seconds "$S" --messages "$M" \
-      --users "$USERS" --pid "$pid" | head -1
-  done
+  timeout $((S + 300)) $DRIVER run --port "$2" "${TLSFLAG[@]}" --clients "$4" --seconds "$S" --messages "$M" \
+    --users "$USERS" --pid "$3" --skip "$SKIP" ${5:+--json "$5"}
 }
 
-# idle_memory NAME PORT PID: on a freshly started server, after one warm-up session, IDLE
+# idle_memory KEY PORT PID: on a freshly started server, after one warm-up session, IDLE
 # connections logged in, then with INBOX selected; the process tree's memory at each step.
 idle_memory() {
-  local name=$1 port=$2 pid=$3
-  [ "$IDLE" -gt 0 ] || return 0
+  local key=$1 port=$2 pid=$3
   rm -f "$dir/idle.status"
   # Not under timeout(1), which would die of the SIGUSR1: the client bounds itself (--limit).
   $DRIVER idle --port "$port" "${TLSFLAG[@]}" --connections "$IDLE" --users "$USERS" \
@@ -116,8 +112,8 @@ idle_memory() {
   sleep 2
   read -r rss2 pss2 n2 < <($DRIVER mem --pid "$pid")
   kill "$idler"; wait "$idler" 2>/dev/null || true; idler=
-  echo "$rss0 $pss0 $n0 $rss1 $pss1 $n1 $rss2 $pss2 $n2" > "$dir/$name.mem"
-  echo "  idle, restarted: $IDLE connections: RSS ${rss0} -> ${rss1} (logged in) -> ${rss2} KiB (INBOX selected)," \
+  echo "$rss0 $pss0 $n0 $rss1 $pss1 $n1 $rss2 $pss2 $n2" > "$dir/$key.mem"
+  echo "  $key: RSS ${rss0} -> ${rss1} (logged in) -> ${rss2} KiB (INBOX selected)," \
     "PSS ${pss0} -> ${pss1} -> ${pss2} KiB, processes ${n0} -> ${n1} -> ${n2}"
 }
 
@@ -125,8 +121,8 @@ idle_memory() {
 log_problems() {
   local log=$1 pattern=$2 count
   count=$(grep -E "$pattern" "$log" 2>/dev/null | grep -cvE "$3" || true)
-  echo "  log: ${count:-0} lines matching $pattern"
-  [ "${count:-0}" = 0 ] || grep -E "$pattern" "$log" | grep -vE "$3" | head -5 | sed 's/^/    /'
+  echo "  $log: ${count:-0} lines matching $pattern"
+  [ "${count:-0}" = 0 ] || grep -E "$pattern" "$log" | grep -vE "$3" | head -5 | cut -c1-300 | sed 's/^/    /'
 }
 
 users=$(for i in $(seq "$USERS"); do echo "u$i"; done)
@@ -143,17 +139,9 @@ else
 fi
 start_ringmail "$dir/rm" "$tables" $users
 wait_port "$rport"
-mix ringmail "$rport" "$server"
-kill "$server"; wait "$server" 2>/dev/null || true; server=
-if [ "$IDLE" -gt 0 ]; then
-  MIMALLOC_PURGE_DELAY=${MIMALLOC_PURGE_DELAY:-0} "$BIN" --config "$dir/rm/ringmail.toml" serve 2>>"$dir/rm/server.log" &
-  server=$!
-  wait_port "$rport"
-  idle_memory ringmail "$rport" "$server"
-  kill "$server"; wait "$server" 2>/dev/null || true; server=
-fi
-log_problems "$dir/rm/server.log" 'WARN|ERROR|panick' 'made a self-signed one'
+keys=(ringmail); ports=("$rport"); pids=("$server"); names=(ringmail)
 
+# Dovecot: its own config and state in $dir/dv.
 if [ "${DOVECOT:-1}" != 0 ]; then
   hash=$(python3 -c "from argon2 import PasswordHasher; print(PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1).hash('bench-password'))")
   mkdir -p "$dir/dv/run" "$dir/dv/state" "$dir/dv/mail"
@@ -186,8 +174,8 @@ userdb {
   args = uid=nobody gid=nogroup home=$dir/dv/mail/%u
 }
 mail_location = $STORAGE:$dir/dv/mail/%u
-# Defaults (100 processes per service, 10 connections per user and address) are too few for
-# the idle test; everything else is as shipped, fsync settings included.
+# The defaults (100 processes per service, 10 connections per user and address) are too few
+# for the idle test; everything else is as shipped, fsync settings included.
 default_process_limit = $limit
 default_client_limit = $((2 * limit))
 protocol imap {
@@ -200,47 +188,77 @@ service imap-login {
   $listeners
 }
 CONF
-  dname="Dovecot $(dovecot --version | cut -d' ' -f1) ($STORAGE)"
   dovecot -c "$dir/dovecot.conf"
   wait_port "$dport"
-  mix "$dname" "$dport" "$(cat "$dir/dv/run/master.pid")"
-  if [ "$IDLE" -gt 0 ]; then
-    dovecot -c "$dir/dovecot.conf" stop
-    for _ in $(seq 100); do [ -f "$dir/dv/run/master.pid" ] || break; sleep 0.1; done
-    dovecot -c "$dir/dovecot.conf"
-    wait_port "$dport"
-    idle_memory "$dname" "$dport" "$(cat "$dir/dv/run/master.pid")"
-  fi
-  log_problems "$dir/dv/dovecot.log" 'Error|Fatal|Panic|Warning' 'Killed with signal 15'
+  keys+=(dovecot); ports+=("$dport"); pids+=("$(cat "$dir/dv/run/master.pid")")
+  names+=("Dovecot $(dovecot --version | cut -d' ' -f1) $STORAGE")
 fi
 
-python3 - "$dir" "$IDLE" <<'PY'
-import glob, json, os, sys
-d, idle = sys.argv[1], int(sys.argv[2])
-runs = {}
-for path in sorted(glob.glob(os.path.join(d, "*.json"))):
-    name = os.path.basename(path)[:-5]
-    runs[name] = json.load(open(path))
-    mem = os.path.join(d, name + ".mem")
-    if os.path.exists(mem) and idle:
-        r0, p0, _, r1, p1, _, r2, p2, _ = map(int, open(mem).read().split())
-        runs[name]["mem"] = [(r1 - r0) / idle, (r2 - r0) / idle, (p1 - p0) / idle, (p2 - p0) / idle]
-names = sorted(runs, key=lambda n: n != "ringmail")
+echo "Loading $M messages of ~4 KiB into $USERS account(s), over IMAP APPEND, one connection per account:"
+for i in "${!keys[@]}"; do
+  echo "  ${names[$i]}: $(timeout 1200 $DRIVER load --port "${ports[$i]}" "${TLSFLAG[@]}" --messages "$M" --users "$USERS")"
+done
+for r in $(seq "$ROUNDS"); do
+  for i in "${!keys[@]}"; do
+    out=$(mix "${keys[$i]}" "${ports[$i]}" "${pids[$i]}" "$N" "$dir/${keys[$i]}.$r.json") ||
+      { echo "Mix, round $r, ${names[$i]} failed: $out" >&2; exit 1; }
+    echo "Mix, round $r, ${names[$i]}, $N clients, ${S}s: $out"
+  done
+done
+for n in $SWEEP; do
+  for i in "${!keys[@]}"; do
+    out=$(mix "${keys[$i]}" "${ports[$i]}" "${pids[$i]}" "$n") || { echo "Mix, ${names[$i]} failed: $out" >&2; exit 1; }
+    echo "Mix, ${names[$i]}, $n clients, ${S}s: ${out%%$'\n'*}"
+  done
+done
+
+kill "$server"; wait "$server" 2>/dev/null || true; server=
+dovecot_stop
+if [ "$IDLE" -gt 0 ]; then
+  echo "Idle memory, each server restarted, $IDLE connections:"
+  MIMALLOC_PURGE_DELAY=${MIMALLOC_PURGE_DELAY:-0} "$BIN" --config "$dir/rm/ringmail.toml" serve 2>>"$dir/rm/server.log" &
+  server=$!
+  wait_port "$rport"
+  idle_memory ringmail "$rport" "$server"
+  kill "$server"; wait "$server" 2>/dev/null || true; server=
+  if [ "${DOVECOT:-1}" != 0 ]; then
+    dovecot -c "$dir/dovecot.conf"
+    wait_port "$dport"
+    idle_memory dovecot "$dport" "$(cat "$dir/dv/run/master.pid")"
+    dovecot_stop
+  fi
+fi
+echo "Server logs:"
+log_problems "$dir/rm/server.log" 'WARN|ERROR|panick' 'made a self-signed one'
+[ "${DOVECOT:-1}" = 0 ] || log_problems "$dir/dv/dovecot.log" 'Error|Fatal|Panic|Warning' 'Killed with signal 15'
+
+python3 - "$dir" "$IDLE" "${names[@]}" <<'PY'
+import glob, json, os, statistics, sys
+d, idle, names = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+keys = ["ringmail", "dovecot"][:len(names)]
+def median(key, get):
+    runs = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(d, f"{key}.*.json")))]
+    return statistics.median(get(r) for r in runs), [get(r) for r in runs]
 rows = [("commands/s", lambda r: r["commands_per_s"], "{:.0f}"),
         ("server CPU us/command", lambda r: r.get("server_cpu_us_per_command", 0), "{:.0f}"),
         ("client CPU us/command", lambda r: r["client_cpu_us_per_command"], "{:.0f}"),
         ("NO + BAD answers", lambda r: r["no"] + r["bad"], "{:.0f}")]
-if all("mem" in r for r in runs.values()):
-    rows += [(f"KiB RSS/conn, logged in", lambda r: r["mem"][0], "{:.1f}"),
-             (f"KiB RSS/conn, selected", lambda r: r["mem"][1], "{:.1f}"),
-             (f"KiB PSS/conn, logged in", lambda r: r["mem"][2], "{:.1f}"),
-             (f"KiB PSS/conn, selected", lambda r: r["mem"][3], "{:.1f}")]
+table = [(label, [median(k, get) for k in keys], fmt) for label, get, fmt in rows]
+if idle and all(os.path.exists(os.path.join(d, k + ".mem")) for k in keys):
+    mems = {k: list(map(int, open(os.path.join(d, k + ".mem")).read().split())) for k in keys}
+    for label, a, b in (("KiB RSS/conn, logged in", 0, 3), ("KiB RSS/conn, selected", 0, 6),
+                        ("KiB PSS/conn, logged in", 1, 4), ("KiB PSS/conn, selected", 1, 7)):
+        table.append((label, [((mems[k][b] - mems[k][a]) / idle, None) for k in keys], "{:.0f}"))
 print()
-print(f"{'':26}" + "".join(f"{n[:26]:>28}" for n in names) + ("   ratio (ringmail / other)" if len(names) == 2 else ""))
-for label, get, fmt in rows:
-    vals = [get(runs[n]) for n in names]
-    line = f"{label:26}" + "".join(f"{fmt.format(v):>28}" for v in vals)
-    if len(vals) == 2 and vals[1]:
-        line += f"   {vals[0] / vals[1]:.2f}"
+print(f"{'':26}" + "".join(f"{n:>26}" for n in names) + ("   ringmail/Dovecot" if len(keys) == 2 else ""))
+for label, vals, fmt in table:
+    line = f"{label:26}" + "".join(f"{fmt.format(v):>26}" for v, _ in vals)
+    if len(vals) == 2 and vals[1][0]:
+        line += f"   {vals[0][0] / vals[1][0]:.2f}"
+    runs = [all_ for _, all_ in vals if all_ and len(all_) > 1]
+    if runs:
+        line += "   (runs: " + "; ".join(", ".join(fmt.format(x) for x in r) for r in runs) + ")"
     print(line)
+if len(keys) == 2:
+    print("(medians over the rounds; memory per connection = growth of the process tree / connections)")
 PY

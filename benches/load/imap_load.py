@@ -14,8 +14,9 @@ cost only). Subcommands:
         loop for S seconds over: SELECT INBOX; FETCH 1:50 (FLAGS ENVELOPE); UID FETCH r BODY.PEEK[];
         STORE r +FLAGS (\\Flagged); UID STORE r -FLAGS (\\Flagged); SEARCH SUBJECT w; SEARCH UNSEEN;
         NOOP; and every 10th loop APPEND of a small \\Deleted message then UID EXPUNGE of its
-        APPENDUID (the data set stays as loaded). Random choices come from a fixed seed per
-        client, so both servers see the same command sequence. Prints commands/s, per-command
+        APPENDUID (the data set stays as loaded); --skip leaves steps out (e.g. search-subject).
+        Random choices come from a fixed seed per client, so both servers see the same command
+        sequence. Prints commands/s, per-command
         latencies, NO/BAD answers and sanity-check failures; with --pid, also the CPU time of
         that process and all its descendants (the server) per command, next to the client's.
   idle  --port P --connections C [--users U] --status FILE
@@ -184,6 +185,9 @@ KINDS = ("SELECT", "FETCH 1:50 ENVELOPE", "UID FETCH BODY[]", "STORE +FLAGS", "U
          "SEARCH SUBJECT", "SEARCH UNSEEN", "NOOP", "APPEND", "UID EXPUNGE")
 
 
+STEPS = ("select", "fetch-envelope", "fetch-body", "store", "search-subject", "search-unseen", "noop", "append")
+
+
 def worker(args, index, barrier, result):
     stats = {k: [0, 0.0, 0.0, 0, 0, []] for k in KINDS}
     problems = []
@@ -219,35 +223,39 @@ def worker(args, index, barrier, result):
         if not ok and len(problems) < 20:
             problems.append(what)
 
+    skip = set(args.skip.split(",")) if args.skip else set()
     loops = 0
     try:
         while time.time() < deadline:
             loops += 1
-            status, _, untagged = run("SELECT", b"SELECT INBOX")
-            exists = [int(l.split()[1]) for l in untagged if l.endswith(b" EXISTS")]
-            check(status != "OK" or (exists and exists[-1] >= args.messages), f"SELECT: EXISTS {exists}")
-            if time.time() >= deadline:
-                break
-            _, _, untagged = run("FETCH 1:50 ENVELOPE", b"FETCH 1:50 (FLAGS ENVELOPE)")
-            got = sum(1 for l in untagged if b"ENVELOPE" in l)
-            check(got == min(50, args.messages), f"FETCH 1:50: {got} envelopes")
+            # Random draws happen whether or not a step is skipped, so the rest stays the same.
             uid = rng.randint(1, args.messages)
-            _, _, untagged = run("UID FETCH BODY[]", b"UID FETCH %d BODY.PEEK[]" % uid)
-            check(any(b"BODY[]" in l and len(l) > 1000 for l in untagged), f"UID FETCH {uid}: no body")
-            if time.time() >= deadline:
-                break
-            run("STORE +FLAGS", b"STORE %d +FLAGS (\\Flagged)" % rng.randint(1, args.messages))
-            run("UID STORE -FLAGS", b"UID STORE %d -FLAGS (\\Flagged)" % rng.randint(1, args.messages))
+            flag_on, flag_off = rng.randint(1, args.messages), rng.randint(1, args.messages)
             word = rng.choice(SEARCH_WORDS).encode()
-            _, _, untagged = run("SEARCH SUBJECT", b"SEARCH SUBJECT " + word)
-            check(any(l.startswith(b"* SEARCH") for l in untagged), f"SEARCH SUBJECT {word}: no * SEARCH")
-            if time.time() >= deadline:
-                break
-            _, _, untagged = run("SEARCH UNSEEN", b"SEARCH UNSEEN")
-            hits = [len(l.split()) - 2 for l in untagged if l.startswith(b"* SEARCH")]
-            check(hits and hits[0] >= args.messages // 2, f"SEARCH UNSEEN: {hits} hits")
-            run("NOOP", b"NOOP")
-            if loops % 10 == 0 and time.time() < deadline:
+            if "select" not in skip:
+                status, _, untagged = run("SELECT", b"SELECT INBOX")
+                exists = [int(l.split()[1]) for l in untagged if l.endswith(b" EXISTS")]
+                check(status != "OK" or (exists and exists[-1] >= args.messages), f"SELECT: EXISTS {exists}")
+            if "fetch-envelope" not in skip and time.time() < deadline:
+                _, _, untagged = run("FETCH 1:50 ENVELOPE", b"FETCH 1:50 (FLAGS ENVELOPE)")
+                got = sum(1 for l in untagged if b"ENVELOPE" in l)
+                check(got == min(50, args.messages), f"FETCH 1:50: {got} envelopes")
+            if "fetch-body" not in skip and time.time() < deadline:
+                _, _, untagged = run("UID FETCH BODY[]", b"UID FETCH %d BODY.PEEK[]" % uid)
+                check(any(b"BODY[]" in l and len(l) > 1000 for l in untagged), f"UID FETCH {uid}: no body")
+            if "store" not in skip and time.time() < deadline:
+                run("STORE +FLAGS", b"STORE %d +FLAGS (\\Flagged)" % flag_on)
+                run("UID STORE -FLAGS", b"UID STORE %d -FLAGS (\\Flagged)" % flag_off)
+            if "search-subject" not in skip and time.time() < deadline:
+                _, _, untagged = run("SEARCH SUBJECT", b"SEARCH SUBJECT " + word)
+                check(any(l.startswith(b"* SEARCH") for l in untagged), f"SEARCH SUBJECT {word}: no * SEARCH")
+            if "search-unseen" not in skip and time.time() < deadline:
+                _, _, untagged = run("SEARCH UNSEEN", b"SEARCH UNSEEN")
+                hits = [len(l.split()) - 2 for l in untagged if l.startswith(b"* SEARCH")]
+                check(hits and hits[0] >= args.messages // 2, f"SEARCH UNSEEN: {hits} hits")
+            if "noop" not in skip and time.time() < deadline:
+                run("NOOP", b"NOOP")
+            if "append" not in skip and loops % 10 == 0 and time.time() < deadline:
                 body = (f"From: load@bench.test\r\nTo: u@bench.test\r\nSubject: transient {index}.{loops}\r\n"
                         f"Message-ID: <t{index}.{loops}@bench.test>\r\n\r\nA small message, expunged at once.\r\n")
                 status, line, _ = run("APPEND", b"APPEND INBOX (\\Deleted)", body.encode())
@@ -434,10 +442,15 @@ def main():
     p.add_argument("--seconds", type=float, default=20)
     p.add_argument("--pid", type=int, help="server process whose tree's CPU time to measure")
     p.add_argument("--json")
+    p.add_argument("--skip", default="", help="run: steps to leave out of the mix, comma-separated: "
+                   + ", ".join(STEPS))
     p.add_argument("--connections", type=int, default=200)
     p.add_argument("--status")
     p.add_argument("--limit", type=float, default=900, help="idle: seconds before it ends in any case")
     args = p.parse_args()
+    unknown = set(filter(None, args.skip.split(","))) - set(STEPS)
+    if unknown:
+        p.error(f"--skip: unknown steps {sorted(unknown)}; known: {', '.join(STEPS)}")
     if args.mode == "load":
         load(args)
     elif args.mode == "run":

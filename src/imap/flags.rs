@@ -47,8 +47,9 @@ impl GivenFlags {
     }
 }
 
-/// Writes `(\Seen $Label1 ...)` for flag `bits` with the mailbox's `keywords`.
-pub fn write_list(out: &mut BytesMut, bits: u32, keywords: &[String]) {
+/// Writes `(\Seen $Label1 ...)` for flag `bits` with the mailbox's `keywords`, and
+/// `\Recent` when `recent`.
+pub fn write_list(out: &mut BytesMut, bits: u32, keywords: &[String], recent: bool) {
     out.put_u8(b'(');
     let mut first = true;
     let mut item = |out: &mut BytesMut, name: &str| {
@@ -67,6 +68,9 @@ pub fn write_list(out: &mut BytesMut, bits: u32, keywords: &[String]) {
         if bits & (1 << (flags::KEYWORD_SHIFT + i as u32)) != 0 {
             item(out, keyword);
         }
+    }
+    if recent {
+        item(out, "\\Recent");
     }
     out.put_u8(b')');
 }
@@ -116,10 +120,13 @@ mod tests {
         let keywords = vec!["$Forwarded".to_string(), "$Junk".to_string()];
         let bits = flags::SEEN | flags::DELETED | keyword_bit(&keywords, "$JUNK").unwrap();
         let mut out = BytesMut::new();
-        write_list(&mut out, bits, &keywords);
+        write_list(&mut out, bits, &keywords, false);
         assert_eq!(&out[..], b"(\\Seen \\Deleted $Junk)");
         out.clear();
-        write_list(&mut out, 0, &keywords);
+        write_list(&mut out, 0, &keywords, true);
+        assert_eq!(&out[..], b"(\\Recent)");
+        out.clear();
+        write_list(&mut out, 0, &keywords, false);
         assert_eq!(&out[..], b"()");
     }
 }

@@ -20,6 +20,8 @@ pub struct Message {
     pub entry: MailEntry,
     /// Expunged by someone, not yet reported to the client.
     pub expunged: bool,
+    /// IMAP4rev1 `\Recent`: this session is the first to learn of it.
+    pub recent: bool,
     /// Flags changed by someone, not yet reported to the client.
     dirty: bool,
 }
@@ -40,6 +42,8 @@ pub struct View {
     pub highest_modseq: u64,
     /// The mailbox was deleted or renamed by another session.
     pub gone: bool,
+    /// Tell the client of `\Recent` (IMAP4rev1; not after ENABLE IMAP4rev2).
+    pub rev1: bool,
     messages: Vec<Message>,
     /// Arrived, not yet announced with EXISTS.
     arrived: Vec<Message>,
@@ -60,8 +64,18 @@ impl View {
         watch: Watch,
         read_only: bool,
     ) -> View {
-        let messages = entries.into_iter().map(|(uid, entry)| Message { uid, entry, expunged: false, dirty: false });
+        // A read-write view claims the messages as recent; EXAMINE leaves them to others.
+        let last = entries.last().map_or(0, |(uid, _)| *uid);
+        let known = if read_only { u32::MAX } else { watch.claim_recent(last) };
+        let messages = entries.into_iter().map(|(uid, entry)| Message {
+            uid,
+            entry,
+            expunged: false,
+            recent: uid > known,
+            dirty: false,
+        });
         View {
+            rev1: true,
             name,
             id: meta.id,
             uid_validity: meta.uid_validity,
@@ -100,6 +114,11 @@ impl View {
     pub fn uid_next(&self, meta_uid_next: u32) -> u32 {
         let last = self.arrived.last().or(self.messages.last()).map_or(0, |m| m.uid);
         meta_uid_next.max(last + 1)
+    }
+
+    /// Messages recent to this session.
+    pub fn recent(&self) -> usize {
+        self.messages.iter().filter(|m| m.recent && !m.expunged).count()
     }
 
     /// Unseen messages the client knows of, and the number of the first.
@@ -155,7 +174,7 @@ impl View {
             Change::Added { uid, entry } => {
                 let last = self.arrived.last().or(self.messages.last()).map_or(0, |m| m.uid);
                 if uid > last {
-                    self.arrived.push(Message { uid, entry, expunged: false, dirty: false });
+                    self.arrived.push(Message { uid, entry, expunged: false, recent: false, dirty: false });
                 }
             }
             Change::Flags { uid, flags, modseq } => {
@@ -210,7 +229,7 @@ impl View {
         let last = self.messages.last().map_or(0, |m| m.uid);
         self.arrived = fresh
             .filter(|(uid, _)| *uid > last)
-            .map(|(uid, entry)| Message { uid, entry, expunged: false, dirty: false })
+            .map(|(uid, entry)| Message { uid, entry, expunged: false, recent: false, dirty: false })
             .collect();
     }
 
@@ -240,14 +259,22 @@ impl View {
         }
         self.report_keywords(out);
         if !self.arrived.is_empty() {
+            if !self.read_only {
+                let last = self.arrived.last().map_or(0, |m| m.uid);
+                let known = self.watch.claim_recent(last);
+                self.arrived.iter_mut().for_each(|m| m.recent = m.uid > known);
+            }
             self.messages.append(&mut self.arrived);
             out.put_slice(format!("* {} EXISTS\r\n", self.messages.len()).as_bytes());
+            if self.rev1 {
+                out.put_slice(format!("* {} RECENT\r\n", self.recent()).as_bytes());
+            }
         }
         for (i, m) in self.messages.iter_mut().enumerate() {
             if m.dirty && !m.expunged {
                 m.dirty = false;
                 out.put_slice(format!("* {} FETCH (FLAGS ", i + 1).as_bytes());
-                flags::write_list(out, m.entry.flags, &self.keywords);
+                flags::write_list(out, m.entry.flags, &self.keywords, m.recent && self.rev1);
                 if condstore {
                     out.put_slice(format!(" MODSEQ ({})", m.entry.modseq).as_bytes());
                 }
@@ -327,11 +354,29 @@ mod tests {
         watchers.publish("a", 1, &Change::Flags { uid: 5, flags: 1, modseq: 7 });
         assert!(!v.drain());
         // During FETCH by number: new messages and flags, but the numbers do not move.
-        assert_eq!(reported(&mut v, false), "* 4 EXISTS\r\n* 2 FETCH (FLAGS (\\Seen) UID 5)\r\n");
+        assert_eq!(
+            reported(&mut v, false),
+            "* 4 EXISTS\r\n* 2 RECENT\r\n* 2 FETCH (FLAGS (\\Seen \\Recent) UID 5)\r\n"
+        );
         assert_eq!(v.resolve(&set(&[(1, None)]), false).unwrap(), vec![1, 3], "expunged ones are skipped");
         assert_eq!(reported(&mut v, true), "* 3 EXPUNGE\r\n* 1 EXPUNGE\r\n");
         assert_eq!(v.messages().iter().map(|m| m.uid).collect::<Vec<_>>(), vec![5, 12]);
         assert_eq!(v.highest_modseq, 7);
+    }
+
+    #[test]
+    fn only_the_first_session_to_learn_of_a_message_sees_it_recent() {
+        let watchers = Arc::new(Watchers::default());
+        let first = view(&watchers, &[1, 2]);
+        let second = view(&watchers, &[1, 2]);
+        assert_eq!((first.recent(), second.recent()), (2, 0));
+        let mut second = second;
+        watchers.publish("a", 1, &Change::Added { uid: 3, entry: entry(2) });
+        let mut first = first;
+        second.drain();
+        assert_eq!(reported(&mut second, true), "* 3 EXISTS\r\n* 1 RECENT\r\n");
+        first.drain();
+        assert_eq!(reported(&mut first, true), "* 3 EXISTS\r\n* 2 RECENT\r\n", "message 3 went to the other session");
     }
 
     #[test]
@@ -357,6 +402,9 @@ mod tests {
         let mut seen = entry(4);
         seen.flags = 1;
         v.resync(vec![(5, seen), (9, entry(1)), (10, entry(5))]);
-        assert_eq!(reported(&mut v, true), "* 1 EXPUNGE\r\n* 3 EXISTS\r\n* 1 FETCH (FLAGS (\\Seen) UID 5)\r\n");
+        assert_eq!(
+            reported(&mut v, true),
+            "* 1 EXPUNGE\r\n* 3 EXISTS\r\n* 3 RECENT\r\n* 1 FETCH (FLAGS (\\Seen \\Recent) UID 5)\r\n"
+        );
     }
 }

@@ -61,6 +61,10 @@ struct Watcher {
 pub struct Watchers {
     by_mailbox: Mutex<HashMap<MailboxKey, Vec<Watcher>>>,
     next_id: AtomicU64,
+    /// The highest UID some session has been told of, per mailbox (IMAP4rev1 `\Recent`:
+    /// a message is recent only in the first session that learns of it). Kept in memory: after
+    /// a restart every message is new to the first session again, which RFC 3501 allows.
+    recent: Mutex<HashMap<MailboxKey, u32>>,
 }
 
 impl Watchers {
@@ -86,6 +90,22 @@ impl Watchers {
                 watcher.overflowed.store(true, Ordering::Release);
             }
         }
+    }
+
+    /// Messages up to `up_to` are now known to a session: returns the highest UID known
+    /// before, so that the messages above it are recent to the caller.
+    pub fn claim_recent(&self, account: &str, mailbox_id: u32, up_to: u32) -> u32 {
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        let claimed = recent.entry((account.to_string(), mailbox_id)).or_default();
+        let before = *claimed;
+        *claimed = before.max(up_to);
+        before
+    }
+
+    /// The highest UID a session has been told of in the mailbox.
+    pub fn claimed_recent(&self, account: &str, mailbox_id: u32) -> u32 {
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent.get(&(account.to_string(), mailbox_id)).copied().unwrap_or(0)
     }
 
     /// Whether anyone watches the mailbox (lets the journal skip building notices).
@@ -116,6 +136,11 @@ impl Watch {
     /// Waits for the next change.
     pub async fn next(&self) -> Option<Change> {
         self.receiver.recv().await.ok()
+    }
+
+    /// Claims the messages up to `up_to` as known (see [`Watchers::claim_recent`]).
+    pub fn claim_recent(&self, up_to: u32) -> u32 {
+        self.watchers.claim_recent(&self.key.0, self.key.1, up_to)
     }
 
     /// True (once) when changes were dropped because the watcher fell behind: the session

@@ -169,7 +169,7 @@ class ImapTest(unittest.TestCase):
         self.assertEqual(lines[0], r"* FLAGS (\Answered \Flagged \Deleted \Seen \Draft)")
         self.assertEqual(lines[1], r"* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags permitted")
         self.assertEqual(lines[2], "* 2 EXISTS")
-        self.assertEqual(lines[3], "* 0 RECENT")
+        self.assertEqual(lines[3], "* 2 RECENT", "this session is the first to see them")
         self.assertEqual(lines[4], "* OK [UNSEEN 1] First unseen")
         self.assertRegex(lines[5], r"^\* OK \[UIDVALIDITY \d+\] UIDs valid$")
         self.assertRegex(lines[6], r"^\* OK \[UIDNEXT \d+\] Predicted next UID$")
@@ -178,11 +178,14 @@ class ImapTest(unittest.TestCase):
         uids = [int(x) for x in r.cmd("u", "UID SEARCH ALL")[0].split()[2:]]
         self.assertEqual(len(uids), 2)
         self.assertEqual(r.cmd("f", "FETCH 1:2 (FLAGS)"),
-                         ["* 1 FETCH (FLAGS ())", "* 2 FETCH (FLAGS ())", "f OK FETCH completed"])
+                         [r"* 1 FETCH (FLAGS (\Recent))", r"* 2 FETCH (FLAGS (\Recent))", "f OK FETCH completed"])
+        other = self.raw()
+        self.assertIn("* 0 RECENT", other.cmd("s", "SELECT INBOX"), "a message is recent in one session only")
+        other.close()
         self.assertEqual(r.cmd("t", r"STORE 2 +FLAGS (\Flagged $Work)"),
                          [r"* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Work)",
                           r"* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $Work \*)] Flags permitted",
-                          r"* 2 FETCH (FLAGS (\Flagged $Work))", "t OK STORE completed"])
+                          r"* 2 FETCH (FLAGS (\Flagged $Work \Recent))", "t OK STORE completed"])
         self.assertEqual(r.cmd("t2", r"UID STORE %d -FLAGS.SILENT ($Work)" % uids[1]), ["t2 OK STORE completed"])
         self.assertEqual(r.cmd("k", "SEARCH KEYWORD $Work"), ["* SEARCH", "k OK SEARCH completed"])
         self.assertEqual(r.cmd("k2", "SEARCH FLAGGED SUBJECT two"), ["* SEARCH 2", "k2 OK SEARCH completed"])
@@ -215,8 +218,8 @@ class ImapTest(unittest.TestCase):
         self.assertEqual(r.cmd("p", "FETCH 1 (BODY.PEEK[1]<6.100>)")[0], "* 1 FETCH (BODY[1]<6> {4}\r\npart)")
         lines = r.cmd("h", "FETCH 1 (BODY[HEADER.FIELDS (message-id)])")
         self.assertEqual(lines[0], "* 1 FETCH (BODY[HEADER.FIELDS (message-id)] {21}\r\nMessage-ID: <m@x>\r\n\r\n"
-                                   r" FLAGS (\Seen))", "a non-PEEK fetch sets \\Seen and says so")
-        self.assertEqual(r.cmd("f2", "FETCH 1 (FLAGS)")[0], r"* 1 FETCH (FLAGS (\Seen))")
+                                   r" FLAGS (\Seen \Recent))", "a non-PEEK fetch sets \\Seen and says so")
+        self.assertEqual(r.cmd("f2", "FETCH 1 (FLAGS)")[0], r"* 1 FETCH (FLAGS (\Seen \Recent))")
         r.close()
 
     def test_bad_input_gets_bad_and_the_session_goes_on(self):
@@ -248,7 +251,7 @@ class ImapTest(unittest.TestCase):
         self.assertTrue(m, done)
         self.assertEqual(r.cmd("s", "SELECT Drafts")[2], "* 1 EXISTS")
         self.assertEqual(r.cmd("f", "FETCH 1 (FLAGS INTERNALDATE RFC822.SIZE)")[0],
-                         f'* 1 FETCH (FLAGS (\\Draft) INTERNALDATE "23-Nov-2026 10:11:12 +0000" RFC822.SIZE {len(body)})')
+                         f'* 1 FETCH (FLAGS (\\Draft \\Recent) INTERNALDATE "23-Nov-2026 10:11:12 +0000" RFC822.SIZE {len(body)})')
         self.assertRegex(r.cmd("c", "COPY 1 Archive")[-1], r"^c OK \[COPYUID \d+ 1 \d+\] COPY completed$")
         self.assertEqual(r.cmd("c2", "COPY 1 Nowhere")[-1], "c2 NO [TRYCREATE] No such mailbox")
         lines = r.cmd("m", "MOVE 1 Trash")
@@ -299,7 +302,7 @@ class ImapTest(unittest.TestCase):
         self.assertEqual(r.cmd("t2", r"STORE 1 (UNCHANGEDSINCE %d) -FLAGS (\Seen)" % modseqs[0])[-1],
                          "t2 OK [MODIFIED 1] Conditional STORE failed for some messages")
         self.assertEqual(r.cmd("c", f"FETCH 1:* (FLAGS) (CHANGEDSINCE {new - 1})"),
-                         [f"* 1 FETCH (FLAGS (\\Seen) MODSEQ ({new}))", "c OK FETCH completed"])
+                         [f"* 1 FETCH (FLAGS (\\Seen \\Recent) MODSEQ ({new}))", "c OK FETCH completed"])
         self.assertEqual(r.cmd("m", f"SEARCH MODSEQ {new}"), [f"* SEARCH 1 (MODSEQ {new})", "m OK SEARCH completed"])
         r.close()
 
@@ -318,7 +321,7 @@ class ImapTest(unittest.TestCase):
         lines = one.cmd("a", "FETCH 3 (UID)")
         self.assertNotIn("EXPUNGE", " ".join(lines))
         self.assertTrue(lines[-1].startswith("a OK"))
-        self.assertTrue(any(line.startswith(r"* 1 FETCH (FLAGS (\Flagged) UID") for line in lines), lines)
+        self.assertTrue(any(line.startswith(r"* 1 FETCH (FLAGS (\Flagged \Recent) UID") for line in lines), lines)
         self.deliver(message("d"))
         time.sleep(0.3)
         lines = one.cmd("n", "NOOP")
@@ -529,7 +532,8 @@ class ImapConcurrencyTest(unittest.TestCase):
                 uids = r.cmd("U", "UID SEARCH ALL")
                 uids = next(line for line in uids if line.startswith("* SEARCH")).split()[2:]
                 fetched = [line for line in r.cmd("F", "FETCH 1:* (UID FLAGS)") if " FETCH " in line] if count else []
-                counts[n] = (count, uids, fetched)
+                # \Recent belongs to the one session that saw a message first.
+                counts[n] = (count, uids, [f.replace(" \\Recent", "").replace("\\Recent", "") for f in fetched])
                 r.cmd("O", "LOGOUT")
             except Exception as e:  # reported below with the session number
                 errors.append(f"session {n}: {e!r}")

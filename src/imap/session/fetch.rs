@@ -128,7 +128,7 @@ impl Session {
             match attribute {
                 FetchAttribute::Flags => {
                     items.start("FLAGS ");
-                    flags::write_list(items.out, m.entry.flags, &view.keywords);
+                    flags::write_list(items.out, m.entry.flags, &view.keywords, m.recent && view.rev1);
                     flags_shown = true;
                 }
                 FetchAttribute::Uid => {
@@ -155,7 +155,7 @@ impl Session {
         }
         if !flags_shown && seen_now.contains(&m.uid) {
             items.start("FLAGS ");
-            flags::write_list(items.out, m.entry.flags, &view.keywords);
+            flags::write_list(items.out, m.entry.flags, &view.keywords, m.recent && view.rev1);
             flags_shown = true;
         }
         if condstore {

@@ -148,20 +148,21 @@ impl Session {
     async fn write_status(&mut self, name: &str, items: &[StatusItem]) -> Result<(), Done> {
         let account = self.account().to_string();
         let mailbox = name.to_string();
-        let want_deleted = items.contains(&StatusItem::Deleted);
+        let count = items.iter().any(|i| matches!(i, StatusItem::Deleted | StatusItem::Recent));
+        let journal = self.ctx.journal.clone();
         let read = self.blocking(move |store| {
             let Some(meta) = store.mailbox_meta(&account, &mailbox)? else { return Ok(None) };
-            let deleted = match want_deleted {
-                true => store
-                    .mail_entries_of(&account, meta.id)?
-                    .iter()
-                    .filter(|(_, e)| e.flags & flags::DELETED != 0)
-                    .count(),
-                false => 0,
-            };
-            Ok(Some((meta, deleted)))
+            let mut counted = Counted::default();
+            if count {
+                let known = journal.claimed_recent(&account, meta.id);
+                for (uid, entry) in store.mail_entries_of(&account, meta.id)? {
+                    counted.deleted += usize::from(entry.flags & flags::DELETED != 0);
+                    counted.recent += usize::from(uid > known);
+                }
+            }
+            Ok(Some((meta, counted)))
         });
-        let (meta, deleted) = match read.await {
+        let (meta, counted) = match read.await {
             Ok(Some(found)) => found,
             Ok(None) => return Err(Done::no(format!("[NONEXISTENT] Mailbox {name} does not exist"))),
             Err(e) => return Err(store_failure(e)),
@@ -170,7 +171,7 @@ impl Session {
         out.put_slice(b"* STATUS ");
         wire::astring(&mut out, name.as_bytes());
         out.put_slice(b" (");
-        let values: Vec<String> = items.iter().map(|item| status_item(*item, &meta, deleted)).collect();
+        let values: Vec<String> = items.iter().map(|item| status_item(*item, &meta, &counted)).collect();
         out.put_slice(values.join(" ").as_bytes());
         out.put_slice(b")\r\n");
         self.conn.send(&out);
@@ -181,14 +182,21 @@ impl Session {
     }
 }
 
-fn status_item(item: StatusItem, meta: &MailboxMeta, deleted: usize) -> String {
+/// Counts STATUS needs that the mailbox counters do not keep.
+#[derive(Default)]
+struct Counted {
+    deleted: usize,
+    recent: usize,
+}
+
+fn status_item(item: StatusItem, meta: &MailboxMeta, counted: &Counted) -> String {
     match item {
         StatusItem::Messages => format!("MESSAGES {}", meta.messages),
-        StatusItem::Recent => "RECENT 0".to_string(),
+        StatusItem::Recent => format!("RECENT {}", counted.recent),
         StatusItem::UidNext => format!("UIDNEXT {}", meta.uid_next),
         StatusItem::UidValidity => format!("UIDVALIDITY {}", meta.uid_validity),
         StatusItem::Unseen => format!("UNSEEN {}", meta.unseen),
-        StatusItem::Deleted => format!("DELETED {deleted}"),
+        StatusItem::Deleted => format!("DELETED {}", counted.deleted),
         StatusItem::Size => format!("SIZE {}", meta.size),
         StatusItem::HighestModSeq => format!("HIGHESTMODSEQ {}", meta.highest_modseq),
     }

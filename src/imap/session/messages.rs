@@ -100,7 +100,7 @@ impl Session {
             out.put_slice(format!("* {} FETCH (", i + 1).as_bytes());
             if !silent {
                 out.put_slice(b"FLAGS ");
-                flags::write_list(&mut out, m.entry.flags, &view.keywords);
+                flags::write_list(&mut out, m.entry.flags, &view.keywords, m.recent && view.rev1);
             }
             if self.condstore {
                 if !silent {

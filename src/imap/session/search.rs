@@ -202,8 +202,10 @@ fn matches(key: &SearchKey, c: &mut Candidate) -> bool {
     let has = |bit: u32| f & bit != 0;
     let day = (c.message.entry.internal_date as i64).div_euclid(DAY);
     match key {
-        SearchKey::All | SearchKey::Old => true,
-        SearchKey::New | SearchKey::Recent => false,
+        SearchKey::All => true,
+        SearchKey::Old => !c.message.recent,
+        SearchKey::Recent => c.message.recent,
+        SearchKey::New => c.message.recent && !has(flags::SEEN),
         SearchKey::Answered => has(flags::ANSWERED),
         SearchKey::Deleted => has(flags::DELETED),
         SearchKey::Draft => has(flags::DRAFT),

@@ -44,6 +44,7 @@ impl Session {
             Err(e) => return store_failure(e),
         };
         let mut view = View::new(name, &meta, entries, watch, read_only);
+        view.rev1 = !self.rev2;
         view.drain();
         // Changes that raced the read are folded in silently: the responses below describe
         // the mailbox as it is now.
@@ -53,7 +54,7 @@ impl Session {
         flags::write_mailbox_flags(&mut out, &view.keywords, read_only);
         out.extend_from_slice(format!("* {} EXISTS\r\n", view.len()).as_bytes());
         if !self.rev2 {
-            out.extend_from_slice(b"* 0 RECENT\r\n");
+            out.extend_from_slice(format!("* {} RECENT\r\n", view.recent()).as_bytes());
             if let (_, Some(first)) = view.unseen() {
                 out.extend_from_slice(format!("* OK [UNSEEN {first}] First unseen\r\n").as_bytes());
             }

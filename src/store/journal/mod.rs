@@ -182,6 +182,11 @@ impl JournalHandle {
         answer.recv().await.map_err(|_| StoreError::Closed)?
     }
 
+    /// The highest UID any session has been told of in a mailbox (for STATUS RECENT).
+    pub fn claimed_recent(&self, account: &str, mailbox_id: u32) -> u32 {
+        self.watchers.claimed_recent(account, mailbox_id)
+    }
+
     /// Starts watching the changes the journal commits to one mailbox.
     pub fn watch(&self, account: &str, mailbox_id: u32) -> Watch {
         self.watchers.watch(account, mailbox_id)
