@@ -185,8 +185,8 @@ pub struct DeliveryConfig {
     pub poll_interval_ms: NonZeroU64,
     /// Connections one shard keeps open to one destination domain at once.
     pub max_connections_per_destination: NonZeroUsize,
-    /// Messages per minute to one destination domain; 0 is unlimited.
-    pub max_messages_per_minute_per_destination: u64,
+    /// Message rate to one destination domain (`N/s`, `N/min`, `N/h`); 0 is unlimited.
+    pub max_rate_per_destination: outbound::Rate,
     /// Limits for particular domains.
     pub destination: Vec<DestinationOverride>,
     /// Messages one SMTP connection carries before it is closed.
@@ -218,8 +218,8 @@ pub struct DestinationOverride {
     pub domain: Hostname,
     /// Its connection limit, instead of `max_connections_per_destination`.
     pub max_connections: Option<NonZeroUsize>,
-    /// Its messages per minute, instead of `max_messages_per_minute_per_destination`.
-    pub max_messages_per_minute: Option<u64>,
+    /// Its message rate, instead of `max_rate_per_destination`.
+    pub max_rate: Option<outbound::Rate>,
 }
 
 impl Default for DeliveryConfig {
@@ -235,7 +235,7 @@ impl Default for DeliveryConfig {
             max_concurrent: NonZeroUsize::new(100).unwrap(),
             poll_interval_ms: nz64(1000),
             max_connections_per_destination: NonZeroUsize::new(20).unwrap(),
-            max_messages_per_minute_per_destination: 0,
+            max_rate_per_destination: outbound::Rate::default(),
             destination: Vec::new(),
             max_messages_per_connection: NonZeroUsize::new(100).unwrap(),
             connection_idle_secs: nz64(5),

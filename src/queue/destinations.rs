@@ -1,6 +1,6 @@
 //! Per-destination limits, kept by the shard that owns the destination (so without locks):
-//! connections open at once and messages per minute, both at the same time, with per-domain
-//! overrides. A group that would exceed a limit simply waits for a later look at the queue.
+//! connections open at once and a message rate (per second, minute or hour), both at the same
+//! time, with per-domain overrides. A group that would exceed a limit simply waits for a later look at the queue.
 //!
 //! Adaptive back-off: a destination that says it is overloaded (`421`, or `4xx` with a
 //! "too many" reply) gets half the connections it had, down to one; every delivery it accepts
@@ -10,9 +10,10 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crate::config::DeliveryConfig;
+use crate::config::outbound::Rate;
 
-/// The window the message rate is counted in.
-const WINDOW: Duration = Duration::from_secs(60);
+/// How long an idle destination's counts are kept before they may be forgotten.
+const WINDOW: Duration = Duration::from_secs(3600);
 /// Destinations tracked before idle ones are forgotten.
 const PRUNE_AT: usize = 10_000;
 
@@ -20,8 +21,8 @@ const PRUNE_AT: usize = 10_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Limits {
     connections: usize,
-    /// Messages per minute; 0 is unlimited.
-    per_minute: u64,
+    /// Message rate; 0 messages is unlimited.
+    rate: Rate,
 }
 
 /// What is going on with one destination now.
@@ -56,17 +57,15 @@ pub struct Destinations {
 impl Destinations {
     /// Limits from `[delivery]` and its `[[delivery.destination]]` overrides.
     pub fn new(config: &DeliveryConfig) -> Destinations {
-        let default = Limits {
-            connections: config.max_connections_per_destination.get(),
-            per_minute: config.max_messages_per_minute_per_destination,
-        };
+        let default =
+            Limits { connections: config.max_connections_per_destination.get(), rate: config.max_rate_per_destination };
         let overrides = config
             .destination
             .iter()
             .map(|o| {
                 let limits = Limits {
                     connections: o.max_connections.map_or(default.connections, |n| n.get()),
-                    per_minute: o.max_messages_per_minute.unwrap_or(default.per_minute),
+                    rate: o.max_rate.unwrap_or(default.rate),
                 };
                 (o.domain.as_str().to_string(), limits)
             })
@@ -86,12 +85,12 @@ impl Destinations {
             sent: 0,
             reduced: None,
         });
-        if now.duration_since(state.window_start) >= WINDOW {
+        if now.duration_since(state.window_start) >= limits.rate.per {
             state.window_start = now;
             state.sent = 0;
         }
         let connections = state.reduced.unwrap_or(limits.connections).min(limits.connections);
-        if state.connections >= connections || (limits.per_minute > 0 && state.sent >= limits.per_minute) {
+        if state.connections >= connections || (limits.rate.messages > 0 && state.sent >= limits.rate.messages) {
             return false;
         }
         state.connections += 1;
@@ -129,12 +128,18 @@ mod tests {
     fn config() -> DeliveryConfig {
         DeliveryConfig {
             max_connections_per_destination: NonZeroUsize::new(2).unwrap(),
-            max_messages_per_minute_per_destination: 0,
-            destination: vec![DestinationOverride {
-                domain: "slow.example".to_string().try_into().unwrap(),
-                max_connections: None,
-                max_messages_per_minute: Some(3),
-            }],
+            destination: vec![
+                DestinationOverride {
+                    domain: "slow.example".to_string().try_into().unwrap(),
+                    max_connections: None,
+                    max_rate: Some(Rate::try_from("3/min".to_string()).unwrap()),
+                },
+                DestinationOverride {
+                    domain: "burst.example".to_string().try_into().unwrap(),
+                    max_connections: Some(NonZeroUsize::new(100).unwrap()),
+                    max_rate: Some(Rate::try_from("5/s".to_string()).unwrap()),
+                },
+            ],
             ..DeliveryConfig::default()
         }
     }
@@ -159,9 +164,18 @@ mod tests {
             d.finish("slow.example", Feedback::Neutral);
         }
         assert!(!d.try_start("slow.example", now), "three per minute");
-        assert!(d.try_start("slow.example", now + WINDOW), "a new minute");
-        assert!(d.try_start("slow.example", now + WINDOW));
-        assert!(!d.try_start("slow.example", now + WINDOW), "still two connections at most");
+        let minute = Duration::from_secs(60);
+        assert!(d.try_start("slow.example", now + minute), "a new minute");
+        assert!(d.try_start("slow.example", now + minute));
+        assert!(!d.try_start("slow.example", now + minute), "still two connections at most");
+    }
+
+    #[test]
+    fn rates_per_second() {
+        let mut d = Destinations::new(&config());
+        let now = Instant::now();
+        assert_eq!((0..10).take_while(|_| d.try_start("burst.example", now)).count(), 5);
+        assert!(d.try_start("burst.example", now + Duration::from_secs(1)), "the next second");
     }
 
     #[test]

@@ -280,7 +280,7 @@ class CrashTest(unittest.TestCase):
     def test_kill_9_while_delivering_loses_nothing_and_resends_at_most_what_was_in_flight(self):
         count = 200
         # 30 messages a minute at first, so that the kill surely comes while mail is queued.
-        slow = "max_messages_per_minute_per_destination = 30"
+        slow = 'max_rate_per_destination = "30/min"'
         with running_pair(max_concurrent=4, delivery=slow) as (a, b):
             queue_for_bob(a, "crash", count)
             wait_for("some deliveries", lambda: len(b.mail_list("bob@far.test")) >= 10, timeout=60)
@@ -288,7 +288,7 @@ class CrashTest(unittest.TestCase):
             delivered_before = len(b.mail_list("bob@far.test"))
             self.assertLess(delivered_before, count, "the kill must come while mail is still queued")
             with open(a.config) as f:
-                config = f.read().replace(slow, "max_messages_per_minute_per_destination = 0")
+                config = f.read().replace(slow, 'max_rate_per_destination = "0"')
             with open(a.config, "w") as f:
                 f.write(config)
             a.start()
