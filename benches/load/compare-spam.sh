@@ -64,6 +64,7 @@ fi
 [ -z "${RINGMAIL_BIN:-}" ] || cargo() { :; }
 . benches/load/common.sh
 BIN=${RINGMAIL_BIN:-$BIN}
+echo "ringmail binary: $BIN, built $(stat -c %y "$BIN"); $CPUS CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 port_free() { ! (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
 for p in $RM_PORT $SA_PORT $RS_PORT $RS_CTRL $REDIS_PORT; do

@@ -7,7 +7,7 @@ use super::{Done, Session, store_failure};
 use crate::imap::command::SequenceSet;
 use crate::imap::view::View;
 use crate::imap::{flags, wire};
-use crate::net::Line;
+use crate::net::{Line, ReadError};
 use crate::store::journal::{Committed, JournalOp};
 use crate::store::records::flags::DELETED;
 
@@ -15,8 +15,8 @@ use crate::store::records::flags::DELETED;
 enum Woken {
     /// The mailbox changed (true: the watch overflowed).
     Changed(bool),
-    /// The client sent something.
-    Input(bool),
+    /// The client sent something, or the read ended (closed, timed out, server stopping).
+    Input(Result<usize, ReadError>),
 }
 
 impl Session {
@@ -143,13 +143,18 @@ impl Session {
             let Session { conn, view, .. } = self;
             let view = view.as_mut().expect("checked by the caller");
             let changed = async { Woken::Changed(view.wait().await) };
-            let input = async { Woken::Input(conn.read_more(timeout).await.is_ok()) };
+            let input = async { Woken::Input(conn.read_more(timeout).await) };
             match or(input, changed).await {
-                Woken::Input(false) => {
+                Woken::Input(Ok(_)) => {}
+                Woken::Input(Err(ReadError::Shutdown)) => {
+                    self.conn.send(b"* BYE [UNAVAILABLE] Server shutting down\r\n");
+                    return Done::Close;
+                }
+                Woken::Input(Err(ReadError::TimedOut)) => {
                     self.conn.send(b"* BYE Autologout; idle for too long\r\n");
                     return Done::Close;
                 }
-                Woken::Input(true) => {}
+                Woken::Input(Err(_)) => return Done::Close,
                 Woken::Changed(overflowed) => {
                     if overflowed {
                         // `updated` resyncs when it finds the overflow flag; set it again for it.
