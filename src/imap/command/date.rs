@@ -3,6 +3,7 @@
 
 use super::error::Result;
 use super::lexer::Lexer;
+use crate::message::date::days_from_civil;
 
 /// Days since 1970-01-01 (UTC) for search dates like `1-Feb-1994`.
 pub type Day = i64;
@@ -10,17 +11,6 @@ pub type Day = i64;
 /// Month names, compared case-insensitively.
 const MONTHS: [&[u8; 3]; 12] =
     [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
-
-/// Days from 1970-01-01 to the proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> Day {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
 
 /// Number of days in `month` (1-12) of `year`.
 fn month_len(year: i64, month: i64) -> i64 {

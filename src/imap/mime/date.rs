@@ -3,6 +3,7 @@
 
 use super::header::{first, slice, unfold};
 use super::structure::Part;
+use crate::message::date::days_from_civil;
 
 /// The Date header as unix seconds (RFC 5322 date-time incl. obsolete forms, timezone applied),
 /// for SEARCH SENTBEFORE etc.; None when missing/unparsable.
@@ -85,17 +86,6 @@ fn full_year(year: i64) -> i64 {
         50..=999 => 1900 + year,
         _ => year,
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// `value` without its (nested) comments.

@@ -107,6 +107,15 @@ pub enum MailboxOp {
     },
 }
 
+/// A new mailbox name without trailing delimiters; no empty level, no NUL.
+fn valid_name(name: &str) -> Result<&str, StoreError> {
+    let name = name.trim_end_matches(DELIMITER);
+    if name.is_empty() || name.split(DELIMITER).any(str::is_empty) || name.contains('\0') {
+        return Err(StoreError::Refused(format!("invalid mailbox name {name:?}")));
+    }
+    Ok(name)
+}
+
 fn no_mailbox(name: &str) -> StoreError {
     StoreError::NotFound(format!("mailbox {name}"))
 }
@@ -172,10 +181,7 @@ impl Committer {
         account: &str,
         name: &str,
     ) -> Result<Committed, StoreError> {
-        let name = name.trim_end_matches(DELIMITER);
-        if name.is_empty() || name.split(DELIMITER).any(str::is_empty) || name.contains('\0') {
-            return Err(StoreError::Refused(format!("invalid mailbox name {name:?}")));
-        }
+        let name = valid_name(name)?;
         if self.meta(staged, &keys::mailbox(account, name))?.is_some() {
             return Err(StoreError::Exists(format!("mailbox {name}")));
         }
@@ -273,10 +279,7 @@ impl Committer {
         from: &str,
         to: &str,
     ) -> Result<Committed, StoreError> {
-        let to = to.trim_end_matches(DELIMITER);
-        if to.is_empty() || to.split(DELIMITER).any(str::is_empty) || to.contains('\0') {
-            return Err(StoreError::Refused(format!("invalid mailbox name {to:?}")));
-        }
+        let to = valid_name(to)?;
         let from_key = keys::mailbox(account, from);
         let meta = self.meta(staged, &from_key)?.ok_or_else(|| no_mailbox(from))?;
         if self.meta(staged, &keys::mailbox(account, to))?.is_some() {
