@@ -191,6 +191,7 @@ STEPS = ("select", "fetch-envelope", "fetch-body", "store", "search-subject", "s
 def worker(args, index, barrier, result):
     stats = {k: [0, 0.0, 0.0, 0, 0, []] for k in KINDS}
     problems = []
+    slow = []  # (seconds into the run, kind, milliseconds) of commands over 100 ms
     rng = random.Random(1000 + index)
     c = Client(args.port, args.tls)
     c.login(user_of(args, index), args.password)
@@ -198,6 +199,7 @@ def worker(args, index, barrier, result):
     barrier.wait()
     cpu0 = time.process_time()
     start = time.time()
+    start_perf = time.perf_counter()
     deadline = start + args.seconds
     error = None
 
@@ -211,6 +213,8 @@ def worker(args, index, barrier, result):
         s[2] = max(s[2], took)
         if len(s[5]) < 20000:
             s[5].append(took)
+        if took > 0.1 and len(slow) < 500:
+            slow.append((round(t - start_perf, 3), kind, round(took * 1e3, 1)))
         if status == "NO":
             s[3] += 1
         elif status == "BAD":
@@ -272,7 +276,7 @@ def worker(args, index, barrier, result):
     except Exception:
         pass
     result.put({"stats": stats, "problems": problems, "error": error, "start": start, "end": end,
-                "cpu": cpu, "loops": loops})
+                "cpu": cpu, "loops": loops, "slow": slow})
 
 
 def tree(root):
@@ -363,6 +367,7 @@ def run_load(args):
         "no": sum(t[3] for t in total.values()),
         "bad": sum(t[4] for t in total.values()),
         "problems": [p for r in reports for p in r["problems"]],
+        "slow": sorted(x for r in reports for x in r["slow"]),
         "errors": [r["error"] for r in reports if r["error"]],
         "per_command": {k: {"count": t[0], "mean_ms": t[1] / t[0] * 1e3 if t[0] else 0,
                             "p99_ms": percentile(t[5], 99) * 1e3, "max_ms": t[2] * 1e3, "no": t[3], "bad": t[4]}
@@ -381,6 +386,17 @@ def run_load(args):
     for k, v in out["per_command"].items():
         print(f"    {k:<20} {v['count']:>7}  mean {v['mean_ms']:7.2f} ms  p99 {v['p99_ms']:7.2f} ms  "
               f"max {v['max_ms']:7.1f} ms  NO {v['no']}  BAD {v['bad']}")
+    if out["slow"]:
+        # Slow commands that started within 50 ms of each other most likely waited on one thing.
+        bursts = []
+        for t, kind, ms in out["slow"]:
+            if bursts and t - bursts[-1][1] < 0.05:
+                bursts[-1][1] = t; bursts[-1][2] += 1; bursts[-1][3] = max(bursts[-1][3], ms)
+            else:
+                bursts.append([t, t, 1, ms])
+        print(f"    over 100 ms: {len(out['slow'])} commands in {len(bursts)} bursts; the worst: "
+              + ", ".join(f"t={b[0]:.1f}s {b[2]}x up to {b[3]:.0f} ms"
+                          for b in sorted(bursts, key=lambda b: -b[3])[:4]))
     for p in out["problems"][:10]:
         print(f"    problem: {p}")
     for e in out["errors"]:
