@@ -3,15 +3,20 @@
 # spamc) and rspamd (rspamc), all offline (no DNS, no network checks), on the Apache SpamAssassin
 # 2002 corpus in tests/data/spam (2,500 ham, 500 spam). The corpus is split alternately: even
 # messages are the TRAIN half, odd ones the TEST half (1,250 ham + 250 spam each). Every filter
-# learns the TRAIN half into an empty Bayes database of its own, then scores the TEST half; the
-# wall time of that pass gives messages/s, its verdicts spam recall and false positives at each
-# filter's default threshold:
+# learns the TRAIN half into an empty Bayes database of its own, then scores the TEST half with
+# PARALLEL clients (ringmail also with one): the wall time of that pass gives messages/s, the CPU
+# time of the client and daemon processes gives CPU per message (steadier than wall time on a
+# shared box; medians of REPEAT passes), its verdicts give spam recall and false positives at
+# each filter's default threshold:
 #   ringmail      class junk or reject (score >= [spam] junk_score, 6)
 #   SpamAssassin  score >= required_score (5)
 #   rspamd        action "add header", "rewrite subject" or "reject" (score >= 6; greylist at 4
 #                 is not counted)
 # Then the cost of the filter in ringmail's SMTP receiver: the same load with [spam] enabled =
-# false and = true, the client outside relay_networks (whose mail is never scored).
+# false and = true, the client outside relay_networks (whose mail is never scored: the config
+# gets relay_networks = [], and [mailauth] check = false in both settings, as SPF/DKIM/DMARC
+# need DNS); msgs/s and the server's CPU per message, for smtp-source's synthetic 4 KiB messages
+# and for the TEST-half messages sent by a Python client.
 #
 # CAVEAT: ringmail's shipped model (src/spam/default_model.bin) was trained on the whole corpus,
 # TEST half included, and cannot be turned off without a rebuild: ringmail's accuracy rows are
@@ -37,6 +42,8 @@
 #   SMTP_MESSAGES  messages per SMTP receiver run (default 3000), SMTP_SESSIONS smtp-source
 #                  sessions (20); CORPUS_SESSIONS (4) python senders of the TEST-half messages
 #   SA=0, RSPAMD=0, SMTP=0 skip parts; ROUNDS (default 2) SMTP runs per setting, alternating;
+#   REPEAT (3) scoring passes of ringmail and rspamd, SA_REPEAT (1) of SpamAssassin (minutes each);
+#   KEEP=1 keeps the temporary folder (outputs, logs);
 #   PARALLEL (default: CPUs) client workers for spamc, rspamc -n and the parallel ringmail pass;
 #   RINGMAIL_BIN=path uses that binary instead of building one (cargo is not run);
 #   ports: RM_PORT (2546), SA_PORT (17783), RS_PORT (11433; controller RS_PORT+1), REDIS_PORT (16389).

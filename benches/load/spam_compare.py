@@ -244,7 +244,8 @@ def table(args):
     acc = [r for r in rows if r[0] == "accuracy"]
     if acc:
         print()
-        print("Accuracy on the TEST half at each filter's default threshold (LEAKED: the shipped model saw it)")
+        print("Accuracy on the TEST half at each filter's default threshold (ringmail rows LEAKED: its shipped")
+        print("model was trained on the whole corpus, TEST half included; SpamAssassin and rspamd learned TRAIN only)")
         print(f"{'filter':<52} {'spam recall':>18} {'false positives':>18} {'errors':>6}")
         for _, name, recall, fpr, spam, ham, errors in acc:
             print(f"{name:<52} {recall + '% (' + spam + ')':>18} {fpr + '% (' + ham + ')':>18} {errors:>6}")

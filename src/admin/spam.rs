@@ -50,7 +50,7 @@ pub fn execute(ctx: &AdminContext, request: SpamRequest) -> Result<Vec<u8>, Admi
             let _ = writeln!(out, "learned {} messages as {}", messages.len(), if spam { "spam" } else { "ham" });
         }
         SpamRequest::Test { messages } => {
-            let model = spam::default_model();
+            let model = if ctx.config.spam.shipped_model { spam::default_model() } else { spam::Model::new() };
             let counts = Learned { base: &model, store, scopes: vec![GLOBAL] };
             let config = &ctx.config.spam;
             for (name, encoded) in messages {
@@ -67,7 +67,8 @@ pub fn execute(ctx: &AdminContext, request: SpamRequest) -> Result<Vec<u8>, Admi
                 let mut symbols: Vec<_> = verdict.symbols.iter().collect();
                 symbols.sort_by(|a, b| b.score.abs().total_cmp(&a.score.abs()));
                 let top: Vec<String> = symbols.iter().take(4).map(|s| format!("{}({:.2})", s.name, s.score)).collect();
-                let _ = writeln!(out, "{name}\t{:.2}\t{class}\t{}", verdict.score, top.join(" "));
+                // `+ 0.0` turns the -0.0 of an empty sum into 0.0.
+                let _ = writeln!(out, "{name}\t{:.2}\t{class}\t{}", verdict.score + 0.0, top.join(" "));
             }
         }
         SpamRequest::Stats => {

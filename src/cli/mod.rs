@@ -270,7 +270,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         },
         Command::Dns(DnsCommand::Lookup { name, record_type }) => return dns::lookup(&config, name, &record_type),
         Command::Spam(command) => {
-            let output = spam::run(command, &mut |request| run_admin(config.clone(), request))?;
+            let mut admin = Admin::new(config);
+            let output = spam::run(command, &mut |request| admin.run(request))?;
             std::io::stdout().write_all(&output)?;
             return Ok(());
         }
@@ -282,9 +283,43 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// Sends the request to the running server, or executes it on the store directly.
 fn run_admin(config: Config, request: Request) -> anyhow::Result<Vec<u8>> {
-    if let Some(answer) = admin::socket::call(&config.admin_socket(), &request)? {
-        return Ok(answer?);
+    Admin::new(config).run(request)
+}
+
+/// Where admin requests go: the running server's socket, or, when no server answers, the
+/// store opened here once for every request of the command.
+struct Admin {
+    config: Config,
+    local: Option<(Journal, AdminContext)>,
+}
+
+impl Admin {
+    fn new(config: Config) -> Admin {
+        Admin { config, local: None }
     }
+
+    fn run(&mut self, request: Request) -> anyhow::Result<Vec<u8>> {
+        if self.local.is_none() {
+            if let Some(answer) = admin::socket::call(&self.config.admin_socket(), &request)? {
+                return Ok(answer?);
+            }
+            self.local = Some(open_local(self.config.clone())?);
+        }
+        let (_, ctx) = self.local.as_ref().expect("opened above");
+        Ok(admin::execute(ctx, request)?)
+    }
+}
+
+impl Drop for Admin {
+    fn drop(&mut self) {
+        if let Some((journal, _)) = self.local.take() {
+            journal.stop();
+        }
+    }
+}
+
+/// Opens the store for admin requests when no server is running.
+fn open_local(config: Config) -> anyhow::Result<(Journal, AdminContext)> {
     std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
     let store = Store::open(&config.store_dir()).with_context(|| {
         format!(
@@ -295,9 +330,7 @@ fn run_admin(config: Config, request: Request) -> anyhow::Result<Vec<u8>> {
     })?;
     let journal = Journal::start(store.clone());
     let ctx = AdminContext { config: Arc::new(config), store, journal: journal.handle() };
-    let result = admin::execute(&ctx, request);
-    journal.stop();
-    Ok(result?)
+    Ok((journal, ctx))
 }
 
 /// The first line of standard input, without its line ending.

@@ -56,6 +56,8 @@ pub struct SpamConfig {
     pub outbound_reject_score: f64,
     /// Domain blocklists (URIBL/DBL style) the domains of links in the body are looked up in.
     pub uribl_zones: Vec<String>,
+    /// Start from the model shipped with ringmail (false: only what is learned here).
+    pub shipped_model: bool,
 }
 
 impl Default for SpamConfig {
@@ -66,6 +68,7 @@ impl Default for SpamConfig {
             reject_score: crate::spam::REJECT_THRESHOLD,
             outbound_reject_score: crate::spam::REJECT_THRESHOLD,
             uribl_zones: Vec::new(),
+            shipped_model: true,
         }
     }
 }

@@ -129,7 +129,10 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     })?;
     let tls = Tls::new(&config).context("loading TLS certificates")?;
     let antivirus = load_signatures(&config)?;
-    let spam_model = config.spam.enabled.then(|| Arc::new(spam::default_model()));
+    let spam_model = config.spam.enabled.then(|| match config.spam.shipped_model {
+        true => Arc::new(spam::default_model()),
+        false => Arc::new(spam::Model::new()),
+    });
     let events_file = config.data_dir.join(&config.events.file);
     let events_file = if config.events.file.as_os_str().is_empty() { PathBuf::new() } else { events_file };
     let max_bytes = config.events.max_size_mib.get() * 1024 * 1024;
