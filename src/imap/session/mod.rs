@@ -32,6 +32,8 @@ use crate::runtime::ShardContext;
 use crate::store::StoreError;
 use crate::tls::ServerStream;
 
+/// Longest command line (clients send long UID sets; Dovecot allows 64 KiB too).
+const MAX_LINE: usize = 64 * 1024;
 /// Largest literal in commands other than APPEND (passwords, search strings, names).
 const MAX_LITERAL: u64 = 64 * 1024;
 /// Timeout before login (RFC 9051 5.4 asks for at least 30 minutes only once authenticated).
@@ -323,7 +325,7 @@ impl Session {
 
     /// The next line; `Some(None)` when it was too long, `None` when the connection ended.
     async fn read_line(&mut self) -> Option<Option<Vec<u8>>> {
-        let max = self.ctx.config.limits.max_line_length.get().max(8192);
+        let max = self.ctx.config.limits.max_line_length.get().max(MAX_LINE);
         loop {
             match self.conn.take_line(max) {
                 Line::Complete(line) => return Some(Some(line.to_vec())),
