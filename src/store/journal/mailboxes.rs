@@ -228,7 +228,7 @@ impl Committer {
         }
         batch.delete_cf(self.store.cf(cf::MAILBOX), &key);
         staged.mailboxes.insert(key, None);
-        staged.notify(&self.watchers, account, meta.id, || Change::Gone);
+        staged.notify(account, meta.id, || Change::Gone);
         Ok(Committed::Done)
     }
 
@@ -296,14 +296,20 @@ impl Committer {
         for name in self.mailbox_names(staged, account)? {
             if let Some(rest) = name.strip_prefix(&children_prefix) {
                 let child = self.meta(staged, &keys::mailbox(account, &name))?.ok_or_else(|| no_mailbox(&name))?;
-                moves.push((name.clone(), format!("{to}{DELIMITER}{rest}"), child));
+                let new = format!("{to}{DELIMITER}{rest}");
+                // A child must not land on a mailbox that exists (left behind by a DELETE of
+                // its parent): that mailbox's mail would be lost.
+                if self.meta(staged, &keys::mailbox(account, &new))?.is_some() {
+                    return Err(StoreError::Exists(format!("mailbox {new}")));
+                }
+                moves.push((name.clone(), new, child));
             }
         }
         for (old, new, meta) in moves {
             let old_key = keys::mailbox(account, &old);
             batch.delete_cf(self.store.cf(cf::MAILBOX), &old_key);
             staged.mailboxes.insert(old_key, None);
-            staged.notify(&self.watchers, account, meta.id, || Change::Gone);
+            staged.notify(account, meta.id, || Change::Gone);
             self.put_meta(batch, staged, keys::mailbox(account, &new), meta);
         }
         Ok(Committed::Done)
@@ -326,7 +332,8 @@ impl Committer {
                 break;
             }
             if !staged.deleted_mail.contains(&*k) {
-                entries.push((k.to_vec(), decode::<MailEntry>(&v)?));
+                let uid = keys::uid_of_mail_key(&k).ok_or_else(|| StoreError::Corrupt("short mail key".into()))?;
+                entries.push((k.to_vec(), uid, decode::<MailEntry>(&v)?));
             }
         }
         let record = self.staged_account(staged, account)?;
@@ -335,8 +342,7 @@ impl Committer {
         target.uid_next = inbox.uid_next;
         target.keywords = inbox.keywords.clone();
         let mut uids = Vec::with_capacity(entries.len());
-        for (key, entry) in entries {
-            let uid = keys::uid_of_mail_key(&key).ok_or_else(|| StoreError::Corrupt("short mail key".into()))?;
+        for (key, uid, entry) in entries {
             batch.delete_cf(self.store.cf(cf::MAIL), &key);
             staged.deleted_mail.insert(key);
             batch.put_cf(self.store.cf(cf::MAIL), keys::mail(account, id, uid), encode(&entry));
@@ -350,7 +356,7 @@ impl Committer {
         inbox.size = 0;
         inbox.highest_modseq += 1;
         let modseq = inbox.highest_modseq;
-        staged.notify(&self.watchers, account, inbox.id, || Change::Expunged { uids, modseq });
+        staged.notify(account, inbox.id, || Change::Expunged { uids, modseq });
         self.put_meta(batch, staged, keys::mailbox(account, "INBOX"), inbox);
         self.put_meta(batch, staged, keys::mailbox(account, to), target);
         Ok(Committed::Done)
@@ -411,9 +417,9 @@ impl Committer {
         batch.put_cf(self.store.cf(cf::MAIL), keys::mail(account, meta.id, uid), encode(&entry));
         if grew {
             let table = meta.keywords.clone();
-            staged.notify(&self.watchers, account, meta.id, || Change::Keywords(table));
+            staged.notify(account, meta.id, || Change::Keywords(table));
         }
-        staged.notify(&self.watchers, account, meta.id, || Change::Added { uid, entry });
+        staged.notify(account, meta.id, || Change::Added { uid, entry });
         let uid_validity = meta.uid_validity;
         self.put_meta(batch, staged, key, meta);
         Ok(Committed::Appended { uid_validity, uid })
@@ -474,10 +480,10 @@ impl Committer {
         }
         if grew {
             let table = meta.keywords.clone();
-            staged.notify(&self.watchers, account, meta.id, || Change::Keywords(table));
+            staged.notify(account, meta.id, || Change::Keywords(table));
         }
         for &(uid, flags, modseq) in &changed {
-            staged.notify(&self.watchers, account, meta.id, || Change::Flags { uid, flags, modseq });
+            staged.notify(account, meta.id, || Change::Flags { uid, flags, modseq });
         }
         if !changed.is_empty() {
             meta.highest_modseq = modseq;
@@ -548,8 +554,10 @@ impl Committer {
             target.messages += 1;
             target.size += entry.size;
             target.unseen += u32::from(copy.flags & flags::SEEN == 0);
-            batch.put_cf(self.store.cf(cf::MAIL), keys::mail(account, target.id, new_uid), encode(&copy));
-            staged.notify(&self.watchers, account, target.id, || Change::Added { uid: new_uid, entry: copy });
+            let copy_key = keys::mail(account, target.id, new_uid);
+            batch.put_cf(self.store.cf(cf::MAIL), &copy_key, encode(&copy));
+            staged.entries.insert(copy_key, copy);
+            staged.notify(account, target.id, || Change::Added { uid: new_uid, entry: copy });
             if remove {
                 batch.delete_cf(self.store.cf(cf::MAIL), &mail_key);
                 staged.deleted_mail.insert(mail_key);
@@ -565,7 +573,7 @@ impl Committer {
         }
         if grew {
             let table = target.keywords.clone();
-            staged.notify(&self.watchers, account, target.id, || Change::Keywords(table));
+            staged.notify(account, target.id, || Change::Keywords(table));
         }
         let uid_validity = target.uid_validity;
         if from == to {
@@ -575,7 +583,7 @@ impl Committer {
             if remove {
                 source.highest_modseq += 1;
                 let modseq = source.highest_modseq;
-                staged.notify(&self.watchers, account, source.id, || Change::Expunged { uids: moved, modseq });
+                staged.notify(account, source.id, || Change::Expunged { uids: moved, modseq });
                 self.put_meta(batch, staged, from_key, source);
             }
             self.put_meta(batch, staged, to_key, target);
@@ -715,6 +723,22 @@ mod tests {
         assert!(matches!(seen[1], Change::Added { uid: 1, .. }), "the keyword is known before it is used");
         assert!(seen.iter().any(|c| matches!(c, Change::Flags { uid: 2, .. })));
         assert!(matches!(seen.last(), Some(Change::Expunged { uids, .. }) if *uids == vec![2, 1]));
+        journal.stop();
+    }
+
+    #[test]
+    fn a_rename_never_lands_a_child_on_an_existing_mailbox() {
+        let (_dir, store, journal) = setup();
+        let h = journal.handle();
+        let create = |name: &str| MailboxOp::Create { account: "bob@x".into(), name: name.into() };
+        run(&h, create("b/x")).unwrap();
+        append(&h, "b/x", 9, 0, &[]);
+        run(&h, MailboxOp::Delete { account: "bob@x".into(), name: "b".into() }).unwrap();
+        run(&h, create("a/x")).unwrap();
+        let rename = MailboxOp::Rename { account: "bob@x".into(), from: "a".into(), to: "b".into() };
+        assert!(matches!(run(&h, rename), Err(StoreError::Exists(_))));
+        assert_eq!(store.mail_entries("bob@x", "b/x").unwrap().len(), 1, "b/x keeps its mail");
+        assert!(store.mailbox_meta("bob@x", "a").unwrap().is_some(), "nothing was renamed");
         journal.stop();
     }
 

@@ -130,6 +130,14 @@ pub enum JournalOp {
     Mailbox(MailboxOp),
 }
 
+impl JournalOp {
+    /// Whether applying it reads a mailbox's mail from RocksDB (and so must not share a group
+    /// with earlier writes to that mail).
+    fn reads_committed_mail(&self) -> bool {
+        matches!(self, JournalOp::Mailbox(MailboxOp::Delete { .. } | MailboxOp::Rename { .. }))
+    }
+}
+
 /// The answer to a committed [`JournalOp`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Committed {
@@ -259,11 +267,11 @@ struct Staged {
 }
 
 impl Staged {
-    /// Queues a notice for the watchers of a mailbox.
-    fn notify(&mut self, watchers: &Watchers, account: &str, mailbox_id: u32, change: impl FnOnce() -> Change) {
-        if watchers.watched(account, mailbox_id) {
-            self.notices.push((account.to_string(), mailbox_id, change()));
-        }
+    /// Queues a notice for the watchers of a mailbox. Always: whether anyone watches is
+    /// decided when it is published, after the write, or a session that starts watching
+    /// during the write would miss it.
+    fn notify(&mut self, account: &str, mailbox_id: u32, change: impl FnOnce() -> Change) {
+        self.notices.push((account.to_string(), mailbox_id, change()));
     }
 }
 
@@ -271,10 +279,25 @@ impl Committer {
     fn run(mut self, queue: async_channel::Receiver<Job>) {
         let mut sync = WriteOptions::default();
         sync.set_sync(true);
-        while let Ok(first) = queue.recv_blocking() {
+        let mut held: Option<Job> = None;
+        loop {
+            let first = match held.take() {
+                Some(job) => job,
+                None => match queue.recv_blocking() {
+                    Ok(job) => job,
+                    Err(_) => break,
+                },
+            };
+            let alone = first.op.reads_committed_mail();
             let mut jobs = vec![first];
-            while jobs.len() < MAX_GROUP {
+            while !alone && jobs.len() < MAX_GROUP {
                 match queue.try_recv() {
+                    // Deleting or renaming a mailbox reads its mail from RocksDB: it starts a
+                    // group of its own, after everything before it is on disk.
+                    Ok(job) if job.op.reads_committed_mail() => {
+                        held = Some(job);
+                        break;
+                    }
                     Ok(job) => jobs.push(job),
                     Err(_) => break,
                 }
@@ -418,7 +441,7 @@ impl Committer {
             batch.put_cf(self.store.cf(cf::MAILBOX), &key, encode(&meta));
             let modseq = meta.highest_modseq;
             let notice = || Change::Expunged { uids: removed.clone(), modseq };
-            staged.notify(&self.watchers, account, meta.id, notice);
+            staged.notify(account, meta.id, notice);
             staged.mailboxes.insert(key, Some(meta));
         }
         Ok(Committed::Expunged(removed))
@@ -526,7 +549,7 @@ impl Committer {
             debug_assert_eq!(entry.flags & flags::SEEN, 0);
             batch.put_cf(self.store.cf(cf::MAIL), keys::mail(account, meta.id, uid), encode(&entry));
             batch.put_cf(self.store.cf(cf::MAILBOX), &key, encode(&meta));
-            staged.notify(&self.watchers, account, meta.id, || Change::Added { uid, entry });
+            staged.notify(account, meta.id, || Change::Added { uid, entry });
             staged.mailboxes.insert(key, Some(meta));
             uids.push((account.clone(), uid));
         }
