@@ -185,27 +185,50 @@ impl Committer {
         if self.meta(staged, &keys::mailbox(account, name))?.is_some() {
             return Err(StoreError::Exists(format!("mailbox {name}")));
         }
-        let now = unix_now();
-        let mut created = Vec::new();
+        let mut created = self.missing_parents(staged, account, name)?;
+        created.push(keys::mailbox(account, name));
+        let record = self.staged_account(staged, account)?;
+        // Every read is done: from here on nothing fails.
+        self.create_empty(batch, staged, account, created, record);
+        Ok(Committed::Done)
+    }
+
+    /// Keys of the levels above `name` that do not exist: CREATE and RENAME make them
+    /// (RFC 3501 6.3.3, 6.3.5).
+    fn missing_parents(&mut self, staged: &Staged, account: &str, name: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut missing = Vec::new();
         let mut path = String::new();
-        for level in name.split(DELIMITER) {
+        let levels: Vec<&str> = name.split(DELIMITER).collect();
+        for level in &levels[..levels.len().saturating_sub(1)] {
             if !path.is_empty() {
                 path.push(DELIMITER);
             }
             path.push_str(level);
             let key = keys::mailbox(account, &path);
             if self.meta(staged, &key)?.is_none() {
-                created.push(key);
+                missing.push(key);
             }
         }
-        let mut record = self.staged_account(staged, account)?;
-        // Every read is done: from here on nothing fails.
-        for key in created {
+        Ok(missing)
+    }
+
+    /// Creates empty mailboxes at `keys`, their ids counted in the account `record`; returns
+    /// the record as it then stands.
+    fn create_empty(
+        &self,
+        batch: &mut WriteBatch,
+        staged: &mut Staged,
+        account: &str,
+        keys: Vec<Vec<u8>>,
+        mut record: Account,
+    ) -> Account {
+        let now = unix_now();
+        for key in keys {
             let id = self.take_mailbox_id(batch, staged, account, record);
             record = staged.accounts[account].clone();
             self.put_meta(batch, staged, key, MailboxMeta::new(id, now));
         }
-        Ok(Committed::Done)
+        record
     }
 
     fn delete(
@@ -288,8 +311,10 @@ impl Committer {
         if to.starts_with(&format!("{from}{DELIMITER}")) {
             return Err(StoreError::Refused("a mailbox cannot move into itself".into()));
         }
+        let parents = self.missing_parents(staged, account, to)?;
+        let record = self.staged_account(staged, account)?;
         if from == "INBOX" {
-            return self.rename_inbox(batch, staged, account, meta, to);
+            return self.rename_inbox(batch, staged, account, meta, to, (parents, record));
         }
         let children_prefix = format!("{from}{DELIMITER}");
         let mut moves = vec![(from.to_string(), to.to_string(), meta)];
@@ -305,6 +330,7 @@ impl Committer {
                 moves.push((name.clone(), new, child));
             }
         }
+        self.create_empty(batch, staged, account, parents, record);
         for (old, new, meta) in moves {
             let old_key = keys::mailbox(account, &old);
             batch.delete_cf(self.store.cf(cf::MAILBOX), &old_key);
@@ -323,6 +349,7 @@ impl Committer {
         account: &str,
         mut inbox: MailboxMeta,
         to: &str,
+        (parents, record): (Vec<Vec<u8>>, Account),
     ) -> Result<Committed, StoreError> {
         let prefix = keys::mail_prefix(account, inbox.id);
         let mut entries = Vec::new();
@@ -336,7 +363,7 @@ impl Committer {
                 entries.push((k.to_vec(), uid, decode::<MailEntry>(&v)?));
             }
         }
-        let record = self.staged_account(staged, account)?;
+        let record = self.create_empty(batch, staged, account, parents, record);
         let id = self.take_mailbox_id(batch, staged, account, record);
         let mut target = MailboxMeta::new(id, unix_now());
         target.uid_next = inbox.uid_next;
@@ -646,6 +673,12 @@ mod tests {
         run(&h, rename).unwrap();
         let names = store.mailboxes("bob@x").unwrap();
         assert!(!names.iter().any(|n| n.starts_with("Work")));
+        let deep = MailboxOp::Rename { account: "bob@x".into(), from: "Jobs/2026".into(), to: "Old/Years/2026".into() };
+        run(&h, deep).unwrap();
+        let names = store.mailboxes("bob@x").unwrap();
+        assert!(["Old", "Old/Years", "Old/Years/2026/Q4"].iter().all(|n| names.contains(&n.to_string())), "{names:?}");
+        let back = MailboxOp::Rename { account: "bob@x".into(), from: "Old/Years/2026".into(), to: "Jobs/2026".into() };
+        run(&h, back).unwrap();
         let after = store.mailbox_meta("bob@x", "Jobs/2026").unwrap().unwrap();
         assert_eq!((after.id, after.uid_validity), (before.id, before.uid_validity), "a rename keeps identity");
 
