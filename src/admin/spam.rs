@@ -64,9 +64,8 @@ pub fn execute(ctx: &AdminContext, request: SpamRequest) -> Result<Vec<u8>, Admi
                     s if s >= config.junk_score => "junk",
                     _ => "ham",
                 };
-                let mut symbols: Vec<_> = verdict.symbols.iter().collect();
-                symbols.sort_by(|a, b| b.score.abs().total_cmp(&a.score.abs()));
-                let top: Vec<String> = symbols.iter().take(4).map(|s| format!("{}({:.2})", s.name, s.score)).collect();
+                let top: Vec<String> =
+                    verdict.heaviest(4).iter().map(|s| format!("{}({:.2})", s.name, s.score)).collect();
                 // `+ 0.0` turns the -0.0 of an empty sum into 0.0.
                 let _ = writeln!(out, "{name}\t{:.2}\t{class}\t{}", verdict.score + 0.0, top.join(" "));
             }

@@ -25,6 +25,14 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// The `n` symbols that weigh most either way, heaviest first.
+    pub fn heaviest(&self, n: usize) -> Vec<&Symbol> {
+        let mut symbols: Vec<&Symbol> = self.symbols.iter().collect();
+        symbols.sort_by(|a, b| b.score.abs().total_cmp(&a.score.abs()));
+        symbols.truncate(n);
+        symbols
+    }
+
     /// Builds a verdict from its symbols (sorting them and summing their scores).
     pub fn from_symbols(mut symbols: Vec<Symbol>) -> Self {
         symbols.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.name.cmp(b.name)));

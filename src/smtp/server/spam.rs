@@ -81,8 +81,6 @@ impl Session {
 
 /// The three heaviest symbols, for the log.
 fn top_symbols(verdict: &Verdict) -> String {
-    let mut symbols: Vec<_> = verdict.symbols.iter().collect();
-    symbols.sort_by(|a, b| b.score.abs().total_cmp(&a.score.abs()));
-    let top: Vec<String> = symbols.iter().take(3).map(|s| format!("{}({:.1})", s.name, s.score)).collect();
+    let top: Vec<String> = verdict.heaviest(3).iter().map(|s| format!("{}({:.1})", s.name, s.score)).collect();
     top.join(",")
 }
