@@ -8,13 +8,16 @@
 //! - `store_to_envelopes`: `Store::mail_entries` for INBOX, then for each entry the blob read
 //!   from RocksDB, `mime::parse` and `mime::write_envelope` into one `BytesMut`;
 //! - `envelopes_only`: the same parse and write over blobs already in memory, to separate the
-//!   MIME work from the store reads.
+//!   MIME work from the store reads;
+//! - `cached_summaries_to_envelopes`: `Store::mail_entries`, then each ENVELOPE from the shared
+//!   summary cache (what FETCH does once a FETCH or SEARCH has summarized the mailbox).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 use ringmail::imap::mime;
+use ringmail::imap::summary::SummaryCache;
 use ringmail::store::journal::{Committed, JournalOp, MailboxOp};
 use ringmail::store::{Journal, MessageId, Store};
 
@@ -181,6 +184,25 @@ fn bench(c: &mut Criterion) {
             out.clear();
             for (i, (uid, blob)) in blobs.iter().enumerate() {
                 fetch_line(&mut out, i + 1, *uid, black_box(blob));
+            }
+            black_box(out.len())
+        })
+    });
+    // What FETCH does once the summaries are cached (after a first FETCH or SEARCH).
+    let cache = SummaryCache::new(64 << 20);
+    for (_, entry) in &entries {
+        let blob = store.blob(MessageId(entry.message_id)).expect("blob read").expect("blob exists");
+        cache.summarize(MessageId(entry.message_id), &blob, &mime::parse(&blob));
+    }
+    group.bench_function("cached_summaries_to_envelopes_10000", |b| {
+        b.iter(|| {
+            out.clear();
+            let entries = store.mail_entries(ACCOUNT, "INBOX").expect("entries");
+            for (i, (uid, entry)) in entries.iter().enumerate() {
+                let summary = cache.get(MessageId(entry.message_id)).expect("cached");
+                out.put_slice(format!("* {} FETCH (UID {uid} ENVELOPE ", i + 1).as_bytes());
+                out.put_slice(summary.envelope());
+                out.put_slice(b")\r\n");
             }
             black_box(out.len())
         })

@@ -48,8 +48,8 @@ pub struct Config {
     pub pop3: ListenConfig,
     /// POP3 over implicit TLS (port 995 in production).
     pub pop3s: ListenConfig,
-    /// IMAP with STARTTLS (port 143 in production).
-    pub imap: ListenConfig,
+    /// IMAP with STARTTLS (port 143 in production), and what every IMAP session shares.
+    pub imap: ImapConfig,
     /// IMAP over implicit TLS (port 993 in production).
     pub imaps: ListenConfig,
     /// Certificates.
@@ -94,6 +94,22 @@ pub struct SmtpConfig {
 pub struct ListenConfig {
     /// Addresses to listen on; empty turns the listener off.
     pub listen: Vec<SocketAddr>,
+}
+
+/// `[imap]`: the STARTTLS listener, and the message summaries every IMAP session shares.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImapConfig {
+    /// Addresses to listen on; empty turns the listener off.
+    pub listen: Vec<SocketAddr>,
+    /// Memory for cached message summaries (ENVELOPE, BODYSTRUCTURE, search fields), in MiB.
+    pub summary_cache_mib: u64,
+}
+
+impl Default for ImapConfig {
+    fn default() -> ImapConfig {
+        ImapConfig { listen: vec!["127.0.0.1:2143".parse().unwrap()], summary_cache_mib: 64 }
+    }
 }
 
 /// `[tls]`: the certificate for `hostname` and per-domain certificates chosen by SNI.
@@ -302,7 +318,7 @@ impl Default for Config {
             submissions: ListenConfig { listen: vec!["127.0.0.1:2465".parse().unwrap()] },
             pop3: ListenConfig { listen: vec!["127.0.0.1:2110".parse().unwrap()] },
             pop3s: ListenConfig { listen: vec!["127.0.0.1:2995".parse().unwrap()] },
-            imap: ListenConfig { listen: vec!["127.0.0.1:2143".parse().unwrap()] },
+            imap: ImapConfig::default(),
             imaps: ListenConfig { listen: vec!["127.0.0.1:2993".parse().unwrap()] },
             tls: TlsConfig::default(),
             auth: AuthConfig::default(),

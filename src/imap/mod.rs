@@ -10,6 +10,7 @@
 //! | `flags.rs` | flag lists and the store's flag bits |
 //! | `list.rs` | LIST patterns and special-use names |
 //! | `section.rs` | what `BODY[section]` names |
+//! | `summary.rs` | ENVELOPE, BODYSTRUCTURE and search fields per message, cached for all shards |
 //! | `wire.rs` | strings and literals in responses |
 //! | `session/` | the session: states and one file per group of commands |
 //!
@@ -23,6 +24,7 @@ pub mod list;
 pub mod mime;
 pub mod section;
 mod session;
+pub mod summary;
 pub mod view;
 pub mod wire;
 

@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::dns::Resolver;
 use crate::events::EventLog;
 use crate::filter::lists::AccessLists;
+use crate::imap::summary::SummaryCache;
 use crate::mailauth::signing::Signers;
 use crate::net::ConnectionLimiter;
 use crate::net::shutdown::{self, Shutdown};
@@ -69,6 +70,8 @@ pub struct ShardContext {
     pub antivirus: Option<Arc<antivirus::Database>>,
     /// The spam classifier's shipped model, when the filter is on.
     pub spam_model: Option<Arc<spam::Model>>,
+    /// IMAP message summaries, shared by all shards.
+    pub imap_summaries: Arc<SummaryCache>,
 }
 
 /// What a listener serves.
@@ -116,6 +119,7 @@ struct Shared {
     events: EventLog,
     antivirus: Option<Arc<antivirus::Database>>,
     spam_model: Option<Arc<spam::Model>>,
+    imap_summaries: Arc<SummaryCache>,
 }
 
 /// Runs the server until SIGTERM or SIGINT, then stops cleanly.
@@ -160,6 +164,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         events,
         antivirus,
         spam_model,
+        imap_summaries: Arc::new(SummaryCache::new(config.imap.summary_cache_mib << 20)),
     });
     let cpus: Vec<usize> = CpuSet::online().map(|set| set.into_iter().map(|c| c.cpu).collect()).unwrap_or_default();
     let (ready_tx, ready_rx) = mpsc::channel();
@@ -259,6 +264,7 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         access: AccessLists::new(shared.store.clone()),
         antivirus: shared.antivirus.clone(),
         spam_model: shared.spam_model.clone(),
+        imap_summaries: Arc::clone(&shared.imap_summaries),
     });
     let config = &ctx.config;
     let services = [

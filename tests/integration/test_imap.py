@@ -222,6 +222,49 @@ class ImapTest(unittest.TestCase):
         self.assertEqual(r.cmd("f2", "FETCH 1 (FLAGS)")[0], r"* 1 FETCH (FLAGS (\Seen \Recent))")
         r.close()
 
+    def test_cached_summaries_answer_like_the_messages(self):
+        # ENVELOPE/BODYSTRUCTURE alone and the From/To/Cc/Bcc/Subject/date keys come from the
+        # shared summary cache; with a body item or a body key the message itself is read. Both
+        # must give the same answers, cold and warm, in any session.
+        later = ("From: Bob <bob@outside.example>\r\nTo: Alice <alice@example.com>\r\nSubject: lunch\r\n"
+                 "X-Team: blue\r\nDate: Tue, 1 Dec 2026 09:00:00 +0000\r\n\r\nsee you\r\n")
+        self.deliver(message("=?UTF-8?Q?Caf=C3=A9_menu?=", extra="Cc: Carol <carol@cc.example>\r\n"),
+                     message("Quarterly REPORT", body="the numbers are in\r\n", sender="dave@numbers.example"),
+                     later)
+        r = self.raw()
+        r.cmd("s", "SELECT INBOX")
+
+        def structure(lines):
+            return [line[line.index("ENVELOPE ("):] for line in lines[:-1]]
+
+        cold = r.cmd("a", "FETCH 1:* (ENVELOPE BODYSTRUCTURE)")
+        self.assertEqual(len(cold), 4, cold)
+        self.assertEqual(r.cmd("b", "FETCH 1:* (ENVELOPE BODYSTRUCTURE)")[:-1], cold[:-1])
+        self.assertEqual(structure(r.cmd("c", "FETCH 1:* (BODY.PEEK[TEXT] ENVELOPE BODYSTRUCTURE)")), structure(cold))
+        self.assertIn('"=?UTF-8?Q?Caf=C3=A9_menu?=" (("Bob" NIL "bob" "outside.example"))', cold[0])
+        self.assertIn('(("Carol" NIL "carol" "cc.example"))', cold[0])
+
+        searches = [("SUBJECT caf\u00e9", "1"), ("SUBJECT CAF\u00c9", "1"), ("SUBJECT report", "2"),
+                    ("FROM dave@NUMBERS", "2"), ("CC carol", "1"), ('CC ""', "1"), ('BCC ""', ""),
+                    ("HEADER Subject lunch", "3"), ("TO alice", "1 2 3"), ("SENTSINCE 1-Dec-2026", "3"),
+                    ("SENTBEFORE 1-Dec-2026", "1 2"), ("NOT FROM outside.example", "2"), ("OR SUBJECT lunch CC carol", "1 3"),
+                    ("HEADER X-Team blue", "3"), ("SUBJECT report BODY numbers", "2"), ("TEXT carol", "1")]
+        for n, (key, want) in enumerate(searches):
+            if key.isascii():
+                command = f"SEARCH {key}"
+            else:
+                name, word = key.split(" ", 1)
+                command = f"SEARCH CHARSET UTF-8 {name} {{{len(word.encode())}+}}\r\n{word}"
+            for attempt in ("cold", "warm"):
+                got = r.cmd(f"s{n}", command)
+                self.assertEqual(got[0].rstrip(), f"* SEARCH {want}".rstrip(), f"{key} ({attempt})")
+        other = self.raw()
+        other.cmd("s", "EXAMINE INBOX")
+        self.assertEqual(other.cmd("f", "FETCH 1:* (ENVELOPE BODYSTRUCTURE)")[:-1], cold[:-1])
+        self.assertEqual(other.cmd("t", "SEARCH SUBJECT report")[0], "* SEARCH 2")
+        other.close()
+        r.close()
+
     def test_bad_input_gets_bad_and_the_session_goes_on(self):
         r = self.raw()
         lines = r.cmd("a", "FROBNICATE")

@@ -1,5 +1,6 @@
-//! FETCH and UID FETCH: flags and sizes from the session's view, everything else from the
-//! stored message, parsed once per message by the MIME structure pass.
+//! FETCH and UID FETCH: flags and sizes from the session's view; ENVELOPE, BODYSTRUCTURE and
+//! BODY alone from the shared summaries; anything else from the stored message, parsed once per
+//! message by the MIME structure pass.
 
 use std::borrow::Cow;
 
@@ -9,6 +10,7 @@ use super::{Done, Session, store_failure};
 use crate::imap::command::{FetchAttribute, SequenceSet};
 use crate::imap::mime::{self, Part};
 use crate::imap::section::{Section, SectionText};
+use crate::imap::summary::Summary;
 use crate::imap::view::Message;
 use crate::imap::{flags, wire};
 use crate::message::date;
@@ -44,17 +46,32 @@ impl Session {
                 Err(done) => return done,
             }
         }
-        let needs_body = attributes.iter().any(needs_body);
+        // Whole-message items read the message; summarized ones alone come from the cache.
+        let needs_message = attributes.iter().any(needs_message);
+        let needs_summary = !needs_message && attributes.iter().any(summarized);
         for chunk in indexes.chunks(BATCH) {
-            let bodies = match needs_body {
+            let bodies = match needs_message {
                 true => match self.read_bodies(chunk).await {
                     Ok(bodies) => bodies,
                     Err(done) => return done,
                 },
                 false => vec![None; chunk.len()],
             };
-            for (&i, body) in chunk.iter().zip(bodies) {
-                if let Err(done) = self.write_fetch(i, uid, &attributes, body.as_deref(), &seen_now) {
+            let summaries = match needs_summary {
+                true => match self.summaries(chunk).await {
+                    Ok(summaries) => summaries,
+                    Err(done) => return done,
+                },
+                false => vec![None; chunk.len()],
+            };
+            for ((&i, body), summary) in chunk.iter().zip(bodies).zip(summaries) {
+                let root = body.as_deref().map(mime::parse);
+                let content = match (body.as_deref(), &root, &summary) {
+                    (Some(raw), Some(root), _) => Some(Content::Message { raw, root }),
+                    (_, _, Some(summary)) => Some(Content::Summary(summary)),
+                    _ => None,
+                };
+                if let Err(done) = self.write_fetch(i, uid, &attributes, content.as_ref(), &seen_now) {
                     return done;
                 }
             }
@@ -109,13 +126,12 @@ impl Session {
         index: usize,
         uid: bool,
         attributes: &[FetchAttribute],
-        body: Option<&[u8]>,
+        content: Option<&Content>,
         seen_now: &[u32],
     ) -> Result<(), Done> {
         let condstore = self.condstore;
         let view = self.view.as_mut().expect("selected");
         let m: Message = *view.get(index);
-        let root = body.map(mime::parse);
         let mut out = BytesMut::new();
         out.put_slice(format!("* {} FETCH (", index + 1).as_bytes());
         let mut items = Items { out: &mut out, first: true };
@@ -146,10 +162,10 @@ impl Session {
                 }
                 FetchAttribute::ModSeq => {}
                 _ => {
-                    let (Some(body), Some(root)) = (body, root.as_ref()) else {
+                    let Some(content) = content else {
                         return Err(Done::no("[EXPUNGEISSUED] Some messages were deleted meanwhile"));
                     };
-                    write_content(&mut items, attribute, body, root)?;
+                    write_content(&mut items, attribute, content)?;
                 }
             }
         }
@@ -189,8 +205,23 @@ impl Items<'_> {
     }
 }
 
+/// What a FETCH response is written from, besides the view.
+enum Content<'a> {
+    /// The stored message and its structure.
+    Message { raw: &'a [u8], root: &'a Part },
+    /// Its cached summary, when only summarized items are asked for.
+    Summary(&'a Summary),
+}
+
 /// Writes an item that needs the message's content.
-fn write_content(items: &mut Items, attribute: &FetchAttribute, body: &[u8], root: &Part) -> Result<(), Done> {
+fn write_content(items: &mut Items, attribute: &FetchAttribute, content: &Content) -> Result<(), Done> {
+    let (body, root) = match content {
+        Content::Message { raw, root } => (*raw, *root),
+        Content::Summary(summary) => {
+            write_summarized(items, attribute, summary);
+            return Ok(());
+        }
+    };
     match attribute {
         FetchAttribute::Envelope => {
             items.start("ENVELOPE ");
@@ -253,6 +284,19 @@ fn write_content(items: &mut Items, attribute: &FetchAttribute, body: &[u8], roo
     Ok(())
 }
 
+/// Writes an item kept in summaries; summaries are read only when every content item asked
+/// for is one of those, so there is nothing to write for any other.
+fn write_summarized(items: &mut Items, attribute: &FetchAttribute, summary: &Summary) {
+    let (name, bytes) = match attribute {
+        FetchAttribute::Envelope => ("ENVELOPE ", summary.envelope()),
+        FetchAttribute::BodyStructure => ("BODYSTRUCTURE ", summary.body_structure()),
+        FetchAttribute::Body => ("BODY ", summary.body()),
+        _ => return,
+    };
+    items.start(name);
+    items.out.put_slice(bytes);
+}
+
 /// Writes `<origin>` when partial, then the octets as a literal (`~{n}` for binary with NUL).
 fn write_partial(out: &mut BytesMut, bytes: &[u8], partial: Option<(u32, u32)>, binary: bool) {
     let bytes = match partial {
@@ -310,16 +354,22 @@ fn sets_seen(attribute: &FetchAttribute) -> bool {
     )
 }
 
-/// Whether the attribute needs the stored message.
-fn needs_body(attribute: &FetchAttribute) -> bool {
-    !matches!(
-        attribute,
-        FetchAttribute::Flags
-            | FetchAttribute::Uid
-            | FetchAttribute::InternalDate
-            | FetchAttribute::Rfc822Size
-            | FetchAttribute::ModSeq
-    )
+/// Whether the attribute is kept in message summaries.
+fn summarized(attribute: &FetchAttribute) -> bool {
+    matches!(attribute, FetchAttribute::Envelope | FetchAttribute::BodyStructure | FetchAttribute::Body)
+}
+
+/// Whether the attribute needs the stored message itself.
+fn needs_message(attribute: &FetchAttribute) -> bool {
+    !summarized(attribute)
+        && !matches!(
+            attribute,
+            FetchAttribute::Flags
+                | FetchAttribute::Uid
+                | FetchAttribute::InternalDate
+                | FetchAttribute::Rfc822Size
+                | FetchAttribute::ModSeq
+        )
 }
 
 #[cfg(test)]

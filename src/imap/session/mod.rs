@@ -10,6 +10,7 @@
 //! | `messages.rs` | APPEND, STORE, COPY, MOVE |
 //! | `fetch.rs` | FETCH |
 //! | `search.rs` | SEARCH |
+//! | `summaries.rs` | cached ENVELOPE, BODYSTRUCTURE and search fields for both |
 
 mod auth;
 mod fetch;
@@ -17,6 +18,7 @@ mod mailboxes;
 mod messages;
 mod search;
 mod select;
+mod summaries;
 
 use std::net::SocketAddr;
 use std::rc::Rc;

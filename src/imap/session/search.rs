@@ -1,28 +1,32 @@
 //! SEARCH and UID SEARCH, answered as `* SEARCH` or, with RETURN options or IMAP4rev2,
 //! `* ESEARCH` (RFC 4731, RFC 9051). Keys on flags, sizes, dates and UIDs use the session's
-//! view; header and text keys read each candidate message once.
+//! view; From/To/Cc/Bcc/Subject and sent-date keys use the shared message summaries; other
+//! header, body and text keys read each candidate message once.
 
 use super::{Done, Session, store_failure};
 use crate::imap::command::{SearchKey, SearchReturn};
 use crate::imap::mime::{self, Part};
+use crate::imap::summary::{SearchField, Summary};
 use crate::imap::view::Message;
 use crate::imap::{flags as imap_flags, view::View};
 use crate::store::MessageId;
 use crate::store::records::flags;
 
-/// Messages read from the store in one go for header and text keys.
+/// Messages read from the store in one go for body and text keys.
 const BATCH: usize = 32;
+/// Summaries looked up (and made, when not cached) in one go.
+const SUMMARY_BATCH: usize = 256;
 /// Seconds in a day, for date keys (compared in UTC).
 const DAY: i64 = 86_400;
 
-/// A message's content, parsed once for every key that needs it.
-struct Content<'a> {
+/// A message parsed once for every key that needs it.
+struct Parsed<'a> {
     raw: &'a [u8],
     root: Part,
     text: Option<String>,
 }
 
-impl Content<'_> {
+impl Parsed<'_> {
     fn body_text(&mut self) -> &str {
         if self.text.is_none() {
             self.text = Some(mime::body_text(self.raw, &self.root));
@@ -31,12 +35,31 @@ impl Content<'_> {
     }
 }
 
+/// What the keys beyond flags, sizes and dates are tested against.
+enum Content<'a, 'c> {
+    /// The cached summary, when every such key is on a summarized field.
+    Summary(&'a Summary),
+    /// The message itself.
+    Message(&'a mut Parsed<'c>),
+}
+
 /// One message being tested.
 struct Candidate<'a, 'c> {
     number: u32,
     message: &'a Message,
     view: &'a View,
-    content: Option<&'a mut Content<'c>>,
+    content: Option<Content<'a, 'c>>,
+}
+
+/// What a search key needs besides the session's view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Need {
+    /// Nothing: flags, sizes, internal dates, UIDs, numbers.
+    View,
+    /// Message summaries: the From/To/Cc/Bcc/Subject fields and the sent date.
+    Summary,
+    /// The message: other header fields, body or text.
+    Message,
 }
 
 impl Session {
@@ -58,35 +81,57 @@ impl Session {
         if uses_modseq {
             self.condstore = true;
         }
+        let mut key = key;
+        lower_needles(&mut key);
         let view = self.view.as_ref().expect("checked by the caller");
         let candidates: Vec<usize> = (0..view.len()).filter(|&i| !view.get(i).expunged).collect();
         let mut matched = Vec::new();
-        if needs_content(&key) {
-            for chunk in candidates.chunks(BATCH) {
-                let view = self.view.as_ref().expect("selected");
-                let ids: Vec<MessageId> = chunk.iter().map(|&i| MessageId(view.get(i).entry.message_id)).collect();
-                let read =
-                    self.blocking(move |store| ids.into_iter().map(|id| store.blob(id)).collect::<Result<Vec<_>, _>>());
-                let bodies = match read.await {
-                    Ok(bodies) => bodies,
-                    Err(e) => return store_failure(e),
-                };
-                let view = self.view.as_ref().expect("selected");
-                for (&i, body) in chunk.iter().zip(bodies) {
-                    let Some(raw) = body else { continue };
-                    let mut content = Content { root: mime::parse(&raw), raw: &raw, text: None };
-                    let mut candidate =
-                        Candidate { number: i as u32 + 1, message: view.get(i), view, content: Some(&mut content) };
+        match need(&key) {
+            Need::View => {
+                for i in candidates {
+                    let mut candidate = Candidate { number: i as u32 + 1, message: view.get(i), view, content: None };
                     if matches(&key, &mut candidate) {
                         matched.push(i);
                     }
                 }
             }
-        } else {
-            for i in candidates {
-                let mut candidate = Candidate { number: i as u32 + 1, message: view.get(i), view, content: None };
-                if matches(&key, &mut candidate) {
-                    matched.push(i);
+            Need::Summary => {
+                for chunk in candidates.chunks(SUMMARY_BATCH) {
+                    let summaries = match self.summaries(chunk).await {
+                        Ok(summaries) => summaries,
+                        Err(done) => return done,
+                    };
+                    let view = self.view.as_ref().expect("selected");
+                    for (&i, summary) in chunk.iter().zip(summaries) {
+                        let Some(summary) = summary else { continue };
+                        let content = Some(Content::Summary(&summary));
+                        let mut candidate = Candidate { number: i as u32 + 1, message: view.get(i), view, content };
+                        if matches(&key, &mut candidate) {
+                            matched.push(i);
+                        }
+                    }
+                }
+            }
+            Need::Message => {
+                for chunk in candidates.chunks(BATCH) {
+                    let view = self.view.as_ref().expect("selected");
+                    let ids: Vec<MessageId> = chunk.iter().map(|&i| MessageId(view.get(i).entry.message_id)).collect();
+                    let read = self
+                        .blocking(move |store| ids.into_iter().map(|id| store.blob(id)).collect::<Result<Vec<_>, _>>());
+                    let bodies = match read.await {
+                        Ok(bodies) => bodies,
+                        Err(e) => return store_failure(e),
+                    };
+                    let view = self.view.as_ref().expect("selected");
+                    for (&i, body) in chunk.iter().zip(bodies) {
+                        let Some(raw) = body else { continue };
+                        let mut parsed = Parsed { root: mime::parse(&raw), raw: &raw, text: None };
+                        let content = Some(Content::Message(&mut parsed));
+                        let mut candidate = Candidate { number: i as u32 + 1, message: view.get(i), view, content };
+                        if matches(&key, &mut candidate) {
+                            matched.push(i);
+                        }
+                    }
                 }
             }
         }
@@ -176,24 +221,44 @@ fn mentions_modseq(key: &SearchKey) -> bool {
     }
 }
 
-/// Whether the key needs the message's content (headers, body, Date).
-fn needs_content(key: &SearchKey) -> bool {
+/// What the key needs besides the view.
+fn need(key: &SearchKey) -> Need {
     match key {
         SearchKey::Bcc(_)
         | SearchKey::Cc(_)
         | SearchKey::From(_)
         | SearchKey::To(_)
         | SearchKey::Subject(_)
-        | SearchKey::Body(_)
-        | SearchKey::Text(_)
-        | SearchKey::Header(..)
         | SearchKey::SentBefore(_)
         | SearchKey::SentOn(_)
-        | SearchKey::SentSince(_) => true,
-        SearchKey::Not(k) => needs_content(k),
-        SearchKey::Or(a, b) => needs_content(a) || needs_content(b),
-        SearchKey::And(keys) => keys.iter().any(needs_content),
-        _ => false,
+        | SearchKey::SentSince(_) => Need::Summary,
+        SearchKey::Header(name, _) if SearchField::named(name).is_some() => Need::Summary,
+        SearchKey::Body(_) | SearchKey::Text(_) | SearchKey::Header(..) => Need::Message,
+        SearchKey::Not(k) => need(k),
+        SearchKey::Or(a, b) => need(a).max(need(b)),
+        SearchKey::And(keys) => keys.iter().map(need).max().unwrap_or(Need::View),
+        _ => Need::View,
+    }
+}
+
+/// Lower-cases the strings of text keys once, so that summaries match them as they are.
+fn lower_needles(key: &mut SearchKey) {
+    match key {
+        SearchKey::Bcc(s)
+        | SearchKey::Cc(s)
+        | SearchKey::From(s)
+        | SearchKey::To(s)
+        | SearchKey::Subject(s)
+        | SearchKey::Body(s)
+        | SearchKey::Text(s)
+        | SearchKey::Header(_, s) => *s = s.to_lowercase(),
+        SearchKey::Not(k) => lower_needles(k),
+        SearchKey::Or(a, b) => {
+            lower_needles(a);
+            lower_needles(b);
+        }
+        SearchKey::And(keys) => keys.iter_mut().for_each(lower_needles),
+        _ => {}
     }
 }
 
@@ -235,33 +300,51 @@ fn matches(key: &SearchKey, c: &mut Candidate) -> bool {
         SearchKey::SentBefore(d) => sent_day(c).is_some_and(|s| s < *d),
         SearchKey::SentOn(d) => sent_day(c).is_some_and(|s| s == *d),
         SearchKey::SentSince(d) => sent_day(c).is_some_and(|s| s >= *d),
-        SearchKey::Bcc(s) => header_has(c, "Bcc", s),
-        SearchKey::Cc(s) => header_has(c, "Cc", s),
-        SearchKey::From(s) => header_has(c, "From", s),
-        SearchKey::To(s) => header_has(c, "To", s),
-        SearchKey::Subject(s) => header_has(c, "Subject", s),
-        SearchKey::Header(name, s) => header_has(c, name, s),
-        SearchKey::Body(s) => {
-            c.content.as_mut().is_some_and(|content| mime::contains_ignore_case(content.body_text(), s))
-        }
+        SearchKey::Bcc(s) => header_has(c, SearchField::Bcc, s),
+        SearchKey::Cc(s) => header_has(c, SearchField::Cc, s),
+        SearchKey::From(s) => header_has(c, SearchField::From, s),
+        SearchKey::To(s) => header_has(c, SearchField::To, s),
+        SearchKey::Subject(s) => header_has(c, SearchField::Subject, s),
+        SearchKey::Header(name, s) => match (SearchField::named(name), c.content.as_ref()) {
+            (Some(field), _) => header_has(c, field, s),
+            (None, Some(Content::Message(parsed))) => field_has(parsed, name, s),
+            (None, _) => false,
+        },
+        SearchKey::Body(s) => match c.content.as_mut() {
+            Some(Content::Message(parsed)) => mime::contains_ignore_case(parsed.body_text(), s),
+            _ => false,
+        },
         SearchKey::Text(s) => {
-            let Some(content) = c.content.as_mut() else { return false };
-            let header = &content.raw[content.root.header.clone()];
+            let Some(Content::Message(parsed)) = c.content.as_mut() else { return false };
+            let header = &parsed.raw[parsed.root.header.clone()];
             mime::contains_ignore_case(&String::from_utf8_lossy(header), s)
-                || mime::contains_ignore_case(content.body_text(), s)
+                || mime::contains_ignore_case(parsed.body_text(), s)
         }
     }
 }
 
 fn sent_day(c: &Candidate) -> Option<i64> {
-    let content = c.content.as_ref()?;
-    Some(mime::sent_date(content.raw, &content.root)?.div_euclid(DAY))
+    let sent = match c.content.as_ref()? {
+        Content::Summary(summary) => summary.sent()?,
+        Content::Message(parsed) => mime::sent_date(parsed.raw, &parsed.root)?,
+    };
+    Some(sent.div_euclid(DAY))
 }
 
-/// Whether a header field `name` contains `needle`; an empty needle matches any such field.
-fn header_has(c: &Candidate, name: &str, needle: &str) -> bool {
-    let Some(content) = c.content.as_ref() else { return false };
-    let values = mime::header_values(content.raw, &content.root, name);
+/// Whether a summarized field contains the (lower-cased) `needle`; an empty needle matches any
+/// such field.
+fn header_has(c: &Candidate, field: SearchField, needle: &str) -> bool {
+    match c.content.as_ref() {
+        Some(Content::Summary(summary)) => summary.contains(field, needle),
+        Some(Content::Message(parsed)) => field_has(parsed, field.name(), needle),
+        None => false,
+    }
+}
+
+/// Whether a header field `name` of the message contains `needle`; an empty needle matches any
+/// such field.
+fn field_has(parsed: &Parsed, name: &str, needle: &str) -> bool {
+    let values = mime::header_values(parsed.raw, &parsed.root, name);
     values.iter().any(|v| needle.is_empty() || mime::contains_ignore_case(v, needle))
 }
 
