@@ -1,6 +1,6 @@
 //! Delivery status notifications (RFC 3464): the report a sender gets when a recipient failed
 //! for good or expired in the queue, is delayed, or (when asked with `NOTIFY=SUCCESS`) was
-//! relayed to a server that cannot report delivery itself.
+//! relayed to a server that cannot report delivery itself, or delivered into a local mailbox.
 
 use std::time::SystemTime;
 
@@ -24,6 +24,8 @@ pub enum Action {
     Delayed,
     /// Handed to a server that does not report delivery (no DSN extension).
     Relayed,
+    /// Delivered into a local mailbox.
+    Delivered,
 }
 
 impl Action {
@@ -32,6 +34,7 @@ impl Action {
             Action::Failed => "failed",
             Action::Delayed => "delayed",
             Action::Relayed => "relayed",
+            Action::Delivered => "delivered",
         }
     }
 
@@ -50,6 +53,9 @@ impl Action {
                 "Successful Mail Delivery Report",
                 "Your message was handed on to the recipients' mail servers, which do not report delivery.",
             ),
+            Action::Delivered => {
+                ("Successful Mail Delivery Report", "Your message was delivered to the recipients below.")
+            }
         }
     }
 }
@@ -130,7 +136,7 @@ impl<'a> Returned<'a> {
 /// message/delivery-status part and the original headers, or the whole original message for a
 /// failure report the sender asked for with `RET=FULL`).
 pub fn report(hostname: &str, id: MessageId, returned: Returned<'_>, notices: &[Notice], now: SystemTime) -> Vec<u8> {
-    let gravest = [Action::Failed, Action::Delayed, Action::Relayed]
+    let gravest = [Action::Failed, Action::Delayed, Action::Relayed, Action::Delivered]
         .into_iter()
         .find(|a| notices.iter().any(|n| n.action == *a))
         .unwrap_or(Action::Failed);

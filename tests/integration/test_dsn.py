@@ -1,7 +1,8 @@
 """Delivery status notifications (RFC 3461/3464) end to end: NOTIFY, RET, ENVID and ORCPT from
 the sender are honoured in the reports and passed on to servers that offer DSN; delay reports
-come once; suppressed recipients bounce at once when so configured; 8-bit mail is never sent to
-a server without 8BITMIME. The remote side is the in-test SMTP server of sink.py."""
+come once; suppressed recipients bounce at once when so configured; 8-bit mail goes to a server
+without 8BITMIME re-encoded as 7-bit, or bounces when its headers are 8-bit. The remote side is
+the in-test SMTP server of sink.py."""
 
 import email
 import email.policy
@@ -49,6 +50,7 @@ class DsnTest(unittest.TestCase):
         cls.a.start()
         cls.a.cli("domain", "add", "a.test")
         cls.a.add_user("alice@a.test")
+        cls.a.add_user("bob@a.test")
 
     @classmethod
     def tearDownClass(cls):
@@ -103,6 +105,20 @@ class DsnTest(unittest.TestCase):
         self.assertIn("Action: relayed", fields)
         self.assertTrue(any(b"Subject: tell me" in m["data"] for m in self.plain.messages()))
 
+    def test_success_notify_for_a_local_recipient_gives_a_delivered_report(self):
+        self.send("local success", [("bob@a.test", ["NOTIFY=SUCCESS", "ORCPT=rfc822;Bob@a.test"])],
+                  mail_options=["ENVID=local+201"])
+        self.send("local quiet", [("bob@a.test", [])])
+        # The report is committed before the 250, so it is there already.
+        found = [r for s, r in reports(self.a, "Successful") if "local success" in r.as_string()]
+        self.assertEqual(len(found), 1)
+        fields = status_fields(found[0])
+        self.assertIn("Original-Envelope-Id: local+201", fields)
+        self.assertIn("Original-Recipient: rfc822; Bob@a.test\nFinal-Recipient: rfc822; bob@a.test\n"
+                      "Action: delivered\nStatus: 2.0.0", fields)
+        self.assertFalse([r for s, r in reports(self.a) if "local quiet" in r.as_string()])
+        self.assertEqual(sorted(s for _, _, s in self.a.mail_list("bob@a.test")), ["local quiet", "local success"])
+
     def test_dsn_parameters_are_passed_on_to_a_server_that_offers_dsn(self):
         self.send("passed on", [("carol@dsn.test", ["NOTIFY=SUCCESS,FAILURE", "ORCPT=rfc822;carol@dsn.test"])],
                   mail_options=["RET=HDRS", "ENVID=id+20one"])
@@ -132,12 +148,30 @@ class DsnTest(unittest.TestCase):
         self.assertFalse([m for m in self.plain.messages() if "dead@plain.test" in " ".join(m["rcpts"])],
                          "never sent")
 
-    def test_8bit_mail_is_not_sent_to_a_server_without_8bitmime(self):
-        self.send("eight bit", [("erin@old.test", [])], mail_options=["BODY=8BITMIME"], body="gr\u00fc\u00dfe\r\n")
+    def test_8bit_mail_is_downgraded_for_a_server_without_8bitmime(self):
+        self.send("downgrade me", [("erin@old.test", [])], mail_options=["BODY=8BITMIME"],
+                  body="gr\u00fc\u00dfe = greetings\r\n")
+        sent = wait_for("the downgraded message", lambda: [m for m in self.seven_bit.messages()
+                                                           if b"Subject: downgrade me" in m["data"]])[0]
+        self.assertRegex(sent["mail"], r"^MAIL FROM:<alice@a\.test> SIZE=\d+$", "no BODY=8BITMIME")
+        self.assertTrue(sent["data"].isascii())
+        self.assertIn(b"Content-Transfer-Encoding: quoted-printable\r\n", sent["data"])
+        parsed = email.message_from_bytes(sent["data"], policy=email.policy.default)
+        self.assertEqual(parsed.get_payload(decode=True), "gr\u00fc\u00dfe = greetings\r\n".encode())
+        wait_for("the queue to empty", self.queue_empty)
+        self.assertFalse([r for s, r in reports(self.a) if "downgrade me" in r.as_string()], "no bounce")
+
+    def test_8bit_headers_bounce_for_a_server_without_8bitmime(self):
+        with smtplib.SMTP("127.0.0.1", self.a.port, timeout=30) as c:
+            c.ehlo("client.test")
+            self.assertEqual(c.mail("alice@a.test", ["BODY=8BITMIME"])[0], 250)
+            self.assertEqual(c.rcpt("erin@old.test")[0], 250)
+            code, _ = c.data("From: alice@a.test\r\nSubject: eight bit header \u00fc\r\n\r\nbody\r\n".encode())
+            self.assertEqual(code, 250)
         report = wait_for("the bounce", lambda: [r for s, r in reports(self.a, "Undelivered")
-                                                 if "eight bit" in r.as_string()])[0]
+                                                 if "eight bit header" in r.as_string()])[0]
         self.assertIn("Status: 5.6.3", status_fields(report))
-        self.assertFalse(self.seven_bit.messages())
+        self.assertFalse([m for m in self.seven_bit.messages() if b"eight bit header" in m["data"]])
 
 
 if __name__ == "__main__":

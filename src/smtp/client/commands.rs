@@ -7,8 +7,8 @@ use crate::message::headers::header_block;
 use crate::smtp::proto::dsn::xtext_encode;
 
 /// The MAIL command with the parameters the server understands, or why the message cannot go
-/// to this server: 8-bit content without 8BITMIME (RFC 6152), or non-ASCII addresses or headers
-/// without SMTPUTF8 (RFC 6531).
+/// to this server: non-ASCII addresses or headers without SMTPUTF8 (RFC 6531). 8-bit content
+/// reaches here only for a server that offers 8BITMIME (RFC 6152).
 pub(super) fn mail_command(ehlo: &ServerReply, envelope: &Envelope<'_>) -> Result<String, SessionError> {
     let refuse = |text: &str| SessionError::Permanent(ServerReply { code: 554, lines: vec![text.to_string()] });
     let mut mail = format!("MAIL FROM:<{}>", envelope.sender);
@@ -16,9 +16,7 @@ pub(super) fn mail_command(ehlo: &ServerReply, envelope: &Envelope<'_>) -> Resul
         mail.push_str(&format!(" SIZE={}", envelope.message.len()));
     }
     if !envelope.message.is_ascii() {
-        if !ehlo.has_extension("8BITMIME") {
-            return Err(refuse("5.6.3 the message has 8-bit content and the server does not offer 8BITMIME"));
-        }
+        // The transaction downgrades 8-bit mail first for a server without 8BITMIME.
         mail.push_str(" BODY=8BITMIME");
     }
     if envelope.smtputf8 {

@@ -1,6 +1,7 @@
 //! The SMTP client for outbound delivery (RFC 5321): one transaction with one server, with
 //! STARTTLS as the route's policy asks, AUTH at relay hosts, PIPELINING, CHUNKING, SIZE,
-//! 8BITMIME, SMTPUTF8 and DSN, and an outcome for every recipient.
+//! 8BITMIME (8-bit mail re-encoded for a server without it), SMTPUTF8 and DSN, and an outcome
+//! for every recipient.
 
 mod auth;
 mod commands;
@@ -16,6 +17,7 @@ use rustls::pki_types::ServerName;
 
 use crate::config::outbound::TlsPolicy;
 use crate::message::dot_stuffing::write_terminated;
+use crate::message::seven_bit;
 use crate::net::{Connection, Line, Shutdown};
 use crate::smtp::proto::RcptParams;
 use crate::smtp::proto::dsn::Ret;
@@ -28,7 +30,7 @@ pub use reply::ServerReply;
 const MAX_REPLY_LINE: usize = 4096;
 
 /// What to send.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct Envelope<'a> {
     /// Reverse path; empty for the null sender.
     pub sender: &'a str,
@@ -267,6 +269,21 @@ impl Client {
         envelope: &Envelope<'_>,
     ) -> Result<Vec<RecipientOutcome>, SessionError> {
         let command = self.timeouts.command;
+        let downgraded;
+        let envelope = match envelope.message.is_ascii() || ehlo.has_extension("8BITMIME") {
+            true => envelope,
+            false => match seven_bit::to_seven_bit(envelope.message) {
+                Some(message) => {
+                    downgraded = message;
+                    &Envelope { message: &downgraded, ..*envelope }
+                }
+                None => {
+                    let text = "5.6.3 the message has 8-bit content that cannot be made 7-bit, and the server \
+                                does not offer 8BITMIME";
+                    return Err(SessionError::Permanent(ServerReply { code: 554, lines: vec![text.into()] }));
+                }
+            },
+        };
         let mail = mail_command(ehlo, envelope)?;
         let chunking = ehlo.has_extension("CHUNKING");
         let (mut outcomes, next) = if ehlo.has_extension("PIPELINING") {

@@ -1,5 +1,6 @@
 //! MAIL and RCPT: opening a transaction and accepting recipients.
 
+use super::delivered::SuccessWanted;
 use super::replies;
 use super::session::{Session, Transaction};
 use crate::config::SuppressedRecipients;
@@ -61,6 +62,7 @@ impl Session {
             recipients: Vec::new(),
             local: Vec::new(),
             remote: Vec::new(),
+            success_wanted: Vec::new(),
             chunks: None,
         });
         self.reply(Reply::new(250, Status(2, 1, 0), "OK"));
@@ -92,6 +94,9 @@ impl Session {
             }
         };
         let transaction = self.transaction.as_mut().expect("checked above");
+        if !found.local.is_empty() && params.notify.success() {
+            transaction.success_wanted.push(SuccessWanted { recipient: to.to_string(), orcpt: params.orcpt.clone() });
+        }
         for account in found.local {
             if !transaction.local.contains(&account) {
                 transaction.local.push(account);

@@ -188,6 +188,10 @@ impl Session {
         message.extend(spam_headers.map(Bytes::from));
         message.extend(body.segments);
         let sender = transaction.from.as_ref().map(ToString::to_string).unwrap_or_default();
+        let reported = match transaction.success_wanted.is_empty() {
+            true => Vec::new(),
+            false => message.clone(),
+        };
         let delivery = Delivery {
             id,
             local_prefix: return_path(transaction.from.as_ref()),
@@ -205,6 +209,7 @@ impl Session {
         match self.ctx.journal.submit(JournalOp::Deliver(delivery)).await {
             Ok(Committed::Delivered(_)) => {
                 tracing::debug!(%id, peer = %self.peer, size = body.size, "message stored");
+                self.report_delivered(&sender, &reported, &transaction.params, &transaction.success_wanted).await;
                 self.ctx.events.record(Event::Reception {
                     id: id.to_string(),
                     peer: self.peer.ip(),

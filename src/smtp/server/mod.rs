@@ -20,6 +20,7 @@
 mod access;
 mod auth;
 mod checks;
+mod delivered;
 mod envelope;
 mod hello;
 mod listener;

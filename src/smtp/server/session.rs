@@ -5,6 +5,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::checks::SpfCheck;
+use super::delivered::SuccessWanted;
 use super::listener::Role;
 use super::replies;
 use crate::mailauth::dkim::StreamingBodyHashes;
@@ -44,6 +45,8 @@ pub(super) struct Transaction {
     pub local: Vec<String>,
     /// Remote recipients to queue, with their DSN parameters (distinct addresses).
     pub remote: Vec<RemoteRecipient>,
+    /// Local recipients whose delivery is to be reported (`NOTIFY=SUCCESS`).
+    pub success_wanted: Vec<SuccessWanted>,
     /// SPF of MAIL FROM, for mail from other servers.
     pub spf: Option<SpfCheck>,
     /// Content received so far by BDAT, if BDAT was used.
