@@ -213,6 +213,8 @@ pub struct DeliveryConfig {
     pub delay_warning_secs: u64,
     /// What happens to mail for a suppressed address.
     pub suppressed: SuppressedRecipients,
+    /// PEM file of CAs trusted for `tls = "verify"` routes, besides the system's; empty: none.
+    pub tls_ca_file: PathBuf,
 }
 
 /// What `[delivery] suppressed` does with mail for an address on the suppression list.
@@ -257,6 +259,7 @@ impl Default for DeliveryConfig {
             connection_idle_secs: nz64(5),
             delay_warning_secs: 4 * 3600,
             suppressed: SuppressedRecipients::Refuse,
+            tls_ca_file: PathBuf::new(),
         }
     }
 }

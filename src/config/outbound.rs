@@ -97,6 +97,16 @@ pub enum TlsPolicy {
     Opportunistic,
     /// Refuse to send unless the session is encrypted (the certificate is not verified).
     Required,
+    /// Refuse to send unless the session is encrypted with a certificate that a trusted CA
+    /// issued for the host connected to (the MX name, or the route's host).
+    Verify,
+}
+
+impl TlsPolicy {
+    /// Whether mail may go only over an encrypted session.
+    pub fn requires_tls(self) -> bool {
+        matches!(self, TlsPolicy::Required | TlsPolicy::Verify)
+    }
 }
 
 /// One `[[pool]]`: local source addresses for outbound connections, used round-robin.

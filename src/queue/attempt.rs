@@ -4,7 +4,6 @@
 use std::cell::RefCell;
 use std::net::{IpAddr, SocketAddr};
 
-use futures_rustls::TlsConnector;
 use std::time::Duration;
 
 use super::destinations::Feedback;
@@ -20,7 +19,7 @@ use crate::smtp::proto::RcptParams;
 use crate::store::journal::JournalOp;
 use crate::store::queue::DueRecipient;
 use crate::store::unix_now;
-use crate::tls::client::opportunistic;
+use crate::tls::client::Connectors;
 
 /// What became of one recipient in this attempt.
 enum Verdict {
@@ -212,7 +211,7 @@ async fn session(
     pool: &RefCell<Pool>,
     peer: &Peer<'_>,
     timeouts: Timeouts,
-    connector: &TlsConnector,
+    connectors: &Connectors,
 ) -> Result<Session, SessionError> {
     let key = PoolKey::of(peer);
     loop {
@@ -222,7 +221,7 @@ async fn session(
         }
         pool::close(idle);
     }
-    client::connect(peer, timeouts, connector, ctx.shutdown.clone()).await
+    client::connect(peer, timeouts, connectors, ctx.shutdown.clone()).await
 }
 
 /// The hosts to try, in order, and their port: the route's relay host, or the MX hosts.
@@ -312,7 +311,6 @@ async fn conversations(
         command: Duration::from_secs(d.command_timeout_secs.get()),
         data: Duration::from_secs(d.data_timeout_secs.get()),
     };
-    let connector = opportunistic();
     let login = plan.login.as_ref().map(|(user, password)| (user.as_str(), password.as_str()));
     let mut last_error = format!("no address found for the mail exchangers of {}", group.domain);
     for host in &hosts {
@@ -327,7 +325,7 @@ async fn conversations(
             let addr = SocketAddr::new(ip, port);
             (route.mx, route.ip) = (Some(host.clone()), Some(ip));
             let peer = Peer { addr, host, helo: &plan.helo, source: plan.source, tls: plan.tls, login };
-            let mut session = match session(ctx, &outbound.pool, &peer, timeouts, &connector).await {
+            let mut session = match session(ctx, &outbound.pool, &peer, timeouts, &outbound.tls).await {
                 Ok(session) => session,
                 Err(e) => {
                     last_error = e.to_string();

@@ -33,6 +33,7 @@ use crate::runtime::ShardContext;
 use crate::store::directory::domain_of;
 use crate::store::queue::DueRecipient;
 use crate::store::{MessageId, unix_now};
+use crate::tls::client::Connectors;
 use destinations::Destinations;
 use pool::Pool;
 use routes::Routes;
@@ -61,6 +62,8 @@ pub struct Outbound {
     pub pool: RefCell<Pool>,
     /// `[[route]]` and `[[pool]]`.
     pub routes: Routes,
+    /// TLS client configurations.
+    pub tls: Connectors,
 }
 
 /// The shard that owns deliveries to `domain`.
@@ -100,6 +103,7 @@ pub async fn run(ctx: Rc<ShardContext>, resolver: Rc<Resolver>) {
         resolver,
         pool: RefCell::new(Pool::new(d.max_messages_per_connection.get(), idle)),
         routes: Routes::new(&ctx.config),
+        tls: Connectors::new(&d.tls_ca_file),
     });
     // A finished attempt wakes the loop, so a freed slot is used at once, not at the next poll.
     let (wake, woken) = async_channel::bounded::<()>(1);

@@ -2,7 +2,10 @@
 //! `smtp_tls_security_level = may`): encrypt whenever the peer offers STARTTLS, without
 //! rejecting certificates that do not verify, since MX host names are not authenticated by DNS
 //! without DANE. Handshake signatures are still checked, so the session key is the peer's.
+//! Verified (Postfix's `secure`): the chain must lead to a trusted CA (the system's trust store
+//! and `[delivery] tls_ca_file`) and name the host connected to.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use futures_rustls::TlsConnector;
@@ -10,11 +13,41 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::version::{TLS12, TLS13};
-use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls_pki_types::pem::PemObject;
+
+use crate::config::outbound::TlsPolicy;
+
+/// The TLS client configurations of one shard, made once and shared by its deliveries (so
+/// that sessions can be resumed).
+pub struct Connectors {
+    opportunistic: TlsConnector,
+    /// The verifying connector, or why there is none (no trusted CA could be loaded).
+    verified: Result<TlsConnector, String>,
+}
+
+impl Connectors {
+    /// Both connectors; `ca_file` (PEM, may be empty) adds CAs to the system's trust store.
+    pub fn new(ca_file: &Path) -> Connectors {
+        Connectors { opportunistic: opportunistic(), verified: verified(ca_file) }
+    }
+
+    /// The connector for a route's policy, or why a verified session cannot be made.
+    pub fn for_policy(&self, policy: TlsPolicy) -> Result<&TlsConnector, String> {
+        match policy {
+            TlsPolicy::Verify => self.verified.as_ref().map_err(Clone::clone),
+            _ => Ok(&self.opportunistic),
+        }
+    }
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
 
 /// A connector for opportunistic TLS to any SMTP server.
-pub fn opportunistic() -> TlsConnector {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+fn opportunistic() -> TlsConnector {
+    let provider = provider();
     let config = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_protocol_versions(&[&TLS13, &TLS12])
         .expect("ring supports TLS 1.2 and 1.3")
@@ -22,6 +55,33 @@ pub fn opportunistic() -> TlsConnector {
         .with_custom_certificate_verifier(Arc::new(AnyCertificate { provider }))
         .with_no_client_auth();
     TlsConnector::from(Arc::new(config))
+}
+
+/// A connector that verifies the server's chain and name (webpki), trusting the system's CAs
+/// and those in `ca_file`.
+fn verified(ca_file: &Path) -> Result<TlsConnector, String> {
+    let mut roots = RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    let (system, _) = roots.add_parsable_certificates(native.certs);
+    if !ca_file.as_os_str().is_empty() {
+        let certs = CertificateDer::pem_file_iter(ca_file)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| format!("reading tls_ca_file {}: {e}", ca_file.display()))?;
+        let (added, ignored) = roots.add_parsable_certificates(certs);
+        if ignored > 0 {
+            tracing::warn!("{ignored} certificates in {} are not usable CAs", ca_file.display());
+        }
+        tracing::debug!(system, added, "trusted CAs for verified outbound TLS");
+    }
+    if roots.is_empty() {
+        return Err("no trusted CA for tls = \"verify\" (the system has none: set [delivery] tls_ca_file)".into());
+    }
+    let config = ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&TLS13, &TLS12])
+        .expect("ring supports TLS 1.2 and 1.3")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(TlsConnector::from(Arc::new(config)))
 }
 
 /// Accepts any certificate chain but checks the handshake signatures made with it.

@@ -6,7 +6,7 @@
 //! | `certs.rs` | reading PEM files, making the self-signed certificate |
 //! | `resolver.rs` | choosing a certificate by SNI; reloading them all on SIGHUP |
 //! | `stream.rs` | a stream that is plain TCP or TLS (server or client side), and what TLS was negotiated |
-//! | `client.rs` | opportunistic TLS for outbound SMTP |
+//! | `client.rs` | outbound SMTP TLS: opportunistic, or verified against trusted CAs |
 
 pub mod certs;
 pub mod client;

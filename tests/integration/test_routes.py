@@ -1,11 +1,15 @@
 """Routes and pools: a relay host (smarthost) with AUTH over required TLS, the TLS policy of a
-route, and source-address pools with their own EHLO name, against a second real ringmail and an
+route (certificates verified against a private CA with `verify`), and source-address pools with their own EHLO name, against a second real ringmail and an
 in-test SMTP server that offers no STARTTLS."""
 
 import email
 import email.policy
+import os
+import shutil
 import smtplib
 import socket
+import subprocess
+import tempfile
 import time
 import unittest
 
@@ -106,6 +110,68 @@ class TlsPolicyTest(unittest.TestCase):
         finally:
             a.cleanup()
             b.cleanup()
+
+
+class VerifiedTlsTest(unittest.TestCase):
+    """`tls = "verify"`: B's certificate comes from a private CA; A sends only when it trusts
+    that CA (`[delivery] tls_ca_file`) and the certificate names the host A connects to."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="ringmail-ca-")
+        cls.ca = os.path.join(cls.dir, "ca.pem")
+        cert, key = os.path.join(cls.dir, "b.pem"), os.path.join(cls.dir, "b.key")
+        run = lambda *args: subprocess.run(["openssl", *args], check=True, capture_output=True)
+        ca_key = os.path.join(cls.dir, "ca.key")
+        run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+            "-subj", "/CN=Test CA", "-keyout", ca_key, "-out", cls.ca,
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
+        # Another CA, trusted where B's must not be (so the test does not hang on whether this
+        # host has a system trust store).
+        cls.other_ca = os.path.join(cls.dir, "other-ca.pem")
+        run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+            "-subj", "/CN=Other CA", "-keyout", os.path.join(cls.dir, "other.key"), "-out", cls.other_ca,
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
+        csr = os.path.join(cls.dir, "b.csr")
+        run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=mx.far.test",
+            "-keyout", key, "-out", csr)
+        ext = os.path.join(cls.dir, "ext.cnf")
+        with open(ext, "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1,DNS:mx.far.test\nextendedKeyUsage=serverAuth\n")
+        run("x509", "-req", "-in", csr, "-CA", cls.ca, "-CAkey", ca_key, "-CAcreateserial", "-days", "2",
+            "-extfile", ext, "-out", cert)
+        cls.b = Server(shards=1, hostname="mx.far.test", sections=f'[tls]\ncert = "{cert}"\nkey = "{key}"').start()
+        cls.b.cli("domain", "add", "far.test")
+        cls.b.add_user("bob@far.test")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.b.cleanup()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def relay(self, ca_file):
+        route = ["[[route]]", 'domain = "far.test"', f'host = "127.0.0.1:{self.b.port}"', 'tls = "verify"']
+        return routed_server("\n".join([f'tls_ca_file = "{ca_file}"'] + route))
+
+    def test_a_certificate_from_a_trusted_ca_for_the_host_is_accepted(self):
+        a = self.relay(self.ca)
+        try:
+            send(a, "bob@far.test", "verified")
+            raw = wait_for("delivery to B", lambda: find(self.b, "bob@far.test", "verified"))
+            received = email.message_from_bytes(raw, policy=email.policy.default).get_all("Received")
+            self.assertIn("with ESMTPS", received[0])
+        finally:
+            a.cleanup()
+
+    def test_an_untrusted_certificate_keeps_the_mail_queued(self):
+        a = self.relay(self.other_ca)
+        try:
+            send(a, "bob@far.test", "not trusted")
+            listing = wait_for("a deferral", lambda: queued_error(a, "TLS handshake failed"))
+            self.assertIn("UnknownIssuer", listing)
+            self.assertIsNone(find(self.b, "bob@far.test", "not trusted"))
+        finally:
+            a.cleanup()
 
 
 class ShutdownTest(unittest.TestCase):

@@ -21,6 +21,7 @@ use crate::message::seven_bit;
 use crate::net::{Connection, Line, Shutdown};
 use crate::smtp::proto::RcptParams;
 use crate::smtp::proto::dsn::Ret;
+use crate::tls::client::Connectors;
 use crate::tls::{ClientStream, TlsInfo};
 use commands::{mail_command, rcpt_command};
 use reply::ReplyReader;
@@ -144,7 +145,7 @@ pub struct Peer<'a> {
 pub async fn connect(
     peer: &Peer<'_>,
     timeouts: Timeouts,
-    connector: &TlsConnector,
+    connectors: &Connectors,
     shutdown: Shutdown,
 ) -> Result<Session, SessionError> {
     let addr = peer.addr;
@@ -152,7 +153,7 @@ pub async fn connect(
         .await
         .map_err(|e| SessionError::Temporary(format!("{addr}: {e}")))?;
     let mut client = Client { conn: Connection::new(ClientStream::Plain(tcp), shutdown), timeouts, addr };
-    match client.open(peer, connector).await {
+    match client.open(peer, connectors).await {
         Ok(ehlo) => {
             let tls = client.conn.stream().tls_info();
             Ok(Session { client, ehlo, tls, messages: 0, idle_since: Instant::now() })
@@ -195,22 +196,23 @@ struct Client {
 
 impl Client {
     /// Greeting, EHLO, STARTTLS with a second EHLO, and AUTH; returns the last EHLO reply.
-    async fn open(&mut self, peer: &Peer<'_>, connector: &TlsConnector) -> Result<ServerReply, SessionError> {
+    async fn open(&mut self, peer: &Peer<'_>, connectors: &Connectors) -> Result<ServerReply, SessionError> {
         let command = self.timeouts.command;
         let greeting = self.read(command).await?;
         self.expect_positive(greeting, "greeting")?;
         let mut ehlo = self.hello(peer.helo).await?;
         if peer.tls != TlsPolicy::None && ehlo.has_extension("STARTTLS") {
+            let connector = connectors.for_policy(peer.tls).map_err(|e| self.temporary(e))?;
             let ready = self.command("STARTTLS", command).await?;
             if ready.code == 220 {
                 self.start_tls(peer.host, connector).await?;
                 ehlo = self.hello(peer.helo).await?;
-            } else if peer.tls == TlsPolicy::Required {
+            } else if peer.tls.requires_tls() {
                 return Err(self.temporary(format!("TLS is required, but STARTTLS was answered with {ready}")));
             }
         }
         let encrypted = self.conn.stream().tls_info().is_some();
-        if peer.tls == TlsPolicy::Required && !encrypted {
+        if peer.tls.requires_tls() && !encrypted {
             return Err(self.temporary("TLS is required, but the server does not offer STARTTLS".into()));
         }
         if let Some((user, password)) = peer.login {
