@@ -2,11 +2,13 @@
 # Relaying, side by side in one run: how fast ringmail and Postfix pass mail on to another
 # server. smtp-source injects MESSAGES messages for far.test over SESSIONS sessions into the
 # relay under test; the relay looks up far.test's MX (dnsmasq on 127.0.0.1 for ringmail,
-# relayhost for Postfix, which has DNS off) and delivers to a receiving ringmail. The time is
-# from the first injected message to the last one stored by the receiver: end-to-end msgs/s.
+# relayhost for Postfix, which has DNS off) and delivers to a receiving ringmail (or, with
+# RECEIVER=sink, to Postfix's smtp-sink, which stores nothing: the issue's set-up). The time is
+# from the first injected message to the last one the receiver has: end-to-end msgs/s.
 # Reconfigures this machine's Postfix through shared/bench/postfix-baseline.sh: test hosts only.
 #
-# Usage: benches/load/compare-relay.sh [MESSAGES] [SESSIONS] [SIZE]   (POSTFIX=0 skips Postfix)
+# Usage: benches/load/compare-relay.sh [MESSAGES] [SESSIONS] [SIZE]   (POSTFIX=0 skips Postfix,
+#        RECEIVER=sink delivers to smtp-sink)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-5000}; S=${2:-20}; L=${3:-4096}
@@ -22,12 +24,20 @@ cleanup() {
 }
 trap 'cleanup; exit' EXIT
 
-# The receiver: a ringmail on 2526 with user u@far.test (start_ringmail starts it as $server).
-mkdir -p "$dir/rx"
-start_ringmail "$dir/rx" "" u
-"$BIN" --config "$dir/rx/ringmail.toml" domain add far.test >/dev/null
-echo "bench-password" | "$BIN" --config "$dir/rx/ringmail.toml" user add u@far.test --password-stdin >/dev/null
-stored() { "$BIN" --config "$dir/rx/ringmail.toml" mail list u@far.test | wc -l; }
+if [ "${RECEIVER:-ringmail}" = sink ]; then
+  # The receiver: Postfix's smtp-sink on 2526 (stores nothing), counting messages (-c).
+  smtp-sink -u nobody -c 127.0.0.1:2526 1000 >"$dir/sink.count" 2>&1 &
+  server=$!
+  wait_port 2526
+  stored() { tr '\r' '\n' <"$dir/sink.count" | sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | tail -1 | grep . || echo 0; }
+else
+  # The receiver: a ringmail on 2526 with user u@far.test (start_ringmail starts it as $server).
+  mkdir -p "$dir/rx"
+  start_ringmail "$dir/rx" "" u
+  "$BIN" --config "$dir/rx/ringmail.toml" domain add far.test >/dev/null
+  echo "bench-password" | "$BIN" --config "$dir/rx/ringmail.toml" user add u@far.test --password-stdin >/dev/null
+  stored() { "$BIN" --config "$dir/rx/ringmail.toml" mail list u@far.test | wc -l; }
+fi
 wait_stored() {  # $1: count; prints seconds since $2 (date +%s.%N)
   for _ in $(seq 6000); do [ "$(stored)" -ge "$1" ] && break; sleep 0.1; done
   python3 -c "import time,sys;print(f'{time.time()-float(sys.argv[1]):.2f}')" "$2"

@@ -79,12 +79,11 @@ impl Destinations {
         if self.state.len() >= PRUNE_AT {
             self.state.retain(|_, s| s.connections > 0 || now.duration_since(s.window_start) < WINDOW);
         }
-        let state = self.state.entry(domain.to_string()).or_insert(State {
-            connections: 0,
-            window_start: now,
-            sent: 0,
-            reduced: None,
-        });
+        if !self.state.contains_key(domain) {
+            let fresh = State { connections: 0, window_start: now, sent: 0, reduced: None };
+            self.state.insert(domain.to_string(), fresh);
+        }
+        let Some(state) = self.state.get_mut(domain) else { return false };
         if now.duration_since(state.window_start) >= limits.rate.per {
             state.window_start = now;
             state.sent = 0;

@@ -170,9 +170,24 @@ struct Shared<'a> {
 fn start_ready(shared: &Shared<'_>, wake: &async_channel::Sender<()>, ready: Vec<Group>) -> Vec<Group> {
     let Shared { ctx, outbound, tracker, destinations } = *shared;
     let max = ctx.config.delivery.max_concurrent.get();
+    let now = Instant::now();
     let mut waiting = Vec::new();
-    for group in ready {
-        if tracker.borrow().running >= max || !destinations.borrow_mut().try_start(&group.domain, Instant::now()) {
+    // Destinations found at their limit in this pass: their other groups wait without asking
+    // again, so a pass costs one look per destination, not per queued group.
+    let mut full: HashSet<String> = HashSet::new();
+    let mut ready = ready.into_iter();
+    while let Some(group) = ready.next() {
+        if tracker.borrow().running >= max {
+            waiting.push(group);
+            waiting.extend(ready);
+            break;
+        }
+        if full.contains(&group.domain) {
+            waiting.push(group);
+            continue;
+        }
+        if !destinations.borrow_mut().try_start(&group.domain, now) {
+            full.insert(group.domain.clone());
             waiting.push(group);
             continue;
         }
