@@ -215,6 +215,8 @@ pub struct DeliveryConfig {
     pub suppressed: SuppressedRecipients,
     /// PEM file of CAs trusted for `tls = "verify"` routes, besides the system's; empty: none.
     pub tls_ca_file: PathBuf,
+    /// Domains that share their mail exchangers (a site) also share the destination limits.
+    pub sites: bool,
 }
 
 /// What `[delivery] suppressed` does with mail for an address on the suppression list.
@@ -260,6 +262,7 @@ impl Default for DeliveryConfig {
             delay_warning_secs: 4 * 3600,
             suppressed: SuppressedRecipients::Refuse,
             tls_ca_file: PathBuf::new(),
+            sites: true,
         }
     }
 }

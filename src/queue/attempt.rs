@@ -262,6 +262,22 @@ async fn addresses(resolver: &Resolver, host: &str) -> Result<Vec<IpAddr>, Strin
     resolver.addresses(host).await.map_err(|e| format!("{host}: {e}"))
 }
 
+/// The same verdict for every recipient of the group.
+fn every(group: &Group, verdicts: Verdicts) -> Vec<Verdict> {
+    group
+        .recipients
+        .iter()
+        .map(|r| match &verdicts {
+            Verdicts::Failed(status, text) => Verdict::Failed {
+                failure: Notice::about(&r.entry, Action::Failed, status.to_string(), text.clone()),
+                hard: false,
+            },
+            Verdicts::Deferred(reason) => Verdict::Deferred(reason.clone()),
+        })
+        .collect()
+}
+
+/// Finds the hosts to talk to, waits for a slot at their site, and talks to them.
 async fn conversations(
     ctx: &ShardContext,
     outbound: &Outbound,
@@ -269,25 +285,32 @@ async fn conversations(
     message: &[u8],
     route: &mut Route,
 ) -> Vec<Verdict> {
-    let every = |verdicts: Verdicts| {
-        group
-            .recipients
-            .iter()
-            .map(|r| match &verdicts {
-                Verdicts::Failed(status, text) => Verdict::Failed {
-                    failure: Notice::about(&r.entry, Action::Failed, status.to_string(), text.clone()),
-                    hard: false,
-                },
-                Verdicts::Deferred(reason) => Verdict::Deferred(reason.clone()),
-            })
-            .collect::<Vec<_>>()
-    };
     let sender = &group.recipients[0].entry.sender;
     let plan = outbound.routes.plan(&group.domain, sender);
     let (hosts, port) = match hosts(ctx, &outbound.resolver, &plan, &group.domain).await {
         Ok(found) => found,
-        Err(verdicts) => return every(verdicts),
+        Err(verdicts) => return every(group, verdicts),
     };
+    let Some(slot) = ctx.sites.enter(&hosts, port, &ctx.shutdown).await else {
+        return every(group, Verdicts::Deferred("the server is stopping".into()));
+    };
+    let verdicts = converse(ctx, outbound, group, message, route, (&plan, &hosts, port)).await;
+    slot.finish(feedback(&verdicts));
+    verdicts
+}
+
+/// The SMTP conversations of one attempt: each host of `to` in turn, each of its addresses,
+/// until one takes the transaction.
+async fn converse(
+    ctx: &ShardContext,
+    outbound: &Outbound,
+    group: &Group,
+    message: &[u8],
+    route: &mut Route,
+    to: (&Plan, &[String], u16),
+) -> Vec<Verdict> {
+    let (plan, hosts, port) = to;
+    let sender = &group.recipients[0].entry.sender;
     let recipients: Vec<Recipient> = group
         .recipients
         .iter()
@@ -313,7 +336,7 @@ async fn conversations(
     };
     let login = plan.login.as_ref().map(|(user, password)| (user.as_str(), password.as_str()));
     let mut last_error = format!("no address found for the mail exchangers of {}", group.domain);
-    for host in &hosts {
+    for host in hosts {
         let addresses = match addresses(&outbound.resolver, host).await {
             Ok(addresses) => addresses,
             Err(e) => {
@@ -375,7 +398,7 @@ async fn conversations(
             }
         }
     }
-    every(Verdicts::Deferred(last_error))
+    every(group, Verdicts::Deferred(last_error))
 }
 
 /// A 5.1.x status about the recipient's address (RFC 3463), not 5.1.7/5.1.8 (the sender's).

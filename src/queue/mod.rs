@@ -19,6 +19,7 @@ pub mod destinations;
 pub mod dsn;
 pub mod pool;
 pub mod routes;
+pub mod sites;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};

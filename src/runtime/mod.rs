@@ -28,6 +28,7 @@ use crate::mailauth::signing::Signers;
 use crate::net::ConnectionLimiter;
 use crate::net::shutdown::{self, Shutdown};
 use crate::pop3::MaildropLocks;
+use crate::queue::sites::Sites;
 use crate::smtp::server::Role;
 use crate::store::{Journal, JournalHandle, MessageIdGenerator, Store};
 use crate::tls::Tls;
@@ -72,6 +73,8 @@ pub struct ShardContext {
     pub spam_model: Option<Arc<spam::Model>>,
     /// IMAP message summaries, shared by all shards.
     pub imap_summaries: Arc<SummaryCache>,
+    /// Limits of outbound sites (domains sharing mail exchangers), shared by all shards.
+    pub sites: Arc<Sites>,
 }
 
 /// What a listener serves.
@@ -120,6 +123,7 @@ struct Shared {
     antivirus: Option<Arc<antivirus::Database>>,
     spam_model: Option<Arc<spam::Model>>,
     imap_summaries: Arc<SummaryCache>,
+    sites: Arc<Sites>,
 }
 
 /// Runs the server until SIGTERM or SIGINT, then stops cleanly.
@@ -165,6 +169,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         antivirus,
         spam_model,
         imap_summaries: Arc::new(SummaryCache::new(config.imap.summary_cache_mib << 20)),
+        sites: Arc::new(Sites::new(&config.delivery)),
     });
     let cpus: Vec<usize> = CpuSet::online().map(|set| set.into_iter().map(|c| c.cpu).collect()).unwrap_or_default();
     let (ready_tx, ready_rx) = mpsc::channel();
@@ -265,6 +270,7 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         antivirus: shared.antivirus.clone(),
         spam_model: shared.spam_model.clone(),
         imap_summaries: Arc::clone(&shared.imap_summaries),
+        sites: Arc::clone(&shared.sites),
     });
     let config = &ctx.config;
     let services = [

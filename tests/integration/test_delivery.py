@@ -276,6 +276,53 @@ class DestinationLimitTest(unittest.TestCase):
             self.assertIn("destination overloaded: backing off", log)
 
 
+class SiteTest(unittest.TestCase):
+    """far.test and near.test share one mail exchanger (a site). B takes one connection per
+    client address and refuses more with 421; A allows one connection per destination."""
+
+    def deliver_to_both(self, sites):
+        """Queues 10 messages for each domain while B is down, starts B, waits for all 20;
+        returns A's log."""
+        dnsmasq, dns_port = harness.start_dnsmasq([
+            "--mx-host=far.test,mx.shared.test,10", "--mx-host=near.test,mx.shared.test,10",
+            "--host-record=mx.shared.test,127.0.0.1"])
+        b = Server(shards=1, hostname="mx.shared.test", limits={"max_connections_per_ip": 1})
+        a = Server(shards=1, hostname="mx.a.test", sections="\n".join([
+            "[dns]", f'nameservers = ["127.0.0.1:{dns_port}"]',
+            "[delivery]", f"port = {b.port}", "retry_schedule_secs = [1]", "poll_interval_ms = 200",
+            "connect_timeout_secs = 2", "max_connections_per_destination = 1", f"sites = {sites}"]))
+        try:
+            b.start()
+            a.start()
+            a.cli("domain", "add", "a.test")
+            a.add_user("alice@a.test")
+            for domain, user in (("far.test", "bob"), ("near.test", "carol")):
+                b.cli("domain", "add", domain)
+                b.add_user(f"{user}@{domain}")
+            self.assertEqual(b.stop(), 0)
+            with smtplib.SMTP("127.0.0.1", a.port, timeout=30) as c:
+                for i in range(10):
+                    for to in ("bob@far.test", "carol@near.test"):
+                        c.sendmail("alice@a.test", [to], f"Subject: site {i}\r\n\r\nbody {i}\r\n")
+            b.start()
+            wait_for("all 20", lambda: len(b.mail_list("bob@far.test")) + len(b.mail_list("carol@near.test")) == 20,
+                     timeout=90)
+            return a.log(tail=None)
+        finally:
+            a.cleanup()
+            b.cleanup()
+            dnsmasq.send_signal(signal.SIGTERM)
+            dnsmasq.wait()
+
+    def test_domains_sharing_mail_exchangers_share_the_connection_limit(self):
+        self.assertNotIn("Too many connections", self.deliver_to_both("true"),
+                         "B never had to refuse A: one connection for the two domains together")
+
+    def test_without_sites_each_domain_has_a_connection_of_its_own(self):
+        # The control: the same run with sites off opens two connections, and B refuses one.
+        self.assertIn("Too many connections", self.deliver_to_both("false"))
+
+
 class CrashTest(unittest.TestCase):
     def test_kill_9_while_delivering_loses_nothing_and_resends_at_most_what_was_in_flight(self):
         count = 200

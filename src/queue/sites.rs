@@ -1,0 +1,147 @@
+//! Sites: destination domains that share their mail exchangers (every domain hosted by one
+//! provider, or every domain routed to one relay host). Besides each domain's own limits, an
+//! attempt keeps within the limits of its site, named after the hosts it is about to connect
+//! to, so that a thousand domains at one provider do not each get their own connections and
+//! rate. Domains of one site may be owned by different shards, so the site counts are one
+//! table for the whole process behind a mutex, touched once when an attempt starts and once
+//! when it ends.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use futures_lite::future::or;
+
+use super::destinations::{Destinations, Feedback};
+use crate::config::DeliveryConfig;
+use crate::net::Shutdown;
+
+/// How often an attempt waiting for a slot at its site looks again.
+const RETRY: Duration = Duration::from_millis(20);
+
+/// The limits and live counts of every site, shared by all shards.
+pub struct Sites {
+    /// None when `[delivery] sites = false`.
+    limits: Option<Mutex<Destinations>>,
+}
+
+/// A connection slot held at a site; given back by [`SiteSlot::finish`], or when dropped
+/// (an attempt cancelled by shutdown).
+pub struct SiteSlot<'a> {
+    sites: &'a Sites,
+    name: Option<String>,
+}
+
+impl Sites {
+    /// Sites with the default destination limits of `[delivery]`, or none when turned off.
+    pub fn new(config: &DeliveryConfig) -> Sites {
+        Sites { limits: config.sites.then(|| Mutex::new(Destinations::new(config))) }
+    }
+
+    /// Waits for a slot at the site of `hosts` (the MX or relay hosts, on `port`); None when
+    /// the server stops first.
+    pub async fn enter(&self, hosts: &[String], port: u16, shutdown: &Shutdown) -> Option<SiteSlot<'_>> {
+        if self.limits.is_none() {
+            return Some(SiteSlot { sites: self, name: None });
+        }
+        let name = site_name(hosts, port);
+        loop {
+            if self.locked().is_some_and(|mut limits| limits.try_start(&name, Instant::now())) {
+                return Some(SiteSlot { sites: self, name: Some(name) });
+            }
+            let stopped = or(
+                async {
+                    shutdown.wait().await;
+                    true
+                },
+                async {
+                    glommio::timer::sleep(RETRY).await;
+                    false
+                },
+            );
+            if stopped.await {
+                return None;
+            }
+        }
+    }
+
+    fn locked(&self) -> Option<MutexGuard<'_, Destinations>> {
+        self.limits.as_ref().map(|m| m.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl SiteSlot<'_> {
+    /// Gives the slot back, adapting the site's connections to how the attempt went.
+    pub fn finish(mut self, feedback: Feedback) {
+        self.release(feedback);
+    }
+
+    fn release(&mut self, feedback: Feedback) {
+        if let (Some(name), Some(mut limits)) = (self.name.take(), self.sites.locked()) {
+            limits.finish(&name, feedback);
+        }
+    }
+}
+
+impl Drop for SiteSlot<'_> {
+    fn drop(&mut self) {
+        self.release(Feedback::Neutral);
+    }
+}
+
+/// A site's name: its hosts, lower case, sorted and without repeats, and the port.
+fn site_name(hosts: &[String], port: u16) -> String {
+    let mut names: Vec<String> = hosts.iter().map(|h| h.trim_end_matches('.').to_ascii_lowercase()).collect();
+    names.sort();
+    names.dedup();
+    format!("{}:{port}", names.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::shutdown;
+    use glommio::{LocalExecutorBuilder, Placement};
+    use std::num::NonZeroUsize;
+
+    #[test]
+    fn domains_with_the_same_hosts_in_any_order_are_one_site() {
+        let a = site_name(&["mx2.example.net".into(), "MX1.example.net.".into()], 25);
+        let b = site_name(&["mx1.example.net".into(), "mx2.example.net".into(), "mx1.example.net".into()], 25);
+        assert_eq!(a, b);
+        assert_eq!(a, "mx1.example.net,mx2.example.net:25");
+        assert_ne!(a, site_name(&["mx1.example.net".into(), "mx2.example.net".into()], 587));
+    }
+
+    #[test]
+    fn a_site_keeps_to_its_connections_across_domains() {
+        let config =
+            DeliveryConfig { max_connections_per_destination: NonZeroUsize::new(1).unwrap(), ..Default::default() };
+        let outcome = LocalExecutorBuilder::new(Placement::Unbound)
+            .io_memory(512 * 1024)
+            .spawn(move || async move {
+                let sites = Sites::new(&config);
+                let (trigger, stop) = shutdown::channel();
+                let one = ["mx1.shared.example".to_string(), "mx2.shared.example".to_string()];
+                let other = ["MX2.shared.example".to_string(), "mx1.shared.example".to_string()];
+                let first = sites.enter(&one, 25, &stop).await.expect("a free site");
+                let second = or(async { sites.enter(&other, 25, &stop).await.map(|_| "entered") }, async {
+                    glommio::timer::sleep(Duration::from_millis(100)).await;
+                    Some("waited")
+                });
+                assert_eq!(second.await, Some("waited"), "another domain on the same hosts waits");
+                assert!(sites.enter(&["mx.elsewhere.example".into()], 25, &stop).await.is_some(), "another site");
+                first.finish(Feedback::Accepted);
+                let held = sites.enter(&other, 25, &stop).await.expect("the slot came back");
+                trigger.fire();
+                let stopped = sites.enter(&one, 25, &stop).await.is_none();
+                drop(held);
+                stopped
+            })
+            .expect("executor")
+            .join()
+            .expect("ran");
+        assert!(outcome, "a wait ends when the server stops");
+        let off = DeliveryConfig { sites: false, ..Default::default() };
+        assert!(Sites::new(&off).limits.is_none());
+    }
+}
