@@ -76,7 +76,8 @@ impl SiteSlot<'_> {
     }
 
     fn release(&mut self, feedback: Feedback) {
-        if let (Some(name), Some(mut limits)) = (self.name.take(), self.sites.locked()) {
+        let Some(name) = self.name.take() else { return };
+        if let Some(mut limits) = self.sites.locked() {
             limits.finish(&name, feedback);
         }
     }
