@@ -1,7 +1,8 @@
 """Delivery status notifications (RFC 3461/3464) end to end: NOTIFY, RET, ENVID and ORCPT from
 the sender are honoured in the reports and passed on to servers that offer DSN; delay reports
 come once; suppressed recipients bounce at once when so configured; 8-bit mail goes to a server
-without 8BITMIME re-encoded as 7-bit, or bounces when its headers are 8-bit. The remote side is
+without 8BITMIME re-encoded as 7-bit (mail we sign is re-encoded before signing, so the
+signature holds), or bounces when its headers are 8-bit. The remote side is
 the in-test SMTP server of sink.py."""
 
 import email
@@ -12,6 +13,7 @@ import unittest
 from harness import Server, free_port
 from sink import Sink
 from test_delivery import wait_for
+from test_mailauth import dkimpy_verify
 
 
 def reports(server, subject_prefix=""):
@@ -47,6 +49,8 @@ class DsnTest(unittest.TestCase):
         cls.a = Server(shards=1, hostname="mx.a.test", sections="\n".join([
             "[delivery]", "retry_schedule_secs = [1]", "poll_interval_ms = 200", "connect_timeout_secs = 2",
             "delay_warning_secs = 2", 'suppressed = "bounce"', *routes]))
+        out = cls.a.cli("dkim", "generate", "signed.test", "--selector", "s1", "--algorithm", "rsa").stdout.decode()
+        cls.dkim_records = {"s1._domainkey.signed.test": "".join(out.split('"')[1::2])}
         cls.a.start()
         cls.a.cli("domain", "add", "a.test")
         cls.a.add_user("alice@a.test")
@@ -160,6 +164,27 @@ class DsnTest(unittest.TestCase):
         self.assertEqual(parsed.get_payload(decode=True), "gr\u00fc\u00dfe = greetings\r\n".encode())
         wait_for("the queue to empty", self.queue_empty)
         self.assertFalse([r for s, r in reports(self.a) if "downgrade me" in r.as_string()], "no bounce")
+
+    def test_8bit_mail_we_sign_is_made_7bit_first_so_the_signature_survives(self):
+        with smtplib.SMTP("127.0.0.1", self.a.port, timeout=30) as c:
+            c.ehlo("client.test")
+            self.assertEqual(c.mail("alice@a.test", ["BODY=8BITMIME"])[0], 250)
+            self.assertEqual(c.rcpt("erin@old.test")[0], 250)
+            self.assertEqual(c.rcpt("alice@a.test")[0], 250)
+            code, _ = c.data("From: ceo@signed.test\r\nSubject: signed eight bit\r\n\r\n"
+                             "gr\u00fc\u00dfe\r\n".encode())
+            self.assertEqual(code, 250)
+        sent = wait_for("the signed message", lambda: [m for m in self.seven_bit.messages()
+                                                       if b"Subject: signed eight bit" in m["data"]])[0]
+        self.assertTrue(sent["data"].isascii())
+        self.assertTrue(sent["data"].startswith(b"DKIM-Signature:"), sent["data"][:200])
+        self.assertEqual(dkimpy_verify(sent["data"], self.dkim_records), [True], "dkimpy accepts the signature")
+        parsed = email.message_from_bytes(sent["data"], policy=email.policy.default)
+        self.assertEqual(parsed.get_payload(decode=True), "gr\u00fc\u00dfe\r\n".encode())
+        local = wait_for("the local copy", lambda: [uid for uid, _, subject in self.a.mail_list("alice@a.test")
+                                                    if subject == "signed eight bit"])
+        copy = email.message_from_bytes(self.a.mail_cat("alice@a.test", local[0]), policy=email.policy.default)
+        self.assertEqual(copy.get_payload(decode=True), "gr\u00fc\u00dfe\r\n".encode(), "the same text locally")
 
     def test_8bit_headers_bounce_for_a_server_without_8bitmime(self):
         with smtplib.SMTP("127.0.0.1", self.a.port, timeout=30) as c:

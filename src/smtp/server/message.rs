@@ -156,6 +156,9 @@ impl Session {
                 body.segments = vec![Bytes::from(clean)];
             }
         }
+        if signs {
+            Self::seven_bit_before_signing(&mut body);
+        }
         let content = (signs || checks).then(|| contiguous(&body.segments));
         let mut checked = match &content {
             Some(content) if checks => self.check_message(transaction.spf.as_ref(), content, hashes).await,

@@ -2,17 +2,36 @@
 //! goes to other servers gets one `DKIM-Signature:` per key of its `From:` domain. Mail of
 //! other servers that we forward (an alias with remote targets) gets an ARC set instead, sealed
 //! with a key of `[mailauth] arc_domain`, so that its authentication survives the forwarding.
+//! Mail we sign is made 7-bit first (RFC 6376 section 5.3): a downgrade on the way to a server
+//! without 8BITMIME would otherwise change the signed body.
+
+use bytes::Bytes;
 
 use super::session::{Session, Transaction};
 use crate::mailauth::arc::{ArcResult, Sealer};
 use crate::mailauth::author::author_domain;
 use crate::mailauth::dmarc::organizational_domain;
+use crate::message::seven_bit;
+use crate::smtp::proto::MessageBody;
 use crate::store::unix_now;
 
 impl Session {
     /// Whether this message is ours to sign: we originate it and it leaves this server.
     pub(super) fn signs_mail(&self, transaction: &Transaction) -> bool {
         !transaction.remote.is_empty() && (self.user.is_some() || self.client_in_relay_networks())
+    }
+
+    /// Re-encodes the 8-bit bodies of `body`, a message about to be signed and already in one
+    /// segment, as 7-bit. Mail whose 8-bit octets no encoding can reach (in a header, say) is
+    /// left as it is.
+    pub(super) fn seven_bit_before_signing(body: &mut MessageBody) {
+        if let [content] = &body.segments[..]
+            && !content.is_ascii()
+            && let Some(seven) = seven_bit::to_seven_bit(content)
+        {
+            body.size = seven.len();
+            body.segments = vec![Bytes::from(seven)];
+        }
     }
 
     /// The `DKIM-Signature:` headers for `content`, one per key of its `From:` domain.
