@@ -199,12 +199,12 @@ pub struct DeliveryConfig {
     pub max_concurrent: NonZeroUsize,
     /// Milliseconds between looks at the queue for due recipients.
     pub poll_interval_ms: NonZeroU64,
-    /// Connections one shard keeps open to one destination domain at once.
+    /// Connections open to one destination domain at once (its deliveries run on one shard).
     pub max_connections_per_destination: NonZeroUsize,
     /// Message rate to one destination domain (`N/s`, `N/min`, `N/h`); 0 is unlimited.
     pub max_rate_per_destination: outbound::Rate,
-    /// Limits for particular domains.
-    pub destination: Vec<DestinationOverride>,
+    /// Limits for particular domains, or for the sites whose mail exchangers are under a domain.
+    pub destination: Vec<outbound::DestinationOverride>,
     /// Messages one SMTP connection carries before it is closed.
     pub max_messages_per_connection: NonZeroUsize,
     /// Seconds an open connection waits for the next message before it is closed.
@@ -228,18 +228,6 @@ pub enum SuppressedRecipients {
     Refuse,
     /// Accept it and return a bounce report to the sender at once.
     Bounce,
-}
-
-/// One `[[delivery.destination]]` entry: limits for one domain.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DestinationOverride {
-    /// The recipient domain, e.g. `example.net`.
-    pub domain: Hostname,
-    /// Its connection limit, instead of `max_connections_per_destination`.
-    pub max_connections: Option<NonZeroUsize>,
-    /// Its message rate, instead of `max_rate_per_destination`.
-    pub max_rate: Option<outbound::Rate>,
 }
 
 impl Default for DeliveryConfig {
@@ -439,5 +427,24 @@ mod tests {
 
         let err = Config::from_toml("hostname = \"bad host\"\n", "f.toml").unwrap_err().to_string();
         assert!(err.contains("line 1") && err.contains("hostname"), "{err}");
+    }
+
+    #[test]
+    fn a_destination_entry_names_a_domain_or_mail_exchangers() {
+        let text = "[[delivery.destination]]\ndomain = \"Example.NET\"\nmax_connections = 5\n\
+                    [[delivery.destination]]\nmx = \"google.com\"\nmax_rate = \"10/s\"\n";
+        let config = Config::from_toml(text, "f.toml").unwrap();
+        let targets: Vec<_> = config.delivery.destination.iter().map(|d| d.target.clone()).collect();
+        assert_eq!(
+            targets,
+            [
+                outbound::DestinationTarget::Domain("example.net".to_string().try_into().unwrap()),
+                outbound::DestinationTarget::Mx("google.com".to_string().try_into().unwrap()),
+            ]
+        );
+        for wrong in ["domain = \"a.example\"\nmx = \"b.example\"\n", "max_connections = 5\n"] {
+            let err = Config::from_toml(&format!("[[delivery.destination]]\n{wrong}"), "f.toml").unwrap_err();
+            assert!(err.to_string().contains("either `domain` or `mx`"), "{err}");
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! `[[route]]` and `[[pool]]`: how mail for a domain leaves this server (relay host, TLS policy,
-//! AUTH) and from which local addresses.
+//! AUTH) and from which local addresses; `[[delivery.destination]]`: how much of it at once.
 
 use std::fmt;
 use std::net::IpAddr;
+use std::num::NonZeroUsize;
 
 use serde::Deserialize;
 
@@ -175,6 +176,53 @@ mod tests {
         assert_eq!(parse("[2001:db8::1]:587").unwrap().to_string(), "[2001:db8::1]:587");
         assert!(parse("relay.example:99999").is_err());
         assert!(parse("bad host:25").is_err());
+    }
+}
+
+/// One `[[delivery.destination]]` entry: limits for one recipient domain, or for every site
+/// whose mail exchangers are all under one domain (`mx = "google.com"`), which then count as
+/// one site.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "DestinationEntry")]
+pub struct DestinationOverride {
+    /// What the limits apply to.
+    pub target: DestinationTarget,
+    /// Its connection limit, instead of `max_connections_per_destination`.
+    pub max_connections: Option<NonZeroUsize>,
+    /// Its message rate, instead of `max_rate_per_destination`.
+    pub max_rate: Option<Rate>,
+}
+
+/// What a `[[delivery.destination]]` entry limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DestinationTarget {
+    /// One recipient domain (`domain = "example.net"`).
+    Domain(Hostname),
+    /// The mail exchangers named under this domain (`mx = "google.com"` covers
+    /// `aspmx.l.google.com`), with all the recipient domains they serve.
+    Mx(Hostname),
+}
+
+/// A `[[delivery.destination]]` table as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DestinationEntry {
+    domain: Option<Hostname>,
+    mx: Option<Hostname>,
+    max_connections: Option<NonZeroUsize>,
+    max_rate: Option<Rate>,
+}
+
+impl TryFrom<DestinationEntry> for DestinationOverride {
+    type Error = &'static str;
+
+    fn try_from(entry: DestinationEntry) -> Result<DestinationOverride, &'static str> {
+        let target = match (entry.domain, entry.mx) {
+            (Some(domain), None) => DestinationTarget::Domain(domain),
+            (None, Some(mx)) => DestinationTarget::Mx(mx),
+            _ => return Err("a [[delivery.destination]] names either `domain` or `mx`"),
+        };
+        Ok(DestinationOverride { target, max_connections: entry.max_connections, max_rate: entry.max_rate })
     }
 }
 

@@ -1,6 +1,8 @@
 //! Per-destination limits, kept by the shard that owns the destination (so without locks):
 //! connections open at once and a message rate (per second, minute or hour), both at the same
-//! time, with per-domain overrides. A group that would exceed a limit simply waits for a later look at the queue.
+//! time, with per-domain overrides. A group that would exceed a limit simply waits for a later
+//! look at the queue. The same counts, in one table for the process, keep sites to their limits
+//! (`sites.rs`).
 //!
 //! Adaptive back-off: a destination that says it is overloaded (`421`, or `4xx` with a
 //! "too many" reply) gets half the connections it had, down to one; every delivery it accepts
@@ -10,7 +12,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crate::config::DeliveryConfig;
-use crate::config::outbound::Rate;
+use crate::config::outbound::{DestinationTarget, Rate};
 
 /// How long an idle destination's counts are kept before they may be forgotten.
 const WINDOW: Duration = Duration::from_secs(3600);
@@ -35,6 +37,11 @@ struct State {
     reduced: Option<usize>,
 }
 
+/// The name of the one site that every site with all its mail exchangers under `mx` makes.
+pub fn rolled_up_site(mx: &str) -> String {
+    format!("*.{mx}")
+}
+
 /// How an attempt went, as far as the destination's load is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Feedback {
@@ -55,19 +62,36 @@ pub struct Destinations {
 }
 
 impl Destinations {
-    /// Limits from `[delivery]` and its `[[delivery.destination]]` overrides.
+    /// Limits for recipient domains: the `[delivery]` defaults and the
+    /// `[[delivery.destination]]` entries with a `domain`.
     pub fn new(config: &DeliveryConfig) -> Destinations {
+        Destinations::with_overrides(config, |target| match target {
+            DestinationTarget::Domain(domain) => Some(domain.as_str().to_string()),
+            DestinationTarget::Mx(_) => None,
+        })
+    }
+
+    /// Limits for sites: the `[delivery]` defaults and the `[[delivery.destination]]` entries
+    /// with an `mx`, under the site name [`rolled_up_site`] gives them.
+    pub fn for_sites(config: &DeliveryConfig) -> Destinations {
+        Destinations::with_overrides(config, |target| match target {
+            DestinationTarget::Mx(mx) => Some(rolled_up_site(mx.as_str())),
+            DestinationTarget::Domain(_) => None,
+        })
+    }
+
+    fn with_overrides(config: &DeliveryConfig, name: impl Fn(&DestinationTarget) -> Option<String>) -> Destinations {
         let default =
             Limits { connections: config.max_connections_per_destination.get(), rate: config.max_rate_per_destination };
         let overrides = config
             .destination
             .iter()
-            .map(|o| {
+            .filter_map(|o| {
                 let limits = Limits {
                     connections: o.max_connections.map_or(default.connections, |n| n.get()),
                     rate: o.max_rate.unwrap_or(default.rate),
                 };
-                (o.domain.as_str().to_string(), limits)
+                Some((name(&o.target)?, limits))
             })
             .collect();
         Destinations { default, overrides, state: HashMap::new() }
@@ -122,19 +146,19 @@ mod tests {
     use std::num::NonZeroUsize;
 
     use super::*;
-    use crate::config::DestinationOverride;
+    use crate::config::outbound::DestinationOverride;
 
     fn config() -> DeliveryConfig {
         DeliveryConfig {
             max_connections_per_destination: NonZeroUsize::new(2).unwrap(),
             destination: vec![
                 DestinationOverride {
-                    domain: "slow.example".to_string().try_into().unwrap(),
+                    target: DestinationTarget::Domain("slow.example".to_string().try_into().unwrap()),
                     max_connections: None,
                     max_rate: Some(Rate::try_from("3/min".to_string()).unwrap()),
                 },
                 DestinationOverride {
-                    domain: "burst.example".to_string().try_into().unwrap(),
+                    target: DestinationTarget::Domain("burst.example".to_string().try_into().unwrap()),
                     max_connections: Some(NonZeroUsize::new(100).unwrap()),
                     max_rate: Some(Rate::try_from("5/s".to_string()).unwrap()),
                 },

@@ -4,15 +4,17 @@
 //! to, so that a thousand domains at one provider do not each get their own connections and
 //! rate. Domains of one site may be owned by different shards, so the site counts are one
 //! table for the whole process behind a mutex, touched once when an attempt starts and once
-//! when it ends.
+//! when it ends. A `[[delivery.destination]]` with `mx = "google.com"` rolls every site whose
+//! hosts are all under that domain into one site with the entry's limits.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures_lite::future::or;
 
-use super::destinations::{Destinations, Feedback};
+use super::destinations::{Destinations, Feedback, rolled_up_site};
 use crate::config::DeliveryConfig;
+use crate::config::outbound::DestinationTarget;
 use crate::net::Shutdown;
 
 /// How often an attempt waiting for a slot at its site looks again.
@@ -22,6 +24,8 @@ const RETRY: Duration = Duration::from_millis(20);
 pub struct Sites {
     /// None when `[delivery] sites = false`.
     limits: Option<Mutex<Destinations>>,
+    /// The `mx` domains of `[[delivery.destination]]`, each rolling up the sites under it.
+    rollups: Vec<String>,
 }
 
 /// A connection slot held at a site; given back by [`SiteSlot::finish`], or when dropped
@@ -32,9 +36,18 @@ pub struct SiteSlot<'a> {
 }
 
 impl Sites {
-    /// Sites with the default destination limits of `[delivery]`, or none when turned off.
+    /// Sites with the destination limits of `[delivery]` and its `mx` entries, or none when
+    /// turned off.
     pub fn new(config: &DeliveryConfig) -> Sites {
-        Sites { limits: config.sites.then(|| Mutex::new(Destinations::new(config))) }
+        let rollups = config
+            .destination
+            .iter()
+            .filter_map(|o| match &o.target {
+                DestinationTarget::Mx(mx) => Some(mx.as_str().to_string()),
+                DestinationTarget::Domain(_) => None,
+            })
+            .collect();
+        Sites { limits: config.sites.then(|| Mutex::new(Destinations::for_sites(config))), rollups }
     }
 
     /// Waits for a slot at the site of `hosts` (the MX or relay hosts, on `port`); None when
@@ -43,7 +56,7 @@ impl Sites {
         if self.limits.is_none() {
             return Some(SiteSlot { sites: self, name: None });
         }
-        let name = site_name(hosts, port);
+        let name = site_name(hosts, port, &self.rollups);
         loop {
             if self.locked().is_some_and(|mut limits| limits.try_start(&name, Instant::now())) {
                 return Some(SiteSlot { sites: self, name: Some(name) });
@@ -89,28 +102,72 @@ impl Drop for SiteSlot<'_> {
     }
 }
 
-/// A site's name: its hosts, lower case, sorted and without repeats, and the port.
-fn site_name(hosts: &[String], port: u16) -> String {
+/// A site's name: the rolled-up name of the first of `rollups` that all its hosts are under,
+/// else its hosts, lower case, sorted and without repeats, and the port.
+fn site_name(hosts: &[String], port: u16, rollups: &[String]) -> String {
     let mut names: Vec<String> = hosts.iter().map(|h| h.trim_end_matches('.').to_ascii_lowercase()).collect();
+    if let Some(mx) = rollups.iter().find(|mx| names.iter().all(|name| is_under(name, mx))) {
+        return rolled_up_site(mx);
+    }
     names.sort();
     names.dedup();
     format!("{}:{port}", names.join(","))
 }
 
+/// Whether `name` is `domain` or one of its subdomains.
+fn is_under(name: &str, domain: &str) -> bool {
+    name.strip_suffix(domain).is_some_and(|head| head.is_empty() || head.ends_with('.'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::outbound::DestinationOverride;
     use crate::net::shutdown;
     use glommio::{LocalExecutorBuilder, Placement};
     use std::num::NonZeroUsize;
 
     #[test]
     fn domains_with_the_same_hosts_in_any_order_are_one_site() {
-        let a = site_name(&["mx2.example.net".into(), "MX1.example.net.".into()], 25);
-        let b = site_name(&["mx1.example.net".into(), "mx2.example.net".into(), "mx1.example.net".into()], 25);
+        let a = site_name(&["mx2.example.net".into(), "MX1.example.net.".into()], 25, &[]);
+        let b = site_name(&["mx1.example.net".into(), "mx2.example.net".into(), "mx1.example.net".into()], 25, &[]);
         assert_eq!(a, b);
         assert_eq!(a, "mx1.example.net,mx2.example.net:25");
-        assert_ne!(a, site_name(&["mx1.example.net".into(), "mx2.example.net".into()], 587));
+        assert_ne!(a, site_name(&["mx1.example.net".into(), "mx2.example.net".into()], 587, &[]));
+    }
+
+    #[test]
+    fn sites_whose_hosts_are_all_under_an_mx_entry_are_rolled_up() {
+        let rollups = ["google.com".to_string()];
+        let gmail = ["gmail-smtp-in.l.google.com".into(), "alt1.gmail-smtp-in.l.google.com".into()];
+        let workspace = ["ASPMX.L.GOOGLE.COM.".into(), "alt2.aspmx.l.google.com".into()];
+        assert_eq!(site_name(&gmail, 25, &rollups), "*.google.com");
+        assert_eq!(site_name(&workspace, 25, &rollups), "*.google.com");
+        assert_eq!(site_name(&["google.com".into()], 25, &rollups), "*.google.com", "the domain itself");
+        let mixed = ["aspmx.l.google.com".into(), "backup.example.net".into()];
+        assert_eq!(site_name(&mixed, 25, &rollups), "aspmx.l.google.com,backup.example.net:25", "not all under it");
+        assert_eq!(site_name(&["notgoogle.com".into()], 25, &rollups), "notgoogle.com:25", "a label, not a suffix");
+    }
+
+    #[test]
+    fn a_rolled_up_site_has_the_limits_of_its_mx_entry() {
+        let config = DeliveryConfig {
+            max_connections_per_destination: NonZeroUsize::new(5).unwrap(),
+            destination: vec![DestinationOverride {
+                target: DestinationTarget::Mx("google.com".to_string().try_into().unwrap()),
+                max_connections: NonZeroUsize::new(2),
+                max_rate: None,
+            }],
+            ..Default::default()
+        };
+        let sites = Sites::new(&config);
+        let mut limits = sites.locked().expect("sites on");
+        let now = Instant::now();
+        let open = |limits: &mut Destinations, name: &str| (0..10).take_while(|_| limits.try_start(name, now)).count();
+        let google = site_name(&["aspmx.l.google.com".into()], 25, &sites.rollups);
+        assert_eq!(open(&mut limits, &google), 2, "the mx entry's limit");
+        let other = site_name(&["mx.example.net".into()], 25, &sites.rollups);
+        assert_eq!(open(&mut limits, &other), 5, "the default elsewhere");
     }
 
     #[test]

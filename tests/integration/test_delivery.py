@@ -277,20 +277,23 @@ class DestinationLimitTest(unittest.TestCase):
 
 
 class SiteTest(unittest.TestCase):
-    """far.test and near.test share one mail exchanger (a site). B takes one connection per
-    client address and refuses more with 421; A allows one connection per destination."""
+    """far.test and near.test share one mail exchanger (a site), or have mail exchangers of
+    their own under shared.test. B takes one connection per client address and refuses more
+    with 421; A allows one connection per destination."""
 
-    def deliver_to_both(self, sites):
+    def deliver_to_both(self, sites, mx=("mx.shared.test", "mx.shared.test"), extra=()):
         """Queues 10 messages for each domain while B is down, starts B, waits for all 20;
-        returns A's log."""
+        returns A's log. `mx`: the mail exchangers of far.test and near.test."""
         dnsmasq, dns_port = harness.start_dnsmasq([
-            "--mx-host=far.test,mx.shared.test,10", "--mx-host=near.test,mx.shared.test,10",
-            "--host-record=mx.shared.test,127.0.0.1"])
+            f"--mx-host=far.test,{mx[0]},10", f"--mx-host=near.test,{mx[1]},10",
+            *(f"--host-record={host},127.0.0.1" for host in set(mx))])
         b = Server(shards=1, hostname="mx.shared.test", limits={"max_connections_per_ip": 1})
         a = Server(shards=1, hostname="mx.a.test", sections="\n".join([
             "[dns]", f'nameservers = ["127.0.0.1:{dns_port}"]',
             "[delivery]", f"port = {b.port}", "retry_schedule_secs = [1]", "poll_interval_ms = 200",
-            "connect_timeout_secs = 2", "max_connections_per_destination = 1", f"sites = {sites}"]))
+            "connect_timeout_secs = 2", "max_connections_per_destination = 1", f"sites = {sites}", *extra,
+            # From 127.0.0.2: B's count for 127.0.0.1 includes the harness's probe as B starts.
+            "[[pool]]", 'name = "out"', 'addresses = ["127.0.0.2"]', "[[route]]", 'domain = "*"', 'pool = "out"']))
         try:
             b.start()
             a.start()
@@ -321,6 +324,16 @@ class SiteTest(unittest.TestCase):
     def test_without_sites_each_domain_has_a_connection_of_its_own(self):
         # The control: the same run with sites off opens two connections, and B refuses one.
         self.assertIn("Too many connections", self.deliver_to_both("false"))
+
+    def test_an_mx_entry_rolls_sites_under_one_domain_into_one(self):
+        own = ("mx1.shared.test", "mx2.shared.test")
+        rolled_up = ["[[delivery.destination]]", 'mx = "shared.test"', "max_connections = 1"]
+        self.assertNotIn("Too many connections", self.deliver_to_both("true", own, rolled_up),
+                         "one connection for the two sites under shared.test")
+
+    def test_sites_with_mail_exchangers_of_their_own_are_separate(self):
+        # The control for the roll-up: without the mx entry, two sites, two connections.
+        self.assertIn("Too many connections", self.deliver_to_both("true", ("mx1.shared.test", "mx2.shared.test")))
 
 
 class CrashTest(unittest.TestCase):
