@@ -3,13 +3,23 @@
 . scripts/deps.sh
 ensure_build_deps
 cargo build --release --bin ringmail >/dev/null
-BIN=$(ringmail_bin)
+BIN=${RINGMAIL_BIN:-$(ringmail_bin)}  # RINGMAIL_BIN: another build, e.g. for an A/B run
 
 # Waits until something accepts connections on 127.0.0.1:$1.
 wait_port() {
   for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done
   echo "nothing listens on 127.0.0.1:$1" >&2
   return 1
+}
+
+# cpu_secs PID: CPU seconds (user + system) used so far by PID, its live children, and the
+# children that have exited and been waited for (for Postfix: its master and every daemon).
+cpu_secs() {
+  local pids
+  pids="$1 $(ps -o pid= --ppid "$1" | tr '\n' ' ')"
+  # Fields 14-17 of /proc/PID/stat: utime, stime, cutime, cstime, in clock ticks.
+  for p in $pids; do cat "/proc/$p/stat" 2>/dev/null || true; done |
+    sed 's/^.*) //' | awk -v hz="$(getconf CLK_TCK)" '{t += $12 + $13 + $14 + $15} END {printf "%.2f\n", t / hz}'
 }
 
 # write_config DIR PORT HOSTNAME TABLES: writes DIR/ringmail.toml for a server listening for SMTP
@@ -34,10 +44,12 @@ TOML
   done
 }
 
-# start_mx_dns DOMAIN: dnsmasq on 127.0.0.1:5399 (as $dns) saying DOMAIN's MX is 127.0.0.1.
+# start_mx_dns DOMAIN: dnsmasq on 127.0.0.1:5399 (as $dns) saying DOMAIN's MX is 127.0.0.1,
+# with a TTL of 300 s like real MX records (dnsmasq's own default of 0 forbids caching, which
+# would make every delivery attempt two DNS queries that no production server makes).
 start_mx_dns() {
   dnsmasq --no-daemon --conf-file=/dev/null --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
-    --port=5399 --local=/test/ --pid-file= --mx-host="$1,mx.$1,10" --host-record="mx.$1,127.0.0.1" \
+    --port=5399 --local=/test/ --pid-file= --local-ttl=300 --mx-host="$1,mx.$1,10" --host-record="mx.$1,127.0.0.1" \
     >/dev/null 2>&1 &
   dns=$!
   wait_port 5399

@@ -4,7 +4,9 @@
 # relay under test; the relay looks up far.test's MX (dnsmasq on 127.0.0.1 for ringmail,
 # relayhost for Postfix, which has DNS off) and delivers to a receiving ringmail (or, with
 # RECEIVER=sink, to Postfix's smtp-sink, which stores nothing: the issue's set-up). The time is
-# from the first injected message to the last one the receiver has: end-to-end msgs/s.
+# from the first injected message to the last one the receiver has: end-to-end msgs/s. The
+# relay's CPU time per message (Postfix: its master and every daemon) is the steadier figure
+# on a shared machine, where smtp-source and the receiver compete for the same cores.
 # Reconfigures this machine's Postfix through shared/bench/postfix-baseline.sh: test hosts only.
 #
 # Usage: benches/load/compare-relay.sh [MESSAGES] [SESSIONS] [SIZE]   (POSTFIX=0 skips Postfix,
@@ -43,18 +45,22 @@ wait_stored() {  # $1: count; prints seconds since $2 (date +%s.%N)
   python3 -c "import time,sys;print(f'{time.time()-float(sys.argv[1]):.2f}')" "$2"
 }
 rate() { python3 -c "import sys;print(f'{int(sys.argv[1])/float(sys.argv[2]):.0f}')" "$@"; }
+# per_message CPU0 CPU1: the relay's CPU time between the two readings, per message.
+per_message() { python3 -c "import sys;print(f'{(float(sys.argv[2])-float(sys.argv[1]))/$N*1e6:.0f} µs')" "$@"; }
 
 start_mx_dns far.test
 
 # The relay under test: ringmail on 2527, delivering to port 2526.
-write_config "$dir/relay" 2527 relay.bench.test $'[dns]\nnameservers = ["127.0.0.1:5399"]\n[delivery]\nport = 2526\npoll_interval_ms = 100'
+write_config "$dir/relay" 2527 relay.bench.test $'[dns]\nnameservers = ["127.0.0.1:5399"]\n[delivery]\nport = 2526'
 "$BIN" --config "$dir/relay/ringmail.toml" serve 2>"$dir/relay.log" &
 relay=$!
 wait_port 2527
+cpu0=$(cpu_secs $relay)
 t0=$(date +%s.%N)
 timeout 600 smtp-source -m "$N" -s "$S" -l "$L" -f a@src.test -t u@far.test 127.0.0.1:2527
 secs=$(wait_stored "$N" "$t0")
-echo "ringmail relay: $N msgs x ${L}B in $secs s end to end: $(rate "$N" "$secs") msgs/s"
+echo "ringmail relay: $N msgs x ${L}B in $secs s end to end: $(rate "$N" "$secs") msgs/s;" \
+  "relay CPU $(per_message "$cpu0" "$(cpu_secs $relay)") per message"
 kill $relay; wait $relay 2>/dev/null || true; relay=
 
 [ "${POSTFIX:-1}" = 0 ] && exit 0
@@ -63,8 +69,11 @@ postconf -e "relayhost=[127.0.0.1]:2526" "default_transport=smtp" "smtp_tls_secu
 postsuper -d ALL >/dev/null 2>&1 || true
 postfix start >/dev/null 2>&1; sleep 1
 before=$(stored)
+master=$(head -1 "$(postconf -h queue_directory)/pid/master.pid" | tr -d ' ')
+cpu0=$(cpu_secs "$master")
 t0=$(date +%s.%N)
 timeout 600 smtp-source -m "$N" -s "$S" -l "$L" -f a@src.test -t u@far.test 127.0.0.1:10025
 secs=$(wait_stored $((before + N)) "$t0")
-echo "Postfix $(postconf -h mail_version) relay: $N msgs x ${L}B in $secs s end to end: $(rate "$N" "$secs") msgs/s"
+echo "Postfix $(postconf -h mail_version) relay: $N msgs x ${L}B in $secs s end to end: $(rate "$N" "$secs") msgs/s;" \
+  "relay CPU $(per_message "$cpu0" "$(cpu_secs "$master")") per message"
 postfix stop >/dev/null 2>&1 || true

@@ -197,7 +197,7 @@ pub struct DeliveryConfig {
     pub data_timeout_secs: NonZeroU64,
     /// Deliveries each shard runs at once.
     pub max_concurrent: NonZeroUsize,
-    /// Milliseconds between looks at the queue for due recipients.
+    /// Milliseconds between reads of the queue for recipients coming due (new mail starts at once).
     pub poll_interval_ms: NonZeroU64,
     /// Connections open to one destination domain at once (its deliveries run on one shard).
     pub max_connections_per_destination: NonZeroUsize,

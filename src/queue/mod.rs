@@ -1,7 +1,9 @@
 //! The outbound queue scheduler. Each shard owns the destination domains that hash to it, so
-//! per-destination state needs no locks. Every `poll_interval_ms` a shard reads the due
-//! recipients from RocksDB, groups them by message and domain, and starts a delivery attempt
-//! for each group (at most `max_concurrent` at once, within each destination's limits). An attempt's outcome is committed through
+//! per-destination state needs no locks. Newly queued recipients come from the journal's feed
+//! the moment they are on disk; every `poll_interval_ms` a shard also reads the due recipients
+//! from RocksDB (deferred ones coming due, and anything the feed did not carry). It groups them
+//! by message and domain, and starts a delivery attempt for each group (at most
+//! `max_concurrent` at once, within each destination's limits). An attempt's outcome is committed through
 //! the journal before anything else can see it: a recipient the remote server accepted is
 //! removed from the queue before it could be tried again, so `kill -9` resends at most what
 //! was in flight.
@@ -18,11 +20,12 @@ mod attempt;
 pub mod destinations;
 pub mod dsn;
 pub mod pool;
+mod ready;
 pub mod routes;
 pub mod sites;
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -37,6 +40,7 @@ use crate::store::{MessageId, unix_now};
 use crate::tls::client::Connectors;
 use destinations::Destinations;
 use pool::Pool;
+use ready::{Ready, Start};
 use routes::Routes;
 
 /// Due recipients read per look at the queue.
@@ -74,6 +78,11 @@ pub fn owner(domain: &str, shards: usize) -> usize {
     (h.finish() % shards.max(1) as u64) as usize
 }
 
+/// Whether deliveries to `recipient` belong to shard `shard` of `shards`.
+fn owns(recipient: &str, shard: usize, shards: usize) -> bool {
+    owner(&domain_of(recipient).to_ascii_lowercase(), shards) == shard
+}
+
 /// This shard's view of its deliveries between looks at RocksDB.
 #[derive(Default)]
 struct Tracker {
@@ -90,6 +99,11 @@ impl Tracker {
     /// Keys a read should not return: in flight or recently finished.
     fn handled(&self) -> HashSet<Vec<u8>> {
         self.in_flight.iter().chain(self.finished.keys()).cloned().collect()
+    }
+
+    /// Whether `key` is in flight or recently finished.
+    fn handles(&self, key: &[u8]) -> bool {
+        self.in_flight.contains(key) || self.finished.contains_key(key)
     }
 }
 
@@ -108,33 +122,47 @@ pub async fn run(ctx: Rc<ShardContext>, resolver: Rc<Resolver>) {
     });
     // A finished attempt wakes the loop, so a freed slot is used at once, not at the next poll.
     let (wake, woken) = async_channel::bounded::<()>(1);
-    let mut ready: Vec<Group> = Vec::new();
+    // Mail queued on any shard for a destination of this one comes straight from the journal.
+    let (shard, shards) = (ctx.shard, ctx.config.shard_count());
+    let feed = ctx.journal.queue_feed().subscribe(move |r| owns(&r.entry.recipient, shard, shards));
+    let mut ready = Ready::default();
     let mut last_read: Option<Instant> = None;
+    let mut more_in_store = false;
     let mut low_water = LowWater::default();
     loop {
-        let stopped = or(
+        let next = or(
             async {
                 ctx.shutdown.wait().await;
-                true
+                Wakeup::Stop
             },
             or(
                 async {
                     glommio::timer::sleep(interval).await;
-                    false
+                    Wakeup::Look
                 },
-                async {
-                    let _ = woken.recv().await;
-                    false
-                },
+                or(
+                    async {
+                        let _ = woken.recv().await;
+                        Wakeup::Look
+                    },
+                    async { Wakeup::Fresh(feed.recv().await) },
+                ),
             ),
         )
         .await;
-        if stopped {
-            return;
-        }
+        let mut fresh = match next {
+            Wakeup::Stop => return,
+            Wakeup::Look => Vec::new(),
+            Wakeup::Fresh(batch) => batch,
+        };
+        // Drained before any read: the read sees everything announced so far, so the
+        // announcements can be dropped in favour of it.
+        fresh.extend(feed.drain());
         outbound.pool.borrow_mut().expire();
-        // RocksDB is read once per interval, or sooner when everything read was started.
-        if ready.is_empty() || last_read.is_none_or(|at| at.elapsed() >= interval) {
+        // RocksDB is read once per interval (for deferred recipients coming due), or sooner
+        // when there is more there than the last read took or the feed dropped something.
+        let missed = feed.take_missed();
+        if last_read.is_none_or(|at| at.elapsed() >= interval) || (ready.is_empty() && more_in_store) || missed {
             let read_started = Instant::now();
             // Taken before the await: finishing deliveries borrow the tracker meanwhile.
             let handled = tracker.borrow().handled();
@@ -148,15 +176,30 @@ pub async fn run(ctx: Rc<ShardContext>, resolver: Rc<Resolver>) {
                 }
             };
             low_water.read(from, now, &due);
+            more_in_store = due.len() >= READ_BATCH;
             let mut t = tracker.borrow_mut();
-            ready =
-                group(due.into_iter().filter(|r| !t.in_flight.contains(&r.key) && !t.finished.contains_key(&r.key)));
+            ready.replace(due.into_iter().filter(|r| !t.handles(&r.key)));
             t.finished.retain(|_, at| *at >= read_started);
             last_read = Some(read_started);
+        } else if !fresh.is_empty() {
+            // Held in memory up to one read's worth; the rest waits in RocksDB for a read.
+            let room = READ_BATCH.saturating_sub(ready.recipients());
+            more_in_store |= fresh.len() > room;
+            let t = tracker.borrow();
+            ready.extend(fresh.into_iter().take(room).filter(|r| !t.handles(&r.key)));
         }
         let shared = Shared { ctx: &ctx, outbound: &outbound, tracker: &tracker, destinations: &destinations };
-        ready = start_ready(&shared, &wake, ready);
+        start_ready(&shared, &wake, &mut ready);
     }
+}
+
+/// Why the scheduler loop woke up.
+enum Wakeup {
+    Stop,
+    /// Time to look at RocksDB, or an attempt finished and freed a slot.
+    Look,
+    /// The journal announced newly queued recipients of this shard.
+    Fresh(Vec<DueRecipient>),
 }
 
 /// What the scheduler's attempts share on one shard.
@@ -167,30 +210,25 @@ struct Shared<'a> {
     destinations: &'a Rc<RefCell<Destinations>>,
 }
 
-/// Starts the groups that fit within the shard's and the destinations' limits; returns the rest.
-fn start_ready(shared: &Shared<'_>, wake: &async_channel::Sender<()>, ready: Vec<Group>) -> Vec<Group> {
+/// Starts the groups that fit within the shard's and the destinations' limits; the rest wait.
+fn start_ready(shared: &Shared<'_>, wake: &async_channel::Sender<()>, ready: &mut Ready) {
     let Shared { ctx, outbound, tracker, destinations } = *shared;
     let max = ctx.config.delivery.max_concurrent.get();
     let now = Instant::now();
-    let mut waiting = Vec::new();
-    // Destinations found at their limit in this pass: their other groups wait without asking
-    // again, so a pass costs one look per destination, not per queued group.
-    let mut full: HashSet<String> = HashSet::new();
-    let mut ready = ready.into_iter();
-    while let Some(group) = ready.next() {
+    ready.start_each(|mut group| {
         if tracker.borrow().running >= max {
-            waiting.push(group);
-            waiting.extend(ready);
-            break;
+            return Start::Stop(group);
         }
-        if full.contains(&group.domain) {
-            waiting.push(group);
-            continue;
+        // A recipient can be both announced by the journal and read from RocksDB: whichever
+        // copy starts first wins.
+        let t = tracker.borrow();
+        group.recipients.retain(|r| !t.handles(&r.key));
+        drop(t);
+        if group.recipients.is_empty() {
+            return Start::Taken;
         }
         if !destinations.borrow_mut().try_start(&group.domain, now) {
-            full.insert(group.domain.clone());
-            waiting.push(group);
-            continue;
+            return Start::Full(group);
         }
         {
             let mut t = tracker.borrow_mut();
@@ -216,8 +254,8 @@ fn start_ready(shared: &Shared<'_>, wake: &async_channel::Sender<()>, ready: Vec
             let _ = wake.try_send(());
         })
         .detach();
-    }
-    waiting
+        Start::Taken
+    });
 }
 
 /// Where the next look at the queue starts. Entries due before the first one this shard found
@@ -261,20 +299,10 @@ async fn read_due(
     glommio::executor()
         .spawn_blocking(move || {
             store.due_recipients_from(from, now, READ_BATCH, |r| {
-                owner(&domain_of(&r.entry.recipient).to_ascii_lowercase(), shards) == shard && !skip.contains(&r.key)
+                owns(&r.entry.recipient, shard, shards) && !skip.contains(&r.key)
             })
         })
         .await
-}
-
-/// Due recipients grouped by message and domain.
-fn group(due: impl Iterator<Item = DueRecipient>) -> Vec<Group> {
-    let mut by_key: BTreeMap<(MessageId, String), Vec<DueRecipient>> = BTreeMap::new();
-    for recipient in due {
-        let domain = domain_of(&recipient.entry.recipient).to_ascii_lowercase();
-        by_key.entry((recipient.id, domain)).or_default().push(recipient);
-    }
-    by_key.into_iter().map(|((id, domain), recipients)| Group { id, domain, recipients }).collect()
 }
 
 #[cfg(test)]
@@ -293,24 +321,7 @@ mod tests {
 
     #[test]
     fn reads_start_at_the_low_water_mark_with_a_full_read_now_and_then() {
-        let due = |at: u64| DueRecipient {
-            key: at.to_be_bytes().to_vec(),
-            due: at,
-            id: MessageId(1),
-            entry: crate::store::records::QueueEntry {
-                sender: String::new(),
-                recipient: "a@b.example".into(),
-                body_offset: 0,
-                attempts: 0,
-                created: 0,
-                last_error: None,
-                notify: Default::default(),
-                orcpt: None,
-                options: Default::default(),
-                suppressed: None,
-                delay_reported: false,
-            },
-        };
+        let due = |at: u64| DueRecipient::for_test(1, at, "a@b.example");
         let mut low = LowWater::default();
         assert_eq!(low.from(), 0, "the first read is full");
         low.read(0, 1000, &[due(400), due(900)]);

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod mail;
 pub mod message_id;
 pub mod queue;
+pub mod queue_feed;
 pub mod records;
 pub mod suppression;
 

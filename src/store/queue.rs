@@ -18,6 +18,28 @@ pub struct DueRecipient {
     pub entry: QueueEntry,
 }
 
+#[cfg(test)]
+impl DueRecipient {
+    /// A first attempt for `recipient` of message `id` from the null sender, due at `due`,
+    /// keyed by the three.
+    pub fn for_test(id: u128, due: u64, recipient: &str) -> DueRecipient {
+        let entry = QueueEntry {
+            sender: String::new(),
+            recipient: recipient.into(),
+            body_offset: 0,
+            attempts: 0,
+            created: 0,
+            last_error: None,
+            notify: Default::default(),
+            orcpt: None,
+            options: Default::default(),
+            suppressed: None,
+            delay_reported: false,
+        };
+        DueRecipient { key: format!("{due}/{id}/{recipient}").into_bytes(), due, id: MessageId(id), entry }
+    }
+}
+
 impl Store {
     /// Queued recipients due at or before `now` (Unix seconds) that `wanted` accepts, oldest
     /// first, at most `limit` (only accepted ones count toward it).

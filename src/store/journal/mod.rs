@@ -22,6 +22,8 @@ use bytes::Bytes;
 use rocksdb::{WriteBatch, WriteOptions};
 
 use super::changes::{Change, Watch, Watchers};
+use super::queue::DueRecipient;
+use super::queue_feed::QueueFeed;
 use super::records::{Account, MailEntry, MailboxMeta, QueueEntry, QueueOptions, encode, flags};
 use super::{MessageId, Store, StoreError, cf, keys, unix_now};
 use crate::smtp::proto::dsn::Notify;
@@ -180,6 +182,7 @@ struct Job {
 pub struct JournalHandle {
     jobs: async_channel::Sender<Job>,
     watchers: Arc<Watchers>,
+    feed: Arc<QueueFeed>,
 }
 
 impl JournalHandle {
@@ -200,6 +203,11 @@ impl JournalHandle {
         self.watchers.watch(account, mailbox_id)
     }
 
+    /// Where recipients are announced as they are queued.
+    pub fn queue_feed(&self) -> &QueueFeed {
+        &self.feed
+    }
+
     /// [`JournalHandle::submit`] for threads outside an executor.
     pub fn submit_blocking(&self, op: JournalOp) -> Result<Committed, StoreError> {
         futures_lite::future::block_on(self.submit(op))
@@ -217,12 +225,14 @@ impl Journal {
     pub fn start(store: Store) -> Journal {
         let (jobs, queue) = async_channel::unbounded();
         let watchers = Arc::new(Watchers::default());
-        let committer = Committer { store, mailboxes: HashMap::new(), watchers: Arc::clone(&watchers) };
+        let feed = Arc::new(QueueFeed::default());
+        let committer =
+            Committer { store, mailboxes: HashMap::new(), watchers: Arc::clone(&watchers), feed: Arc::clone(&feed) };
         let thread = std::thread::Builder::new()
             .name("journal".into())
             .spawn(move || committer.run(queue))
             .expect("spawn journal thread");
-        Journal { handle: JournalHandle { jobs, watchers }, thread }
+        Journal { handle: JournalHandle { jobs, watchers, feed }, thread }
     }
 
     /// A handle for submitting work.
@@ -244,6 +254,8 @@ struct Committer {
     mailboxes: HashMap<Vec<u8>, MailboxMeta>,
     /// Sessions watching mailboxes, told of each change once it is committed.
     watchers: Arc<Watchers>,
+    /// Schedulers, told of each recipient queued once it is committed.
+    feed: Arc<QueueFeed>,
 }
 
 /// Changes made by the group being built, which later operations of the same group must see;
@@ -264,6 +276,8 @@ struct Staged {
     entries: HashMap<Vec<u8>, MailEntry>,
     /// Changes to announce to watchers once the group is on disk: account, mailbox id, change.
     notices: Vec<(String, u32, Change)>,
+    /// Recipients queued by this group, for the schedulers once it is on disk.
+    queued: Vec<DueRecipient>,
 }
 
 impl Staged {
@@ -320,6 +334,7 @@ impl Committer {
                     for (account, mailbox_id, change) in &staged.notices {
                         self.watchers.publish(account, *mailbox_id, change);
                     }
+                    self.feed.publish(staged.queued);
                     for (job, result) in jobs.into_iter().zip(results) {
                         let _ = job.reply.try_send(result);
                     }
@@ -567,7 +582,9 @@ impl Committer {
                 suppressed: recipient.suppressed.clone(),
                 delay_reported: false,
             };
-            batch.put_cf(self.store.cf(cf::QUEUE), keys::queue(now, d.id, &recipient.address), encode(&entry));
+            let key = keys::queue(now, d.id, &recipient.address);
+            batch.put_cf(self.store.cf(cf::QUEUE), &key, encode(&entry));
+            staged.queued.push(DueRecipient { key, due: now, id: d.id, entry });
         }
         let refs = (d.local.len() + d.remote.len()) as i64;
         *staged.refs.entry(d.id.0).or_default() += refs;
