@@ -2,11 +2,16 @@
 //! `events.log` becomes `events.log.1`, `.1` becomes `.2`, ... up to `keep` old files.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use super::{Event, line};
+
+/// How long the writer waits after a write before looking for more events: at most this
+/// much later does a line reach the file.
+const BATCH_PAUSE: Duration = Duration::from_millis(20);
 
 /// The running writer; [`Writer::stop`] writes what is queued and closes the file.
 pub struct Writer {
@@ -23,19 +28,25 @@ impl Writer {
         events: async_channel::Receiver<Event>,
     ) -> io::Result<Writer> {
         let out = open(&file)?;
-        let size = out.metadata()?.len();
+        let size = out.get_ref().metadata()?.len();
         let mut state = State { path: file, out, size, max_bytes, keep };
         let closer = events.clone();
         let thread = std::thread::Builder::new().name("events".into()).spawn(move || {
-            while let Ok(event) = events.recv_blocking() {
-                if let Err(e) = state.write(&line(&event)) {
+            while let Ok(first) = events.recv_blocking() {
+                // Everything queued goes out in one write. Then a short nap lets the next
+                // events gather without waking this thread for each: under load that is one
+                // wake-up and one write per BATCH_PAUSE instead of per event.
+                let written = std::iter::once(first)
+                    .chain(std::iter::from_fn(|| events.try_recv().ok()))
+                    .try_for_each(|event| state.write(&line(&event)))
+                    .and_then(|()| state.out.flush());
+                if let Err(e) = written {
                     tracing::error!("writing the event log failed: {e}");
                 }
-                if events.is_empty() {
-                    let _ = state.out.flush();
+                if !events.is_closed() {
+                    std::thread::sleep(BATCH_PAUSE);
                 }
             }
-            let _ = state.out.flush();
         })?;
         Ok(Writer { thread, events: closer })
     }
@@ -50,7 +61,7 @@ impl Writer {
 
 struct State {
     path: PathBuf,
-    out: File,
+    out: BufWriter<File>,
     size: u64,
     max_bytes: u64,
     keep: usize,
@@ -90,8 +101,8 @@ impl State {
     }
 }
 
-fn open(path: &Path) -> io::Result<File> {
-    OpenOptions::new().create(true).append(true).open(path)
+fn open(path: &Path) -> io::Result<BufWriter<File>> {
+    OpenOptions::new().create(true).append(true).open(path).map(BufWriter::new)
 }
 
 #[cfg(test)]

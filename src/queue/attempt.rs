@@ -47,7 +47,13 @@ struct Route {
 pub async fn deliver(ctx: &ShardContext, outbound: &Outbound, group: Group) -> Feedback {
     let store = ctx.store.clone();
     let id = group.id;
-    let blob = match glommio::executor().spawn_blocking(move || store.blob(id)).await {
+    // Fresh mail is still in RocksDB's memory: read it here, without a trip to the blocking
+    // thread and back.
+    let read = match store.blob_in_memory(id) {
+        Some(blob) => Ok(Some(blob)),
+        None => glommio::executor().spawn_blocking(move || store.blob(id)).await,
+    };
+    let blob = match read {
         Ok(Some(blob)) => blob,
         Ok(None) => {
             tracing::error!(%id, "queued message has no body; dropping its queue entries");

@@ -1,5 +1,7 @@
 //! Reading mailboxes and stored messages.
 
+use rocksdb::{ReadOptions, ReadTier};
+
 use super::records::{MailEntry, MailboxMeta, decode};
 use super::{MessageId, Store, StoreError, cf, keys};
 
@@ -65,6 +67,15 @@ impl Store {
     /// The raw bytes of a stored message.
     pub fn blob(&self, id: MessageId) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.db().get_cf(self.cf(cf::BLOB), keys::message(id))?)
+    }
+
+    /// The raw bytes of a stored message if RocksDB holds them in memory (the memtable or the
+    /// block cache), as it does for mail that just arrived; None when that would take the disk
+    /// (or there is no such message): then [`Store::blob`] on a thread that may block.
+    pub fn blob_in_memory(&self, id: MessageId) -> Option<Vec<u8>> {
+        let mut options = ReadOptions::default();
+        options.set_read_tier(ReadTier::BlockCache);
+        self.db().get_cf_opt(self.cf(cf::BLOB), keys::message(id), &options).ok().flatten()
     }
 
     /// A blob's reference count (mail entries plus queue entries that point at it).

@@ -644,6 +644,27 @@ mod tests {
     }
 
     #[test]
+    fn queued_recipients_are_announced_once_on_disk_and_fresh_blobs_read_from_memory() {
+        let (_dir, store) = temp_store();
+        let journal = Journal::start(store.clone());
+        let h = journal.handle();
+        create(&h, "bob@example.com");
+        let feed = h.queue_feed().subscribe(|_| true);
+        h.submit_blocking(delivery(1, &["bob@example.com"], &[], b"local only")).unwrap();
+        assert!(feed.drain().is_empty(), "nothing queued, nothing announced");
+        h.submit_blocking(delivery(2, &[], &["x@remote.example", "y@remote.example"], b"m2")).unwrap();
+        let announced = feed.drain();
+        let on_disk = queued(&store);
+        assert_eq!(announced.len(), 2);
+        for (a, d) in announced.iter().zip(&on_disk) {
+            assert_eq!((&a.key, &a.entry, a.id), (&d.key, &d.entry, d.id), "the announcement is what was written");
+        }
+        assert_eq!(store.blob_in_memory(MessageId(2)).as_deref(), Some(&b"m2"[..]));
+        assert_eq!(store.blob_in_memory(MessageId(99)), None);
+        journal.stop();
+    }
+
+    #[test]
     fn one_blob_many_recipients_with_increasing_uids() {
         let (_dir, store) = temp_store();
         let journal = Journal::start(store.clone());
