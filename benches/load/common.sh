@@ -45,11 +45,14 @@ TOML
 }
 
 # start_mx_dns DOMAIN: dnsmasq on 127.0.0.1:5399 (as $dns) saying DOMAIN's MX is 127.0.0.1,
-# with a TTL of 300 s like real MX records (dnsmasq's own default of 0 forbids caching, which
-# would make every delivery attempt two DNS queries that no production server makes).
+# authoritative for .test like a real domain's nameserver: answers carry a TTL of 300 s and a
+# "no such record" (the AAAA lookup) carries an SOA, so a resolver may cache both. (dnsmasq's
+# plain local records have TTL 0 and bare negative answers, which forbid caching and would
+# make every delivery attempt DNS queries that no production server makes.)
 start_mx_dns() {
   dnsmasq --no-daemon --conf-file=/dev/null --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
-    --port=5399 --local=/test/ --pid-file= --local-ttl=300 --mx-host="$1,mx.$1,10" --host-record="mx.$1,127.0.0.1" \
+    --port=5399 --pid-file= --auth-server=ns.test,127.0.0.1 --auth-zone=test --auth-ttl=300 \
+    --mx-host="$1,mx.$1,10" --host-record="mx.$1,127.0.0.1" \
     >/dev/null 2>&1 &
   dns=$!
   wait_port 5399
