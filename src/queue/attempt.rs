@@ -1,25 +1,25 @@
 //! One delivery attempt for a [`Group`]: find the MX hosts, try their addresses in order until
 //! one holds a conversation, then commit what happened to each recipient.
 
-use std::cell::RefCell;
 use std::net::{IpAddr, SocketAddr};
 
 use std::time::Duration;
 
 use super::destinations::Feedback;
 use super::dsn::{self, Action, Notice, Returned};
-use super::pool::{self, Pool, PoolKey};
+use super::pool::{self, PoolKey};
 use super::routes::Plan;
 use super::{Group, Outbound};
 use crate::dns::{MailExchangers, Resolver};
 use crate::events::{Event, Outcome, classify};
 use crate::runtime::ShardContext;
-use crate::smtp::client::{self, Envelope, Peer, Recipient, RecipientOutcome, Session, SessionError, Timeouts};
+use crate::smtp::client::{
+    self, Envelope, Peer, Recipient, RecipientOutcome, Session, SessionError, Timeouts, Transaction,
+};
 use crate::smtp::proto::RcptParams;
 use crate::store::journal::JournalOp;
 use crate::store::queue::DueRecipient;
 use crate::store::unix_now;
-use crate::tls::client::Connectors;
 
 /// What became of one recipient in this attempt.
 enum Verdict {
@@ -211,23 +211,31 @@ fn feedback(verdicts: &[Verdict]) -> Feedback {
     }
 }
 
-/// An idle session to the peer that still answers, or a new one.
-async fn session(
+/// Sends `envelope` to the peer on an idle session, or on a new one when there is none or the
+/// idle ones turn out to be gone; the session comes back with the outcome.
+async fn send(
     ctx: &ShardContext,
-    pool: &RefCell<Pool>,
+    outbound: &Outbound,
     peer: &Peer<'_>,
     timeouts: Timeouts,
-    connectors: &Connectors,
-) -> Result<Session, SessionError> {
+    envelope: &Envelope<'_>,
+) -> Result<(Session, Result<Transaction, SessionError>), SessionError> {
     let key = PoolKey::of(peer);
     loop {
-        let Some(mut idle) = pool.borrow_mut().take(&key) else { break };
-        if idle.reset().await {
-            return Ok(idle);
+        let idle = outbound.pool.borrow_mut().take(&key);
+        let mut session = match idle {
+            Some(mut idle) => {
+                idle.reuse();
+                idle
+            }
+            None => client::connect(peer, timeouts, &outbound.tls, ctx.shutdown.clone()).await?,
+        };
+        // Only a reused session can be stale, so this ends with a new one at the latest.
+        match session.send(envelope).await {
+            Err(SessionError::Stale(reason)) => tracing::debug!(addr = %peer.addr, "idle session gone: {reason}"),
+            sent => return Ok((session, sent)),
         }
-        pool::close(idle);
     }
-    client::connect(peer, timeouts, connectors, ctx.shutdown.clone()).await
 }
 
 /// The hosts to try, in order, and their port: the route's relay host, or the MX hosts.
@@ -354,14 +362,13 @@ async fn converse(
             let addr = SocketAddr::new(ip, port);
             (route.mx, route.ip) = (Some(host.clone()), Some(ip));
             let peer = Peer { addr, host, helo: &plan.helo, source: plan.source, tls: plan.tls, login };
-            let mut session = match session(ctx, &outbound.pool, &peer, timeouts, &outbound.tls).await {
-                Ok(session) => session,
+            let (session, sent) = match send(ctx, outbound, &peer, timeouts, &envelope).await {
+                Ok(sent) => sent,
                 Err(e) => {
                     last_error = e.to_string();
                     continue;
                 }
             };
-            let sent = session.send(&envelope).await;
             if sent.is_ok() {
                 outbound.pool.borrow_mut().put(PoolKey::of(&peer), session);
             } else {
@@ -400,7 +407,7 @@ async fn converse(
                         })
                         .collect();
                 }
-                Err(SessionError::Temporary(e)) => last_error = e,
+                Err(e @ (SessionError::Temporary(_) | SessionError::Stale(_))) => last_error = e.to_string(),
             }
         }
     }

@@ -42,6 +42,12 @@ def free_port():
         return s.getsockname()[1]
 
 
+def unreachable_route(domain):
+    """A [[route]] table sending `domain`'s mail to a closed port: it stays queued, deferred
+    (new mail is tried at once, so a test that lists the queue must not let it bounce)."""
+    return f'[[route]]\ndomain = "{domain}"\nhost = "127.0.0.1:{free_port()}"'
+
+
 class Server:
     """One ringmail server process with its own data directory and config file."""
 

@@ -1,5 +1,6 @@
-"""A small SMTP server for tests that need a remote side ringmail cannot play: no STARTTLS, no
-PIPELINING, and a record of who connected (source address, EHLO name) and what was sent."""
+"""A small SMTP server for tests that need a remote side ringmail cannot play: no STARTTLS,
+PIPELINING only when told to offer it, and a record of who connected (source address, EHLO
+name) and what was sent."""
 
 import socket
 import threading
@@ -8,10 +9,12 @@ import threading
 class Sink:
     """Listens on 127.0.0.1; `sessions` gets one dict per connection: peer, helo, messages."""
 
-    def __init__(self, extensions=("8BITMIME", "SIZE 100000000"), refuse=()):
-        """`refuse`: recipient addresses answered `550 5.1.1`."""
+    def __init__(self, extensions=("8BITMIME", "SIZE 100000000"), refuse=(), hang_up_after_message=False):
+        """`refuse`: recipient addresses answered `550 5.1.1`; `hang_up_after_message`: close
+        the connection without a word after each message (an idle timeout on the server side)."""
         self.extensions = list(extensions)
         self.refuse = set(refuse)
+        self.hang_up_after_message = hang_up_after_message
         self.sessions = []
         self.listener = socket.socket()
         self.listener.bind(("127.0.0.1", 0))
@@ -34,9 +37,10 @@ class Sink:
             threading.Thread(target=self._serve, args=(conn, peer), daemon=True).start()
 
     def _serve(self, conn, peer):
-        session = {"peer": peer[0], "helo": None, "commands": [], "messages": []}
+        # "pipelined": the commands that arrived with more commands behind them, before a reply.
+        session = {"peer": peer[0], "helo": None, "commands": [], "messages": [], "pipelined": []}
         self.sessions.append(session)
-        f = conn.makefile("rb")
+        f = Lines(conn)
         send = lambda line: conn.sendall(line.encode() + b"\r\n")  # noqa: E731
         send("220 sink.test ESMTP")
         envelope = {}
@@ -45,6 +49,8 @@ class Sink:
                 line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
                 session["commands"].append(line)
                 verb = line.split(" ")[0].upper()
+                if f.pending():
+                    session["pipelined"].append(verb)
                 if verb in ("EHLO", "HELO"):
                     session["helo"] = line.split(" ", 1)[1] if " " in line else ""
                     lines = ["sink.test"] + (self.extensions if verb == "EHLO" else [])
@@ -71,6 +77,8 @@ class Sink:
                     envelope["data"] = data
                     session["messages"].append(envelope)
                     send("250 2.0.0 queued")
+                    if self.hang_up_after_message:
+                        break
                 elif verb == "RSET":
                     envelope = {}
                     send("250 2.0.0 OK")
@@ -83,3 +91,27 @@ class Sink:
             pass
         finally:
             conn.close()
+
+
+class Lines:
+    """The lines a client sends, read straight from the socket, so that `pending` can tell
+    whether more had arrived with a line (pipelined) before the sink replied to it."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.buffer = b""
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        while b"\n" not in self.buffer:
+            chunk = self.conn.recv(65536)
+            if not chunk:
+                raise StopIteration
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line + b"\n"
+
+    def pending(self):
+        return bool(self.buffer)

@@ -203,6 +203,41 @@ def accept_one(listener, held):
         return False
 
 
+class ReuseTest(unittest.TestCase):
+    """An open session carries the next message to the same server: RSET goes ahead of the
+    next envelope (in the same write, as the sink offers PIPELINING), and a server that hung
+    up in between costs a new connection, not a deferral."""
+
+    def deliver_three(self, sink):
+        a = routed_server("\n".join(["[[route]]", 'domain = "sink.test"', f'host = "127.0.0.1:{sink.port}"']))
+        try:
+            for i in range(3):
+                send(a, "carol@sink.test", f"reuse {i}")
+                wait_for(f"message {i}", lambda: len(sink.messages()) == i + 1)
+            return a.log(tail=None)
+        finally:
+            a.cleanup()
+            sink.close()
+
+    def test_the_next_message_goes_on_the_same_session_after_rset(self):
+        sink = Sink(extensions=("PIPELINING", "8BITMIME"))
+        self.deliver_three(sink)
+        self.assertEqual(len(sink.sessions), 1, "one connection for the three messages")
+        verbs = [c.split(" ")[0] for c in sink.sessions[0]["commands"]]
+        self.assertEqual(verbs, ["EHLO"] + ["MAIL", "RCPT", "DATA"] + ["RSET", "MAIL", "RCPT", "DATA"] * 2)
+        self.assertEqual(sink.sessions[0]["pipelined"], ["MAIL", "RCPT"] + ["RSET", "MAIL", "RCPT"] * 2,
+                         "RSET came in one write with the envelope: no round trip of its own")
+
+    def test_a_server_that_hung_up_while_idle_costs_a_new_connection_not_a_deferral(self):
+        sink = Sink(extensions=("PIPELINING", "8BITMIME"), hang_up_after_message=True)
+        log = self.deliver_three(sink)
+        self.assertEqual(len(sink.sessions), 3)
+        self.assertEqual([s["commands"][0].split(" ")[0] for s in sink.sessions], ["EHLO"] * 3)
+        self.assertEqual([m["data"].split(b"Subject: ")[1].split(b"\r\n")[0] for m in sink.messages()],
+                         [b"reuse 0", b"reuse 1", b"reuse 2"])
+        self.assertNotIn("deferred", log)
+
+
 class PoolTest(unittest.TestCase):
     def test_a_pool_connects_from_its_addresses_in_turn_with_its_own_ehlo_name(self):
         sink = Sink()

@@ -8,13 +8,13 @@ import subprocess
 import unittest
 from email.message import EmailMessage
 
-from harness import Server
+from harness import Server, unreachable_route
 
 
 class SmtplibTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = Server().start()
+        cls.server = Server(sections=unreachable_route("far.example")).start()
         s = cls.server
         s.cli("domain", "add", "example.com")
         for user in ["alice@example.com", "bob@example.com", "carol@example.com"]:

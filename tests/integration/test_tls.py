@@ -12,7 +12,7 @@ import time
 import unittest
 from email.message import EmailMessage
 
-from harness import Dialogue, Server
+from harness import Dialogue, Server, unreachable_route
 
 PASSWORD = "alice-password-1"
 
@@ -49,7 +49,7 @@ class SubmissionTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         # Port 25 faces "the world": loopback is not a relay network here.
-        cls.server = Server(extra="relay_networks = []").start()
+        cls.server = Server(extra="relay_networks = []", sections=unreachable_route("far.example")).start()
         setup_accounts(cls.server)
         cls.ctx = tls_context(cls.server.cert_path)
 

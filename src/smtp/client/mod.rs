@@ -108,6 +108,10 @@ pub enum SessionError {
     /// A 5xx to MAIL (or to every step before RCPT): the message cannot go this way.
     #[error("{0}")]
     Permanent(ServerReply),
+    /// A session taken from the pool did not answer its RSET: the server went away while it
+    /// was idle, before it heard anything of this message. Send it on a fresh session.
+    #[error("{0}")]
+    Stale(String),
 }
 
 /// An open SMTP session with one server, ready for a transaction; it can carry several
@@ -121,6 +125,9 @@ pub struct Session {
     pub messages: usize,
     /// When it last finished a transaction.
     pub idle_since: Instant,
+    /// Taken from the pool: the next transaction starts with RSET, to learn whether the server
+    /// is still there.
+    probe: bool,
 }
 
 /// Where and how to connect.
@@ -156,7 +163,7 @@ pub async fn connect(
     match client.open(peer, connectors).await {
         Ok(ehlo) => {
             let tls = client.conn.stream().tls_info();
-            Ok(Session { client, ehlo, tls, messages: 0, idle_since: Instant::now() })
+            Ok(Session { client, ehlo, tls, messages: 0, idle_since: Instant::now(), probe: false })
         }
         Err(e) => {
             client.quit().await;
@@ -169,17 +176,20 @@ impl Session {
     /// Sends one message. Afterwards the session is ready for the next one only if this
     /// returned `Ok`; otherwise close it.
     pub async fn send(&mut self, envelope: &Envelope<'_>) -> Result<Transaction, SessionError> {
-        let result = self.client.transaction(&self.ehlo, envelope).await;
+        let probe = std::mem::take(&mut self.probe);
+        let result = self.client.transaction(&self.ehlo, envelope, probe).await;
         self.messages += 1;
         self.idle_since = Instant::now();
         let dsn = self.ehlo.has_extension("DSN");
         result.map(|outcomes| Transaction { outcomes, tls: self.tls.clone(), dsn })
     }
 
-    /// RSET, for a session that has been idle: true when the server is still there.
-    pub async fn reset(&mut self) -> bool {
-        let timeout = self.client.timeouts.command;
-        self.client.command("RSET", timeout).await.is_ok_and(|r| r.is_positive())
+    /// Marks a session taken from the pool: its next transaction begins with RSET, in the
+    /// same write as the envelope when the server offers PIPELINING (RFC 2920 lets RSET
+    /// start a group), so that checking the server is still there costs no round trip. No
+    /// answer to it gives [`SessionError::Stale`].
+    pub fn reuse(&mut self) {
+        self.probe = true;
     }
 
     /// Says QUIT and closes.
@@ -264,11 +274,13 @@ impl Client {
         SessionError::Temporary(format!("{}: {text}", self.addr))
     }
 
-    /// MAIL, RCPT for each recipient, then DATA or BDAT: one outcome per recipient.
+    /// RSET when `probe`, MAIL, RCPT for each recipient, then DATA or BDAT: one outcome per
+    /// recipient.
     async fn transaction(
         &mut self,
         ehlo: &ServerReply,
         envelope: &Envelope<'_>,
+        probe: bool,
     ) -> Result<Vec<RecipientOutcome>, SessionError> {
         let command = self.timeouts.command;
         let downgraded;
@@ -289,8 +301,12 @@ impl Client {
         let mail = mail_command(ehlo, envelope)?;
         let chunking = ehlo.has_extension("CHUNKING");
         let (mut outcomes, next) = if ehlo.has_extension("PIPELINING") {
-            self.envelope_pipelined(&mail, ehlo, envelope, chunking).await?
+            self.envelope_pipelined(&mail, ehlo, envelope, chunking, probe).await?
         } else {
+            if probe {
+                let reset = self.command("RSET", command).await;
+                self.probed(reset)?;
+            }
             self.envelope_in_turn(&mail, ehlo, envelope, chunking).await?
         };
         let final_reply = match next {
@@ -353,17 +369,21 @@ impl Client {
         Ok((outcomes, Next::Data(data)))
     }
 
-    /// RFC 2920: MAIL, every RCPT and DATA (unless the message goes by BDAT) in one write, then
-    /// their replies in order. A DATA that a server wrongly accepts without recipients gets an
-    /// empty message ended at once.
+    /// RFC 2920: RSET (when `probe`), MAIL, every RCPT and DATA (unless the message goes by
+    /// BDAT) in one write, then their replies in order. A DATA that a server wrongly accepts
+    /// without recipients gets an empty message ended at once.
     async fn envelope_pipelined(
         &mut self,
         mail: &str,
         ehlo: &ServerReply,
         envelope: &Envelope<'_>,
         chunking: bool,
+        probe: bool,
     ) -> Result<(Vec<RecipientOutcome>, Next), SessionError> {
         let command = self.timeouts.command;
+        if probe {
+            self.conn.send(b"RSET\r\n");
+        }
         self.conn.send(mail.as_bytes());
         self.conn.send(b"\r\n");
         for rcpt in envelope.recipients {
@@ -373,7 +393,17 @@ impl Client {
         if !chunking {
             self.conn.send(b"DATA\r\n");
         }
-        self.flush(command).await?;
+        let flushed = self.flush(command).await;
+        if probe {
+            // Nothing of this message counts until the server has answered the RSET.
+            let reset = match flushed {
+                Ok(()) => self.read(command).await,
+                Err(e) => Err(e),
+            };
+            self.probed(reset)?;
+        } else {
+            flushed?;
+        }
         let mail_reply = self.read(command).await?;
         let mut outcomes = Vec::with_capacity(envelope.recipients.len());
         for _ in envelope.recipients {
@@ -408,6 +438,16 @@ impl Client {
     async fn quit(&mut self) {
         if self.command("QUIT", Duration::from_secs(5)).await.is_err() {
             tracing::debug!(addr = %self.addr, "no answer to QUIT");
+        }
+    }
+
+    /// The RSET that starts a reused session's transaction: anything but a 2xx means the
+    /// session is stale.
+    fn probed(&self, reset: Result<ServerReply, SessionError>) -> Result<(), SessionError> {
+        match reset {
+            Ok(reply) if reply.is_positive() => Ok(()),
+            Ok(reply) => Err(SessionError::Stale(format!("{} answered RSET with {reply}", self.addr))),
+            Err(e) => Err(SessionError::Stale(e.to_string())),
         }
     }
 
