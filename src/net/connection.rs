@@ -14,8 +14,11 @@ use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::Shutdown;
 
-/// Bytes asked of the socket per read.
-const READ_CHUNK: usize = 16 * 1024;
+/// Bytes asked of the socket per read at first, and at least. The space is zeroed before each
+/// read, so it stays small while the peer sends command lines...
+const MIN_READ_CHUNK: usize = 4 * 1024;
+/// ...and grows, doubling each time a read fills it, up to this while it streams a message.
+const MAX_READ_CHUNK: usize = 64 * 1024;
 /// Output buffered before it is written even if more input is pending.
 pub const OUTPUT_HIGH_WATER: usize = 16 * 1024;
 
@@ -67,12 +70,21 @@ pub struct Connection<S> {
     output: BytesMut,
     shutdown: Shutdown,
     skipping_long_line: bool,
+    /// Bytes the next read asks for.
+    read_chunk: usize,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// Wraps a connected stream.
     pub fn new(stream: S, shutdown: Shutdown) -> Connection<S> {
-        Connection { stream, input: BytesMut::new(), output: BytesMut::new(), shutdown, skipping_long_line: false }
+        Connection {
+            stream,
+            input: BytesMut::new(),
+            output: BytesMut::new(),
+            shutdown,
+            skipping_long_line: false,
+            read_chunk: MIN_READ_CHUNK,
+        }
     }
 
     /// Takes the next line of at most `max` octets (line ending included) from the input.
@@ -116,7 +128,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// changes).
     pub async fn read_more(&mut self, timeout: Duration) -> Result<usize, ReadError> {
         let start = self.input.len();
-        self.input.resize(start + READ_CHUNK, 0);
+        let chunk = self.read_chunk;
+        self.input.resize(start + chunk, 0);
         let Connection { stream, input, shutdown, .. } = self;
         // Cut the unfilled space off again however this ends, a dropped future included.
         let mut filled = Filled { input, len: start };
@@ -130,8 +143,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             Err(ReadError::Shutdown)
         };
         let result = or(read, or(stop, expire)).await;
-        filled.len = start + *result.as_ref().unwrap_or(&0);
+        let received = *result.as_ref().unwrap_or(&0);
+        filled.len = start + received;
         drop(filled);
+        self.read_chunk = match received {
+            n if n == chunk => (chunk * 2).min(MAX_READ_CHUNK),
+            n if n < chunk / 4 => (chunk / 2).max(MIN_READ_CHUNK),
+            _ => chunk,
+        };
         match result {
             Ok(0) => Err(ReadError::Closed),
             other => other,
@@ -191,5 +210,54 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     pub fn discard_input(&mut self) {
         self.input.clear();
         self.skipping_long_line = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::shutdown;
+    use futures_lite::io::Cursor;
+    use glommio::{LocalExecutorBuilder, Placement};
+
+    #[test]
+    fn reads_grow_while_a_message_streams_in_and_shrink_for_command_lines() {
+        let sizes = LocalExecutorBuilder::new(Placement::Unbound)
+            .io_memory(512 * 1024)
+            .spawn(|| async {
+                let data: Vec<u8> = (0..300_000u32).map(|i| i as u8).collect();
+                let (_trigger, stop) = shutdown::channel();
+                let mut conn = Connection::new(Cursor::new(data.clone()), stop);
+                let mut sizes = Vec::new();
+                while let Ok(n) = conn.read_more(Duration::from_secs(1)).await {
+                    sizes.push(n);
+                }
+                assert_eq!(&conn.input[..], &data[..], "every octet, in order");
+                sizes
+            })
+            .expect("executor")
+            .join()
+            .expect("ran");
+        let k = 1024;
+        assert_eq!(sizes[..6], [4 * k, 8 * k, 16 * k, 32 * k, 64 * k, 64 * k]);
+        assert!(sizes.iter().all(|&n| n <= MAX_READ_CHUNK));
+
+        let lines = LocalExecutorBuilder::new(Placement::Unbound)
+            .io_memory(512 * 1024)
+            .spawn(|| async {
+                let (_trigger, stop) = shutdown::channel();
+                let mut conn = Connection::new(Cursor::new(vec![b'x'; 100_000]), stop);
+                for _ in 0..4 {
+                    conn.read_more(Duration::from_secs(1)).await.expect("data");
+                }
+                let big = conn.read_chunk;
+                conn.stream = Cursor::new(b"NOOP\r\n".repeat(8));
+                conn.read_more(Duration::from_secs(1)).await.expect("a line");
+                (big, conn.read_chunk)
+            })
+            .expect("executor")
+            .join()
+            .expect("ran");
+        assert_eq!(lines, (64 * k, 32 * k), "a short read halves the next one");
     }
 }

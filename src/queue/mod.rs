@@ -3,10 +3,10 @@
 //! the moment they are on disk; every `poll_interval_ms` a shard also reads the due recipients
 //! from RocksDB (deferred ones coming due, and anything the feed did not carry). It groups them
 //! by message and domain, and starts a delivery attempt for each group (at most
-//! `max_concurrent` at once, within each destination's limits). An attempt's outcome is committed through
-//! the journal before anything else can see it: a recipient the remote server accepted is
-//! removed from the queue before it could be tried again, so `kill -9` resends at most what
-//! was in flight.
+//! `max_concurrent` at once, within each destination's limits). An attempt's outcome is
+//! committed through the journal before anything else can see it: a recipient the remote
+//! server accepted is removed from the queue before it could be tried again, so `kill -9`
+//! resends at most what was in flight.
 //!
 //! | file | what |
 //! |---|---|
@@ -14,7 +14,9 @@
 //! | `destinations.rs` | per-destination connection and rate limits |
 //! | `dsn.rs` | bounce reports (RFC 3464) |
 //! | `pool.rs` | open SMTP sessions kept between messages |
+//! | `ready.rs` | groups waiting to start, by destination, taking turns |
 //! | `routes.rs` | relay hosts, TLS policy, AUTH and source-address pools per domain |
+//! | `sites.rs` | limits shared by domains with the same mail exchangers |
 
 mod attempt;
 pub mod destinations;
