@@ -203,6 +203,24 @@ pub enum DestinationTarget {
     Mx(Hostname),
 }
 
+impl DestinationTarget {
+    /// The recipient domain, for a `domain` entry.
+    pub fn domain(&self) -> Option<&str> {
+        match self {
+            DestinationTarget::Domain(domain) => Some(domain.as_str()),
+            DestinationTarget::Mx(_) => None,
+        }
+    }
+
+    /// The domain the mail exchangers are under, for an `mx` entry.
+    pub fn mx(&self) -> Option<&str> {
+        match self {
+            DestinationTarget::Mx(mx) => Some(mx.as_str()),
+            DestinationTarget::Domain(_) => None,
+        }
+    }
+}
+
 /// A `[[delivery.destination]]` table as written.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

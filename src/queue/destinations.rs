@@ -65,19 +65,13 @@ impl Destinations {
     /// Limits for recipient domains: the `[delivery]` defaults and the
     /// `[[delivery.destination]]` entries with a `domain`.
     pub fn new(config: &DeliveryConfig) -> Destinations {
-        Destinations::with_overrides(config, |target| match target {
-            DestinationTarget::Domain(domain) => Some(domain.as_str().to_string()),
-            DestinationTarget::Mx(_) => None,
-        })
+        Destinations::with_overrides(config, |target| target.domain().map(str::to_string))
     }
 
     /// Limits for sites: the `[delivery]` defaults and the `[[delivery.destination]]` entries
     /// with an `mx`, under the site name [`rolled_up_site`] gives them.
     pub fn for_sites(config: &DeliveryConfig) -> Destinations {
-        Destinations::with_overrides(config, |target| match target {
-            DestinationTarget::Mx(mx) => Some(rolled_up_site(mx.as_str())),
-            DestinationTarget::Domain(_) => None,
-        })
+        Destinations::with_overrides(config, |target| target.mx().map(rolled_up_site))
     }
 
     fn with_overrides(config: &DeliveryConfig, name: impl Fn(&DestinationTarget) -> Option<String>) -> Destinations {

@@ -14,7 +14,6 @@ use futures_lite::future::or;
 
 use super::destinations::{Destinations, Feedback, rolled_up_site};
 use crate::config::DeliveryConfig;
-use crate::config::outbound::DestinationTarget;
 use crate::net::Shutdown;
 
 /// How often an attempt waiting for a slot at its site looks again.
@@ -39,14 +38,7 @@ impl Sites {
     /// Sites with the destination limits of `[delivery]` and its `mx` entries, or none when
     /// turned off.
     pub fn new(config: &DeliveryConfig) -> Sites {
-        let rollups = config
-            .destination
-            .iter()
-            .filter_map(|o| match &o.target {
-                DestinationTarget::Mx(mx) => Some(mx.as_str().to_string()),
-                DestinationTarget::Domain(_) => None,
-            })
-            .collect();
+        let rollups = config.destination.iter().filter_map(|o| o.target.mx().map(str::to_string)).collect();
         Sites { limits: config.sites.then(|| Mutex::new(Destinations::for_sites(config))), rollups }
     }
 
@@ -122,7 +114,7 @@ fn is_under(name: &str, domain: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::outbound::DestinationOverride;
+    use crate::config::outbound::{DestinationOverride, DestinationTarget};
     use crate::net::shutdown;
     use glommio::{LocalExecutorBuilder, Placement};
     use std::num::NonZeroUsize;

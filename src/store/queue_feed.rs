@@ -42,12 +42,11 @@ impl QueueFeed {
     }
 
     /// Hands `queued`, now on disk, to the subscribers that want it.
-    pub(crate) fn publish(&self, queued: Vec<DueRecipient>) {
+    pub(crate) fn publish(&self, mut queued: Vec<DueRecipient>) {
         if queued.is_empty() {
             return;
         }
         let mut subscribers = self.lock();
-        let mut queued = queued;
         subscribers.retain(|subscriber| {
             let (wanted, rest): (Vec<_>, Vec<_>) = queued.drain(..).partition(|r| (subscriber.wants)(r));
             queued = rest;
