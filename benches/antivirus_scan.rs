@@ -4,10 +4,11 @@
 
 use std::io::Write;
 
+use antivirus::{Database, scan};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ringmail::antivirus::{Database, scan};
+use message::Parsed;
 
 /// Deterministic pseudo-random bytes; different seeds give data that share no pattern.
 fn data(seed: u64, len: usize) -> Vec<u8> {
@@ -48,7 +49,9 @@ fn antivirus(c: &mut Criterion) {
         lines.join("\r\n")
     );
     group.throughput(Throughput::Bytes(message.len() as u64));
-    group.bench_function("message_with_1MiB_attachment", |b| b.iter(|| scan(&database, message.as_bytes())));
+    group.bench_function("message_with_1MiB_attachment", |b| {
+        b.iter(|| scan(&database, &Parsed::new(message.as_bytes())))
+    });
     group.finish();
 }
 

@@ -1,4 +1,4 @@
-//! DKIM signing and verification (`ringmail::mailauth::dkim`) on the paths mail takes: a
+//! DKIM signing and verification (`mailauth::dkim`) on the paths mail takes: a
 //! submission signed before it is queued, a received message verified before it is stored.
 //!
 //! - `dkim_sign/{rsa2048,ed25519}/{4KiB,100KiB}`: one complete DKIM-Signature field (relaxed
@@ -13,10 +13,10 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, criterion_main};
 use futures_lite::future::block_on;
-use ringmail::mailauth::dkim::{
+use mailauth::dkim::{
     BodyHasher, Canonicalization, DkimResult, HashAlgorithm, KeyType, Signer, SigningKey, generate, verify,
 };
-use ringmail::mailauth::lookup::TxtZone;
+use mailauth::lookup::TxtZone;
 
 const NOW: u64 = 1_700_000_000;
 

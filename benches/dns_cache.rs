@@ -1,4 +1,4 @@
-//! Lookups in the per-shard DNS answer cache (`ringmail::dns::cache::Cache`), which every
+//! Lookups in the per-shard DNS answer cache (`dns_proto::cache::Cache`), which every
 //! outbound attempt consults before it asks a nameserver: MX for the recipient domain, then the
 //! addresses of each MX host. The cache holds 10,000 answers (the default `[dns] cache_entries`).
 //!
@@ -13,10 +13,10 @@ use std::net::Ipv4Addr;
 use std::str::FromStr;
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use dns_proto::Answer;
+use dns_proto::cache::Cache;
 use hickory_proto::rr::rdata::{A, MX};
 use hickory_proto::rr::{Name, RData, RecordType};
-use ringmail::dns::Answer;
-use ringmail::dns::cache::Cache;
 
 /// Answers in the cache, as many as `[dns] cache_entries` allows by default.
 const ENTRIES: usize = 10_000;

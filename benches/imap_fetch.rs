@@ -6,7 +6,7 @@
 //! journal groups them). Then two measurements, each reported per 10,000 envelopes
 //! (criterion's `thrpt` line is envelopes/s):
 //! - `store_to_envelopes`: `Store::mail_entries` for INBOX, then for each entry the blob read
-//!   from RocksDB, `mime::parse` and `mime::write_envelope` into one `BytesMut`;
+//!   from RocksDB, `mime::parse` and `imap_proto::mime::write_envelope` into one `BytesMut`;
 //! - `envelopes_only`: the same parse and write over blobs already in memory, to separate the
 //!   MIME work from the store reads;
 //! - `cached_summaries_to_envelopes`: `Store::mail_entries`, then each ENVELOPE from the shared
@@ -16,10 +16,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
-use ringmail::imap::mime;
+use message::mime;
 use ringmail::imap::summary::SummaryCache;
-use ringmail::store::journal::{Committed, JournalOp, MailboxOp};
-use ringmail::store::{Journal, MessageId, Store};
+use store::journal::{Committed, JournalOp, MailboxOp};
+use store::{Journal, MessageId, Store};
 
 const MESSAGES: usize = 10_000;
 const ACCOUNT: &str = "bench@example.net";
@@ -146,7 +146,7 @@ fn filled_store() -> (tempfile::TempDir, Store) {
 /// What FETCH writes per message: `* n FETCH (UID u ENVELOPE (...))`.
 fn fetch_line(out: &mut BytesMut, n: usize, uid: u32, blob: &[u8]) {
     out.put_slice(format!("* {n} FETCH (UID {uid} ENVELOPE ").as_bytes());
-    mime::write_envelope(out, blob, &mime::parse(blob));
+    imap_proto::mime::write_envelope(out, blob, &mime::parse(blob));
     out.put_slice(b")\r\n");
 }
 

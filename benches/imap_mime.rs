@@ -6,7 +6,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::BytesMut;
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
-use ringmail::imap::mime;
+use imap_proto::mime::{write_body_structure, write_envelope};
+use message::mime;
 
 const HEADER: &str = "Return-Path: <alice@example.org>\r\n\
 Received: from mx.example.org (mx.example.org [192.0.2.1])\r\n\tby mail.example.net with ESMTPS id 4Xy7\r\n\
@@ -75,7 +76,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             out.clear();
             let root = mime::parse(black_box(&large));
-            mime::write_body_structure(&mut out, &large, &root, true);
+            write_body_structure(&mut out, &large, &root, true);
             black_box(out.len())
         })
     });
@@ -88,7 +89,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             out.clear();
             let root = mime::parse(black_box(&typical));
-            mime::write_envelope(&mut out, &typical, &root);
+            write_envelope(&mut out, &typical, &root);
             black_box(out.len())
         })
     });

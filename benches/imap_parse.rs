@@ -3,7 +3,7 @@
 //! Run with `cargo bench --bench imap_parse`; criterion reports the time per command.
 
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
-use ringmail::imap::command::parse;
+use imap_proto::command::parse;
 
 /// An APPEND of a 4 KiB message sent as a literal.
 fn append_4k() -> Vec<u8> {

@@ -33,13 +33,13 @@ use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, criterion_main};
 use ringmail::queue::owner;
-use ringmail::store::directory::domain_of;
-use ringmail::store::journal::JournalOp;
-use ringmail::store::keys;
-use ringmail::store::queue::DueRecipient;
-use ringmail::store::records::{QueueEntry, encode};
-use ringmail::store::{Journal, MessageId, Store, cf, unix_now};
 use rocksdb::{DBCompressionType, Options, WriteBatch, WriteOptions};
+use store::directory::domain_of;
+use store::journal::JournalOp;
+use store::keys;
+use store::queue::DueRecipient;
+use store::records::{QueueEntry, encode};
+use store::{Journal, MessageId, Store, cf, unix_now};
 
 /// What the scheduler asks for per poll (`READ_BATCH` in `src/queue/mod.rs`).
 const PICK: usize = 10_000;

@@ -5,7 +5,7 @@
 
 use bytes::BytesMut;
 use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, criterion_main};
-use ringmail::smtp::proto::{Command, DataReader, DataStep};
+use smtp_proto::{Command, DataReader, DataStep};
 
 fn command_parsing(c: &mut Criterion) {
     let lines: [&[u8]; 4] = [

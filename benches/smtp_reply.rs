@@ -1,4 +1,4 @@
-//! Parsing of server replies by the outbound SMTP client (`ringmail::smtp::client::reply::
+//! Parsing of server replies by the outbound SMTP client (`smtp_proto::reply_reader::
 //! ReplyReader`), which reads every reply of every delivery: a typical multi-line EHLO reply
 //! (11 lines, as Postfix sends it) and the single-line replies of a transaction.
 //!
@@ -8,7 +8,7 @@
 //! Run with `cargo bench --bench smtp_reply`; criterion reports time and replies per second.
 
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
-use ringmail::smtp::client::reply::ReplyReader;
+use smtp_proto::reply_reader::ReplyReader;
 
 /// Postfix 3.7's EHLO reply with STARTTLS on.
 const EHLO: [&[u8]; 11] = [

@@ -1,11 +1,12 @@
 //! Spam filter throughput: tokenize, and a full `check()` with the default model, on corpus
 //! messages of about 4 KiB and 100 KiB.
 
-#[path = "../tests/spam_corpus/mod.rs"]
+#[path = "../src/spam/tests/spam_corpus/mod.rs"]
 mod spam_corpus;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ringmail::spam::{Inputs, check, default_model, tokenize};
+use message::Parsed;
+use spam::{Inputs, check, default_model, tokenize};
 
 /// The corpus message whose size is closest to `size`.
 fn closest(messages: &[Vec<u8>], size: usize) -> &[u8] {
@@ -22,7 +23,7 @@ fn spam_filter(c: &mut Criterion) {
         let message = closest(&all, size);
         group.throughput(Throughput::Bytes(message.len() as u64));
         group.bench_function(format!("tokenize/{name}"), |b| b.iter(|| tokenize(message)));
-        group.bench_function(format!("check/{name}"), |b| b.iter(|| check(message, &inputs, &model)));
+        group.bench_function(format!("check/{name}"), |b| b.iter(|| check(&Parsed::new(message), &inputs, &model)));
     }
     group.finish();
 }

@@ -1,4 +1,4 @@
-//! SPF evaluation (`ringmail::mailauth::spf::verify_mail_from`), which every inbound message
+//! SPF evaluation (`mailauth::spf::verify_mail_from`), which every inbound message
 //! will run on `MAIL FROM`: a typical record against an in-memory zone, so every DNS answer is
 //! "cached" and the time measured is the parsing, macro expansion and matching, not the network.
 //!
@@ -17,8 +17,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use futures_lite::future::block_on;
-use ringmail::mailauth::lookup::{Lookup, LookupError};
-use ringmail::mailauth::spf::{SpfResult, verify_mail_from};
+use mailauth::lookup::{Lookup, LookupError};
+use mailauth::spf::{SpfResult, verify_mail_from};
 
 /// Answers from memory, keyed by lower-case name.
 #[derive(Default)]
@@ -77,8 +77,9 @@ fn checks(c: &mut Criterion) {
         ("pass_mx", IpAddr::V4(Ipv4Addr::new(203, 0, 113, 26)), SpfResult::Pass),
         ("softfail", IpAddr::V4(Ipv4Addr::new(233, 252, 0, 1)), SpfResult::SoftFail),
     ];
-    let check =
-        |ip: IpAddr| block_on(verify_mail_from(&zone, ip, "mail.example.com", "alice@example.com", "mx.example.net"));
+    let check = |ip: IpAddr| {
+        block_on(verify_mail_from(&zone, ip, "mail.example.com", "alice@example.com", "mx.example.net", 0))
+    };
     let mut group = c.benchmark_group("spf_eval");
     for (name, ip, expected) in cases {
         assert_eq!(check(ip).result, expected, "{name}");

@@ -25,7 +25,8 @@ ensure_build_deps() {
 ensure_test_deps() {
   ensure_build_deps
   command -v python3 >/dev/null || apt_install python3
-  apt_install swaks curl openssl fetchmail dnsmasq-base python3-dkim clamav-daemon isync
+  # swaks speaks TLS through Net::SSLeay and IO::Socket::SSL, which it only recommends.
+  apt_install swaks libnet-ssleay-perl libio-socket-ssl-perl curl openssl fetchmail dnsmasq-base python3-dkim clamav-daemon isync
 }
 
 # Where cargo puts the binary.

@@ -11,10 +11,10 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use libfuzzer_sys::fuzz_target;
-use ringmail::mailauth::arc::{
+use mailauth::arc::{
     ArcAuthenticationResults, ArcMessageSignature, ArcResult, ArcSeal, MAX_INSTANCE, validate,
 };
-use ringmail::mailauth::lookup::{Lookup, LookupError};
+use mailauth::lookup::{Lookup, LookupError};
 
 /// Answers every TXT query with the same key record, at once.
 struct OneKey;

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ringmail::mailauth::dkim::{BodyHasher, Canonicalization, HashAlgorithm, KeyRecord, Signature, TagList};
+use mailauth::dkim::{BodyHasher, Canonicalization, HashAlgorithm, KeyRecord, Signature, TagList};
 
 fuzz_target!(|input: (u16, &[u8])| {
     let (cut, data) = input;

@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ringmail::mailauth::author::author_domain;
-use ringmail::mailauth::dmarc::Record;
+use mailauth::author::author_domain;
+use mailauth::dmarc::Record;
 
 fuzz_target!(|bytes: &[u8]| {
     if let Ok(record) = Record::parse(&String::from_utf8_lossy(bytes)) {

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use hickory_proto::rr::{Name, RecordType};
 use libfuzzer_sys::fuzz_target;
-use ringmail::dns::wire;
+use dns_proto::wire;
 
 fuzz_target!(|bytes: &[u8]| {
     let name = Name::from_str("example.com.").unwrap();

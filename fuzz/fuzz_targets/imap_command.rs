@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ringmail::imap::command::{Command, LineEnd, SearchKey, SeqNum, SequenceSet, line_end, parse};
+use imap_proto::command::{Command, LineEnd, SearchKey, SeqNum, SequenceSet, line_end, parse};
 
 /// Deepest search-key nesting the parser accepts.
 const MAX_DEPTH: usize = 64;

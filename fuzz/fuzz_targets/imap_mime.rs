@@ -5,8 +5,8 @@
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use ringmail::imap::mime::{self, Part};
-use ringmail::imap::section::{Section, SectionText};
+use message::mime::{self, Part};
+use imap_proto::section::{Section, SectionText};
 
 /// Checks that `out` is one parenthesized list: quoted strings and literals skipped, parentheses
 /// balanced and closed exactly at the end.
@@ -72,21 +72,21 @@ fuzz_target!(|data: &[u8]| {
     let mut numbers = vec![vec![]];
     walk(data, &root, &[], true, &mut numbers);
     let mut out = BytesMut::new();
-    mime::write_envelope(&mut out, data, &root);
+    imap_proto::mime::write_envelope(&mut out, data, &root);
     assert!(balanced(&out));
     for extensible in [false, true] {
         out.clear();
-        mime::write_body_structure(&mut out, data, &root, extensible);
+        imap_proto::mime::write_body_structure(&mut out, data, &root, extensible);
         assert!(balanced(&out));
     }
     let fields = SectionText::HeaderFields { not: false, fields: vec!["subject".into(), "to".into()] };
     for number in numbers {
-        assert!(mime::section(data, &root, &Section { part: number.clone(), text: None }).is_some());
-        assert!(!matches!(mime::binary(data, &root, &number), Ok(None)));
+        assert!(imap_proto::mime::section(data, &root, &Section { part: number.clone(), text: None }).is_some());
+        assert!(!matches!(imap_proto::mime::binary(data, &root, &number), Ok(None)));
         for text in
             [None, Some(SectionText::Header), Some(SectionText::Text), Some(SectionText::Mime), Some(fields.clone())]
         {
-            let _ = mime::section(data, &root, &Section { part: number.clone(), text });
+            let _ = imap_proto::mime::section(data, &root, &Section { part: number.clone(), text });
         }
     }
     let text = mime::body_text(data, &root);

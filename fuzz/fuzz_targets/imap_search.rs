@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ringmail::imap::command::{Command, SearchKey, SeqNum, parse};
+use imap_proto::command::{Command, SearchKey, SeqNum, parse};
 
 /// Deepest search-key nesting the parser accepts.
 const MAX_DEPTH: usize = 64;

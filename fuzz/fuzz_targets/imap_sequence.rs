@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ringmail::imap::command::{Command, SeqNum, SequenceSet, parse};
+use imap_proto::command::{Command, SeqNum, SequenceSet, parse};
 
 fn text(n: SeqNum) -> String {
     match n {

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ringmail::pop3::command::Command;
+use pop3_proto::command::Command;
 
 fuzz_target!(|line: &[u8]| {
     if let Ok(Command::Retr(n) | Command::Dele(n) | Command::Top(n, _)) = Command::parse(line) {

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ringmail::auth::sasl;
+use sasl;
 
 fuzz_target!(|line: &[u8]| {
     for message in [sasl::decode_line(line), Ok(line.to_vec())].into_iter().flatten() {

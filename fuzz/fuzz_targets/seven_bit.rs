@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ringmail::message::seven_bit::to_seven_bit;
+use message::seven_bit::to_seven_bit;
 
 fuzz_target!(|data: &[u8]| {
     match to_seven_bit(data) {

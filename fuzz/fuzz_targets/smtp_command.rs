@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ringmail::smtp::proto::{Command, Mailbox};
+use smtp_proto::{Command, Mailbox};
 
 fuzz_target!(|line: &[u8]| {
     if let Ok(Command::Rcpt { to, .. } | Command::Mail { from: Some(to), .. }) = Command::parse(line) {

@@ -4,7 +4,7 @@
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use ringmail::smtp::proto::{DataReader, DataStep};
+use smtp_proto::{DataReader, DataStep};
 
 fn read(data: &[u8], cut: usize) -> (Option<Vec<u8>>, Vec<u8>) {
     let mut reader = DataReader::new(1 << 16);

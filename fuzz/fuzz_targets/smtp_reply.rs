@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ringmail::smtp::client::reply::ReplyReader;
+use smtp_proto::reply_reader::ReplyReader;
 
 fuzz_target!(|bytes: &[u8]| {
     let mut reader = ReplyReader::default();

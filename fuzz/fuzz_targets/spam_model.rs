@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ringmail::spam::Model;
+use spam::Model;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(model) = Model::from_bytes(data) {

@@ -3,7 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ringmail::spam::{Inputs, Model, check, tokenize, url_domains};
+use message::Parsed;
+use spam::{Inputs, Model, check, tokenize, url_domains};
 
 fuzz_target!(|data: &[u8]| {
     let tokens = tokenize(data);
@@ -13,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
         model.train(&tokens, true);
         model.train(&tokens[..tokens.len() / 2], false);
     }
-    let verdict = check(data, &Inputs::default(), &model);
+    let verdict = check(&Parsed::new(data), &Inputs::default(), &model);
     assert!(verdict.score.is_finite());
     let headers = verdict.headers(6.0);
     assert!(headers.ends_with("\r\n"));

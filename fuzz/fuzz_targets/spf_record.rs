@@ -7,8 +7,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use libfuzzer_sys::fuzz_target;
-use ringmail::mailauth::spf::macros::{Context, MacroString, Vars};
-use ringmail::mailauth::spf::record::{Mechanism, Record};
+use mailauth::spf::macros::{Context, MacroString, Vars};
+use mailauth::spf::record::{Mechanism, Record};
 
 fn check_domain(spec: &MacroString, vars: &Vars<'_>) {
     let name = spec.expand_domain(vars);

@@ -1,37 +1,24 @@
 //! The author domain: the domain of the one address in the `From:` header (RFC 7489 section
 //! 3.1), which DMARC protects.
 
-use crate::message::headers::field;
+use message::headers::{fields, header_block, unfold};
+use message::mime::address;
 
-/// The lower-case domain of the `From:` address, or `None` when there is no `From:`, it holds
-/// several addresses, or its address has no domain.
+/// The lower-case domain of the `From:` address, or `None` when the header has no `From:`
+/// field or several (a name with white space before the colon counts), the field holds no
+/// mailbox or several, or its one address has a route or no valid domain.
 pub fn author_domain(message: &[u8]) -> Option<String> {
-    let value = field(message, "From")?;
-    let mut addresses = Vec::new();
-    let mut quoted = false;
-    let (mut depth, mut start) = (0usize, 0usize);
-    for (i, c) in value.char_indices() {
-        match c {
-            '"' => quoted = !quoted,
-            '(' if !quoted => depth += 1,
-            ')' if !quoted => depth = depth.saturating_sub(1),
-            ',' if !quoted && depth == 0 => {
-                addresses.push(&value[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
+    let mut from = fields(header_block(message)).filter(|f| f.is("From"));
+    let (Some(field), None) = (from.next(), from.next()) else { return None };
+    let addresses = address::parse(&unfold(field.value));
+    let [one] = addresses.as_slice() else { return None };
+    if one.adl.is_some() || one.mailbox.is_none() {
+        return None;
     }
-    addresses.push(&value[start..]);
-    let addresses: Vec<&str> = addresses.into_iter().map(str::trim).filter(|a| !a.is_empty()).collect();
-    let [address] = addresses.as_slice() else { return None };
-    let spec = match (address.rfind('<'), address.rfind('>')) {
-        (Some(open), Some(close)) if open < close => &address[open + 1..close],
-        _ => address.split('(').next().unwrap_or(address),
-    };
-    let domain = spec.rsplit_once('@')?.1.trim().trim_end_matches('.');
-    let valid = !domain.is_empty() && domain.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
-    valid.then(|| domain.to_ascii_lowercase())
+    let host = one.host.as_deref()?;
+    let domain = host.strip_suffix(b".").unwrap_or(host);
+    let valid = !domain.is_empty() && domain.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    valid.then(|| String::from_utf8_lossy(domain).to_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -51,5 +38,13 @@ mod tests {
         assert_eq!(of("a@one.example, b@two.example"), None, "several authors");
         assert_eq!(of("undisclosed"), None);
         assert_eq!(author_domain(b"Subject: no from\r\n\r\n"), None);
+    }
+
+    #[test]
+    fn several_from_fields_have_no_author() {
+        assert_eq!(author_domain(b"From: a@good.example\r\nFrom: b@evil.example\r\n\r\n"), None);
+        assert_eq!(author_domain(b"From : a@evil.example\r\nFrom: b@good.example\r\n\r\n"), None);
+        assert_eq!(author_domain(b"From\r\n : a@evil.example\r\n\r\n").as_deref(), Some("evil.example"));
+        assert_eq!(of("<@relay.example:user@victim.example>"), None, "a route");
     }
 }

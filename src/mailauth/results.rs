@@ -57,7 +57,7 @@ pub fn header(authserv_id: &str, results: &[MethodResult]) -> String {
 /// `authserv_id` (us): only our own checks may say that (RFC 8601 section 5). `None` when
 /// there are none.
 pub fn without_forged(message: &[u8], authserv_id: &str) -> Option<Vec<u8>> {
-    crate::message::headers::without_fields(message, |name, value| {
+    message::headers::without_fields(message, |name, value| {
         let id = value.split(';').next().unwrap_or("").split_whitespace().next().unwrap_or("");
         name.eq_ignore_ascii_case("Authentication-Results") && id.eq_ignore_ascii_case(authserv_id)
     })

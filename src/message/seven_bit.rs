@@ -7,7 +7,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::imap::mime::{self, Part};
+use crate::mime::{self, Part};
 
 /// Longest base64 line (RFC 2045 section 6.8).
 const BASE64_LINE: usize = 76;
@@ -92,7 +92,8 @@ fn write_header(header: &[u8], top: bool, encoding: &str, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mail_parser::{MessageParser, MimeHeaders};
+    use crate::Parsed;
+    use crate::parsed::Content;
 
     #[test]
     fn a_single_text_body_becomes_quoted_printable() {
@@ -106,8 +107,8 @@ mod tests {
              MIME-Version: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
              Gr=C3=BC=C3=9Fe aus K=C3=B6ln\r\n"
         );
-        let parsed = MessageParser::default().parse(out.as_bytes()).expect("parses");
-        assert_eq!(parsed.body_text(0).as_deref(), Some("Gr\u{fc}\u{df}e aus K\u{f6}ln\r\n"));
+        let parsed = Parsed::new(out.as_bytes());
+        assert_eq!(parsed.text(&parsed.root), "Gr\u{fc}\u{df}e aus K\u{f6}ln\r\n");
     }
 
     #[test]
@@ -126,12 +127,13 @@ mod tests {
         let text = String::from_utf8_lossy(&out);
         assert!(text.contains("--b\r\nContent-Type: text/plain\r\n\r\nplain ascii\r\n--b"), "7-bit parts as they were");
         assert_eq!(text.matches("MIME-Version").count(), 1);
-        let parsed = MessageParser::default().parse(&out[..]).expect("parses");
-        assert_eq!(parsed.body_text(0).as_deref(), Some("na\u{ef}ve caf\u{e9}"));
-        assert_eq!(parsed.body_text(1).as_deref(), Some("plain ascii"));
-        let attachment = parsed.attachment(0).expect("the attachment");
-        assert_eq!(attachment.content_transfer_encoding(), Some("base64"));
-        assert_eq!(attachment.contents(), &binary[..]);
+        let parsed = Parsed::new(&out);
+        let texts: Vec<_> =
+            parsed.parts().filter(|v| v.content == Content::Text).map(|v| parsed.text(v.part)).collect();
+        assert_eq!(texts, ["na\u{ef}ve caf\u{e9}", "plain ascii"]);
+        let attachment = parsed.parts().find(|v| v.content == Content::Binary).expect("the attachment").part;
+        assert_eq!(attachment.encoding, "base64");
+        assert_eq!(parsed.decoded(attachment), &binary[..]);
     }
 
     #[test]

@@ -4,10 +4,10 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mail_parser::Message;
+use message::Parsed;
 
-use super::header_tokens::domain_of;
-use super::message::Scan;
+use super::body::Body;
+use super::header_tokens::{domain_of, undisclosed};
 use super::urls;
 use super::verdict::Symbol;
 
@@ -22,23 +22,13 @@ const CAPS_MIN_LETTERS: usize = 10;
 
 /// Adds the symbols of the message rules. `authenticated` submissions skip the rules on
 /// headers that the submission service adds itself (Date, Message-ID).
-pub(crate) fn check(raw: &[u8], scan: &Scan<'_>, authenticated: bool, out: &mut Vec<Symbol>) {
+pub(crate) fn check(message: &Parsed<'_>, body: &Body, authenticated: bool, out: &mut Vec<Symbol>) {
     let mut hit = |name: &'static str, score: f64| out.push(Symbol { name, score });
-    if memchr::memmem::find(raw, GTUBE).is_some() || memchr::memmem::find(scan.body.text.as_bytes(), GTUBE).is_some() {
+    if memchr::memmem::find(message.raw, GTUBE).is_some() || memchr::memmem::find(body.text.as_bytes(), GTUBE).is_some()
+    {
         hit("GTUBE", 1000.0);
     }
-    match &scan.message {
-        Some(message) => headers(message, authenticated, &mut hit),
-        None => {
-            hit("MISSING_FROM", 2.0);
-            hit("MISSING_SUBJECT", 1.0);
-            if !authenticated {
-                hit("MISSING_DATE", 1.0);
-                hit("MISSING_MID", 1.0);
-            }
-        }
-    }
-    let body = &scan.body;
+    headers(message, authenticated, &mut hit);
     if body.html_parts > 0 && body.text_parts == 0 {
         hit("MIME_HTML_ONLY", 0.5);
     }
@@ -51,36 +41,36 @@ pub(crate) fn check(raw: &[u8], scan: &Scan<'_>, authenticated: bool, out: &mut 
 }
 
 /// The header rules.
-fn headers(message: &Message<'_>, authenticated: bool, hit: &mut impl FnMut(&'static str, f64)) {
-    let from = message.from().and_then(|a| a.first());
-    if from.and_then(|f| f.address()).is_none() {
+fn headers(message: &Parsed<'_>, authenticated: bool, hit: &mut impl FnMut(&'static str, f64)) {
+    let from = message.mailboxes("from").into_iter().next();
+    if from.as_ref().and_then(|f| f.address.as_ref()).is_none() {
         hit("MISSING_FROM", 2.0);
     }
-    match message.subject() {
+    // A blank Subject is as good as none.
+    match message.header_text("subject").filter(|s| !s.trim().is_empty()) {
         None => hit("MISSING_SUBJECT", 1.0),
-        Some(subject) if shouts(subject) => hit("SUBJ_ALL_CAPS", 1.5),
+        Some(subject) if shouts(&subject) => hit("SUBJ_ALL_CAPS", 1.5),
         Some(_) => {}
     }
-    if message.header_raw("To").is_some_and(|to| to.to_ascii_lowercase().contains("undisclosed")) {
+    if undisclosed(message) {
         hit("R_UNDISC_RCPT", 1.0);
     }
-    if !authenticated && message.header_raw("Date").is_none() {
+    if !authenticated && message.field("date").is_none() {
         hit("MISSING_DATE", 1.0);
     }
     if !authenticated && message.message_id().is_none() {
         hit("MISSING_MID", 1.0);
     }
-    if let Some(from) = from
-        && let (Some(name), Some(address)) = (from.name(), from.address())
+    if let Some(from) = &from
+        && let (Some(name), Some(address)) = (&from.name, &from.address)
         && display_name_forged(name, address)
     {
         hit("FROM_NEQ_DISPLAY_NAME", 2.0);
     }
-    if let Some(date) = message.date().filter(|d| d.is_valid()).map(|d| d.to_timestamp()) {
+    if let Some(date) = message.date() {
         // Against the newest Received time when there is one; otherwise only the future is
         // judged (against the clock), as an archived message may be read any time later.
-        let received = message.received_all().next().and_then(|r| r.date()).filter(|d| d.is_valid());
-        let reference = received.map(|d| d.to_timestamp());
+        let reference = message.received().next().and_then(|r| r.date);
         if date > reference.unwrap_or_else(now) + FUTURE_SLACK {
             hit("DATE_IN_FUTURE", 1.5);
         } else if reference.is_some_and(|r| date < r - PAST_SLACK) {
@@ -129,9 +119,9 @@ mod tests {
     use super::*;
 
     fn names(raw: &[u8]) -> Vec<&'static str> {
-        let scan = Scan::new(raw);
+        let message = Parsed::new(raw);
         let mut out = Vec::new();
-        check(raw, &scan, false, &mut out);
+        check(&message, &Body::new(&message), false, &mut out);
         out.iter().map(|s| s.name).collect()
     }
 

@@ -3,8 +3,10 @@
 //! prefixed by their header, MIME structure, HTML tag features and URL pieces. Each token is a
 //! stable 64-bit hash; a message's tokens are distinct and sorted.
 
+use message::Parsed;
+
+use super::body::Body;
 use super::hash;
-use super::message::{Body, Scan};
 use super::{header_tokens, urls};
 
 /// Most tokens taken from one message (before removing repeats).
@@ -17,9 +19,11 @@ const MAX_CJK_CHARS: usize = 256;
 /// Most URL path pieces taken per URL.
 const MAX_PATH_PIECES: usize = 6;
 
-/// The distinct, sorted Bayes tokens of a raw message (RFC 5322 bytes).
+/// The distinct, sorted Bayes tokens of a raw message (RFC 5322 bytes), which it parses once
+/// with [`Parsed::new`]: the tokens [`check`](crate::check) scores.
 pub fn tokenize(message: &[u8]) -> Vec<u64> {
-    tokens(&Scan::new(message), false)
+    let message = Parsed::new(message);
+    tokens(&message, &Body::new(&message), false)
 }
 
 /// Only the tokens of what a message says (body and Subject words, From name and domain, URLs),
@@ -27,16 +31,15 @@ pub fn tokenize(message: &[u8]) -> Vec<u64> {
 /// which depend on the site and the era more than on spamminess. The default model is built
 /// from these.
 pub fn tokenize_content(message: &[u8]) -> Vec<u64> {
-    tokens(&Scan::new(message), true)
+    let message = Parsed::new(message);
+    tokens(&message, &Body::new(&message), true)
 }
 
-/// The tokens of an already scanned message.
-pub(crate) fn tokens(scan: &Scan<'_>, content_only: bool) -> Vec<u64> {
+/// The tokens of a parsed message whose body is gathered.
+pub(crate) fn tokens(message: &Parsed<'_>, body: &Body, content_only: bool) -> Vec<u64> {
     let mut tokens = Tokens { content_only, ..Tokens::default() };
-    if let Some(message) = &scan.message {
-        header_tokens::emit(message, &mut tokens);
-    }
-    body(&scan.body, &mut tokens);
+    header_tokens::emit(message, &mut tokens);
+    body_tokens(body, &mut tokens);
     tokens.finish()
 }
 
@@ -180,7 +183,7 @@ fn is_trimmed(c: char) -> bool {
 }
 
 /// Body tokens: words, structure, HTML features, URLs.
-fn body(body: &Body, tokens: &mut Tokens) {
+fn body_tokens(body: &Body, tokens: &mut Tokens) {
     tokens.words("", &body.text);
     for (prefix, value) in &body.structure {
         tokens.add_form(prefix, value);

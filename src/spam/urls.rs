@@ -15,9 +15,9 @@ const MAX_DOMAINS: usize = 20;
 /// The caller looks them up in URI blocklists and passes the listed ones in
 /// [`Inputs::uribl`](super::Inputs::uribl).
 pub fn url_domains(message: &[u8]) -> Vec<String> {
-    let scan = super::message::Scan::new(message);
+    let body = super::body::Body::new(&message::Parsed::new(message));
     let mut domains: Vec<String> = Vec::new();
-    for url in &scan.body.urls {
+    for url in &body.urls {
         if domains.len() == MAX_DOMAINS {
             break;
         }

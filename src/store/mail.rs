@@ -17,8 +17,8 @@ impl Store {
         let mut out = Vec::new();
         for item in self.db().prefix_iterator_cf(self.cf(cf::MAILBOX), &prefix) {
             let (k, _) = item?;
-            let Some(name) = k.strip_prefix(prefix.as_slice()) else { break };
-            out.push(String::from_utf8_lossy(name).into_owned());
+            let Some(name) = keys::mailbox_name(&prefix, &k) else { break };
+            out.push(name);
         }
         Ok(out)
     }
@@ -52,8 +52,8 @@ impl Store {
         let mut out = Vec::new();
         for item in self.db().prefix_iterator_cf(self.cf(cf::SUBSCRIPTION), &prefix) {
             let (k, _) = item?;
-            let Some(name) = k.strip_prefix(prefix.as_slice()) else { break };
-            out.push(String::from_utf8_lossy(name).into_owned());
+            let Some(name) = keys::mailbox_name(&prefix, &k) else { break };
+            out.push(name);
         }
         Ok(out)
     }

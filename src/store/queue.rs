@@ -3,7 +3,7 @@
 use rocksdb::{Direction, IteratorMode};
 
 use super::records::{QueueEntry, decode};
-use super::{MessageId, Store, StoreError, cf};
+use super::{MessageId, Store, StoreError, cf, keys};
 
 /// A queued recipient that is due, with the key that identifies it.
 #[derive(Debug, Clone)]
@@ -18,7 +18,7 @@ pub struct DueRecipient {
     pub entry: QueueEntry,
 }
 
-#[cfg(test)]
+#[cfg(any(test, feature = "testing"))]
 impl DueRecipient {
     /// A first attempt for `recipient` of message `id` from the null sender, due at `due`,
     /// keyed by the three.
@@ -85,11 +85,10 @@ impl Store {
 
     /// Visits queued recipients due at `from` or later, in due order, while `visit` returns true.
     fn scan_queue(&self, from: u64, mut visit: impl FnMut(DueRecipient) -> bool) -> Result<(), StoreError> {
-        let start = from.to_be_bytes();
+        let start = keys::queue_from(from);
         for item in self.db().iterator_cf(self.cf(cf::QUEUE), IteratorMode::From(&start, Direction::Forward)) {
             let (k, v) = item?;
-            let due = k.get(..8).map(|b| u64::from_be_bytes(b.try_into().expect("8 bytes")));
-            let id = super::keys::queue_message_id(&k);
+            let (due, id) = (keys::queue_due(&k), keys::queue_message_id(&k));
             let (Some(due), Some(id)) = (due, id) else { return Err(StoreError::Corrupt("short queue key".into())) };
             if !visit(DueRecipient { key: k.to_vec(), due, id, entry: decode(&v)? }) {
                 break;

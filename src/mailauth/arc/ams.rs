@@ -17,9 +17,9 @@ use std::ops::Range;
 use base64::Engine;
 
 use super::instance::{ArcHeaderError, parse_instance, parse_number};
-use crate::mailauth::dkim::signature::{BASE64, valid_domain, valid_field_name};
-use crate::mailauth::dkim::tags::{TagList, colon_list, strip_ws};
-use crate::mailauth::dkim::{Algorithm, Canonicalization};
+use crate::dkim::signature::{BASE64, valid_domain, valid_field_name};
+use crate::dkim::tags::{TagList, colon_list, strip_ws};
+use crate::dkim::{Algorithm, Canonicalization};
 
 /// A parsed, checked ARC-Message-Signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,7 +161,7 @@ impl ArcMessageSignature {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mailauth::dkim::TagError;
+    use crate::dkim::TagError;
 
     /// The AMS of the ValiMail suite's first passing chain.
     const AMS: &str = " a=rsa-sha256;\r\n    b=QsRzR/UqwRfVLBc1TnoQomlVw5qi6jp08q8lHpBSl4RehWyHQtY3uOIAGdghDk/mO+/Xpm\r\n    \

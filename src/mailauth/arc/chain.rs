@@ -12,8 +12,8 @@ use super::ams::ArcMessageSignature;
 use super::instance::MAX_INSTANCE;
 use super::seal::{ArcSeal, ChainStatus};
 use super::{AAR_NAME, AMS_NAME, AS_NAME};
-use crate::mailauth::dkim::headers::Field;
-use crate::mailauth::dkim::tags::TagList;
+use crate::dkim::headers::Field;
+use crate::dkim::tags::TagList;
 
 /// ARC header fields parsed per message; a message with more cannot hold a valid chain (50 sets
 /// of three), and parsing them all would only cost us.
@@ -185,7 +185,7 @@ fn one<T>(mut found: Vec<T>, kind: Kind, instance: u32) -> Result<T, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mailauth::dkim::headers::split;
+    use crate::dkim::headers::split;
 
     const AS1: &str = "ARC-Seal: i=1; a=rsa-sha256; cv=none; d=example.org; s=s; b=AAAA\r\n";
     const AMS1: &str = "ARC-Message-Signature: i=1; a=rsa-sha256; d=example.org; s=s; h=from; bh=AAAA; b=AAAA\r\n";

@@ -6,8 +6,8 @@
 
 use std::ops::Range;
 
-use crate::mailauth::dkim::Canonicalization;
-use crate::mailauth::dkim::canon::canonicalize_header;
+use crate::dkim::Canonicalization;
+use crate::dkim::canon::canonicalize_header;
 
 /// The three fields of one set, each `name:value` without the CRLF that ends it.
 #[derive(Debug, Clone, Copy)]

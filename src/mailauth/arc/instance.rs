@@ -1,7 +1,7 @@
 //! The instance tag `i=` shared by the three ARC header fields (RFC 8617 section 4.2.1), and
 //! the errors of their parsers.
 
-use crate::mailauth::dkim::TagError;
+use crate::dkim::TagError;
 
 /// The highest instance an ARC set may have: a chain holds at most 50 sets.
 pub const MAX_INSTANCE: u32 = 50;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::mailauth::results::MethodResult;
+use crate::results::MethodResult;
 
 /// The chain validation status of a received message (RFC 8617 section 4.4), as reported in
 /// `Authentication-Results: ... arc=` and carried into the `cv=` of our own seal.
@@ -95,7 +95,7 @@ impl ArcOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mailauth::results::header;
+    use crate::results::header;
 
     #[test]
     fn authentication_results_entries() {

@@ -10,8 +10,8 @@ use std::ops::Range;
 
 use super::ams::{parse_algorithm, parse_b, parse_domain_selector};
 use super::instance::{ArcHeaderError, parse_instance, parse_number};
-use crate::mailauth::dkim::Algorithm;
-use crate::mailauth::dkim::tags::TagList;
+use crate::dkim::Algorithm;
+use crate::dkim::tags::TagList;
 
 /// The `cv=` tag: what the sealer found of the chain before its own set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

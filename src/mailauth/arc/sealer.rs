@@ -22,9 +22,9 @@ use super::instance::MAX_INSTANCE;
 use super::result::ArcResult;
 use super::seal::ChainStatus;
 use super::{AAR_NAME, AMS_NAME, AS_NAME};
-use crate::mailauth::dkim::headers::{self, Field};
-use crate::mailauth::dkim::signature::valid_domain;
-use crate::mailauth::dkim::{BodyHasher, Folder, HashAlgorithm, Signer, SigningKeyError};
+use crate::dkim::headers::{self, Field};
+use crate::dkim::signature::valid_domain;
+use crate::dkim::{BodyHasher, Folder, HashAlgorithm, Signer, SigningKeyError};
 
 /// Why a message could not be sealed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,7 +72,7 @@ impl<'k> Sealer<'k> {
     ///
     /// `authserv_id` is our host name, as in our `Authentication-Results:`; `auth_results` is
     /// what our checks found: the results after the authserv-id (`spf=pass ...; dkim=pass ...`)
-    /// or our whole `Authentication-Results:` field as [`header`](crate::mailauth::results::header)
+    /// or our whole `Authentication-Results:` field as [`header`](crate::results::header)
     /// makes it. `chain` is what [`validate`](super::validate) said of the message on receipt;
     /// when it failed only for DNS ([`ArcOutput::temporary`](super::ArcOutput::temporary)),
     /// better not seal at all than end the chain for good with `cv=fail`.

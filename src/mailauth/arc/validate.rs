@@ -16,8 +16,8 @@ use super::chain::{self, ArcSet};
 use super::result::{ArcOutput, ArcResult};
 use super::seal::ChainStatus;
 use super::verify::Verifier;
-use crate::mailauth::dkim::headers;
-use crate::mailauth::lookup::Lookup;
+use crate::dkim::headers;
+use crate::lookup::Lookup;
 
 /// Older ARC-Message-Signatures checked for the oldest-pass. Past them, the oldest-pass is the
 /// last one checked: less than the truth, never more.

@@ -9,11 +9,11 @@ use std::collections::HashMap;
 use super::ams::ArcMessageSignature;
 use super::chain::{ArcSet, Parsed};
 use super::hash::{SetFields, seal_input, without_b};
-use crate::mailauth::dkim::headers::{self, Field};
-use crate::mailauth::dkim::{
+use crate::dkim::headers::{self, Field};
+use crate::dkim::{
     Algorithm, BodyHash, BodyHasher, CLOCK_SKEW_SECS, Canonicalization, HashAlgorithm, KeyRecord, PublicKey,
 };
-use crate::mailauth::lookup::{Lookup, LookupError};
+use crate::lookup::{Lookup, LookupError};
 
 /// Why a signature did not validate.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -109,7 +109,7 @@ pub struct BodyHash {
 /// Canonicalizes and hashes a message body fed in chunks, in order.
 ///
 /// ```
-/// use ringmail::mailauth::dkim::{BodyHasher, Canonicalization, HashAlgorithm};
+/// use mailauth::dkim::{BodyHasher, Canonicalization, HashAlgorithm};
 /// let mut hasher = BodyHasher::new(Canonicalization::Relaxed, HashAlgorithm::Sha256, None);
 /// hasher.update(b"Hi.\r\n\r\nWe lost the game.  Are");
 /// hasher.update(b" you hungry yet?\r\n\r\nJoe.\r\n\r\n\r\n");

@@ -37,40 +37,19 @@ impl<'a> Field<'a> {
 /// field nor a continuation is skipped.
 pub(crate) fn split(message: &[u8]) -> (Vec<Field<'_>>, &[u8]) {
     let mut fields = Vec::new();
-    let mut pos = 0;
-    while pos < message.len() {
-        let rest = &message[pos..];
-        if rest.starts_with(b"\r\n") {
-            return (fields, &message[pos + 2..]);
-        }
-        if rest.starts_with(b"\n") {
-            return (fields, &message[pos + 1..]);
-        }
-        // The field runs to the first line end not followed by a continuation (SP or HTAB).
-        let mut end = pos;
-        let next = loop {
-            match memchr::memchr(b'\n', &message[end..]) {
-                Some(i) => {
-                    let lf = end + i;
-                    if matches!(message.get(lf + 1), Some(b' ' | b'\t')) {
-                        end = lf + 1;
-                        continue;
-                    }
-                    break lf + 1;
-                }
-                None => break message.len(),
-            }
-        };
-        let mut raw = &message[pos..next];
-        raw = raw.strip_suffix(b"\n").unwrap_or(raw);
-        raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    let mut end = 0;
+    for field in message::headers::fields(message) {
+        end += field.raw.len();
+        let raw = field.raw.strip_suffix(b"\n").unwrap_or(field.raw);
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         let starts_field = !matches!(raw.first(), Some(b' ' | b'\t'));
         if let (true, Some(colon)) = (starts_field, memchr::memchr(b':', raw)) {
             fields.push(Field { raw, value_start: colon + 1 });
         }
-        pos = next;
     }
-    (fields, &[])
+    let rest = &message[end..];
+    let body = rest.strip_prefix(b"\r\n").or_else(|| rest.strip_prefix(b"\n")).unwrap_or(rest);
+    (fields, body)
 }
 
 /// Picks the fields an `h=` list names: for each name in order, the last instance not picked

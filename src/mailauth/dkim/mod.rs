@@ -2,7 +2,7 @@
 //! Ed25519 and RFC 8301's rules on weak crypto).
 //!
 //! - [`verify`] checks every DKIM-Signature of a received message against the keys that DNS
-//!   (any [`Lookup`](crate::mailauth::lookup::Lookup)) publishes, and returns one [`Verdict`]
+//!   (any [`Lookup`](crate::lookup::Lookup)) publishes, and returns one [`Verdict`]
 //!   each: `rsa-sha256`, `ed25519-sha256`, and `rsa-sha1` (passes, flagged weak).
 //! - [`Signer`] makes the DKIM-Signature field for an outgoing message, with a [`SigningKey`]
 //!   (RSA or Ed25519, PKCS#8) that [`generate`] can create along with its DNS record.

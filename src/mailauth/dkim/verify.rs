@@ -17,7 +17,7 @@ use super::key::KeyRecord;
 use super::signature::Signature;
 use super::stream::BodyHashes;
 use super::tags::{TagList, strip_ws};
-use crate::mailauth::lookup::{Lookup, LookupError};
+use crate::lookup::{Lookup, LookupError};
 
 /// Signatures verified per message; any further ones are ignored, so that a message cannot make
 /// us fetch keys and hash its body without end.

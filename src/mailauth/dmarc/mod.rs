@@ -5,7 +5,7 @@
 pub mod record;
 pub mod report;
 
-use crate::mailauth::lookup::{Lookup, LookupError};
+use crate::lookup::{Lookup, LookupError};
 pub use record::{Alignment, Policy, Record};
 
 /// The DMARC verdict.
@@ -151,7 +151,7 @@ async fn discover<L: Lookup>(lookup: &L, domain: &str) -> Result<Option<Record>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mailauth::lookup::TxtZone;
+    use crate::lookup::TxtZone;
 
     fn zone() -> TxtZone {
         TxtZone::default()

@@ -11,8 +11,34 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 
 use super::record::{Alignment, Record};
-use crate::message::date::rfc5322;
-use crate::store::dmarc_reports::ReportRow;
+use message::date::rfc5322;
+
+/// What one counter counts: messages from one source, with one outcome, in one period.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReportRow {
+    /// Start of the report period (Unix seconds).
+    pub period: u64,
+    /// The domain whose DMARC record applied.
+    pub policy_domain: String,
+    /// The sending server's address.
+    pub source_ip: String,
+    /// The `From:` domain.
+    pub header_from: String,
+    /// What the policy made of the message: `none`, `quarantine` or `reject`.
+    pub disposition: String,
+    /// `pass` when DKIM passed aligned, else `fail`.
+    pub dkim_aligned: String,
+    /// `pass` when SPF passed aligned, else `fail`.
+    pub spf_aligned: String,
+    /// `d=` of the first DKIM signature, if any.
+    pub dkim_domain: String,
+    /// Its result.
+    pub dkim_result: String,
+    /// The domain SPF checked.
+    pub spf_domain: String,
+    /// SPF's result.
+    pub spf_result: String,
+}
 
 /// Who reports, and about what period.
 #[derive(Debug, Clone)]

@@ -13,7 +13,7 @@ use super::macros::{MacroString, Vars};
 use super::ptr::{self, ValidatedNames};
 use super::record::{DualCidr, Mechanism, Record, is_spf_record};
 use super::{SpfOutput, SpfResult};
-use crate::mailauth::lookup::{Lookup, LookupError};
+use crate::lookup::{Lookup, LookupError};
 
 /// Terms that query DNS, per check (section 4.6.4).
 const MAX_DNS_TERMS: u32 = 10;

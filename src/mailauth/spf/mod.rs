@@ -27,9 +27,8 @@ mod suite;
 
 use std::fmt;
 use std::net::IpAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::mailauth::lookup::Lookup;
+use crate::lookup::Lookup;
 use eval::{Evaluator, Inputs};
 
 /// The result of an SPF check (RFC 7208 section 2.6).
@@ -112,8 +111,9 @@ pub async fn check_host<L: Lookup>(
     sender: &str,
     helo: &str,
     receiver: &str,
+    now: u64,
 ) -> SpfOutput {
-    evaluate(lookup, &Request { ip, domain, sender, helo, receiver, now: unix_now() }).await
+    evaluate(lookup, &Request { ip, domain, sender, helo, receiver, now }).await
 }
 
 /// `check_host()` for a full [`Request`], with the clock given (so that `%{t}` is deterministic).
@@ -140,19 +140,20 @@ pub async fn verify_mail_from<L: Lookup>(
     helo: &str,
     mail_from: &str,
     receiver: &str,
+    now: u64,
 ) -> SpfOutput {
     if mail_from.is_empty() {
-        return verify_helo(lookup, ip, helo, receiver).await;
+        return verify_helo(lookup, ip, helo, receiver, now).await;
     }
     let domain = mail_from.rsplit_once('@').map_or(mail_from, |(_, domain)| domain);
-    check_host(lookup, ip, domain, mail_from, helo, receiver).await
+    check_host(lookup, ip, domain, mail_from, helo, receiver, now).await
 }
 
 /// Checks the HELO/EHLO name (RFC 7208 section 2.3), as the sender `postmaster@helo`. An address
 /// literal or a name that is no fully qualified domain gives `none`.
-pub async fn verify_helo<L: Lookup>(lookup: &L, ip: IpAddr, helo: &str, receiver: &str) -> SpfOutput {
+pub async fn verify_helo<L: Lookup>(lookup: &L, ip: IpAddr, helo: &str, receiver: &str, now: u64) -> SpfOutput {
     let sender = format!("postmaster@{helo}");
-    check_host(lookup, ip, helo, &sender, helo, receiver).await
+    check_host(lookup, ip, helo, &sender, helo, receiver, now).await
 }
 
 /// The local part and domain of `sender` (section 4.3): `postmaster` for a missing local part,
@@ -172,8 +173,4 @@ fn canonical_ip(ip: IpAddr) -> IpAddr {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         IpAddr::V4(_) => ip,
     }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }

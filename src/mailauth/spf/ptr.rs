@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use super::domain;
-use crate::mailauth::lookup::Lookup;
+use crate::lookup::Lookup;
 
 /// At most this many PTR names are looked at (section 4.6.4).
 const MAX_PTR_NAMES: usize = 10;

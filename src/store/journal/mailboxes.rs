@@ -1,27 +1,20 @@
-//! IMAP's changes through the journal: mailboxes created, deleted, renamed and subscribed;
-//! messages appended, flagged, copied and moved. Each keeps the mailbox counters (UIDNEXT,
-//! HIGHESTMODSEQ, message, unseen and size totals) exact and tells the mailbox's watchers.
+//! IMAP's changes through the journal: the [`MailboxOp`]s, and those on whole mailboxes
+//! (created, deleted, renamed, subscribed; `messages.rs` has those on messages). Each keeps
+//! the mailbox counters (UIDNEXT, HIGHESTMODSEQ, message, unseen and size totals) exact and
+//! tells the mailbox's watchers.
 
 use bytes::Bytes;
 use rocksdb::WriteBatch;
 
-use super::{Change, Committed, Committer, Staged};
-use crate::store::records::{Account, MailEntry, MailboxMeta, decode, encode, flags};
-use crate::store::{MessageId, StoreError, cf, keys, unix_now};
+use super::messages::FlagAction;
+use super::staged::Staged;
+use super::{Committed, Committer};
+use crate::changes::Change;
+use crate::records::{Account, MailEntry, MailboxMeta, decode, encode, flags};
+use crate::{MessageId, StoreError, cf, keys, unix_now};
 
 /// The hierarchy delimiter of mailbox names.
 pub const DELIMITER: char = '/';
-
-/// How STORE combines the given flags with a message's flags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FlagAction {
-    /// `FLAGS`: set exactly these.
-    Replace,
-    /// `+FLAGS`: add these.
-    Add,
-    /// `-FLAGS`: remove these.
-    Remove,
-}
 
 /// An IMAP change, submitted as [`super::JournalOp::Mailbox`].
 #[derive(Debug)]
@@ -116,7 +109,8 @@ fn valid_name(name: &str) -> Result<&str, StoreError> {
     Ok(name)
 }
 
-fn no_mailbox(name: &str) -> StoreError {
+/// The error for a mailbox that does not exist.
+pub(super) fn no_mailbox(name: &str) -> StoreError {
     StoreError::NotFound(format!("mailbox {name}"))
 }
 
@@ -130,10 +124,10 @@ impl Committer {
     ) -> Result<Committed, StoreError> {
         match op {
             MailboxOp::Create { account, name } => self.create(batch, staged, account, name),
-            MailboxOp::Delete { account, name } => self.delete(batch, staged, account, name),
+            MailboxOp::Delete { account, name } => self.delete_mailbox(batch, staged, account, name),
             MailboxOp::Rename { account, from, to } => self.rename(batch, staged, account, from, to),
             MailboxOp::Subscribe { account, name, subscribed } => {
-                let key = keys::mailbox(account, name);
+                let key = keys::subscription(account, name);
                 match subscribed {
                     true => batch.put_cf(self.store.cf(cf::SUBSCRIPTION), key, []),
                     false => batch.delete_cf(self.store.cf(cf::SUBSCRIPTION), key),
@@ -152,24 +146,15 @@ impl Committer {
         }
     }
 
-    /// The account record as this group leaves it.
-    fn staged_account(&self, staged: &Staged, account: &str) -> Result<Account, StoreError> {
-        match staged.accounts.get(account) {
-            Some(record) => Ok(record.clone()),
-            None => self.store.account(account)?.ok_or_else(|| StoreError::NotFound(format!("account {account}"))),
-        }
-    }
-
     /// Hands out the next mailbox id of `record` and stages the record's new counter.
-    fn take_mailbox_id(&self, batch: &mut WriteBatch, staged: &mut Staged, account: &str, mut record: Account) -> u32 {
+    fn take_mailbox_id(&self, batch: &mut WriteBatch, staged: &mut Staged, account: &str, record: &mut Account) -> u32 {
         let id = record.next_mailbox_id;
         record.next_mailbox_id += 1;
-        self.store.put_account(batch, account, &record);
-        staged.accounts.insert(account.to_string(), record);
+        self.put_account(batch, staged, account, record);
         id
     }
 
-    fn put_meta(&self, batch: &mut WriteBatch, staged: &mut Staged, key: Vec<u8>, meta: MailboxMeta) {
+    pub(super) fn put_meta(&self, batch: &mut WriteBatch, staged: &mut Staged, key: Vec<u8>, meta: MailboxMeta) {
         batch.put_cf(self.store.cf(cf::MAILBOX), &key, encode(&meta));
         staged.mailboxes.insert(key, Some(meta));
     }
@@ -224,14 +209,13 @@ impl Committer {
     ) -> Account {
         let now = unix_now();
         for key in keys {
-            let id = self.take_mailbox_id(batch, staged, account, record);
-            record = staged.accounts[account].clone();
+            let id = self.take_mailbox_id(batch, staged, account, &mut record);
             self.put_meta(batch, staged, key, MailboxMeta::new(id, now));
         }
         record
     }
 
-    fn delete(
+    fn delete_mailbox(
         &mut self,
         batch: &mut WriteBatch,
         staged: &mut Staged,
@@ -284,8 +268,7 @@ impl Committer {
         let prefix = keys::account_prefix(account);
         let mut names = self.store.mailboxes(account)?;
         for (key, meta) in &staged.mailboxes {
-            let Some(name) = key.strip_prefix(prefix.as_slice()) else { continue };
-            let name = String::from_utf8_lossy(name).into_owned();
+            let Some(name) = keys::mailbox_name(&prefix, key) else { continue };
             names.retain(|n| *n != name);
             if meta.is_some() {
                 names.push(name);
@@ -363,8 +346,8 @@ impl Committer {
                 entries.push((k.to_vec(), uid, decode::<MailEntry>(&v)?));
             }
         }
-        let record = self.create_empty(batch, staged, account, parents, record);
-        let id = self.take_mailbox_id(batch, staged, account, record);
+        let mut record = self.create_empty(batch, staged, account, parents, record);
+        let id = self.take_mailbox_id(batch, staged, account, &mut record);
         let mut target = MailboxMeta::new(id, unix_now());
         target.uid_next = inbox.uid_next;
         target.keywords = inbox.keywords.clone();
@@ -388,274 +371,12 @@ impl Committer {
         self.put_meta(batch, staged, keys::mailbox(account, to), target);
         Ok(Committed::Done)
     }
-
-    /// Maps keywords to their bits in `meta`, adding the new ones when `add`; keywords not
-    /// in the table are skipped when not adding.
-    fn keyword_bits(meta: &mut MailboxMeta, keywords: &[String], add: bool) -> Result<(u32, bool), StoreError> {
-        let mut bits = 0;
-        let mut grew = false;
-        for keyword in keywords {
-            let index = match meta.keywords.iter().position(|k| k.eq_ignore_ascii_case(keyword)) {
-                Some(index) => index,
-                None if !add => continue,
-                None if meta.keywords.len() < flags::MAX_KEYWORDS => {
-                    meta.keywords.push(keyword.clone());
-                    grew = true;
-                    meta.keywords.len() - 1
-                }
-                None => return Err(StoreError::Refused("too many keywords in this mailbox".into())),
-            };
-            bits |= 1 << (flags::KEYWORD_SHIFT + index as u32);
-        }
-        Ok((bits, grew))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn append(
-        &mut self,
-        batch: &mut WriteBatch,
-        staged: &mut Staged,
-        account: &str,
-        mailbox: &str,
-        id: MessageId,
-        message: &Bytes,
-        (system, keywords): (u32, &[String]),
-        internal_date: u64,
-    ) -> Result<Committed, StoreError> {
-        let key = keys::mailbox(account, mailbox);
-        let mut meta = self.meta(staged, &key)?.ok_or_else(|| no_mailbox(mailbox))?;
-        let (keyword_bits, grew) = Self::keyword_bits(&mut meta, keywords, true)?;
-        let uid = meta.uid_next;
-        meta.uid_next += 1;
-        meta.highest_modseq += 1;
-        meta.messages += 1;
-        meta.size += message.len() as u64;
-        let entry = MailEntry {
-            message_id: id.0,
-            flags: (system & flags::SYSTEM) | keyword_bits,
-            internal_date,
-            size: message.len() as u64,
-            modseq: meta.highest_modseq,
-        };
-        meta.unseen += u32::from(entry.flags & flags::SEEN == 0);
-        batch.put_cf(self.store.cf(cf::BLOB), keys::message(id), message);
-        batch.merge_cf(self.store.cf(cf::REFS), keys::message(id), 1i64.to_le_bytes());
-        *staged.refs.entry(id.0).or_default() += 1;
-        batch.put_cf(self.store.cf(cf::MAIL), keys::mail(account, meta.id, uid), encode(&entry));
-        if grew {
-            let table = meta.keywords.clone();
-            staged.notify(account, meta.id, || Change::Keywords(table));
-        }
-        staged.notify(account, meta.id, || Change::Added { uid, entry });
-        let uid_validity = meta.uid_validity;
-        self.put_meta(batch, staged, key, meta);
-        Ok(Committed::Appended { uid_validity, uid })
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn store_flags(
-        &mut self,
-        batch: &mut WriteBatch,
-        staged: &mut Staged,
-        account: &str,
-        mailbox: &str,
-        uids: &[u32],
-        action: FlagAction,
-        (system, keywords): (u32, &[String]),
-        unchanged_since: Option<u64>,
-    ) -> Result<Committed, StoreError> {
-        let key = keys::mailbox(account, mailbox);
-        let mut meta = self.meta(staged, &key)?.ok_or_else(|| no_mailbox(mailbox))?;
-        let (keyword_bits, grew) = Self::keyword_bits(&mut meta, keywords, action != FlagAction::Remove)?;
-        let given = (system & flags::SYSTEM) | keyword_bits;
-        let modseq = meta.highest_modseq + 1;
-        let mut changed = Vec::new();
-        let mut refused = Vec::new();
-        let mut writes = Vec::new();
-        for &uid in uids {
-            let mail_key = keys::mail(account, meta.id, uid);
-            if staged.deleted_mail.contains(&mail_key) {
-                continue;
-            }
-            let Some(mut entry) = self.staged_entry(staged, &mail_key)? else { continue };
-            if unchanged_since.is_some_and(|since| entry.modseq > since) {
-                refused.push(uid);
-                continue;
-            }
-            let new = match action {
-                FlagAction::Replace => given,
-                FlagAction::Add => entry.flags | given,
-                FlagAction::Remove => entry.flags & !given,
-            };
-            if new == entry.flags {
-                continue;
-            }
-            let was_unseen = entry.flags & flags::SEEN == 0;
-            let is_unseen = new & flags::SEEN == 0;
-            meta.unseen = (meta.unseen + u32::from(is_unseen)).saturating_sub(u32::from(was_unseen));
-            entry.flags = new;
-            entry.modseq = modseq;
-            changed.push((uid, new, modseq));
-            writes.push((mail_key, entry));
-        }
-        if changed.is_empty() && !grew {
-            return Ok(Committed::Stored { changed, refused });
-        }
-        for (mail_key, entry) in writes {
-            batch.put_cf(self.store.cf(cf::MAIL), &mail_key, encode(&entry));
-            staged.entries.insert(mail_key, entry);
-        }
-        if grew {
-            let table = meta.keywords.clone();
-            staged.notify(account, meta.id, || Change::Keywords(table));
-        }
-        for &(uid, flags, modseq) in &changed {
-            staged.notify(account, meta.id, || Change::Flags { uid, flags, modseq });
-        }
-        if !changed.is_empty() {
-            meta.highest_modseq = modseq;
-        }
-        self.put_meta(batch, staged, key, meta);
-        Ok(Committed::Stored { changed, refused })
-    }
-
-    /// A mail entry as this group leaves it.
-    pub(super) fn staged_entry(&self, staged: &Staged, mail_key: &[u8]) -> Result<Option<MailEntry>, StoreError> {
-        match staged.entries.get(mail_key) {
-            Some(entry) => Ok(Some(*entry)),
-            None => self.store.get(cf::MAIL, mail_key),
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn copy(
-        &mut self,
-        batch: &mut WriteBatch,
-        staged: &mut Staged,
-        account: &str,
-        from: &str,
-        to: &str,
-        uids: &[u32],
-        remove: bool,
-    ) -> Result<Committed, StoreError> {
-        if remove && from == to {
-            return Err(StoreError::Refused("cannot move messages into their own mailbox".into()));
-        }
-        let from_key = keys::mailbox(account, from);
-        let to_key = keys::mailbox(account, to);
-        let mut source = self.meta(staged, &from_key)?.ok_or_else(|| no_mailbox(from))?;
-        let mut target = self.meta(staged, &to_key)?.ok_or_else(|| no_mailbox(to))?;
-        let mut found: Vec<(u32, Vec<u8>, MailEntry)> = Vec::with_capacity(uids.len());
-        for &uid in uids {
-            let mail_key = keys::mail(account, source.id, uid);
-            if staged.deleted_mail.contains(&mail_key) || found.iter().any(|(u, ..)| *u == uid) {
-                continue;
-            }
-            if let Some(entry) = self.staged_entry(staged, &mail_key)? {
-                found.push((uid, mail_key, entry));
-            }
-        }
-        if found.is_empty() {
-            return Ok(Committed::Copied { uid_validity: target.uid_validity, pairs: Vec::new() });
-        }
-        // Keywords are per mailbox: translate the bits into the target's table.
-        let mut grew = false;
-        let mut translated = Vec::with_capacity(found.len());
-        for (_, _, entry) in &found {
-            let names: Vec<String> = (0..source.keywords.len())
-                .filter(|i| entry.flags & (1 << (flags::KEYWORD_SHIFT + *i as u32)) != 0)
-                .map(|i| source.keywords[i].clone())
-                .collect();
-            let (bits, added) = Self::keyword_bits(&mut target, &names, true)?;
-            grew |= added;
-            translated.push((entry.flags & flags::SYSTEM) | bits);
-        }
-        target.highest_modseq += 1;
-        let modseq = target.highest_modseq;
-        let mut pairs = Vec::with_capacity(found.len());
-        let mut moved = Vec::new();
-        for ((uid, mail_key, entry), new_flags) in found.into_iter().zip(translated) {
-            let new_uid = target.uid_next;
-            target.uid_next += 1;
-            let copy = MailEntry { flags: new_flags, modseq, ..entry };
-            target.messages += 1;
-            target.size += entry.size;
-            target.unseen += u32::from(copy.flags & flags::SEEN == 0);
-            let copy_key = keys::mail(account, target.id, new_uid);
-            batch.put_cf(self.store.cf(cf::MAIL), &copy_key, encode(&copy));
-            staged.entries.insert(copy_key, copy);
-            staged.notify(account, target.id, || Change::Added { uid: new_uid, entry: copy });
-            if remove {
-                batch.delete_cf(self.store.cf(cf::MAIL), &mail_key);
-                staged.deleted_mail.insert(mail_key);
-                source.messages = source.messages.saturating_sub(1);
-                source.size = source.size.saturating_sub(entry.size);
-                source.unseen = source.unseen.saturating_sub(u32::from(entry.flags & flags::SEEN == 0));
-                moved.push(uid);
-            } else {
-                *staged.refs.entry(entry.message_id).or_default() += 1;
-                batch.merge_cf(self.store.cf(cf::REFS), keys::message(MessageId(entry.message_id)), 1i64.to_le_bytes());
-            }
-            pairs.push((uid, new_uid));
-        }
-        if grew {
-            let table = target.keywords.clone();
-            staged.notify(account, target.id, || Change::Keywords(table));
-        }
-        let uid_validity = target.uid_validity;
-        if from == to {
-            // COPY into the selected mailbox itself: one set of counters.
-            self.put_meta(batch, staged, to_key, target);
-        } else {
-            if remove {
-                source.highest_modseq += 1;
-                let modseq = source.highest_modseq;
-                staged.notify(account, source.id, || Change::Expunged { uids: moved, modseq });
-                self.put_meta(batch, staged, from_key, source);
-            }
-            self.put_meta(batch, staged, to_key, target);
-        }
-        Ok(Committed::Copied { uid_validity, pairs })
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
-
-    use super::super::{Journal, JournalHandle, JournalOp};
+    use super::super::testing::{append, run, setup};
     use super::*;
-    use crate::store::Store;
-    use crate::store::changes::Change;
-
-    fn setup() -> (tempfile::TempDir, Store, Journal) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let journal = Journal::start(store.clone());
-        let op = JournalOp::CreateAccount { address: "bob@x".into(), password_hash: "x".into(), send_as_anyone: false };
-        journal.handle().submit_blocking(op).unwrap();
-        (dir, store, journal)
-    }
-
-    fn run(h: &JournalHandle, op: MailboxOp) -> Result<Committed, StoreError> {
-        h.submit_blocking(JournalOp::Mailbox(op))
-    }
-
-    fn append(h: &JournalHandle, mailbox: &str, id: u128, flags: u32, keywords: &[&str]) -> u32 {
-        let op = MailboxOp::Append {
-            account: "bob@x".into(),
-            mailbox: mailbox.into(),
-            id: MessageId(id),
-            message: Bytes::from_static(b"Subject: x\r\n\r\nbody\r\n"),
-            flags,
-            keywords: keywords.iter().map(|k| k.to_string()).collect(),
-            internal_date: 1000,
-        };
-        match run(h, op).unwrap() {
-            Committed::Appended { uid, .. } => uid,
-            other => panic!("{other:?}"),
-        }
-    }
 
     #[test]
     fn create_makes_parents_rename_moves_children_and_delete_frees_bodies() {
@@ -691,71 +412,6 @@ mod tests {
             again.unwrap().uid_validity,
             store.mailbox_meta("bob@x", "Jobs/2026").unwrap().unwrap().uid_validity
         );
-        journal.stop();
-    }
-
-    #[test]
-    fn store_copy_and_move_keep_counters_keywords_and_watchers_right() {
-        let (_dir, store, journal) = setup();
-        let h = journal.handle();
-        let inbox = store.mailbox_meta("bob@x", "INBOX").unwrap().unwrap();
-        let watch = h.watch("bob@x", inbox.id);
-        let one = append(&h, "INBOX", 1, 0, &["$Label1"]);
-        let two = append(&h, "INBOX", 2, flags::SEEN, &[]);
-        assert_eq!((one, two), (1, 2));
-        let meta = store.mailbox_meta("bob@x", "INBOX").unwrap().unwrap();
-        assert_eq!((meta.messages, meta.unseen, meta.keywords.clone()), (2, 1, vec!["$Label1".to_string()]));
-
-        let store_op = |uids: Vec<u32>, action, since| MailboxOp::Store {
-            account: "bob@x".into(),
-            mailbox: "INBOX".into(),
-            uids,
-            action,
-            flags: flags::SEEN,
-            keywords: vec!["$label1".into()],
-            unchanged_since: since,
-        };
-        let stored = run(&h, store_op(vec![1, 2, 99], FlagAction::Add, None)).unwrap();
-        let Committed::Stored { changed, refused } = stored else { panic!() };
-        assert_eq!(changed.iter().map(|c| c.0).collect::<Vec<_>>(), vec![1, 2], "99 does not exist");
-        assert!(refused.is_empty());
-        let modseq = changed[0].2;
-        assert_eq!(store.mailbox_meta("bob@x", "INBOX").unwrap().unwrap().unseen, 0);
-        let Committed::Stored { changed, refused } =
-            run(&h, store_op(vec![1, 2], FlagAction::Remove, Some(modseq - 1))).unwrap()
-        else {
-            panic!()
-        };
-        assert_eq!((changed.len(), refused), (0, vec![1, 2]), "UNCHANGEDSINCE refuses newer messages");
-
-        let copy = |remove| MailboxOp::Copy {
-            account: "bob@x".into(),
-            from: "INBOX".into(),
-            to: "Archive".into(),
-            uids: vec![2, 1],
-            remove,
-        };
-        let Committed::Copied { pairs, .. } = run(&h, copy(false)).unwrap() else { panic!() };
-        assert_eq!(pairs, vec![(2, 1), (1, 2)]);
-        assert_eq!(store.blob_refs(MessageId(1)).unwrap(), 2);
-        let archived = store.mail_entries("bob@x", "Archive").unwrap();
-        let archive = store.mailbox_meta("bob@x", "Archive").unwrap().unwrap();
-        assert_eq!(archive.keywords, vec!["$Label1".to_string()], "keywords travel by name");
-        assert!(archived.iter().all(|(_, e)| e.flags & (1 << flags::KEYWORD_SHIFT) != 0));
-
-        let Committed::Copied { pairs, .. } = run(&h, copy(true)).unwrap() else { panic!() };
-        assert_eq!(pairs, vec![(2, 3), (1, 4)]);
-        assert_eq!(store.mailbox_meta("bob@x", "INBOX").unwrap().unwrap().messages, 0);
-        assert_eq!(store.blob_refs(MessageId(1)).unwrap(), 2, "a move neither adds nor drops references");
-
-        let mut seen = Vec::new();
-        while let Some(change) = watch.try_next() {
-            seen.push(change);
-        }
-        assert!(matches!(&seen[0], Change::Keywords(table) if *table == vec!["$Label1".to_string()]));
-        assert!(matches!(seen[1], Change::Added { uid: 1, .. }), "the keyword is known before it is used");
-        assert!(seen.iter().any(|c| matches!(c, Change::Flags { uid: 2, .. })));
-        assert!(matches!(seen.last(), Some(Change::Expunged { uids, .. }) if *uids == vec![2, 1]));
         journal.stop();
     }
 

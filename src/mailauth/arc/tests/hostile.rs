@@ -2,8 +2,8 @@
 //! what parses must be within the limits the types promise.
 
 use super::{Zone, run};
-use crate::mailauth::arc::{ArcAuthenticationResults, ArcMessageSignature, ArcResult, ArcSeal, MAX_INSTANCE, Sealer};
-use crate::mailauth::dkim::{KeyType, Signer, SigningKey, generate};
+use crate::arc::{ArcAuthenticationResults, ArcMessageSignature, ArcResult, ArcSeal, MAX_INSTANCE, Sealer};
+use crate::dkim::{KeyType, Signer, SigningKey, generate};
 
 /// A small deterministic generator (xorshift64*), so that failures reproduce.
 struct Rng(u64);

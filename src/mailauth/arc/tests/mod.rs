@@ -12,7 +12,7 @@ use yaml_rust2::{Yaml, YamlLoader};
 
 use super::{ArcOutput, validate};
 
-pub(super) use crate::mailauth::lookup::TxtZone as Zone;
+pub(super) use crate::lookup::TxtZone as Zone;
 
 /// A scenario's `txt-records`: a map of names to records.
 pub(super) fn zone_from_yaml(records: &Yaml) -> Zone {
@@ -30,7 +30,7 @@ pub(super) fn text(node: &Yaml) -> &str {
 
 /// A file under `tests/data/`.
 pub(super) fn read(path: &str) -> String {
-    let full: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "data", path].iter().collect();
+    let full: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "..", "tests", "data", path].iter().collect();
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
 }
 

@@ -14,13 +14,11 @@ use futures_lite::future::block_on;
 use yaml_rust2::Yaml;
 
 use super::{Zone, crlf, load_suite, read, run, text, zone_from_yaml};
-use crate::mailauth::arc::chain::{self, ArcSet, Parsed};
-use crate::mailauth::arc::verify::Verifier;
-use crate::mailauth::arc::{
-    ArcAuthenticationResults, ArcError, ArcMessageSignature, ArcResult, ArcSeal, ChainStatus, Sealer,
-};
-use crate::mailauth::dkim::headers::split;
-use crate::mailauth::dkim::{KeyType, Signer, SigningKey, generate};
+use crate::arc::chain::{self, ArcSet, Parsed};
+use crate::arc::verify::Verifier;
+use crate::arc::{ArcAuthenticationResults, ArcError, ArcMessageSignature, ArcResult, ArcSeal, ChainStatus, Sealer};
+use crate::dkim::headers::split;
+use crate::dkim::{KeyType, Signer, SigningKey, generate};
 
 const SUITE: &str = "arc/arc-draft-sign-tests.yml";
 
@@ -257,7 +255,7 @@ fn oldest_pass_points_past_the_handler_that_changed_the_message() {
     let out = run(&zone, &second, NOW);
     assert_eq!((out.result, out.instances, out.oldest_pass), (ArcResult::Pass, 2, Some(2)), "{out:?}");
     assert_eq!(
-        crate::mailauth::results::header("mx", &[out.method_result()]),
+        crate::results::header("mx", &[out.method_result()]),
         "Authentication-Results: mx;\r\n\tarc=pass (i=2 sealed by lists.example.org, fwd.example.net) \
          header.oldest-pass=2\r\n"
     );

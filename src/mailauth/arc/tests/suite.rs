@@ -8,7 +8,7 @@
 //! section 5.2 (steps 2 and 3) makes a failed chain, so they are expected to fail.
 
 use super::{crlf, load_suite, run, text, zone_from_yaml};
-use crate::mailauth::arc::ArcResult;
+use crate::arc::ArcResult;
 
 const SUITE: &str = "arc/arc-draft-validation-tests.yml";
 

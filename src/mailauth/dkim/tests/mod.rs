@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use super::{DkimResult, Verdict, verify};
 
-pub(super) use crate::mailauth::lookup::TxtZone as Zone;
+pub(super) use crate::lookup::TxtZone as Zone;
 
 /// A zone from `NAME SP RECORD` lines, skipping blank lines and `#` comments.
 pub(super) fn zone_from_lines(text: &str) -> Zone {
@@ -25,7 +25,7 @@ pub(super) fn zone_from_lines(text: &str) -> Zone {
 
 /// A file under `tests/data/dkim/`.
 pub(super) fn data(path: &str) -> Vec<u8> {
-    let full: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "data", "dkim", path].iter().collect();
+    let full: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "..", "tests", "data", "dkim", path].iter().collect();
     std::fs::read(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
 }
 

@@ -1,0 +1,320 @@
+//! Administration: domains, users, aliases, reading mail, the queue, DKIM keys and the
+//! allow and block lists.
+//!
+//! The CLI builds a [`Request`]. When the server runs, it sends it over the admin socket
+//! (RocksDB allows one process to open the store); otherwise it opens the store itself. Either
+//! way [`execute`] does the work, so both paths behave the same.
+
+pub mod dkim;
+pub mod queue;
+pub mod socket;
+pub mod spam;
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::password;
+use crate::config::Config;
+use crate::filter::access::{Entry, List};
+use crate::routing::Router;
+use message::date::rfc5322;
+use message::headers;
+use smtp_proto::Mailbox;
+use store::directory::domain_of;
+use store::journal::{AccessOp, Committed, DEFAULT_MAILBOXES, DirectoryOp, JournalOp, SuppressionOp};
+use store::{JournalHandle, MessageId, Store, StoreError};
+
+/// One administrative request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// Add a local domain.
+    DomainAdd {
+        /// The domain name.
+        domain: String,
+    },
+    /// Remove a local domain.
+    DomainDel {
+        /// The domain name.
+        domain: String,
+    },
+    /// List local domains.
+    DomainList,
+    /// Create an account.
+    UserAdd {
+        /// The account address.
+        address: String,
+        /// The new password in clear text (hashed before storage).
+        password: String,
+        /// May submit mail with any envelope sender.
+        #[serde(default)]
+        send_as_anyone: bool,
+    },
+    /// Delete an account and its mail.
+    UserDel {
+        /// The account address.
+        address: String,
+    },
+    /// List accounts.
+    UserList,
+    /// Change an account's password.
+    UserPasswd {
+        /// The account address.
+        address: String,
+        /// The new password in clear text (hashed before storage).
+        password: String,
+    },
+    /// Add targets to an alias (`@domain` for a catch-all).
+    AliasAdd {
+        /// The alias address, or `@domain` for a catch-all.
+        alias: String,
+        /// Where mail for the alias goes.
+        targets: Vec<String>,
+    },
+    /// Delete an alias.
+    AliasDel {
+        /// The alias address, or `@domain` for a catch-all.
+        alias: String,
+    },
+    /// List aliases.
+    AliasList,
+    /// List the messages of a mailbox.
+    MailList {
+        /// The account address.
+        address: String,
+        /// The mailbox name, e.g. `INBOX`.
+        mailbox: String,
+    },
+    /// Print one stored message.
+    MailCat {
+        /// The account address.
+        address: String,
+        /// The mailbox name, e.g. `INBOX`.
+        mailbox: String,
+        /// The message UID within the mailbox.
+        uid: u32,
+    },
+    /// List suppressed recipients.
+    SuppressionList,
+    /// Suppress a recipient by hand.
+    SuppressionAdd {
+        /// The recipient address.
+        address: String,
+        /// Why.
+        reason: String,
+    },
+    /// Lift a suppression.
+    SuppressionDel {
+        /// The recipient address.
+        address: String,
+    },
+    /// Add an entry to the allow or block list.
+    AccessAdd {
+        /// Which list.
+        list: List,
+        /// A network, domain or address.
+        entry: String,
+    },
+    /// Remove an entry from the allow or block list.
+    AccessDel {
+        /// Which list.
+        list: List,
+        /// The entry.
+        entry: String,
+    },
+    /// Show the allow or block list.
+    AccessList {
+        /// Which list.
+        list: List,
+    },
+    /// Train or test the spam filter.
+    Spam {
+        /// What to do.
+        request: spam::SpamRequest,
+    },
+    /// Manage DKIM signing keys.
+    Dkim {
+        /// What to do.
+        request: dkim::DkimRequest,
+    },
+    /// Work on the outbound queue.
+    Queue {
+        /// What to do.
+        request: queue::QueueRequest,
+    },
+}
+
+/// What [`execute`] works with.
+#[derive(Clone)]
+pub struct AdminContext {
+    /// The configuration (host name, data directory).
+    pub config: Arc<Config>,
+    /// The store.
+    pub store: Store,
+    /// The journal, through which every change is written.
+    pub journal: JournalHandle,
+}
+
+/// A failed request, with the message the user sees.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct AdminError(pub String);
+
+impl From<StoreError> for AdminError {
+    fn from(e: StoreError) -> AdminError {
+        AdminError(e.to_string())
+    }
+}
+
+/// Carries out a request; the output is what the CLI prints.
+pub fn execute(ctx: &AdminContext, request: Request) -> Result<Vec<u8>, AdminError> {
+    let done = |text: String| Ok(format!("{text}\n").into_bytes());
+    let store = &ctx.store;
+    match request {
+        Request::DomainAdd { domain } => {
+            let domain = parse_domain(&domain)?;
+            ctx.journal.submit_blocking(JournalOp::Directory(DirectoryOp::DomainAdd { domain: domain.clone() }))?;
+            done(format!("domain {domain} added"))
+        }
+        Request::DomainDel { domain } => {
+            let op = DirectoryOp::DomainDel { domain: domain.to_ascii_lowercase() };
+            ctx.journal.submit_blocking(JournalOp::Directory(op))?;
+            done(format!("domain {domain} removed"))
+        }
+        Request::DomainList => Ok(lines(store.domains()?)),
+        Request::UserAdd { address, password, send_as_anyone } => {
+            let address = local_address(ctx, &address)?;
+            check_password(&password)?;
+            let password_hash = password::hash(&password);
+            let op = JournalOp::CreateAccount { address: address.clone(), password_hash, send_as_anyone };
+            ctx.journal.submit_blocking(op)?;
+            done(format!("user {address} added with mailboxes {}", DEFAULT_MAILBOXES.join(", ")))
+        }
+        Request::UserDel { address } => {
+            let address = address.to_lowercase();
+            ctx.journal.submit_blocking(JournalOp::DeleteAccount { address: address.clone() })?;
+            done(format!("user {address} deleted"))
+        }
+        Request::UserList => Ok(lines(store.accounts()?)),
+        Request::UserPasswd { address, password } => {
+            check_password(&password)?;
+            let address = address.to_lowercase();
+            let op = DirectoryOp::SetPassword { address: address.clone(), password_hash: password::hash(&password) };
+            ctx.journal.submit_blocking(JournalOp::Directory(op))?;
+            done(format!("password of {address} changed"))
+        }
+        Request::AliasAdd { alias, targets } => {
+            let alias = alias_address(ctx, &alias)?;
+            if targets.is_empty() {
+                return Err(AdminError("an alias needs at least one target".into()));
+            }
+            let targets = targets.iter().map(|t| parse_address(t)).collect::<Result<Vec<_>, _>>()?;
+            let op = DirectoryOp::AliasAdd { alias: alias.clone(), targets };
+            let Committed::Alias(saved) = ctx.journal.submit_blocking(JournalOp::Directory(op))? else {
+                unreachable!("the journal answers an alias change with the alias")
+            };
+            done(format!("{alias} -> {}", saved.targets.join(", ")))
+        }
+        Request::AliasDel { alias } => {
+            ctx.journal.submit_blocking(JournalOp::Directory(DirectoryOp::AliasDel { alias: alias.to_lowercase() }))?;
+            done(format!("alias {alias} removed"))
+        }
+        Request::AliasList => {
+            Ok(lines(store.aliases()?.into_iter().map(|(a, t)| format!("{a} -> {}", t.targets.join(", "))).collect()))
+        }
+        Request::MailList { address, mailbox } => mail_list(store, &address.to_lowercase(), &mailbox),
+        Request::MailCat { address, mailbox, uid } => {
+            let address = address.to_lowercase();
+            let entry = store
+                .mail_entry(&address, &mailbox, uid)?
+                .ok_or_else(|| AdminError(format!("no message with UID {uid} in {mailbox} of {address}")))?;
+            store.blob(MessageId(entry.message_id))?.ok_or_else(|| AdminError("message body is missing".into()))
+        }
+        Request::Queue { request } => queue::execute(ctx, request),
+        Request::Dkim { request } => dkim::execute(ctx, request),
+        Request::Spam { request } => spam::execute(ctx, request),
+        Request::AccessAdd { list, entry } => {
+            let entry = Entry::parse(&entry).map_err(AdminError)?.text();
+            let op = AccessOp::Add { list: list.as_str().to_string(), entry: entry.clone() };
+            ctx.journal.submit_blocking(JournalOp::Access(op))?;
+            done(format!("{entry} added to the {} list", list.as_str()))
+        }
+        Request::AccessDel { list, entry } => {
+            let entry = Entry::parse(&entry).map(|e| e.text()).unwrap_or(entry);
+            let op = AccessOp::Del { list: list.as_str().to_string(), entry: entry.clone() };
+            ctx.journal.submit_blocking(JournalOp::Access(op))?;
+            done(format!("{entry} removed from the {} list", list.as_str()))
+        }
+        Request::AccessList { list } => Ok(lines(store.access_entries(list.as_str())?)),
+        Request::SuppressionList => {
+            let mut out = String::new();
+            for (address, s) in store.suppressions()? {
+                let since = rfc5322(UNIX_EPOCH + Duration::from_secs(s.since));
+                let _ = writeln!(out, "{address}\t{since}\t{}", s.reason);
+            }
+            Ok(out.into_bytes())
+        }
+        Request::SuppressionAdd { address, reason } => {
+            let address = parse_address(&address)?;
+            let op = SuppressionOp::Add { address: address.clone(), reason };
+            ctx.journal.submit_blocking(JournalOp::Suppression(op))?;
+            done(format!("{address} suppressed"))
+        }
+        Request::SuppressionDel { address } => {
+            let address = parse_address(&address)?;
+            ctx.journal.submit_blocking(JournalOp::Suppression(SuppressionOp::Del { address: address.clone() }))?;
+            done(format!("{address} may receive mail again"))
+        }
+    }
+}
+
+fn mail_list(store: &Store, address: &str, mailbox: &str) -> Result<Vec<u8>, AdminError> {
+    let mut out = String::new();
+    for (uid, entry) in store.mail_entries(address, mailbox)? {
+        let blob = store.blob(MessageId(entry.message_id))?.unwrap_or_default();
+        let subject = headers::field(&blob, "Subject").unwrap_or_default();
+        let date = rfc5322(UNIX_EPOCH + Duration::from_secs(entry.internal_date));
+        let _ = writeln!(out, "{uid}\t{}\t{date}\t{subject}", entry.size);
+    }
+    Ok(out.into_bytes())
+}
+
+fn lines(items: Vec<String>) -> Vec<u8> {
+    items.into_iter().flat_map(|i| format!("{i}\n").into_bytes()).collect()
+}
+
+fn check_password(password: &str) -> Result<(), AdminError> {
+    if password.chars().count() < 8 {
+        return Err(AdminError("passwords need at least 8 characters".into()));
+    }
+    Ok(())
+}
+
+fn parse_address(address: &str) -> Result<String, AdminError> {
+    Mailbox::parse(address).map(|m| m.key()).map_err(|e| AdminError(format!("{address}: {e}")))
+}
+
+fn parse_domain(domain: &str) -> Result<String, AdminError> {
+    parse_address(&format!("postmaster@{domain}")).map(|a| domain_of(&a).to_string())
+}
+
+/// An address in a local domain, lower-cased.
+fn local_address(ctx: &AdminContext, address: &str) -> Result<String, AdminError> {
+    let address = parse_address(address)?;
+    let domain = domain_of(&address);
+    if !Router::new(&ctx.store, ctx.config.hostname.as_str()).is_local_domain(domain)? {
+        return Err(AdminError(format!("{domain} is not a local domain: run `ringmail domain add {domain}` first")));
+    }
+    Ok(address)
+}
+
+/// An alias address (`@domain` is a catch-all) in a local domain.
+fn alias_address(ctx: &AdminContext, alias: &str) -> Result<String, AdminError> {
+    match alias.strip_prefix('@') {
+        Some(domain) => local_address(ctx, &format!("catchall@{domain}")).map(|a| format!("@{}", domain_of(&a))),
+        None => local_address(ctx, alias),
+    }
+}

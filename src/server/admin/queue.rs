@@ -1,0 +1,222 @@
+//! Administration of the outbound queue: list, summary per destination, show, retry now,
+//! delete, and return to sender. Everything streams over the `queue` column family, so even a
+//! large queue is never loaded whole; changes go through the journal like the scheduler's.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use clap::Subcommand;
+use serde::{Deserialize, Serialize};
+
+use super::{AdminContext, AdminError};
+use crate::queue::dsn::{self, Action, Notice};
+use message::headers;
+use store::directory::domain_of;
+use store::journal::JournalOp;
+use store::queue::DueRecipient;
+use store::{MessageId, MessageIdGenerator, unix_now};
+
+/// The shard number in the ids of messages the admin tools make (bounce reports).
+const ADMIN_SHARD: u16 = u16::MAX;
+
+/// A queue request; also the `ringmail queue ...` subcommands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Subcommand)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum QueueRequest {
+    /// List queued recipients in due order.
+    List {
+        /// Most entries to list.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+        /// Only recipients in this domain.
+        #[arg(long)]
+        domain: Option<String>,
+    },
+    /// Per destination domain: recipients, deferred ones, age of the oldest, last error.
+    Summary,
+    /// One queued message: its headers and recipients.
+    Show {
+        /// The message id (first column of `queue list`).
+        id: String,
+    },
+    /// Try again now.
+    Retry {
+        /// A message id.
+        id: Option<String>,
+        /// Every recipient in this domain.
+        #[arg(long)]
+        domain: Option<String>,
+    },
+    /// Remove from the queue without telling the sender.
+    Delete {
+        /// A message id.
+        id: Option<String>,
+        /// Every recipient in this domain.
+        #[arg(long)]
+        domain: Option<String>,
+    },
+    /// Give up and return the message to its sender with a delivery report.
+    Bounce {
+        /// The message id.
+        id: String,
+    },
+}
+
+/// Runs a queue request.
+pub fn execute(ctx: &AdminContext, request: QueueRequest) -> Result<Vec<u8>, AdminError> {
+    let mut out = String::new();
+    match request {
+        QueueRequest::List { limit, domain } => {
+            let filter = Filter::new(None, domain)?;
+            let mut shown = 0;
+            ctx.store.for_each_queued(|r| {
+                if shown < limit && filter.matches(&r) {
+                    shown += 1;
+                    let e = &r.entry;
+                    let error = e.last_error.as_deref().unwrap_or("-");
+                    let _ = writeln!(
+                        out,
+                        "{} due={} attempts={} <{}> -> <{}> {error}",
+                        r.id, r.due, e.attempts, e.sender, e.recipient
+                    );
+                }
+            })?;
+        }
+        QueueRequest::Summary => summary(ctx, &mut out)?,
+        QueueRequest::Show { id } => {
+            let filter = Filter::new(Some(id), None)?;
+            let matches = collect(ctx, &filter)?;
+            let Some(first) = matches.first() else { return Err(AdminError("no such message in the queue".into())) };
+            let blob = ctx.store.blob(first.id)?.unwrap_or_default();
+            for name in ["From", "To", "Subject", "Date", "Message-ID"] {
+                if let Some(value) = headers::field(&blob, name) {
+                    let _ = writeln!(out, "{name}: {value}");
+                }
+            }
+            let _ = writeln!(out, "Size: {}", blob.len());
+            for r in &matches {
+                let error = r.entry.last_error.as_deref().unwrap_or("-");
+                let _ = writeln!(out, "<{}> due={} attempts={} {error}", r.entry.recipient, r.due, r.entry.attempts);
+            }
+        }
+        QueueRequest::Retry { id, domain } => {
+            let filter = Filter::new(id, domain)?;
+            let now = unix_now();
+            let matches = collect(ctx, &filter)?;
+            for r in &matches {
+                let op = JournalOp::QueueDefer { key: r.key.clone(), due: now, entry: r.entry.clone() };
+                ctx.journal.submit_blocking(op)?;
+            }
+            let _ = writeln!(out, "{} recipients due now", matches.len());
+        }
+        QueueRequest::Delete { id, domain } => {
+            let filter = Filter::new(id, domain)?;
+            let matches = collect(ctx, &filter)?;
+            for (id, keys) in by_message(&matches) {
+                ctx.journal.submit_blocking(JournalOp::QueueFinish { keys, id, bounce: None, suppress: Vec::new() })?;
+            }
+            let _ = writeln!(out, "{} recipients deleted", matches.len());
+        }
+        QueueRequest::Bounce { id } => {
+            let filter = Filter::new(Some(id), None)?;
+            let matches = collect(ctx, &filter)?;
+            let Some(first) = matches.first() else { return Err(AdminError("no such message in the queue".into())) };
+            let notices: Vec<Notice> = matches
+                .iter()
+                .filter(|r| r.entry.notify.failure())
+                .map(|r| {
+                    let diagnostic = match &r.entry.last_error {
+                        Some(e) => format!("returned by the postmaster; last error: {e}"),
+                        None => "returned by the postmaster".into(),
+                    };
+                    Notice::about(&r.entry, Action::Failed, "5.0.0".into(), diagnostic)
+                })
+                .collect();
+            let blob = ctx.store.blob(first.id)?.unwrap_or_default();
+            let original = blob.get(first.entry.body_offset as usize..).unwrap_or(&blob);
+            let hostname = ctx.config.hostname.as_str();
+            let report_id = MessageIdGenerator::new(ADMIN_SHARD).next_id();
+            let returned = dsn::Returned::of(&first.entry, original);
+            let bounce = dsn::bounce(&ctx.store, hostname, report_id, returned, &notices);
+            let keys = matches.iter().map(|r| r.key.clone()).collect();
+            ctx.journal.submit_blocking(JournalOp::QueueFinish { keys, id: first.id, bounce, suppress: Vec::new() })?;
+            let _ = writeln!(out, "{} recipients returned to <{}>", matches.len(), first.entry.sender);
+        }
+    }
+    Ok(out.into_bytes())
+}
+
+/// Which queued recipients a request is about.
+struct Filter {
+    id: Option<MessageId>,
+    domain: Option<String>,
+}
+
+impl Filter {
+    fn new(id: Option<String>, domain: Option<String>) -> Result<Filter, AdminError> {
+        let id = id.map(|s| s.parse().map_err(|_| AdminError(format!("{s}: not a message id")))).transpose()?;
+        Ok(Filter { id, domain: domain.map(|d| d.to_ascii_lowercase()) })
+    }
+
+    fn matches(&self, r: &DueRecipient) -> bool {
+        let domain = domain_of(&r.entry.recipient);
+        self.id.is_none_or(|id| id == r.id) && self.domain.as_deref().is_none_or(|d| domain.eq_ignore_ascii_case(d))
+    }
+}
+
+/// The matching recipients; `retry`, `delete` and `bounce` need at least a message id or a
+/// domain, so that a typo cannot empty the whole queue.
+fn collect(ctx: &AdminContext, filter: &Filter) -> Result<Vec<DueRecipient>, AdminError> {
+    if filter.id.is_none() && filter.domain.is_none() {
+        return Err(AdminError("name a message id or --domain".into()));
+    }
+    let mut out = Vec::new();
+    ctx.store.for_each_queued(|r| {
+        if filter.matches(&r) {
+            out.push(r);
+        }
+    })?;
+    Ok(out)
+}
+
+fn by_message(recipients: &[DueRecipient]) -> BTreeMap<MessageId, Vec<Vec<u8>>> {
+    let mut groups: BTreeMap<MessageId, Vec<Vec<u8>>> = BTreeMap::new();
+    for r in recipients {
+        groups.entry(r.id).or_default().push(r.key.clone());
+    }
+    groups
+}
+
+/// One line per destination domain.
+fn summary(ctx: &AdminContext, out: &mut String) -> Result<(), AdminError> {
+    #[derive(Default)]
+    struct Destination {
+        recipients: u64,
+        deferred: u64,
+        oldest: u64,
+        last_error: Option<String>,
+    }
+    let mut domains: BTreeMap<String, Destination> = BTreeMap::new();
+    ctx.store.for_each_queued(|r| {
+        let domain = domain_of(&r.entry.recipient).to_ascii_lowercase();
+        let d = domains.entry(domain).or_default();
+        d.recipients += 1;
+        if r.entry.attempts > 0 {
+            d.deferred += 1;
+        }
+        if d.oldest == 0 || r.entry.created < d.oldest {
+            d.oldest = r.entry.created;
+        }
+        if r.entry.last_error.is_some() {
+            d.last_error = r.entry.last_error.clone();
+        }
+    })?;
+    let now = unix_now();
+    let _ = writeln!(out, "domain\trecipients\tdeferred\toldest_secs\tlast_error");
+    for (domain, d) in domains {
+        let error = d.last_error.as_deref().unwrap_or("-");
+        let age = now.saturating_sub(d.oldest);
+        let _ = writeln!(out, "{domain}\t{}\t{}\t{age}\t{error}", d.recipients, d.deferred);
+    }
+    Ok(())
+}

@@ -1,0 +1,354 @@
+//! The `ringmail` command line.
+
+mod dns;
+mod spam;
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::admin::dkim::DkimRequest;
+use crate::admin::queue::QueueRequest;
+use crate::admin::{self, AdminContext, Request};
+use crate::config::{Config, DEFAULTS_TOML};
+use crate::filter::access::List;
+use store::{Journal, Store};
+
+/// ringmail: a shard-per-core mail server.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// Configuration file (default: the embedded default, see `config defaults`).
+    #[arg(long, short, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server until SIGTERM/SIGINT.
+    Serve,
+    /// Check or print configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Manage local domains.
+    #[command(subcommand)]
+    Domain(DomainCommand),
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage aliases (`@domain` is a catch-all).
+    #[command(subcommand)]
+    Alias(AliasCommand),
+    /// Read stored mail.
+    #[command(subcommand)]
+    Mail(MailCommand),
+    /// Inspect and manage the outbound queue.
+    #[command(subcommand)]
+    Queue(QueueRequest),
+    /// DKIM signing keys for outbound mail.
+    #[command(subcommand)]
+    Dkim(DkimRequest),
+    /// Clients and senders that are never refused by the DNS blocklists.
+    #[command(subcommand)]
+    Allow(AccessCommand),
+    /// Clients (networks, refused at connect) and senders (domains, addresses, refused at MAIL).
+    #[command(subcommand)]
+    Block(AccessCommand),
+    /// Recipients that hard-bounced and are refused at RCPT.
+    #[command(subcommand)]
+    Suppression(SuppressionCommand),
+    /// Train and test the spam filter.
+    #[command(subcommand)]
+    Spam(spam::SpamCommand),
+    /// Ask ringmail's DNS resolver (the configured nameservers).
+    #[command(subcommand)]
+    Dns(DnsCommand),
+}
+
+/// `ringmail suppression ...`
+#[derive(Debug, Subcommand)]
+pub enum SuppressionCommand {
+    /// Address, since when, and the bounce that caused it.
+    List,
+    /// Suppress an address by hand.
+    Add {
+        /// The recipient address.
+        address: String,
+        /// Why (shown in the RCPT refusal).
+        #[arg(long, default_value = "suppressed by the postmaster")]
+        reason: String,
+    },
+    /// Let mail go to an address again.
+    Del {
+        /// The recipient address.
+        address: String,
+    },
+}
+
+/// `ringmail allow ...` and `ringmail block ...`
+#[derive(Debug, Subcommand)]
+pub enum AccessCommand {
+    /// Add a network (`192.0.2.0/24`, an address), a domain (with its subdomains) or an address.
+    Add {
+        /// The entry.
+        entry: String,
+    },
+    /// Remove an entry.
+    Del {
+        /// The entry, as `list` shows it.
+        entry: String,
+    },
+    /// Show the entries.
+    List,
+}
+
+/// `ringmail dns ...`
+#[derive(Debug, Subcommand)]
+pub enum DnsCommand {
+    /// Look a name up; for MX also print the order delivery would try.
+    Lookup {
+        /// The name, e.g. `example.org`.
+        name: String,
+        /// The record type: MX, A, AAAA, TXT, PTR, TLSA, CNAME, ...
+        #[arg(long = "type", short = 't', default_value = "MX")]
+        record_type: String,
+    },
+}
+
+/// `ringmail config ...`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the file given with --config.
+    Check,
+    /// Print the full default configuration with a comment on every key.
+    Defaults,
+}
+
+/// `ringmail domain ...`
+#[derive(Debug, Subcommand)]
+pub enum DomainCommand {
+    /// Add a local domain.
+    Add {
+        /// The domain name, e.g. `example.org`.
+        domain: String,
+    },
+    /// Remove a local domain without accounts.
+    Del {
+        /// The domain name, e.g. `example.org`.
+        domain: String,
+    },
+    /// List local domains.
+    List,
+}
+
+/// `ringmail user ...`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account (with INBOX, Sent, Drafts, Junk, Trash, Archive).
+    Add {
+        /// The account address, e.g. `alice@example.org`.
+        address: String,
+        /// Read the password from standard input (first line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Allow any envelope sender when this account submits mail (default: only its own
+        /// address and aliases that lead to it).
+        #[arg(long)]
+        send_as_anyone: bool,
+    },
+    /// Delete an account and all its mail.
+    Del {
+        /// The account address, e.g. `alice@example.org`.
+        address: String,
+    },
+    /// List accounts.
+    List,
+    /// Change a password.
+    Passwd {
+        /// The account address, e.g. `alice@example.org`.
+        address: String,
+        /// Read the password from standard input (first line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+/// `ringmail alias ...`
+#[derive(Debug, Subcommand)]
+pub enum AliasCommand {
+    /// Send mail for ALIAS to each TARGET (accounts, aliases or remote addresses).
+    Add {
+        /// The alias address, or `@domain` for a catch-all.
+        alias: String,
+        /// Accounts, aliases or remote addresses that receive the mail.
+        #[arg(required = true)]
+        targets: Vec<String>,
+    },
+    /// Delete an alias.
+    Del {
+        /// The alias address, or `@domain` for a catch-all.
+        alias: String,
+    },
+    /// List aliases.
+    List,
+}
+
+/// `ringmail mail ...`
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// One line per message: UID, size, date, subject.
+    List {
+        /// The account address, e.g. `alice@example.org`.
+        address: String,
+        /// The mailbox to read.
+        #[arg(long, default_value = "INBOX")]
+        mailbox: String,
+    },
+    /// Print one raw stored message.
+    Cat {
+        /// The account address, e.g. `alice@example.org`.
+        address: String,
+        /// The message UID (first column of `mail list`).
+        uid: u32,
+        /// The mailbox to read.
+        #[arg(long, default_value = "INBOX")]
+        mailbox: String,
+    },
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    let request = match cli.command {
+        Command::Serve => return crate::runtime::serve(config),
+        Command::Config(ConfigCommand::Defaults) => {
+            print!("{DEFAULTS_TOML}");
+            return Ok(());
+        }
+        Command::Config(ConfigCommand::Check) => {
+            let name = cli.config.map_or("the embedded default".into(), |p| p.display().to_string());
+            println!("{name}: OK ({} shards, SMTP on {:?})", config.shard_count(), config.smtp.listen);
+            return Ok(());
+        }
+        Command::Domain(c) => match c {
+            DomainCommand::Add { domain } => Request::DomainAdd { domain },
+            DomainCommand::Del { domain } => Request::DomainDel { domain },
+            DomainCommand::List => Request::DomainList,
+        },
+        Command::User(c) => match c {
+            UserCommand::Add { address, send_as_anyone, .. } => {
+                Request::UserAdd { address, password: read_password()?, send_as_anyone }
+            }
+            UserCommand::Del { address } => Request::UserDel { address },
+            UserCommand::List => Request::UserList,
+            UserCommand::Passwd { address, .. } => Request::UserPasswd { address, password: read_password()? },
+        },
+        Command::Alias(c) => match c {
+            AliasCommand::Add { alias, targets } => Request::AliasAdd { alias, targets },
+            AliasCommand::Del { alias } => Request::AliasDel { alias },
+            AliasCommand::List => Request::AliasList,
+        },
+        Command::Mail(c) => match c {
+            MailCommand::List { address, mailbox } => Request::MailList { address, mailbox },
+            MailCommand::Cat { address, uid, mailbox } => Request::MailCat { address, mailbox, uid },
+        },
+        Command::Queue(request) => Request::Queue { request },
+        Command::Dkim(request) => Request::Dkim { request },
+        Command::Allow(c) => access_request(List::Allow, c),
+        Command::Block(c) => access_request(List::Block, c),
+        Command::Suppression(c) => match c {
+            SuppressionCommand::List => Request::SuppressionList,
+            SuppressionCommand::Add { address, reason } => Request::SuppressionAdd { address, reason },
+            SuppressionCommand::Del { address } => Request::SuppressionDel { address },
+        },
+        Command::Dns(DnsCommand::Lookup { name, record_type }) => return dns::lookup(&config, name, &record_type),
+        Command::Spam(command) => {
+            let mut admin = Admin::new(config);
+            let output = spam::run(command, &mut |request| admin.run(request))?;
+            std::io::stdout().write_all(&output)?;
+            return Ok(());
+        }
+    };
+    let output = run_admin(config, request)?;
+    std::io::stdout().write_all(&output)?;
+    Ok(())
+}
+
+/// Sends the request to the running server, or executes it on the store directly.
+fn run_admin(config: Config, request: Request) -> anyhow::Result<Vec<u8>> {
+    Admin::new(config).run(request)
+}
+
+/// Where admin requests go: the running server's socket, or, when no server answers, the
+/// store opened here once for every request of the command.
+struct Admin {
+    config: Config,
+    local: Option<(Journal, AdminContext)>,
+}
+
+impl Admin {
+    fn new(config: Config) -> Admin {
+        Admin { config, local: None }
+    }
+
+    fn run(&mut self, request: Request) -> anyhow::Result<Vec<u8>> {
+        if self.local.is_none() {
+            if let Some(answer) = admin::socket::call(&self.config.admin_socket(), &request)? {
+                return Ok(answer?);
+            }
+            self.local = Some(open_local(self.config.clone())?);
+        }
+        let (_, ctx) = self.local.as_ref().expect("opened above");
+        Ok(admin::execute(ctx, request)?)
+    }
+}
+
+impl Drop for Admin {
+    fn drop(&mut self) {
+        if let Some((journal, _)) = self.local.take() {
+            journal.stop();
+        }
+    }
+}
+
+/// Opens the store for admin requests when no server is running.
+fn open_local(config: Config) -> anyhow::Result<(Journal, AdminContext)> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let store = Store::open(&config.store_dir()).with_context(|| {
+        format!(
+            "opening the store in {}: if ringmail is running, its admin socket {} did not answer",
+            config.store_dir().display(),
+            config.admin_socket().display()
+        )
+    })?;
+    let journal = Journal::start(store.clone());
+    let ctx = AdminContext { config: Arc::new(config), store, journal: journal.handle() };
+    Ok((journal, ctx))
+}
+
+/// The first line of standard input, without its line ending.
+/// The admin request for `ringmail allow|block ...`.
+fn access_request(list: List, command: AccessCommand) -> Request {
+    match command {
+        AccessCommand::Add { entry } => Request::AccessAdd { list, entry },
+        AccessCommand::Del { entry } => Request::AccessDel { list, entry },
+        AccessCommand::List => Request::AccessList { list },
+    }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut input = String::new();
+    std::io::stdin().take(4096).read_to_string(&mut input)?;
+    let password = input.lines().next().unwrap_or_default().to_string();
+    if password.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok(password)
+}

@@ -1,0 +1,41 @@
+//! The IMAP server: IMAP4rev1 (RFC 3501) and IMAP4rev2 (RFC 9051) over the RocksDB mailbox
+//! store, with STARTTLS/implicit TLS, CONDSTORE, UIDPLUS, MOVE, IDLE, LIST-EXTENDED,
+//! SPECIAL-USE, ESEARCH and BINARY.
+//!
+//! | file | what |
+//! |---|---|
+//! | `command/` | command bytes (with literals) into [`command::Command`] (no I/O; fuzzed) |
+//! | `mime/` | one pass over a message for ENVELOPE, BODYSTRUCTURE, sections and search text |
+//! | `view.rs` | the selected mailbox as the client knows it, and other sessions' changes |
+//! | `flags.rs` | flag lists and the store's flag bits |
+//! | `list.rs` | LIST patterns and special-use names |
+//! | `section.rs` | what `BODY[section]` names |
+//! | `summary.rs` | ENVELOPE, BODYSTRUCTURE and search fields per message, cached for all shards |
+//! | `wire.rs` | strings and literals in responses |
+//! | `session/` | the session: states and one file per group of commands |
+//!
+//! Sessions on any shard see each other's changes: the journal publishes every committed
+//! change of a mailbox to its watchers (`store::changes`), and each session reports them to
+//! its client where the protocol allows.
+
+pub mod flags;
+pub mod list;
+mod services;
+mod session;
+pub mod summary;
+pub mod view;
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+
+use crate::net::Connection;
+use crate::tls::ServerStream;
+pub use services::Services;
+
+/// What a client over the connection limits gets before the connection is closed.
+pub const TOO_MANY_CONNECTIONS: &[u8] = b"* BYE [UNAVAILABLE] Too many connections, try again later\r\n";
+
+/// Runs an IMAP session on an accepted connection; `implicit_tls` for the IMAPS port.
+pub async fn serve(ctx: Rc<Services>, conn: Connection<ServerStream>, peer: SocketAddr, implicit_tls: bool) {
+    session::Session::new(conn, ctx, peer).run(implicit_tls).await
+}

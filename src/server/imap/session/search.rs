@@ -1,0 +1,362 @@
+//! SEARCH and UID SEARCH, answered as `* SEARCH` or, with RETURN options or IMAP4rev2,
+//! `* ESEARCH` (RFC 4731, RFC 9051). Keys on flags, sizes, dates and UIDs use the session's
+//! view; From/To/Cc/Bcc/Subject and sent-date keys use the shared message summaries; other
+//! header, body and text keys read each candidate message once.
+
+use super::{Done, Selected, Session, store_failure};
+use crate::imap::summary::{SearchField, Summary};
+use crate::imap::view::Message;
+use crate::imap::{flags as imap_flags, view::View};
+use imap_proto::command::{SearchKey, SearchReturn};
+use message::mime::{self, Part};
+use store::MessageId;
+use store::records::flags;
+
+/// Messages read from the store in one go for body and text keys.
+const BATCH: usize = 32;
+/// Summaries looked up (and made, when not cached) in one go.
+const SUMMARY_BATCH: usize = 256;
+/// Seconds in a day, for date keys (compared in UTC).
+const DAY: i64 = 86_400;
+
+/// A message parsed once for every key that needs it.
+struct Parsed<'a> {
+    raw: &'a [u8],
+    root: Part,
+    text: Option<String>,
+}
+
+impl Parsed<'_> {
+    fn body_text(&mut self) -> &str {
+        if self.text.is_none() {
+            self.text = Some(mime::body_text(self.raw, &self.root));
+        }
+        self.text.as_deref().unwrap_or_default()
+    }
+}
+
+/// What the keys beyond flags, sizes and dates are tested against.
+enum Content<'a, 'c> {
+    /// The cached summary, when every such key is on a summarized field.
+    Summary(&'a Summary),
+    /// The message itself.
+    Message(&'a mut Parsed<'c>),
+}
+
+/// One message being tested.
+struct Candidate<'a, 'c> {
+    number: u32,
+    message: &'a Message,
+    view: &'a View,
+    content: Option<Content<'a, 'c>>,
+}
+
+/// What a search key needs besides the session's view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Need {
+    /// Nothing: flags, sizes, internal dates, UIDs, numbers.
+    View,
+    /// Message summaries: the From/To/Cc/Bcc/Subject fields and the sent date.
+    Summary,
+    /// The message: other header fields, body or text.
+    Message,
+}
+
+impl Session {
+    pub(super) async fn search(
+        &mut self,
+        selected: &mut Selected,
+        tag: &str,
+        uid: bool,
+        charset: Option<String>,
+        key: SearchKey,
+        returns: Option<Vec<SearchReturn>>,
+    ) -> Done {
+        if let Some(charset) = &charset
+            && !charset.eq_ignore_ascii_case("UTF-8")
+            && !charset.eq_ignore_ascii_case("US-ASCII")
+        {
+            return Done::no("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+        }
+        let uses_modseq = mentions_modseq(&key);
+        if uses_modseq {
+            self.condstore = true;
+        }
+        let mut key = key;
+        lower_needles(&mut key);
+        let view = &selected.view;
+        let candidates: Vec<usize> = (0..view.len()).filter(|&i| !view.get(i).expunged).collect();
+        let mut matched = Vec::new();
+        match need(&key) {
+            Need::View => {
+                for i in candidates {
+                    let mut candidate = Candidate { number: i as u32 + 1, message: view.get(i), view, content: None };
+                    if matches(&key, &mut candidate) {
+                        matched.push(i);
+                    }
+                }
+            }
+            Need::Summary => {
+                for chunk in candidates.chunks(SUMMARY_BATCH) {
+                    let summaries = match self.summaries(view, chunk).await {
+                        Ok(summaries) => summaries,
+                        Err(done) => return done,
+                    };
+                    for (&i, summary) in chunk.iter().zip(summaries) {
+                        let Some(summary) = summary else { continue };
+                        let content = Some(Content::Summary(&summary));
+                        let mut candidate = Candidate { number: i as u32 + 1, message: view.get(i), view, content };
+                        if matches(&key, &mut candidate) {
+                            matched.push(i);
+                        }
+                    }
+                }
+            }
+            Need::Message => {
+                for chunk in candidates.chunks(BATCH) {
+                    let ids: Vec<MessageId> = chunk.iter().map(|&i| MessageId(view.get(i).entry.message_id)).collect();
+                    let read = self
+                        .blocking(move |store| ids.into_iter().map(|id| store.blob(id)).collect::<Result<Vec<_>, _>>());
+                    let bodies = match read.await {
+                        Ok(bodies) => bodies,
+                        Err(e) => return store_failure(e),
+                    };
+                    for (&i, body) in chunk.iter().zip(bodies) {
+                        let Some(raw) = body else { continue };
+                        let mut parsed = Parsed { root: mime::parse(&raw), raw: &raw, text: None };
+                        let content = Some(Content::Message(&mut parsed));
+                        let mut candidate = Candidate { number: i as u32 + 1, message: view.get(i), view, content };
+                        if matches(&key, &mut candidate) {
+                            matched.push(i);
+                        }
+                    }
+                }
+            }
+        }
+        let values: Vec<u32> = matched.iter().map(|&i| if uid { view.get(i).uid } else { i as u32 + 1 }).collect();
+        let highest = matched.iter().map(|&i| view.get(i).entry.modseq).max();
+        let line = match (&returns, self.rev2) {
+            (None, false) => {
+                let mut line = String::from("SEARCH");
+                for value in &values {
+                    line.push(' ');
+                    line.push_str(&value.to_string());
+                }
+                if let (true, Some(highest)) = (uses_modseq, highest) {
+                    line.push_str(&format!(" (MODSEQ {highest})"));
+                }
+                line
+            }
+            (returns, _) => {
+                let all = [SearchReturn::All];
+                let returns = match returns.as_deref() {
+                    None | Some([]) => &all[..],
+                    Some(returns) => returns,
+                };
+                esearch(tag, uid, &values, returns, uses_modseq.then_some(highest).flatten())
+            }
+        };
+        self.untagged(&line);
+        self.updated(selected, Done::ok("SEARCH completed"), uid)
+    }
+}
+
+/// The `ESEARCH` response (RFC 4731).
+fn esearch(tag: &str, uid: bool, values: &[u32], returns: &[SearchReturn], modseq: Option<u64>) -> String {
+    let mut line = format!("ESEARCH (TAG \"{tag}\")");
+    if uid {
+        line.push_str(" UID");
+    }
+    for r in returns {
+        match r {
+            SearchReturn::Min => {
+                if let Some(min) = values.iter().min() {
+                    line.push_str(&format!(" MIN {min}"));
+                }
+            }
+            SearchReturn::Max => {
+                if let Some(max) = values.iter().max() {
+                    line.push_str(&format!(" MAX {max}"));
+                }
+            }
+            SearchReturn::Count => line.push_str(&format!(" COUNT {}", values.len())),
+            SearchReturn::All => {
+                if !values.is_empty() {
+                    line.push_str(" ALL ");
+                    line.push_str(&as_set(values));
+                }
+            }
+        }
+    }
+    if let Some(modseq) = modseq {
+        line.push_str(&format!(" MODSEQ {modseq}"));
+    }
+    line
+}
+
+/// Sorted numbers as a compact sequence set.
+fn as_set(values: &[u32]) -> String {
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for &v in values {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == v => *end = v,
+            _ => runs.push((v, v)),
+        }
+    }
+    let parts: Vec<String> =
+        runs.iter().map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}:{b}") }).collect();
+    parts.join(",")
+}
+
+fn mentions_modseq(key: &SearchKey) -> bool {
+    match key {
+        SearchKey::ModSeq(_) => true,
+        SearchKey::Not(k) => mentions_modseq(k),
+        SearchKey::Or(a, b) => mentions_modseq(a) || mentions_modseq(b),
+        SearchKey::And(keys) => keys.iter().any(mentions_modseq),
+        _ => false,
+    }
+}
+
+/// What the key needs besides the view.
+fn need(key: &SearchKey) -> Need {
+    match key {
+        SearchKey::Bcc(_)
+        | SearchKey::Cc(_)
+        | SearchKey::From(_)
+        | SearchKey::To(_)
+        | SearchKey::Subject(_)
+        | SearchKey::SentBefore(_)
+        | SearchKey::SentOn(_)
+        | SearchKey::SentSince(_) => Need::Summary,
+        SearchKey::Header(name, _) if SearchField::named(name).is_some() => Need::Summary,
+        SearchKey::Body(_) | SearchKey::Text(_) | SearchKey::Header(..) => Need::Message,
+        SearchKey::Not(k) => need(k),
+        SearchKey::Or(a, b) => need(a).max(need(b)),
+        SearchKey::And(keys) => keys.iter().map(need).max().unwrap_or(Need::View),
+        _ => Need::View,
+    }
+}
+
+/// Lower-cases the strings of text keys once, so that summaries match them as they are.
+fn lower_needles(key: &mut SearchKey) {
+    match key {
+        SearchKey::Bcc(s)
+        | SearchKey::Cc(s)
+        | SearchKey::From(s)
+        | SearchKey::To(s)
+        | SearchKey::Subject(s)
+        | SearchKey::Body(s)
+        | SearchKey::Text(s)
+        | SearchKey::Header(_, s) => *s = s.to_lowercase(),
+        SearchKey::Not(k) => lower_needles(k),
+        SearchKey::Or(a, b) => {
+            lower_needles(a);
+            lower_needles(b);
+        }
+        SearchKey::And(keys) => keys.iter_mut().for_each(lower_needles),
+        _ => {}
+    }
+}
+
+fn matches(key: &SearchKey, c: &mut Candidate) -> bool {
+    let f = c.message.entry.flags;
+    let has = |bit: u32| f & bit != 0;
+    let day = (c.message.entry.internal_date as i64).div_euclid(DAY);
+    match key {
+        SearchKey::All => true,
+        SearchKey::Old => !c.message.recent,
+        SearchKey::Recent => c.message.recent,
+        SearchKey::New => c.message.recent && !has(flags::SEEN),
+        SearchKey::Answered => has(flags::ANSWERED),
+        SearchKey::Deleted => has(flags::DELETED),
+        SearchKey::Draft => has(flags::DRAFT),
+        SearchKey::Flagged => has(flags::FLAGGED),
+        SearchKey::Seen => has(flags::SEEN),
+        SearchKey::Unanswered => !has(flags::ANSWERED),
+        SearchKey::Undeleted => !has(flags::DELETED),
+        SearchKey::Undraft => !has(flags::DRAFT),
+        SearchKey::Unflagged => !has(flags::FLAGGED),
+        SearchKey::Unseen => !has(flags::SEEN),
+        SearchKey::Keyword(k) => imap_flags::keyword_bit(&c.view.keywords, k).is_some_and(has),
+        SearchKey::Unkeyword(k) => !imap_flags::keyword_bit(&c.view.keywords, k).is_some_and(has),
+        SearchKey::Larger(n) => c.message.entry.size > *n,
+        SearchKey::Smaller(n) => c.message.entry.size < *n,
+        SearchKey::Before(d) => day < *d,
+        SearchKey::On(d) => day == *d,
+        SearchKey::Since(d) => day >= *d,
+        SearchKey::ModSeq(m) => c.message.entry.modseq >= *m,
+        SearchKey::Uid(set) => {
+            let largest = c.view.messages().last().map_or(0, |m| m.uid);
+            set.contains(c.message.uid, largest)
+        }
+        SearchKey::Sequence(set) => set.contains(c.number, c.view.len() as u32),
+        SearchKey::Not(k) => !matches(k, c),
+        SearchKey::Or(a, b) => matches(a, c) || matches(b, c),
+        SearchKey::And(keys) => keys.iter().all(|k| matches(k, c)),
+        SearchKey::SentBefore(d) => sent_day(c).is_some_and(|s| s < *d),
+        SearchKey::SentOn(d) => sent_day(c).is_some_and(|s| s == *d),
+        SearchKey::SentSince(d) => sent_day(c).is_some_and(|s| s >= *d),
+        SearchKey::Bcc(s) => header_has(c, SearchField::Bcc, s),
+        SearchKey::Cc(s) => header_has(c, SearchField::Cc, s),
+        SearchKey::From(s) => header_has(c, SearchField::From, s),
+        SearchKey::To(s) => header_has(c, SearchField::To, s),
+        SearchKey::Subject(s) => header_has(c, SearchField::Subject, s),
+        SearchKey::Header(name, s) => match (SearchField::named(name), c.content.as_ref()) {
+            (Some(field), _) => header_has(c, field, s),
+            (None, Some(Content::Message(parsed))) => field_has(parsed, name, s),
+            (None, _) => false,
+        },
+        SearchKey::Body(s) => match c.content.as_mut() {
+            Some(Content::Message(parsed)) => mime::contains_ignore_case(parsed.body_text(), s),
+            _ => false,
+        },
+        SearchKey::Text(s) => {
+            let Some(Content::Message(parsed)) = c.content.as_mut() else { return false };
+            let header = &parsed.raw[parsed.root.header.clone()];
+            mime::contains_ignore_case(&String::from_utf8_lossy(header), s)
+                || mime::contains_ignore_case(parsed.body_text(), s)
+        }
+    }
+}
+
+fn sent_day(c: &Candidate) -> Option<i64> {
+    let sent = match c.content.as_ref()? {
+        Content::Summary(summary) => summary.sent()?,
+        Content::Message(parsed) => mime::sent_date(parsed.raw, &parsed.root)?,
+    };
+    Some(sent.div_euclid(DAY))
+}
+
+/// Whether a summarized field contains the (lower-cased) `needle`; an empty needle matches any
+/// such field.
+fn header_has(c: &Candidate, field: SearchField, needle: &str) -> bool {
+    match c.content.as_ref() {
+        Some(Content::Summary(summary)) => summary.contains(field, needle),
+        Some(Content::Message(parsed)) => field_has(parsed, field.name(), needle),
+        None => false,
+    }
+}
+
+/// Whether a header field `name` of the message contains `needle`; an empty needle matches any
+/// such field.
+fn field_has(parsed: &Parsed, name: &str, needle: &str) -> bool {
+    let values = mime::header_values(parsed.raw, &parsed.root, name);
+    values.iter().any(|v| needle.is_empty() || mime::contains_ignore_case(v, needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn esearch_results() {
+        let line =
+            esearch("A1", true, &[2, 3, 4, 9], &[SearchReturn::Min, SearchReturn::Count, SearchReturn::All], None);
+        assert_eq!(line, "ESEARCH (TAG \"A1\") UID MIN 2 COUNT 4 ALL 2:4,9");
+        assert_eq!(
+            esearch("b", false, &[], &[SearchReturn::All, SearchReturn::Count], None),
+            "ESEARCH (TAG \"b\") COUNT 0"
+        );
+    }
+}

@@ -1,0 +1,30 @@
+//! The POP3 server (RFC 1939) with CAPA (RFC 2449), STLS (RFC 2595), AUTH PLAIN (RFC 5034) and
+//! response codes (RFC 3206), over INBOX.
+//!
+//! | file | what |
+//! |---|---|
+//! | `command.rs` | command lines into [`command::Command`] (no I/O; fuzzed) |
+//! | `maildrop.rs` | the snapshot of INBOX a session works on, and the one-session-per-account lock |
+//! | `multiline.rs` | multi-line responses: byte-stuffing, TOP |
+//! | `session.rs` | the AUTHORIZATION / TRANSACTION / UPDATE state machine |
+
+pub mod maildrop;
+mod services;
+mod session;
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+
+pub use maildrop::MaildropLocks;
+
+use crate::net::Connection;
+use crate::tls::ServerStream;
+pub use services::Services;
+
+/// What a client over the connection limits gets before the connection is closed.
+pub const TOO_MANY_CONNECTIONS: &[u8] = b"-ERR [SYS/TEMP] Too many connections, try again later\r\n";
+
+/// Runs a POP3 session on an accepted connection; `implicit_tls` for the POP3S port.
+pub async fn serve(ctx: Rc<Services>, conn: Connection<ServerStream>, peer: SocketAddr, implicit_tls: bool) {
+    session::Session::new(conn, ctx, peer).run(implicit_tls).await
+}

@@ -1,0 +1,434 @@
+//! One delivery attempt for a [`Group`]: find the MX hosts, try their addresses in order until
+//! one holds a conversation, then commit what happened to each recipient.
+
+use std::net::{IpAddr, SocketAddr};
+
+use std::time::Duration;
+
+use super::Services;
+use super::destinations::Feedback;
+use super::dsn::{self, Action, Notice, Returned};
+use super::pool::{self, PoolKey};
+use super::routes::Plan;
+use super::{Group, Outbound};
+use crate::dns::{MailExchangers, Resolver};
+use crate::events::{Event, Outcome, classify};
+use crate::smtp::client::{
+    self, Envelope, Peer, Recipient, RecipientOutcome, Session, SessionError, Timeouts, Transaction,
+};
+use smtp_proto::RcptParams;
+use store::journal::JournalOp;
+use store::queue::DueRecipient;
+use store::unix_now;
+
+/// What became of one recipient in this attempt.
+enum Verdict {
+    Delivered(String),
+    /// A permanent failure; `hard` when the remote server said this address does not exist
+    /// (it then goes on the suppression list).
+    Failed {
+        failure: Notice,
+        hard: bool,
+    },
+    Deferred(String),
+}
+
+/// Where the attempt got to, for the event log and the reports.
+#[derive(Default)]
+struct Route {
+    mx: Option<String>,
+    ip: Option<IpAddr>,
+    tls: Option<String>,
+    /// The server offered DSN: it reports delivery itself.
+    dsn: bool,
+}
+
+/// Tries the group once, commits the outcome, and says how the destination coped.
+pub async fn deliver(ctx: &Services, outbound: &Outbound, group: Group) -> Feedback {
+    let store = ctx.store.clone();
+    let id = group.id;
+    // Fresh mail is still in RocksDB's memory: read it here, without a trip to the blocking
+    // thread and back.
+    let read = match store.blob_in_memory(id) {
+        Some(blob) => Ok(Some(blob)),
+        None => glommio::executor().spawn_blocking(move || store.blob(id)).await,
+    };
+    let blob = match read {
+        Ok(Some(blob)) => blob,
+        Ok(None) => {
+            tracing::error!(%id, "queued message has no body; dropping its queue entries");
+            let keys = group.recipients.iter().map(|r| r.key.clone()).collect();
+            commit(ctx, JournalOp::QueueFinish { keys, id, bounce: None, suppress: Vec::new() }).await;
+            return Feedback::Neutral;
+        }
+        Err(e) => {
+            tracing::warn!(%id, "reading a queued message failed: {e}");
+            return Feedback::Neutral;
+        }
+    };
+    let first = &group.recipients[0].entry;
+    let message = blob.get(first.body_offset as usize..).unwrap_or(&blob[..]);
+    let mut route = Route::default();
+    let verdicts = verdicts(ctx, outbound, &group, message, &mut route).await;
+    let feedback = feedback(&verdicts);
+
+    let mut done = Vec::new();
+    let mut notices = Vec::new();
+    let mut delays = Vec::new();
+    let mut deferrals = Vec::new();
+    let mut suppress = Vec::new();
+    let now = unix_now();
+    let d = &ctx.config.delivery;
+    for (recipient, verdict) in group.recipients.iter().zip(verdicts) {
+        let entry = &recipient.entry;
+        let age = now.saturating_sub(entry.created);
+        let outcome = |reply: &str, status: Option<String>, classification| Outcome {
+            id: id.to_string(),
+            recipient: entry.recipient.clone(),
+            domain: group.domain.clone(),
+            mx: route.mx.clone(),
+            ip: route.ip,
+            tls: route.tls.clone(),
+            attempt: entry.attempts + 1,
+            reply: reply.to_string(),
+            status,
+            classification,
+            queued_secs: age,
+        };
+        match verdict {
+            Verdict::Delivered(reply) => {
+                tracing::info!(%id, rcpt = %entry.recipient, "delivered");
+                ctx.events.record(Event::Delivery(outcome(&reply, None, "delivered")));
+                done.push(recipient.key.clone());
+                if entry.notify.success() && !route.dsn {
+                    let mut notice = Notice::about(entry, Action::Relayed, "2.0.0".into(), reply);
+                    notice.remote_mta = route.mx.clone();
+                    notices.push(notice);
+                }
+            }
+            Verdict::Failed { failure, hard } => {
+                tracing::info!(%id, rcpt = %entry.recipient, reason = %failure.diagnostic, "bounced");
+                let class = classify(Some(&failure.status), true);
+                ctx.events.record(Event::Bounce(outcome(&failure.diagnostic, Some(failure.status.clone()), class)));
+                done.push(recipient.key.clone());
+                if hard {
+                    suppress.push((failure.recipient.clone(), failure.diagnostic.clone()));
+                }
+                if entry.notify.failure() {
+                    notices.push(failure);
+                }
+            }
+            Verdict::Deferred(reason) if age >= d.max_age_secs.get() => {
+                tracing::info!(%id, rcpt = %entry.recipient, %reason, "expired");
+                // RFC 3463 X.4.7: delivery time expired.
+                let status = "4.4.7".to_string();
+                ctx.events.record(Event::Expiry(outcome(&reason, Some(status.clone()), "temporary")));
+                done.push(recipient.key.clone());
+                if entry.notify.failure() {
+                    let diagnostic = format!("delivery gave up after {} attempts: {reason}", entry.attempts + 1);
+                    notices.push(Notice::about(entry, Action::Failed, status, diagnostic));
+                }
+            }
+            Verdict::Deferred(reason) => {
+                let status = Some(dsn::status_of(&reason, false)).filter(|s| s != "4.0.0");
+                let class = if route.mx.is_none() { "dns" } else { classify(status.as_deref(), false) };
+                ctx.events.record(Event::Deferral(outcome(&reason, status.clone(), class)));
+                let warn = d.delay_warning_secs > 0 && age >= d.delay_warning_secs;
+                let report_delay = warn && !entry.delay_reported && entry.notify.delay();
+                if report_delay {
+                    let status = status.unwrap_or_else(|| "4.0.0".into());
+                    delays.push(Notice::about(entry, Action::Delayed, status, reason.clone()));
+                }
+                deferrals.push((recipient, reason, report_delay));
+            }
+        }
+    }
+    let hostname = ctx.config.hostname.as_str();
+    // The delay report is stored before the deferrals that mark it sent: a crash in between
+    // can repeat it, never lose it.
+    if let Some(report) = dsn::bounce(&ctx.store, hostname, ctx.ids.next_id(), Returned::of(first, message), &delays) {
+        commit(ctx, JournalOp::Deliver(report)).await;
+    }
+    for (recipient, reason, reported) in deferrals {
+        defer(ctx, recipient, reason, reported).await;
+    }
+    if !done.is_empty() {
+        let bounce = dsn::bounce(&ctx.store, hostname, ctx.ids.next_id(), Returned::of(first, message), &notices);
+        commit(ctx, JournalOp::QueueFinish { keys: done, id, bounce, suppress }).await;
+    }
+    feedback
+}
+
+/// One verdict per recipient: suppressed ones fail at once, the others go through SMTP.
+async fn verdicts(
+    ctx: &Services,
+    outbound: &Outbound,
+    group: &Group,
+    message: &[u8],
+    route: &mut Route,
+) -> Vec<Verdict> {
+    if group.recipients.iter().all(|r| r.entry.suppressed.is_none()) {
+        return conversations(ctx, outbound, group, message, route).await;
+    }
+    let live = Group {
+        id: group.id,
+        domain: group.domain.clone(),
+        recipients: group.recipients.iter().filter(|r| r.entry.suppressed.is_none()).cloned().collect(),
+    };
+    let mut sent =
+        if live.recipients.is_empty() { Vec::new() } else { conversations(ctx, outbound, &live, message, route).await }
+            .into_iter();
+    group
+        .recipients
+        .iter()
+        .map(|r| match &r.entry.suppressed {
+            Some(reason) => Verdict::Failed {
+                failure: Notice::about(
+                    &r.entry,
+                    Action::Failed,
+                    dsn::status_of(reason, true),
+                    format!("suppressed: it bounced before ({reason})"),
+                ),
+                hard: false,
+            },
+            None => sent.next().expect("one verdict per live recipient"),
+        })
+        .collect()
+}
+
+/// Whether the destination took mail, or said it is overloaded (`421`, "too many ...").
+fn feedback(verdicts: &[Verdict]) -> Feedback {
+    let overloaded = |reason: &str| {
+        let reason = reason.to_ascii_lowercase();
+        reason.contains(" 421 ") || reason.contains(": 421") || reason.contains("too many")
+    };
+    if verdicts.iter().any(|v| matches!(v, Verdict::Deferred(r) if overloaded(r))) {
+        Feedback::Overloaded
+    } else if verdicts.iter().any(|v| matches!(v, Verdict::Delivered(_))) {
+        Feedback::Accepted
+    } else {
+        Feedback::Neutral
+    }
+}
+
+/// Sends `envelope` to the peer on an idle session, or on a new one when there is none or the
+/// idle ones turn out to be gone; the session comes back with the outcome.
+async fn send(
+    ctx: &Services,
+    outbound: &Outbound,
+    peer: &Peer<'_>,
+    timeouts: Timeouts,
+    envelope: &Envelope<'_>,
+) -> Result<(Session, Result<Transaction, SessionError>), SessionError> {
+    let key = PoolKey::of(peer);
+    loop {
+        let idle = outbound.pool.borrow_mut().take(&key);
+        let mut session = match idle {
+            Some(mut idle) => {
+                idle.reuse();
+                idle
+            }
+            None => client::connect(peer, timeouts, &outbound.tls, ctx.shutdown.clone()).await?,
+        };
+        // Only a reused session can be stale, so this ends with a new one at the latest.
+        match session.send(envelope).await {
+            Err(SessionError::Stale(reason)) => tracing::debug!(addr = %peer.addr, "idle session gone: {reason}"),
+            sent => return Ok((session, sent)),
+        }
+    }
+}
+
+/// The hosts to try, in order, and their port: the route's relay host, or the MX hosts.
+async fn hosts(ctx: &Services, resolver: &Resolver, plan: &Plan, domain: &str) -> Result<(Vec<String>, u16), Verdicts> {
+    if let Some(relay) = &plan.relay {
+        return Ok((vec![relay.name.clone()], relay.port));
+    }
+    let port = ctx.config.delivery.port;
+    match resolver.mail_exchangers(domain).await {
+        Ok(MailExchangers::Hosts(hosts)) => Ok((hosts, port)),
+        Ok(MailExchangers::Implicit) => Ok((vec![domain.to_string()], port)),
+        Ok(MailExchangers::NullMx) => {
+            Err(Verdicts::Failed("5.1.10", format!("556 5.1.10 {domain} accepts no mail (null MX)")))
+        }
+        Ok(MailExchangers::NoSuchDomain) => {
+            Err(Verdicts::Failed("5.1.2", format!("Host or domain name not found: {domain}")))
+        }
+        Err(e) => Err(Verdicts::Deferred(format!("DNS lookup of {domain} failed: {e}"))),
+    }
+}
+
+/// One verdict for every recipient of a group.
+enum Verdicts {
+    Failed(&'static str, String),
+    Deferred(String),
+}
+
+/// A host's addresses: itself when it is an IP address, else from DNS.
+async fn addresses(resolver: &Resolver, host: &str) -> Result<Vec<IpAddr>, String> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![ip]);
+    }
+    resolver.addresses(host).await.map_err(|e| format!("{host}: {e}"))
+}
+
+/// The same verdict for every recipient of the group.
+fn every(group: &Group, verdicts: Verdicts) -> Vec<Verdict> {
+    group
+        .recipients
+        .iter()
+        .map(|r| match &verdicts {
+            Verdicts::Failed(status, text) => Verdict::Failed {
+                failure: Notice::about(&r.entry, Action::Failed, status.to_string(), text.clone()),
+                hard: false,
+            },
+            Verdicts::Deferred(reason) => Verdict::Deferred(reason.clone()),
+        })
+        .collect()
+}
+
+/// Finds the hosts to talk to, waits for a slot at their site, and talks to them.
+async fn conversations(
+    ctx: &Services,
+    outbound: &Outbound,
+    group: &Group,
+    message: &[u8],
+    route: &mut Route,
+) -> Vec<Verdict> {
+    let sender = &group.recipients[0].entry.sender;
+    let plan = outbound.routes.plan(&group.domain, sender);
+    let (hosts, port) = match hosts(ctx, &outbound.resolver, &plan, &group.domain).await {
+        Ok(found) => found,
+        Err(verdicts) => return every(group, verdicts),
+    };
+    let Some(slot) = ctx.sites.enter(&hosts, port, &ctx.shutdown).await else {
+        return every(group, Verdicts::Deferred("the server is stopping".into()));
+    };
+    let verdicts = converse(ctx, outbound, group, message, route, (&plan, &hosts, port)).await;
+    slot.finish(feedback(&verdicts));
+    verdicts
+}
+
+/// The SMTP conversations of one attempt: each host of `to` in turn, each of its addresses,
+/// until one takes the transaction.
+async fn converse(
+    ctx: &Services,
+    outbound: &Outbound,
+    group: &Group,
+    message: &[u8],
+    route: &mut Route,
+    to: (&Plan, &[String], u16),
+) -> Vec<Verdict> {
+    let (plan, hosts, port) = to;
+    let sender = &group.recipients[0].entry.sender;
+    let recipients: Vec<Recipient> = group
+        .recipients
+        .iter()
+        .map(|r| Recipient {
+            address: r.entry.recipient.clone(),
+            dsn: RcptParams { notify: r.entry.notify, orcpt: r.entry.orcpt.clone() },
+        })
+        .collect();
+    let options = &group.recipients[0].entry.options;
+    let envelope = Envelope {
+        sender,
+        recipients: &recipients,
+        message,
+        ret: options.ret,
+        envid: options.envid.as_deref(),
+        smtputf8: options.smtputf8,
+    };
+    let d = &ctx.config.delivery;
+    let timeouts = Timeouts {
+        connect: Duration::from_secs(d.connect_timeout_secs.get()),
+        command: Duration::from_secs(d.command_timeout_secs.get()),
+        data: Duration::from_secs(d.data_timeout_secs.get()),
+    };
+    let login = plan.login.as_ref().map(|(user, password)| (user.as_str(), password.as_str()));
+    let mut last_error = format!("no address found for the mail exchangers of {}", group.domain);
+    for host in hosts {
+        let addresses = match addresses(&outbound.resolver, host).await {
+            Ok(addresses) => addresses,
+            Err(e) => {
+                last_error = e;
+                continue;
+            }
+        };
+        for ip in addresses {
+            let addr = SocketAddr::new(ip, port);
+            (route.mx, route.ip) = (Some(host.clone()), Some(ip));
+            let peer = Peer { addr, host, helo: &plan.helo, source: plan.source, tls: plan.tls, login };
+            let (session, sent) = match send(ctx, outbound, &peer, timeouts, &envelope).await {
+                Ok(sent) => sent,
+                Err(e) => {
+                    last_error = e.to_string();
+                    continue;
+                }
+            };
+            if sent.is_ok() {
+                outbound.pool.borrow_mut().put(PoolKey::of(&peer), session);
+            } else {
+                pool::close(session);
+            }
+            match sent {
+                Ok(transaction) => {
+                    route.tls = transaction.tls.as_ref().map(|t| format!("{} {}", t.version, t.cipher));
+                    route.dsn = transaction.dsn;
+                    return group
+                        .recipients
+                        .iter()
+                        .zip(transaction.outcomes)
+                        .map(|(r, outcome)| match outcome {
+                            RecipientOutcome::Delivered(reply) => Verdict::Delivered(reply.to_string()),
+                            RecipientOutcome::Failed(reply) => {
+                                let status = dsn::status_of(&reply.to_string(), true);
+                                let mut failure = Notice::about(&r.entry, Action::Failed, status, reply.to_string());
+                                failure.remote_mta = Some(host.clone());
+                                Verdict::Failed { hard: is_dead_address(&failure.status), failure }
+                            }
+                            RecipientOutcome::Deferred(reason) => Verdict::Deferred(format!("{host}: {reason}")),
+                        })
+                        .collect();
+                }
+                Err(SessionError::Permanent(reply)) => {
+                    return group
+                        .recipients
+                        .iter()
+                        .map(|r| {
+                            let status = dsn::status_of(&reply.to_string(), true);
+                            let mut failure = Notice::about(&r.entry, Action::Failed, status, reply.to_string());
+                            failure.remote_mta = Some(host.clone());
+                            // The sender (or the message) was refused: no judgement on the recipients.
+                            Verdict::Failed { hard: false, failure }
+                        })
+                        .collect();
+                }
+                Err(e @ (SessionError::Temporary(_) | SessionError::Stale(_))) => last_error = e.to_string(),
+            }
+        }
+    }
+    every(group, Verdicts::Deferred(last_error))
+}
+
+/// A 5.1.x status about the recipient's address (RFC 3463), not 5.1.7/5.1.8 (the sender's).
+fn is_dead_address(status: &str) -> bool {
+    status.starts_with("5.1.") && !matches!(status, "5.1.7" | "5.1.8")
+}
+
+/// Moves a recipient to its next attempt; `delay_reported` once its sender was told of the delay.
+async fn defer(ctx: &Services, recipient: &DueRecipient, reason: String, delay_reported: bool) {
+    let schedule = &ctx.config.delivery.retry_schedule_secs;
+    let attempts = recipient.entry.attempts as usize;
+    let wait = schedule.get(attempts).or(schedule.last()).copied().unwrap_or(60);
+    tracing::info!(id = %recipient.id, rcpt = %recipient.entry.recipient, %reason, wait, "deferred");
+    let mut entry = recipient.entry.clone();
+    entry.attempts += 1;
+    entry.last_error = Some(reason);
+    entry.delay_reported |= delay_reported;
+    commit(ctx, JournalOp::QueueDefer { key: recipient.key.clone(), due: unix_now() + wait, entry }).await;
+}
+
+async fn commit(ctx: &Services, op: JournalOp) {
+    if let Err(e) = ctx.journal.submit(op).await {
+        tracing::error!("recording a delivery outcome failed (it will be retried): {e}");
+    }
+}

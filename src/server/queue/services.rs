@@ -1,0 +1,31 @@
+//! What a shard's delivery scheduler uses, handed to it by the code that starts the shard.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use store::{JournalHandle, MessageIdGenerator, Store};
+
+use super::sites::Sites;
+use crate::config::Config;
+use crate::events::EventLog;
+use crate::net::shutdown::Shutdown;
+
+/// The services of one shard that its outbound deliveries share.
+pub struct Services {
+    /// This shard's number (it owns the destinations that hash to it).
+    pub shard: usize,
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// Queue and message reads.
+    pub store: Store,
+    /// Durable writes: outcomes, deferrals, bounce reports.
+    pub journal: JournalHandle,
+    /// Message ids of this shard (bounce and delay reports).
+    pub ids: Rc<MessageIdGenerator>,
+    /// The JSON event log.
+    pub events: EventLog,
+    /// Fires when the server stops.
+    pub shutdown: Shutdown,
+    /// Limits of outbound sites (domains sharing mail exchangers), shared by all shards.
+    pub sites: Arc<Sites>,
+}

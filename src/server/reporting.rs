@@ -1,0 +1,147 @@
+//! Sending DMARC aggregate reports: once a report period is over, the results counted for each
+//! domain go to the `rua=` addresses its record names today, as a gzipped XML report, through
+//! the normal delivery path. Runs on shard 0.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_lite::future::or;
+
+use crate::dns::Resolver;
+use crate::queue::Services;
+use crate::routing::Router;
+use mailauth::dmarc::report::ReportRow;
+use mailauth::dmarc::report::{self, Reporter};
+use mailauth::dmarc::{find_record, organizational_domain};
+use mailauth::lookup::Lookup;
+use smtp_proto::Mailbox;
+use store::journal::{Delivery, DmarcOp, JournalOp, RemoteRecipient};
+use store::records::QueueOptions;
+use store::unix_now;
+
+/// Sends the reports of finished periods until shutdown.
+pub async fn run(ctx: Rc<Services>, resolver: Rc<Resolver>) {
+    let interval = ctx.config.mailauth.dmarc_report_interval_secs;
+    if interval == 0 {
+        return;
+    }
+    let pause = Duration::from_secs((interval / 4).clamp(1, 300));
+    loop {
+        let stopped = or(
+            async {
+                ctx.shutdown.wait().await;
+                true
+            },
+            async {
+                glommio::timer::sleep(pause).await;
+                false
+            },
+        )
+        .await;
+        if stopped {
+            return;
+        }
+        if let Err(e) = send_finished(&ctx, &resolver, interval).await {
+            tracing::warn!("sending DMARC reports failed (will retry): {e}");
+        }
+    }
+}
+
+/// One report per policy domain and finished period.
+async fn send_finished(ctx: &Services, resolver: &Resolver, interval: u64) -> Result<(), String> {
+    let now = unix_now();
+    let store = ctx.store.clone();
+    let rows = glommio::executor()
+        .spawn_blocking(move || store.dmarc_results_before(now - now % interval))
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut reports: BTreeMap<(u64, String), Vec<(ReportRow, u64)>> = BTreeMap::new();
+    for (row, count) in rows {
+        reports.entry((row.period, row.policy_domain.clone())).or_default().push((row, count));
+    }
+    for ((period, domain), rows) in reports {
+        send_one(ctx, resolver, &domain, period, period + interval, &rows).await?;
+        let done: Vec<ReportRow> = rows.into_iter().map(|(row, _)| row).collect();
+        ctx.journal.submit(JournalOp::Dmarc(DmarcOp::Forget(done))).await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Builds and queues the report for `domain`; a domain that no longer asks for reports, or
+/// whose addresses are not authorized, gets none.
+async fn send_one(
+    ctx: &Services,
+    resolver: &Resolver,
+    domain: &str,
+    begin: u64,
+    end: u64,
+    rows: &[(ReportRow, u64)],
+) -> Result<(), String> {
+    let record = match find_record(resolver, domain).await {
+        Ok(Some((record, _))) => record,
+        Ok(None) => return Ok(()),
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut to = Vec::new();
+    for address in &record.aggregate_reports {
+        if authorized(resolver, domain, address).await {
+            to.push(address.clone());
+        }
+    }
+    if to.is_empty() {
+        return Ok(());
+    }
+    let hostname = ctx.config.hostname.as_str();
+    let from = match ctx.config.mailauth.report_from.as_str() {
+        "" => format!("dmarc-noreply@{hostname}"),
+        address => address.to_string(),
+    };
+    let id = ctx.ids.next_id();
+    let report_id = id.to_string();
+    let reporter = Reporter { org_name: hostname, email: &from, report_id: &report_id, begin, end };
+    let xml = report::xml(&reporter, domain, &record, rows);
+    let message = report::message(&reporter, domain, &to, &xml);
+    let router = Router::new(&ctx.store, hostname);
+    let (mut local, mut remote) = (Vec::new(), Vec::new());
+    for address in &to {
+        let Ok(mailbox) = Mailbox::parse(address) else { continue };
+        match router.resolve(&mailbox, true) {
+            Ok(found) => {
+                local.extend(found.local);
+                remote.extend(found.remote.into_iter().map(RemoteRecipient::plain));
+            }
+            Err(e) => tracing::warn!(domain, address, "a DMARC report address cannot be used: {e}"),
+        }
+    }
+    let delivery = Delivery {
+        id,
+        local_prefix: Bytes::from(format!("Return-Path: <{from}>\r\n")),
+        message: vec![Bytes::from(message)],
+        sender: from.clone(),
+        local,
+        junk: false,
+        remote,
+        options: QueueOptions::default(),
+        dmarc: Vec::new(),
+    };
+    ctx.journal.submit(JournalOp::Deliver(delivery)).await.map_err(|e| e.to_string())?;
+    tracing::info!(domain, rows = rows.len(), "DMARC aggregate report queued");
+    Ok(())
+}
+
+/// Whether `address` may receive reports about `domain`: it is in the same organizational
+/// domain, or its domain publishes `<domain>._report._dmarc.<its domain>` (RFC 7489 7.1).
+async fn authorized<L: Lookup>(lookup: &L, domain: &str, address: &str) -> bool {
+    let Some((_, target)) = address.rsplit_once('@') else { return false };
+    let target = target.to_ascii_lowercase();
+    if organizational_domain(&target) == organizational_domain(domain) {
+        return true;
+    }
+    let name = format!("{domain}._report._dmarc.{target}");
+    match lookup.txt(&name).await {
+        Ok(records) => records.iter().any(|r| r.trim_start().starts_with("v=DMARC1")),
+        Err(_) => false,
+    }
+}

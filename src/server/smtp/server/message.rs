@@ -1,0 +1,307 @@
+//! DATA and BDAT (RFC 5321 section 4.1.1.4, RFC 3030): receiving the content and storing it.
+
+use std::borrow::Cow;
+use std::time::SystemTime;
+
+use super::checks::Checked;
+use super::replies;
+use super::session::{Chunks, Flow, Session, Transaction};
+use super::spam::SpamOutcome;
+use super::trace::{Received, return_path};
+use crate::events::Event;
+use crate::filter::clamd;
+use bytes::{Buf, Bytes};
+use mailauth::dkim::{BodyHashes, StreamingBodyHashes};
+use mailauth::results::without_forged;
+use smtp_proto::{DataReader, DataStep, MessageBody, Reply, Status};
+use store::MessageId;
+use store::journal::{Committed, Delivery, JournalOp};
+use store::records::QueueOptions;
+
+impl Session {
+    /// DATA: answers 354, reads to `<CRLF>.<CRLF>`, stores the message.
+    pub(super) async fn data(&mut self) -> Flow {
+        let refusal = match &self.transaction {
+            None => Some(replies::bad_sequence("Need MAIL command")),
+            Some(t) if t.recipients.is_empty() => Some(Reply::new(554, Status(5, 5, 1), "No valid recipients")),
+            Some(t) if t.chunks.is_some() => Some(replies::bad_sequence("DATA cannot follow BDAT")),
+            Some(_) => None,
+        };
+        if let Some(reply) = refusal {
+            self.error(reply);
+            return Flow::Continue;
+        }
+        self.reply(Reply::plain(354, "End data with <CR><LF>.<CR><LF>"));
+        let mut reader = DataReader::new(self.max_message_size());
+        // Mail that is checked has its DKIM body hashes computed as it arrives.
+        let mut hashes = self.checks_mail().then(StreamingBodyHashes::new);
+        let mut hashed = 0;
+        loop {
+            let step = reader.feed(&mut self.conn.input);
+            if let Some(hashes) = &mut hashes {
+                let segments = &reader.body().segments;
+                segments[hashed.min(segments.len())..].iter().for_each(|s| hashes.update(s));
+                hashed = segments.len();
+            }
+            if step != DataStep::NeedMore {
+                break;
+            }
+            if self.flush().await.is_err() {
+                return Flow::Close;
+            }
+            if let Err(e) = self.conn.read_more(self.data_timeout()).await {
+                self.end_on_read_error(e);
+                return Flow::Close;
+            }
+        }
+        let transaction = self.transaction.take().expect("checked above");
+        if reader.bare_line_endings() > 0 {
+            tracing::debug!(peer = %self.peer, count = reader.bare_line_endings(), "bare line endings rewritten to CRLF");
+        }
+        let reply = match reader.finish() {
+            Ok(body) => self.store(transaction, body, hashes.and_then(StreamingBodyHashes::finish)).await,
+            Err(e) => replies::for_data_error(e),
+        };
+        self.reply(reply);
+        Flow::Continue
+    }
+
+    /// BDAT: reads exactly `size` octets (also when refusing, so the stream stays in sync),
+    /// and stores the message after the LAST chunk.
+    pub(super) async fn bdat(&mut self, size: u64, last: bool) -> Flow {
+        let refusal = match &self.transaction {
+            None => Some(replies::bad_sequence("Need MAIL command")),
+            Some(t) if t.recipients.is_empty() => Some(Reply::new(554, Status(5, 5, 1), "No valid recipients")),
+            Some(_) => None,
+        };
+        let limit = self.max_message_size() as u64;
+        let checks = self.checks_mail();
+        let mut remaining = size;
+        while remaining > 0 {
+            if self.conn.input.is_empty() {
+                if self.flush().await.is_err() {
+                    return Flow::Close;
+                }
+                if let Err(e) = self.conn.read_more(self.data_timeout()).await {
+                    self.end_on_read_error(e);
+                    return Flow::Close;
+                }
+            }
+            let take = remaining.min(self.conn.input.len() as u64) as usize;
+            match self.transaction.as_mut().filter(|_| refusal.is_none()) {
+                Some(t) => {
+                    let chunks = t.chunks.get_or_insert_with(|| Chunks {
+                        hashes: checks.then(StreamingBodyHashes::new),
+                        ..Chunks::default()
+                    });
+                    chunks.received += take as u64;
+                    let segment = self.conn.input.split_to(take).freeze();
+                    if chunks.received <= limit {
+                        if let Some(hashes) = &mut chunks.hashes {
+                            hashes.update(&segment);
+                        }
+                        chunks.body.push(segment);
+                    } else {
+                        chunks.body = MessageBody::default();
+                    }
+                }
+                None => self.conn.input.advance(take),
+            }
+            remaining -= take as u64;
+        }
+        if let Some(reply) = refusal {
+            self.error(reply);
+            return Flow::Continue;
+        }
+        if !last {
+            self.reply(Reply::new(250, Status(2, 0, 0), format!("{size} octets received")));
+            return Flow::Continue;
+        }
+        let mut transaction = self.transaction.take().expect("checked above");
+        let chunks = transaction.chunks.take().unwrap_or_default();
+        let reply = if chunks.received > limit {
+            replies::too_large()
+        } else {
+            self.store(transaction, chunks.body, chunks.hashes.and_then(StreamingBodyHashes::finish)).await
+        };
+        self.reply(reply);
+        Flow::Continue
+    }
+
+    /// Checks the message (mail from other servers) or signs it (mail we send), adds trace
+    /// headers and commits it; the reply says whether it is safe on disk.
+    async fn store(&mut self, transaction: Transaction, mut body: MessageBody, hashes: Option<BodyHashes>) -> Reply {
+        let id = self.ctx.ids.next_id();
+        let signs = self.signs_mail(&transaction);
+        let checks = self.checks_mail();
+        let filters = self.ctx.antivirus.is_some() || self.ctx.spam_model.is_some();
+        if body.segments.len() > 1 && (signs || checks || filters) {
+            // Scanning, checking, filtering and signing all read the message in one piece:
+            // join it once.
+            body.segments = vec![Bytes::from(body.segments.concat())];
+        }
+        if let Some(database) = &self.ctx.antivirus
+            && let Some(name) = antivirus::scan(database, &::message::Parsed::new(&contiguous(&body.segments)))
+        {
+            tracing::info!(%id, peer = %self.peer, virus = name, "infected message refused");
+            return Reply::new(554, Status(5, 7, 1), format!("Message refused: infected with {name}"));
+        }
+        if let Some(refusal) = self.clamd_refusal(id, &contiguous(&body.segments)).await {
+            return refusal;
+        }
+        if checks {
+            let forged = without_forged(&contiguous(&body.segments), self.ctx.config.hostname.as_str());
+            if let Some(clean) = forged {
+                tracing::info!(%id, peer = %self.peer, "removed Authentication-Results claiming to be ours");
+                body.segments = vec![Bytes::from(clean)];
+            }
+        }
+        if signs {
+            Self::seven_bit_before_signing(&mut body);
+        }
+        let content = (signs || checks).then(|| contiguous(&body.segments));
+        let mut checked = match &content {
+            Some(content) if checks => self.check_message(transaction.spf.as_ref(), content, hashes).await,
+            _ => None,
+        };
+        if let Some(refusal) = checked.as_mut().and_then(|c| c.refusal.take()) {
+            tracing::info!(%id, peer = %self.peer, "message refused: {refusal}");
+            self.count_refused(checked.as_mut()).await;
+            return refusal;
+        }
+        let spam = self.spam_outcome(&contiguous(&body.segments), checked.as_ref(), &transaction.local).await;
+        let (spam_headers, spam_junk) = match spam {
+            SpamOutcome::Refused(reply) => {
+                self.count_refused(checked.as_mut()).await;
+                return reply;
+            }
+            SpamOutcome::Scored { headers, junk } => (Some(headers), junk),
+            SpamOutcome::Skipped => (None, false),
+        };
+        let forwarded = !transaction.remote.is_empty();
+        let signatures = match (&content, &checked) {
+            (Some(content), _) if signs => self.dkim_signatures(content),
+            (Some(content), Some(Checked { header, arc: Some(chain), .. })) if forwarded => {
+                self.arc_seal(content, header, *chain).into_iter().collect()
+            }
+            _ => Vec::new(),
+        };
+        let mut message = Vec::with_capacity(body.segments.len() + signatures.len() + 2);
+        message.extend(signatures.into_iter().map(Bytes::from));
+        message.push(self.received_header(&transaction, id));
+        if let Some(checked) = &mut checked {
+            message.push(Bytes::from(std::mem::take(&mut checked.header)));
+        }
+        message.extend(spam_headers.map(Bytes::from));
+        message.extend(body.segments);
+        let sender = transaction.from.as_ref().map(ToString::to_string).unwrap_or_default();
+        let reported = match transaction.success_wanted.is_empty() {
+            true => Vec::new(),
+            false => message.clone(),
+        };
+        let delivery = Delivery {
+            id,
+            local_prefix: return_path(transaction.from.as_ref()),
+            message,
+            sender: sender.clone(),
+            local: transaction.local,
+            dmarc: checked.as_mut().and_then(|c| c.report.take()).into_iter().collect(),
+            junk: checked.is_some_and(|c| c.junk) || spam_junk,
+            remote: transaction.remote,
+            options: QueueOptions {
+                ret: transaction.params.ret,
+                envid: transaction.params.envid.clone(),
+                smtputf8: transaction.params.smtputf8,
+            },
+        };
+        match self.ctx.journal.submit(JournalOp::Deliver(delivery)).await {
+            Ok(Committed::Delivered(_)) => {
+                tracing::debug!(%id, peer = %self.peer, size = body.size, "message stored");
+                self.report_delivered(&sender, &reported, &transaction.params, &transaction.success_wanted).await;
+                self.ctx.events.record(Event::Reception {
+                    id: id.to_string(),
+                    peer: self.peer.ip(),
+                    user: self.user.clone(),
+                    tls: self.tls.as_ref().map(|t| format!("{} {}", t.version, t.cipher)),
+                    sender,
+                    recipients: transaction.recipients.iter().map(ToString::to_string).collect(),
+                    size: body.size,
+                });
+                Reply::new(250, Status(2, 0, 0), format!("OK: queued as {id}"))
+            }
+            Ok(other) => unreachable!("journal answered a delivery with {other:?}"),
+            Err(e) => {
+                tracing::error!(%id, "storing message failed: {e}");
+                replies::storage_failure()
+            }
+        }
+    }
+
+    /// clamd's verdict on the message, when one is configured: a refusal for an infected
+    /// message, or a temporary one when clamd cannot answer and may not be skipped.
+    async fn clamd_refusal(&self, id: MessageId, message: &[u8]) -> Option<Reply> {
+        let config = &self.ctx.config.antivirus;
+        if !config.enabled || config.clamd.is_empty() {
+            return None;
+        }
+        let timeout = std::time::Duration::from_secs(config.clamd_timeout_secs.get());
+        match clamd::scan(&config.clamd, message, timeout).await {
+            Ok(clamd::Verdict::Clean) => None,
+            Ok(clamd::Verdict::Infected(name)) => {
+                tracing::info!(%id, peer = %self.peer, virus = %name, "infected message refused (clamd)");
+                Some(Reply::new(554, Status(5, 7, 1), format!("Message refused: infected with {name}")))
+            }
+            Err(e) if config.clamd_fail_open => {
+                tracing::warn!(%id, "clamd gave no verdict, accepting the message unscanned: {e}");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(%id, "clamd gave no verdict, deferring the message: {e}");
+                Some(Reply::new(451, Status(4, 7, 1), "Virus scanner unavailable, try again later"))
+            }
+        }
+    }
+
+    /// The `Received:` header of this transaction (RFC 5321 section 4.4, RFC 3848 protocol).
+    fn received_header(&self, transaction: &Transaction, id: MessageId) -> Bytes {
+        let hello = self.hello.as_ref().map_or("unknown", |h| h.name.as_str());
+        let extended = self.hello.as_ref().is_some_and(|h| h.extended);
+        let base = match (extended, transaction.params.smtputf8) {
+            (_, true) => "UTF8SMTP",
+            (true, false) => "ESMTP",
+            (false, false) => "SMTP",
+        };
+        // RFC 3848: S for TLS, A for an authenticated client (only defined after ESMTP/UTF8SMTP).
+        let mut protocol = base.to_string();
+        if extended {
+            protocol.push_str(match (self.tls.is_some(), self.user.is_some()) {
+                (true, true) => "SA",
+                (true, false) => "S",
+                (false, true) => "A",
+                (false, false) => "",
+            });
+        }
+        Received {
+            helo: hello,
+            peer: self.peer.ip(),
+            hostname: self.ctx.config.hostname.as_str(),
+            protocol: &protocol,
+            tls: self.tls.as_ref(),
+            id,
+            single_recipient: (transaction.recipients.len() == 1).then(|| &transaction.recipients[0]),
+        }
+        .to_header(SystemTime::now())
+    }
+
+    fn max_message_size(&self) -> usize {
+        usize::try_from(self.ctx.config.limits.max_message_size.get()).unwrap_or(usize::MAX)
+    }
+}
+
+/// The received content in one piece (a copy only when it arrived in several segments).
+fn contiguous(segments: &[Bytes]) -> Cow<'_, [u8]> {
+    match segments {
+        [one] => Cow::Borrowed(&one[..]),
+        _ => Cow::Owned(segments.concat()),
+    }
+}

@@ -1,0 +1,37 @@
+//! The SMTP server in its three roles (port 25 inbound, 587 submission, 465 submission over
+//! TLS): accepts connections on a shard and runs one [`session::Session`] per connection,
+//! dispatching each command to its handler.
+//!
+//! | file | handles |
+//! |---|---|
+//! | `listener.rs` | the three roles, starting a session |
+//! | `session.rs` | the read-dispatch-reply loop, NOOP/RSET/VRFY/HELP/QUIT |
+//! | `hello.rs` | EHLO, HELO |
+//! | `starttls.rs` | STARTTLS and the implicit-TLS handshake |
+//! | `auth.rs` | AUTH PLAIN and LOGIN |
+//! | `access.rs` | allow/block lists and DNS blocklists: refusing clients and senders |
+//! | `envelope.rs` | MAIL, RCPT |
+//! | `message.rs` | DATA, BDAT, storing the message |
+//! | `checks.rs` | SPF, DKIM and DMARC of mail from other servers, `Authentication-Results:` |
+//! | `signing.rs` | DKIM signatures on the mail we send |
+//! | `trace.rs` | `Received:` and `Return-Path:` headers |
+//! | `replies.rs` | every reply text and the mapping of errors to replies |
+
+mod access;
+mod auth;
+mod checks;
+mod delivered;
+mod envelope;
+mod hello;
+mod listener;
+mod message;
+mod replies;
+mod services;
+mod session;
+mod signing;
+mod spam;
+mod starttls;
+mod trace;
+
+pub use listener::{Role, TOO_MANY_CONNECTIONS, serve};
+pub use services::Services;

@@ -1,0 +1,74 @@
+//! DKIM signing of the mail we send: mail from a logged-in user or from `relay_networks` that
+//! goes to other servers gets one `DKIM-Signature:` per key of its `From:` domain. Mail of
+//! other servers that we forward (an alias with remote targets) gets an ARC set instead, sealed
+//! with a key of `[mailauth] arc_domain`, so that its authentication survives the forwarding.
+//! Mail we sign is made 7-bit first (RFC 6376 section 5.3): a downgrade on the way to a server
+//! without 8BITMIME would otherwise change the signed body.
+
+use bytes::Bytes;
+
+use super::session::{Session, Transaction};
+use mailauth::arc::{ArcResult, Sealer};
+use mailauth::author::author_domain;
+use mailauth::dmarc::organizational_domain;
+use message::seven_bit;
+use smtp_proto::MessageBody;
+use store::unix_now;
+
+impl Session {
+    /// Whether this message is ours to sign: we originate it and it leaves this server.
+    pub(super) fn signs_mail(&self, transaction: &Transaction) -> bool {
+        !transaction.remote.is_empty() && (self.user.is_some() || self.client_in_relay_networks())
+    }
+
+    /// Re-encodes the 8-bit bodies of `body`, a message about to be signed and already in one
+    /// segment, as 7-bit. Mail whose 8-bit octets no encoding can reach (in a header, say) is
+    /// left as it is.
+    pub(super) fn seven_bit_before_signing(body: &mut MessageBody) {
+        if let [content] = &body.segments[..]
+            && !content.is_ascii()
+            && let Some(seven) = seven_bit::to_seven_bit(content)
+        {
+            body.size = seven.len();
+            body.segments = vec![Bytes::from(seven)];
+        }
+    }
+
+    /// The `DKIM-Signature:` headers for `content`, one per key of its `From:` domain.
+    pub(super) fn dkim_signatures(&self, content: &[u8]) -> Vec<String> {
+        let Some(domain) = author_domain(content) else { return Vec::new() };
+        let signers = self.ctx.signers.for_domain(&domain);
+        let now = unix_now();
+        signers
+            .iter()
+            .filter_map(|signer| match signer.sign(content, now) {
+                Ok(header) => Some(header),
+                Err(e) => {
+                    tracing::warn!(domain, selector = %signer.selector, "DKIM signing failed: {e}");
+                    None
+                }
+            })
+            .collect()
+    }
+
+    /// The ARC set for `content`, which arrived from another server with the chain `chain`
+    /// and the results `auth_results`, and is now forwarded: sealed with the first key of the
+    /// ARC domain, if it has one.
+    pub(super) fn arc_seal(&self, content: &[u8], auth_results: &str, chain: ArcResult) -> Option<String> {
+        let config = &self.ctx.config;
+        let domain = match config.mailauth.arc_domain.as_str() {
+            "" => organizational_domain(config.hostname.as_str()),
+            domain => domain.to_ascii_lowercase(),
+        };
+        let signers = self.ctx.signers.for_domain(&domain);
+        let signer = signers.first()?;
+        let sealed = Sealer::new(signer).seal(content, config.hostname.as_str(), auth_results, chain, unix_now());
+        match sealed {
+            Ok(fields) => Some(fields),
+            Err(e) => {
+                tracing::info!(domain, "not sealing the forwarded message: {e}");
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The journal thread: takes every waiting op, applies them to one batch, writes it with
+//! `sync = true`, then publishes what changed and answers each op.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rocksdb::{WriteBatch, WriteOptions};
+
+use super::staged::Staged;
+use super::{Committed, Job, JournalOp};
+use crate::changes::Watchers;
+use crate::queue_feed::QueueFeed;
+use crate::records::MailboxMeta;
+use crate::{MessageId, Store, StoreError, cf, keys};
+
+/// Most operations committed in one group.
+const MAX_GROUP: usize = 1024;
+/// Cached mailbox counters before the cache is dropped and refilled from RocksDB.
+const MAX_CACHED_MAILBOXES: usize = 100_000;
+
+/// State owned by the journal thread.
+pub(super) struct Committer {
+    pub(super) store: Store,
+    /// Committed mailbox counters by `mailbox` key.
+    pub(super) mailboxes: HashMap<Vec<u8>, MailboxMeta>,
+    /// Sessions watching mailboxes, told of each change once it is committed.
+    watchers: Arc<Watchers>,
+    /// Schedulers, told of each recipient queued once it is committed.
+    feed: Arc<QueueFeed>,
+}
+
+impl Committer {
+    /// A committer over `store` that tells `watchers` and `feed` what it commits.
+    pub(super) fn new(store: Store, watchers: Arc<Watchers>, feed: Arc<QueueFeed>) -> Committer {
+        Committer { store, mailboxes: HashMap::new(), watchers, feed }
+    }
+
+    /// Commits groups of jobs until the queue closes and is empty.
+    pub(super) fn run(mut self, queue: async_channel::Receiver<Job>) {
+        let mut sync = WriteOptions::default();
+        sync.set_sync(true);
+        let mut held: Option<Job> = None;
+        loop {
+            let first = match held.take() {
+                Some(job) => job,
+                None => match queue.recv_blocking() {
+                    Ok(job) => job,
+                    Err(_) => break,
+                },
+            };
+            let alone = first.op.reads_committed_mail();
+            let mut jobs = vec![first];
+            while !alone && jobs.len() < MAX_GROUP {
+                match queue.try_recv() {
+                    // Deleting an account or deleting or renaming a mailbox reads its mail
+                    // from RocksDB: it starts a group of its own, after everything before it
+                    // is on disk.
+                    Ok(job) if job.op.reads_committed_mail() => {
+                        held = Some(job);
+                        break;
+                    }
+                    Ok(job) => jobs.push(job),
+                    Err(_) => break,
+                }
+            }
+            self.commit(jobs, &sync);
+        }
+    }
+
+    /// Applies, writes and answers one group.
+    fn commit(&mut self, jobs: Vec<Job>, sync: &WriteOptions) {
+        if self.mailboxes.len() > MAX_CACHED_MAILBOXES {
+            self.mailboxes.clear();
+        }
+        let mut batch = WriteBatch::default();
+        let mut staged = Staged::default();
+        let results: Vec<_> = jobs.iter().map(|job| self.apply(&mut batch, &mut staged, &job.op)).collect();
+        let written = if batch.is_empty() { Ok(()) } else { self.store.db().write_opt(batch, sync) };
+        match written {
+            Ok(()) => {
+                for (key, meta) in staged.mailboxes {
+                    match meta {
+                        Some(meta) => self.mailboxes.insert(key, meta),
+                        None => self.mailboxes.remove(&key),
+                    };
+                }
+                for (account, mailbox_id, change) in &staged.notices {
+                    self.watchers.publish(account, *mailbox_id, change);
+                }
+                self.feed.publish(staged.queued);
+                for (job, result) in jobs.into_iter().zip(results) {
+                    let _ = job.reply.try_send(result);
+                }
+            }
+            Err(e) => {
+                tracing::error!("journal write failed: {e}");
+                for job in jobs {
+                    let _ = job.reply.try_send(Err(StoreError::Db(e.clone())));
+                }
+            }
+        }
+    }
+
+    /// Adds one operation to the batch; on error it adds nothing.
+    fn apply(&mut self, batch: &mut WriteBatch, staged: &mut Staged, op: &JournalOp) -> Result<Committed, StoreError> {
+        match op {
+            JournalOp::Deliver(delivery) => self.deliver(batch, staged, delivery),
+            JournalOp::CreateAccount { address, password_hash, send_as_anyone } => {
+                self.create_account(batch, staged, address, password_hash, *send_as_anyone)
+            }
+            JournalOp::DeleteAccount { address } => self.delete_account(batch, staged, address),
+            JournalOp::Expunge { account, mailbox, uids } => self.expunge(batch, staged, account, mailbox, uids),
+            JournalOp::QueueFinish { keys, id, bounce, suppress } => {
+                self.queue_finish(batch, staged, keys, *id, bounce.as_ref(), suppress)
+            }
+            JournalOp::QueueDefer { key, due, entry } => self.queue_defer(batch, staged, key, *due, entry),
+            JournalOp::Mailbox(op) => self.mailbox_op(batch, staged, op),
+            JournalOp::Directory(op) => self.directory_op(batch, staged, op),
+            JournalOp::Dkim(op) => self.dkim_op(batch, staged, op),
+            JournalOp::Access(op) => self.access_op(batch, staged, op),
+            JournalOp::Suppression(op) => self.suppression_op(batch, staged, op),
+            JournalOp::Learn(lesson) => Ok(self.learn(batch, lesson)),
+            JournalOp::Dmarc(op) => Ok(self.dmarc_op(batch, op)),
+        }
+    }
+
+    /// Drops one reference to a blob whose committed count is `committed_refs`; the last
+    /// reference deletes the body.
+    pub(super) fn release_blob(&self, batch: &mut WriteBatch, staged: &mut Staged, id: MessageId, committed_refs: i64) {
+        let delta = staged.refs.entry(id.0).or_default();
+        *delta -= 1;
+        if committed_refs + *delta <= 0 {
+            batch.delete_cf(self.store.cf(cf::BLOB), keys::message(id));
+            batch.delete_cf(self.store.cf(cf::REFS), keys::message(id));
+        } else {
+            batch.merge_cf(self.store.cf(cf::REFS), keys::message(id), (-1i64).to_le_bytes());
+        }
+    }
+}

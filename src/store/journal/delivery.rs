@@ -1,0 +1,259 @@
+//! Storing a received message: one blob, a mail entry in each local account's INBOX (or Junk),
+//! a queue entry per remote recipient, and the DMARC report counters the message counts for,
+//! all in one write.
+
+use bytes::Bytes;
+use rocksdb::WriteBatch;
+
+use super::staged::Staged;
+use super::{Committed, Committer};
+use crate::changes::Change;
+use crate::dmarc_reports::ReportRow;
+use crate::queue::DueRecipient;
+use crate::records::{MailEntry, QueueEntry, QueueOptions, encode, flags};
+use crate::{MessageId, StoreError, cf, keys, unix_now};
+use smtp_proto::dsn::Notify;
+
+/// A received message to store: local deliveries and queued relay recipients in one write.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// Id of the new blob.
+    pub id: MessageId,
+    /// Header lines only local mailboxes see (`Return-Path:`), before `message`.
+    pub local_prefix: Bytes,
+    /// The message as relayed: trace headers added by us, then the received content.
+    pub message: Vec<Bytes>,
+    /// Envelope sender (empty for `<>`).
+    pub sender: String,
+    /// Local accounts that get a copy in INBOX (distinct, lower-case).
+    pub local: Vec<String>,
+    /// File the local copies into Junk instead of INBOX (where the account has a Junk folder).
+    pub junk: bool,
+    /// Remote recipients queued for outbound delivery.
+    pub remote: Vec<RemoteRecipient>,
+    /// Options the queue keeps with the remote recipients.
+    pub options: QueueOptions,
+    /// DMARC aggregate report rows this message counts one for (checked mail from other
+    /// servers whose domain asks for reports), counted in the same write.
+    pub dmarc: Vec<ReportRow>,
+}
+
+/// A remote recipient to queue, with what its sender asked to hear about it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemoteRecipient {
+    /// The address.
+    pub address: String,
+    /// RFC 3461 `NOTIFY`.
+    pub notify: Notify,
+    /// RFC 3461 `ORCPT`, as `type;address`.
+    pub orcpt: Option<String>,
+    /// Suppressed, to bounce at once: the reason.
+    pub suppressed: Option<String>,
+}
+
+impl RemoteRecipient {
+    /// A recipient without DSN parameters.
+    pub fn plain(address: String) -> RemoteRecipient {
+        RemoteRecipient { address, ..Default::default() }
+    }
+}
+
+impl Committer {
+    /// Adds a delivery to the batch; on error it adds nothing.
+    pub(super) fn deliver(
+        &mut self,
+        batch: &mut WriteBatch,
+        staged: &mut Staged,
+        d: &Delivery,
+    ) -> Result<Committed, StoreError> {
+        if d.local.is_empty() && d.remote.is_empty() {
+            // Nobody to deliver to (every alias target suppressed): a body nobody holds is not
+            // kept, but the message was received and counts for its report.
+            self.count_dmarc(batch, &d.dmarc);
+            return Ok(Committed::Delivered(Vec::new()));
+        }
+        // Look everything up first so that a failure adds nothing to the batch.
+        let mut inboxes = Vec::with_capacity(d.local.len());
+        for account in &d.local {
+            let junk = keys::mailbox(account, "Junk");
+            let found = match d.junk {
+                true => self.meta(staged, &junk)?.map(|meta| (junk, meta)),
+                false => None,
+            };
+            let (key, meta) = match found {
+                Some(found) => found,
+                None => {
+                    let key = keys::mailbox(account, "INBOX");
+                    let meta = self.meta(staged, &key)?;
+                    (key, meta.ok_or_else(|| StoreError::NotFound(format!("mailbox INBOX of {account}")))?)
+                }
+            };
+            inboxes.push((account, key, meta));
+        }
+        let prefix = if d.local.is_empty() { &[][..] } else { &d.local_prefix[..] };
+        let mut blob = Vec::with_capacity(prefix.len() + d.message.iter().map(Bytes::len).sum::<usize>());
+        blob.extend_from_slice(prefix);
+        for segment in &d.message {
+            blob.extend_from_slice(segment);
+        }
+        let size = blob.len() as u64;
+        let now = unix_now();
+
+        let mut uids = Vec::with_capacity(inboxes.len());
+        for (account, key, mut meta) in inboxes {
+            let uid = meta.uid_next;
+            meta.uid_next += 1;
+            meta.highest_modseq += 1;
+            meta.messages += 1;
+            meta.unseen += 1;
+            meta.size += size;
+            let entry =
+                MailEntry { message_id: d.id.0, flags: 0, internal_date: now, size, modseq: meta.highest_modseq };
+            debug_assert_eq!(entry.flags & flags::SEEN, 0);
+            batch.put_cf(self.store.cf(cf::MAIL), keys::mail(account, meta.id, uid), encode(&entry));
+            batch.put_cf(self.store.cf(cf::MAILBOX), &key, encode(&meta));
+            staged.notify(account, meta.id, || Change::Added { uid, entry });
+            staged.mailboxes.insert(key, Some(meta));
+            uids.push((account.clone(), uid));
+        }
+        for recipient in &d.remote {
+            let entry = QueueEntry {
+                sender: d.sender.clone(),
+                recipient: recipient.address.clone(),
+                body_offset: prefix.len() as u32,
+                attempts: 0,
+                created: now,
+                last_error: None,
+                notify: recipient.notify,
+                orcpt: recipient.orcpt.clone(),
+                options: d.options.clone(),
+                suppressed: recipient.suppressed.clone(),
+                delay_reported: false,
+            };
+            let key = keys::queue(now, d.id, &recipient.address);
+            batch.put_cf(self.store.cf(cf::QUEUE), &key, encode(&entry));
+            staged.queued.push(DueRecipient { key, due: now, id: d.id, entry });
+        }
+        let refs = (d.local.len() + d.remote.len()) as i64;
+        *staged.refs.entry(d.id.0).or_default() += refs;
+        batch.merge_cf(self.store.cf(cf::REFS), keys::message(d.id), refs.to_le_bytes());
+        batch.put_cf(self.store.cf(cf::BLOB), keys::message(d.id), blob);
+        self.count_dmarc(batch, &d.dmarc);
+        Ok(Committed::Delivered(uids))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{create, delivery, queued, report_row, temp_store};
+    use super::super::{Journal, JournalOp};
+    use super::*;
+
+    #[test]
+    fn queued_recipients_are_announced_once_on_disk_and_fresh_blobs_read_from_memory() {
+        let (_dir, store) = temp_store();
+        let journal = Journal::start(store.clone());
+        let h = journal.handle();
+        create(&h, "bob@example.com");
+        let feed = h.queue_feed().subscribe(|_| true);
+        h.submit_blocking(delivery(1, &["bob@example.com"], &[], b"local only")).unwrap();
+        assert!(feed.drain().is_empty(), "nothing queued, nothing announced");
+        h.submit_blocking(delivery(2, &[], &["x@remote.example", "y@remote.example"], b"m2")).unwrap();
+        let announced = feed.drain();
+        let on_disk = queued(&store);
+        assert_eq!(announced.len(), 2);
+        for (a, d) in announced.iter().zip(&on_disk) {
+            assert_eq!((&a.key, &a.entry, a.id), (&d.key, &d.entry, d.id), "the announcement is what was written");
+        }
+        assert_eq!(store.blob_in_memory(MessageId(2)).as_deref(), Some(&b"m2"[..]));
+        assert_eq!(store.blob_in_memory(MessageId(99)), None);
+        journal.stop();
+    }
+
+    #[test]
+    fn one_blob_many_recipients_with_increasing_uids() {
+        let (_dir, store) = temp_store();
+        let journal = Journal::start(store.clone());
+        let h = journal.handle();
+        create(&h, "bob@example.com");
+        create(&h, "eve@example.com");
+        let first =
+            h.submit_blocking(delivery(1, &["bob@example.com", "eve@example.com"], &["x@remote.example"], b"m1"));
+        assert_eq!(
+            first.unwrap(),
+            Committed::Delivered(vec![("bob@example.com".into(), 1), ("eve@example.com".into(), 1)])
+        );
+        let second = h.submit_blocking(delivery(2, &["bob@example.com"], &[], b"m2")).unwrap();
+        assert_eq!(second, Committed::Delivered(vec![("bob@example.com".into(), 2)]));
+
+        assert_eq!(store.blob(MessageId(1)).unwrap().unwrap(), b"Return-Path: <a@example.net>\r\nm1");
+        assert_eq!(store.blob_refs(MessageId(1)).unwrap(), 3);
+        let meta = store.mailbox_meta("bob@example.com", "INBOX").unwrap().unwrap();
+        assert_eq!((meta.uid_next, meta.messages, meta.unseen), (3, 2, 2));
+        let queued = queued(&store);
+        assert_eq!(queued.len(), 1);
+        assert_eq!(queued[0].entry.recipient, "x@remote.example");
+        assert_eq!(queued[0].entry.body_offset as usize, "Return-Path: <a@example.net>\r\n".len());
+        journal.stop();
+    }
+
+    #[test]
+    fn many_concurrent_submitters_get_distinct_uids_in_commit_order() {
+        let (_dir, store) = temp_store();
+        let journal = Journal::start(store.clone());
+        create(&journal.handle(), "bob@example.com");
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let h = journal.handle();
+                std::thread::spawn(move || {
+                    (0..50)
+                        .map(|i| match h.submit_blocking(delivery(t * 1000 + i, &["bob@example.com"], &[], b"x")) {
+                            Ok(Committed::Delivered(uids)) => uids[0].1,
+                            other => panic!("{other:?}"),
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all: Vec<u32> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+        all.sort();
+        assert_eq!(all, (1..=400).collect::<Vec<_>>());
+        let entries = store.mail_entries("bob@example.com", "INBOX").unwrap();
+        assert_eq!(entries.len(), 400);
+        journal.stop();
+    }
+
+    #[test]
+    fn an_unknown_mailbox_fails_alone_and_writes_nothing() {
+        let (_dir, store) = temp_store();
+        let journal = Journal::start(store.clone());
+        let h = journal.handle();
+        create(&h, "bob@example.com");
+        let mut unknown = delivery(5, &["nobody@example.com"], &[], b"x");
+        if let JournalOp::Deliver(d) = &mut unknown {
+            d.dmarc = vec![report_row(100)];
+        }
+        let err = h.submit_blocking(unknown).unwrap_err();
+        assert!(matches!(err, StoreError::NotFound(_)));
+        assert!(store.blob(MessageId(5)).unwrap().is_none(), "a failed delivery writes nothing");
+        assert!(store.dmarc_results_before(u64::MAX).unwrap().is_empty(), "not even its DMARC count");
+        journal.stop();
+    }
+
+    #[test]
+    fn dmarc_rows_are_counted_with_the_message_even_when_nobody_gets_it() {
+        let (_dir, store) = temp_store();
+        let journal = Journal::start(store.clone());
+        let h = journal.handle();
+        create(&h, "bob@example.com");
+        let row = report_row(100);
+        for (id, local) in [(1, &["bob@example.com"][..]), (2, &[][..])] {
+            let JournalOp::Deliver(mut d) = delivery(id, local, &[], b"x") else { unreachable!() };
+            d.dmarc = vec![row.clone()];
+            h.submit_blocking(JournalOp::Deliver(d)).unwrap();
+        }
+        assert_eq!(store.dmarc_results_before(u64::MAX).unwrap(), vec![(row, 2)]);
+        assert!(store.blob(MessageId(2)).unwrap().is_none(), "a body nobody holds is not kept");
+        journal.stop();
+    }
+}

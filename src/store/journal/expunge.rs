@@ -1,0 +1,94 @@
+//! Expunging: messages leave a mailbox for good (IMAP EXPUNGE, POP3 DELE then QUIT), and a
+//! body whose last reference goes is deleted with them.
+
+use rocksdb::WriteBatch;
+
+use super::staged::Staged;
+use super::{Committed, Committer};
+use crate::changes::Change;
+use crate::records::{MailEntry, encode, flags};
+use crate::{MessageId, StoreError, cf, keys};
+
+impl Committer {
+    pub(super) fn expunge(
+        &mut self,
+        batch: &mut WriteBatch,
+        staged: &mut Staged,
+        account: &str,
+        mailbox: &str,
+        uids: &[u32],
+    ) -> Result<Committed, StoreError> {
+        let key = keys::mailbox(account, mailbox);
+        let mut meta =
+            self.meta(staged, &key)?.ok_or_else(|| StoreError::NotFound(format!("mailbox {mailbox} of {account}")))?;
+        // Read everything first so that a failure adds nothing to the batch.
+        let mut found: Vec<(u32, Vec<u8>, MailEntry, i64)> = Vec::with_capacity(uids.len());
+        for &uid in uids {
+            let mail_key = keys::mail(account, meta.id, uid);
+            if staged.deleted_mail.contains(&mail_key) || found.iter().any(|(u, ..)| *u == uid) {
+                continue;
+            }
+            if let Some(entry) = self.staged_entry(staged, &mail_key)? {
+                let committed_refs = self.store.blob_refs(MessageId(entry.message_id))?;
+                found.push((uid, mail_key, entry, committed_refs));
+            }
+        }
+        let mut removed = Vec::with_capacity(found.len());
+        for (uid, mail_key, entry, committed_refs) in found {
+            batch.delete_cf(self.store.cf(cf::MAIL), &mail_key);
+            staged.deleted_mail.insert(mail_key);
+            meta.messages = meta.messages.saturating_sub(1);
+            meta.size = meta.size.saturating_sub(entry.size);
+            if entry.flags & flags::SEEN == 0 {
+                meta.unseen = meta.unseen.saturating_sub(1);
+            }
+            self.release_blob(batch, staged, MessageId(entry.message_id), committed_refs);
+            removed.push(uid);
+        }
+        if !removed.is_empty() {
+            meta.highest_modseq += 1;
+            batch.put_cf(self.store.cf(cf::MAILBOX), &key, encode(&meta));
+            let modseq = meta.highest_modseq;
+            let notice = || Change::Expunged { uids: removed.clone(), modseq };
+            staged.notify(account, meta.id, notice);
+            staged.mailboxes.insert(key, Some(meta));
+        }
+        Ok(Committed::Expunged(removed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{create, delivery, temp_store};
+    use super::super::{Journal, JournalOp};
+    use super::*;
+
+    #[test]
+    fn expunge_updates_counters_and_frees_bodies_nobody_else_holds() {
+        let (_dir, store) = temp_store();
+        let journal = Journal::start(store.clone());
+        let h = journal.handle();
+        create(&h, "bob@example.com");
+        create(&h, "eve@example.com");
+        h.submit_blocking(delivery(1, &["bob@example.com", "eve@example.com"], &[], b"shared")).unwrap();
+        h.submit_blocking(delivery(2, &["bob@example.com"], &[], b"own")).unwrap();
+        let before = store.mailbox_meta("bob@example.com", "INBOX").unwrap().unwrap();
+
+        let expunge =
+            |uids: Vec<u32>| JournalOp::Expunge { account: "bob@example.com".into(), mailbox: "INBOX".into(), uids };
+        assert_eq!(h.submit_blocking(expunge(vec![1, 2, 9, 2])).unwrap(), Committed::Expunged(vec![1, 2]));
+        let after = store.mailbox_meta("bob@example.com", "INBOX").unwrap().unwrap();
+        assert_eq!((after.messages, after.unseen, after.size), (0, 0, 0));
+        assert!(after.highest_modseq > before.highest_modseq);
+        assert_eq!(after.uid_next, before.uid_next, "UIDs are never reused");
+        assert!(store.blob(MessageId(2)).unwrap().is_none(), "bob's own body is gone");
+        assert!(store.blob(MessageId(1)).unwrap().is_some(), "eve still holds the shared body");
+        assert_eq!(store.blob_refs(MessageId(1)).unwrap(), 1);
+        assert_eq!(h.submit_blocking(expunge(vec![1])).unwrap(), Committed::Expunged(vec![]), "idempotent");
+
+        let eve = JournalOp::Expunge { account: "eve@example.com".into(), mailbox: "INBOX".into(), uids: vec![1] };
+        assert_eq!(h.submit_blocking(eve).unwrap(), Committed::Expunged(vec![1]));
+        assert!(store.blob(MessageId(1)).unwrap().is_none(), "the last holder freed it");
+        journal.stop();
+    }
+}
