@@ -210,6 +210,29 @@ mod tests {
     }
 
     #[test]
+    fn fields_put_in_front_at_reception_change_nothing() {
+        // The SMTP session summarizes the message as received; the store holds it behind
+        // Return-Path, DKIM-Signature, Received, Authentication-Results and X-Spam fields.
+        let multipart = b"From: a@example.org\r\nSubject: parts\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+            --b\r\nContent-Type: text/plain\r\n\r\none\r\ntwo\r\n--b\r\nContent-Type: image/png\r\n\
+            Content-Transfer-Encoding: base64\r\n\r\niVBORw0K\r\n--b--\r\n";
+        for received in [MESSAGE, &multipart[..]] {
+            let mut stored =
+                b"Return-Path: <a@example.org>\r\nReceived: from x by y; Tue, 4 Mar 2025 10:00:01 +0000\r\n\
+                Authentication-Results: mx.example.net; spf=pass\r\nX-Spam-Score: 0.1\r\n"
+                    .to_vec();
+            stored.extend_from_slice(received);
+            let early = Summary::new(received, &mime::parse(received));
+            let late = Summary::new(&stored, &mime::parse(&stored));
+            assert_eq!(
+                (early.envelope(), early.body_structure(), early.body()),
+                (late.envelope(), late.body_structure(), late.body())
+            );
+            assert_eq!((early.sent(), &early.fields), (late.sent(), &late.fields));
+        }
+    }
+
+    #[test]
     fn field_names() {
         assert_eq!(SearchField::named("SUBJECT"), Some(SearchField::Subject));
         assert_eq!(SearchField::named("bcc"), Some(SearchField::Bcc));

@@ -244,6 +244,7 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         access: AccessLists::new(shared.store.clone()),
         antivirus: shared.antivirus.clone(),
         spam_model: shared.spam_model.clone(),
+        imap_summaries: Arc::clone(&shared.imap_summaries),
     });
     let imap = Rc::new(imap::Services {
         config: Arc::clone(&shared.config),

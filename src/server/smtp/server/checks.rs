@@ -2,6 +2,7 @@
 //! DMARC and ARC once the message is in, the `Authentication-Results:` header that records
 //! them, and what the results decide: refuse, file into Junk, or deliver.
 
+use message::Parsed;
 use std::time::Duration;
 
 use futures_lite::future::or;
@@ -142,14 +143,15 @@ impl Session {
     pub(super) async fn check_message(
         &self,
         spf: Option<&SpfCheck>,
-        message: &[u8],
+        parsed: &Parsed<'_>,
         hashes: Option<BodyHashes>,
     ) -> Option<Checked> {
+        let message = parsed.raw;
         let resolver = self.ctx.resolver.as_deref().filter(|_| self.checks_mail())?;
         let signatures = dkim::verify_streamed(resolver, message, unix_now(), hashes.unwrap_or_default()).await;
         let arc = arc::validate(resolver, message, unix_now()).await;
         let ids = dmarc::Identifiers {
-            from_domain: author_domain(message).unwrap_or_default(),
+            from_domain: author_domain(parsed.header()).unwrap_or_default(),
             spf_pass: spf.filter(|s| s.output.result == SpfResult::Pass).map(|s| s.output.domain.clone()),
             dkim_pass: signatures.iter().filter(|v| v.result == DkimResult::Pass).map(|v| v.domain.clone()).collect(),
         };

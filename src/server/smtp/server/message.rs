@@ -10,6 +10,7 @@ use super::spam::SpamOutcome;
 use super::trace::{Received, return_path};
 use crate::events::Event;
 use crate::filter::clamd;
+use ::message::Parsed;
 use bytes::{Buf, Bytes};
 use mailauth::dkim::{BodyHashes, StreamingBodyHashes};
 use mailauth::results::without_forged;
@@ -140,15 +141,7 @@ impl Session {
             // join it once.
             body.segments = vec![Bytes::from(body.segments.concat())];
         }
-        if let Some(database) = &self.ctx.antivirus
-            && let Some(name) = antivirus::scan(database, &::message::Parsed::new(&contiguous(&body.segments)))
-        {
-            tracing::info!(%id, peer = %self.peer, virus = name, "infected message refused");
-            return Reply::new(554, Status(5, 7, 1), format!("Message refused: infected with {name}"));
-        }
-        if let Some(refusal) = self.clamd_refusal(id, &contiguous(&body.segments)).await {
-            return refusal;
-        }
+        // The content changes first, so that everything below reads the bytes that are stored.
         if checks {
             let forged = without_forged(&contiguous(&body.segments), self.ctx.config.hostname.as_str());
             if let Some(clean) = forged {
@@ -159,9 +152,20 @@ impl Session {
         if signs {
             Self::seven_bit_before_signing(&mut body);
         }
-        let content = (signs || checks).then(|| contiguous(&body.segments));
-        let mut checked = match &content {
-            Some(content) if checks => self.check_message(transaction.spf.as_ref(), content, hashes).await,
+        let content = (signs || checks || filters).then(|| contiguous(&body.segments));
+        // Parsed once: the virus scan, DMARC's author, the spam filter and signing all read it.
+        let parsed = content.as_deref().map(Parsed::new);
+        if let (Some(database), Some(parsed)) = (&self.ctx.antivirus, &parsed)
+            && let Some(name) = antivirus::scan(database, parsed)
+        {
+            tracing::info!(%id, peer = %self.peer, virus = name, "infected message refused");
+            return Reply::new(554, Status(5, 7, 1), format!("Message refused: infected with {name}"));
+        }
+        if let Some(refusal) = self.clamd_refusal(id, &contiguous(&body.segments)).await {
+            return refusal;
+        }
+        let mut checked = match &parsed {
+            Some(parsed) if checks => self.check_message(transaction.spf.as_ref(), parsed, hashes).await,
             _ => None,
         };
         if let Some(refusal) = checked.as_mut().and_then(|c| c.refusal.take()) {
@@ -169,7 +173,10 @@ impl Session {
             self.count_refused(checked.as_mut()).await;
             return refusal;
         }
-        let spam = self.spam_outcome(&contiguous(&body.segments), checked.as_ref(), &transaction.local).await;
+        let spam = match &parsed {
+            Some(parsed) => self.spam_outcome(parsed, checked.as_ref(), &transaction.local).await,
+            None => SpamOutcome::Skipped,
+        };
         let (spam_headers, spam_junk) = match spam {
             SpamOutcome::Refused(reply) => {
                 self.count_refused(checked.as_mut()).await;
@@ -179,13 +186,22 @@ impl Session {
             SpamOutcome::Skipped => (None, false),
         };
         let forwarded = !transaction.remote.is_empty();
-        let signatures = match (&content, &checked) {
-            (Some(content), _) if signs => self.dkim_signatures(content),
-            (Some(content), Some(Checked { header, arc: Some(chain), .. })) if forwarded => {
-                self.arc_seal(content, header, *chain).into_iter().collect()
+        let signatures = match (&parsed, &checked) {
+            (Some(parsed), _) if signs => self.dkim_signatures(parsed),
+            (Some(parsed), Some(Checked { header, arc: Some(chain), .. })) if forwarded => {
+                self.arc_seal(parsed.raw, header, *chain).into_iter().collect()
             }
             _ => Vec::new(),
         };
+        if let Some(parsed) = &parsed
+            && !transaction.local.is_empty()
+            && !matches!(parsed.raw.first(), Some(b' ' | b'\t'))
+        {
+            // What IMAP clients fetch of whole mailboxes, from this parse: the fields we put
+            // in front change no ENVELOPE or BODYSTRUCTURE (a message that starts with folding
+            // white space would fold into them, so it is left to IMAP to parse).
+            self.ctx.imap_summaries.summarize(id, parsed.raw, &parsed.root);
+        }
         let mut message = Vec::with_capacity(body.segments.len() + signatures.len() + 2);
         message.extend(signatures.into_iter().map(Bytes::from));
         message.push(self.received_header(&transaction, id));

@@ -11,6 +11,7 @@ use crate::dkim_signers::Signers;
 use crate::dns::Resolver;
 use crate::events::EventLog;
 use crate::filter::lists::AccessLists;
+use crate::imap::summary::SummaryCache;
 use crate::tls::Tls;
 
 /// The services of one shard that its SMTP sessions share.
@@ -39,4 +40,6 @@ pub struct Services {
     pub antivirus: Option<Arc<antivirus::Database>>,
     /// The spam classifier's shipped model, when the filter is on.
     pub spam_model: Option<Arc<spam::Model>>,
+    /// IMAP message summaries, made here for mail to local mailboxes from the one parse.
+    pub imap_summaries: Arc<SummaryCache>,
 }

@@ -11,7 +11,7 @@ use super::session::{Session, Transaction};
 use mailauth::arc::{ArcResult, Sealer};
 use mailauth::author::author_domain;
 use mailauth::dmarc::organizational_domain;
-use message::seven_bit;
+use message::{Parsed, seven_bit};
 use smtp_proto::MessageBody;
 use store::unix_now;
 
@@ -34,9 +34,10 @@ impl Session {
         }
     }
 
-    /// The `DKIM-Signature:` headers for `content`, one per key of its `From:` domain.
-    pub(super) fn dkim_signatures(&self, content: &[u8]) -> Vec<String> {
-        let Some(domain) = author_domain(content) else { return Vec::new() };
+    /// The `DKIM-Signature:` headers for `message`, one per key of its `From:` domain.
+    pub(super) fn dkim_signatures(&self, message: &Parsed<'_>) -> Vec<String> {
+        let Some(domain) = author_domain(message.header()) else { return Vec::new() };
+        let content = message.raw;
         let signers = self.ctx.signers.for_domain(&domain);
         let now = unix_now();
         signers

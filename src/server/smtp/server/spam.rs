@@ -3,6 +3,7 @@
 //! threshold (a compromised account). Mail from `relay_networks` (a site's own injectors) is
 //! trusted and not scored.
 
+use message::Parsed;
 use std::time::Duration;
 
 use super::checks::Checked;
@@ -30,7 +31,7 @@ impl Session {
     /// Scores `message` for its local recipients `local`.
     pub(super) async fn spam_outcome(
         &self,
-        message: &[u8],
+        message: &Parsed<'_>,
         checked: Option<&Checked>,
         local: &[String],
     ) -> SpamOutcome {
@@ -42,13 +43,13 @@ impl Session {
         }
         let mut inputs = checked.map(|c| c.spam_inputs.clone()).unwrap_or_default();
         inputs.authenticated = authenticated;
-        inputs.uribl = self.listed_link_domains(message).await;
+        inputs.uribl = self.listed_link_domains(message.raw).await;
         let scopes = match local {
             [only] if !authenticated => vec![GLOBAL, only.as_str()],
             _ => vec![GLOBAL],
         };
         let counts = Learned { base: model, store: &self.ctx.store, scopes };
-        let verdict = spam::check(&::message::Parsed::new(message), &inputs, &counts);
+        let verdict = spam::check(message, &inputs, &counts);
         let top = top_symbols(&verdict);
         if authenticated {
             if config.outbound_reject_score > 0.0 && verdict.score >= config.outbound_reject_score {
