@@ -2,8 +2,8 @@
 //! the database it gives must scan without panicking and still know EICAR.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
 use antivirus::Database;
+use libfuzzer_sys::fuzz_target;
 
 const EICAR: &[u8] = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 

@@ -11,9 +11,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use libfuzzer_sys::fuzz_target;
-use mailauth::arc::{
-    ArcAuthenticationResults, ArcMessageSignature, ArcResult, ArcSeal, MAX_INSTANCE, validate,
-};
+use mailauth::arc::{ArcAuthenticationResults, ArcMessageSignature, ArcResult, ArcSeal, MAX_INSTANCE, validate};
 use mailauth::lookup::{Lookup, LookupError};
 
 /// Answers every TXT query with the same key record, at once.

@@ -4,9 +4,9 @@
 
 use std::str::FromStr;
 
+use dns_proto::wire;
 use hickory_proto::rr::{Name, RecordType};
 use libfuzzer_sys::fuzz_target;
-use dns_proto::wire;
 
 fuzz_target!(|bytes: &[u8]| {
     let name = Name::from_str("example.com.").unwrap();

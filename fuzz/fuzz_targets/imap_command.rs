@@ -3,8 +3,8 @@
 //! nonempty, holds no zero and contains its own ends.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
 use imap_proto::command::{Command, LineEnd, SearchKey, SeqNum, SequenceSet, line_end, parse};
+use libfuzzer_sys::fuzz_target;
 
 /// Deepest search-key nesting the parser accepts.
 const MAX_DEPTH: usize = 64;

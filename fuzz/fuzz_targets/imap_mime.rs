@@ -4,9 +4,9 @@
 #![no_main]
 
 use bytes::BytesMut;
+use imap_proto::section::{Section, SectionText};
 use libfuzzer_sys::fuzz_target;
 use message::mime::{self, Part};
-use imap_proto::section::{Section, SectionText};
 
 /// Checks that `out` is one parenthesized list: quoted strings and literals skipped, parentheses
 /// balanced and closed exactly at the end.

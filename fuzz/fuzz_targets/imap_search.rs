@@ -2,8 +2,8 @@
 //! recursion; parsed criteria nest at most 64 deep and their sequence sets hold no zero.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
 use imap_proto::command::{Command, SearchKey, SeqNum, parse};
+use libfuzzer_sys::fuzz_target;
 
 /// Deepest search-key nesting the parser accepts.
 const MAX_DEPTH: usize = 64;

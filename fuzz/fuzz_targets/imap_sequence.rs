@@ -3,8 +3,8 @@
 //! range-by-range check for numbers at and around every end.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
 use imap_proto::command::{Command, SeqNum, SequenceSet, parse};
+use libfuzzer_sys::fuzz_target;
 
 fn text(n: SeqNum) -> String {
     match n {

@@ -6,9 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use smtp_proto::{Command, Mailbox};
 
 fuzz_target!(|line: &[u8]| {
-    if let Ok(Command::Rcpt { to, .. } | Command::Mail { from: Some(to), .. }) = Command::parse(line) {
-        if !to.domain.is_empty() {
-            assert_eq!(Mailbox::parse(&to.to_string()).as_ref(), Ok(&to));
-        }
+    if let Ok(Command::Rcpt { to, .. } | Command::Mail { from: Some(to), .. }) = Command::parse(line)
+        && !to.domain.is_empty()
+    {
+        assert_eq!(Mailbox::parse(&to.to_string()).as_ref(), Ok(&to));
     }
 });

@@ -117,6 +117,10 @@ pub enum CommandError {
     BadParamValue(&'static str),
 }
 
+/// The white space allowed around arguments. Not `char::is_whitespace`: a bare CR (or a
+/// vertical tab, or a Unicode space) in a command line is not a separator.
+const SPACE: [char; 2] = [' ', '\t'];
+
 impl Command {
     /// Parses one command line (without CRLF).
     pub fn parse(line: &[u8]) -> Result<Command, CommandError> {
@@ -124,9 +128,9 @@ impl Command {
             return Err(CommandError::BadCharacters);
         }
         let line = std::str::from_utf8(line).map_err(|_| CommandError::BadCharacters)?;
-        let line = line.trim_end_matches([' ', '\t']);
+        let line = line.trim_end_matches(SPACE);
         let (verb, rest) = match line.find(' ') {
-            Some(i) => (&line[..i], line[i + 1..].trim_start()),
+            Some(i) => (&line[..i], line[i + 1..].trim_start_matches(SPACE)),
             None => (line, ""),
         };
         let no_args = |cmd: Command| {
@@ -162,7 +166,7 @@ fn hello_domain(rest: &str) -> Result<String, CommandError> {
 /// Strips a case-insensitive keyword such as `FROM:` and optional spaces after it.
 fn strip_keyword<'a>(rest: &'a str, keyword: &str) -> Option<&'a str> {
     let head = rest.get(..keyword.len())?;
-    head.eq_ignore_ascii_case(keyword).then(|| rest[keyword.len()..].trim_start())
+    head.eq_ignore_ascii_case(keyword).then(|| rest[keyword.len()..].trim_start_matches(SPACE))
 }
 
 /// Splits `<path> params` into the text inside the brackets and the parameter string.
@@ -180,7 +184,7 @@ fn split_path(rest: &str) -> Result<(&str, &str), CommandError> {
                 if !params.is_empty() && !params.starts_with(' ') {
                     return Err(CommandError::Syntax("space required after path"));
                 }
-                return Ok((&inner[..i], params.trim_start()));
+                return Ok((&inner[..i], params.trim_start_matches(SPACE)));
             }
             _ => {}
         }
@@ -216,7 +220,7 @@ fn parse_mail(rest: &str) -> Result<Command, CommandError> {
         };
         match (key.to_ascii_uppercase().as_str(), value) {
             ("SIZE", Some(v)) => {
-                let size = v.parse().map_err(|_| CommandError::BadParamValue("SIZE"))?;
+                let size = digits(v).ok_or(CommandError::BadParamValue("SIZE"))?;
                 parsed.size = Some(size);
             }
             // RFC 4954 section 5: accepted and ignored; we trust only our own AUTH.
@@ -267,9 +271,18 @@ fn parse_auth(rest: &str) -> Result<Command, CommandError> {
     Ok(Command::Auth { mechanism: mechanism.to_string(), initial })
 }
 
+/// A number written as `1*DIGIT` (RFC 3030's chunk-size, RFC 1870's size-value): `str::parse`
+/// alone would also take a leading `+`.
+fn digits(word: &str) -> Option<u64> {
+    if word.is_empty() || !word.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    word.parse().ok()
+}
+
 fn parse_bdat(rest: &str) -> Result<Command, CommandError> {
     let mut words = rest.split(' ').filter(|w| !w.is_empty());
-    let size = words.next().and_then(|w| w.parse().ok()).ok_or(CommandError::Syntax("BDAT chunk-size [LAST]"))?;
+    let size = words.next().and_then(digits).ok_or(CommandError::Syntax("BDAT chunk-size [LAST]"))?;
     let last = match words.next() {
         None => false,
         Some(w) if w.eq_ignore_ascii_case("LAST") => true,
@@ -370,5 +383,36 @@ mod tests {
         for (line, want) in cases {
             assert_eq!(&Command::parse(line).unwrap_err(), want, "{}", String::from_utf8_lossy(line));
         }
+    }
+
+    /// Found by the `bdat_framing` fuzz target: `str::parse` took a sign, so `BDAT +5` read a
+    /// chunk that RFC 3030's `chunk-size = 1*DIGIT` does not allow (and `SIZE=+5` likewise).
+    #[test]
+    fn sizes_are_digits_only() {
+        use CommandError::*;
+        let cases: &[(&[u8], CommandError)] = &[
+            (b"BDAT +5", Syntax("BDAT chunk-size [LAST]")),
+            (b"BDAT +0 LAST", Syntax("BDAT chunk-size [LAST]")),
+            (b"BDAT 18446744073709551616", Syntax("BDAT chunk-size [LAST]")),
+            (b"MAIL FROM:<a@example.com> SIZE=+100", BadParamValue("SIZE")),
+            (b"MAIL FROM:<a@example.com> SIZE=", BadParamValue("SIZE")),
+        ];
+        for (line, want) in cases {
+            assert_eq!(&Command::parse(line).unwrap_err(), want, "{}", String::from_utf8_lossy(line));
+        }
+        assert_eq!(Command::parse(b"BDAT 007 LAST"), Ok(Command::Bdat { size: 7, last: true }));
+    }
+
+    /// Found by the `bdat_framing` fuzz target: `str::trim_start` took a bare CR for white
+    /// space, so `BDAT \r3` read a 3-octet chunk (and `MAIL FROM:\r<..>` a sender).
+    #[test]
+    fn a_bare_cr_is_not_white_space() {
+        for line in
+            [&b"BDAT \r3"[..], b"BDAT \x0b3 LAST", b"MAIL FROM:\r<a@example.com>", b"RCPT TO:<a@example.com>\rSIZE=1"]
+        {
+            assert!(Command::parse(line).is_err(), "{}", String::from_utf8_lossy(line));
+        }
+        assert_eq!(Command::parse(b"BDAT \t 3 \t"), Ok(Command::Bdat { size: 3, last: false }));
+        assert!(matches!(Command::parse(b"MAIL FROM: <a@example.com>  SIZE=1"), Ok(Command::Mail { .. })));
     }
 }

@@ -72,7 +72,7 @@ class SpamTest(unittest.TestCase):
 
     def test_gtube_is_refused_at_data(self):
         with self.assertRaises(smtplib.SMTPDataError) as e:
-            self.send(f"Subject: test\r\n\r\n{GTUBE}\r\n")
+            self.send(f"From: sender@outside.example\r\nSubject: test\r\n\r\n{GTUBE}\r\n")
         self.assertEqual(e.exception.smtp_code, 550)
         self.assertIn(b"5.7.1 Message refused as spam", e.exception.smtp_error)
 

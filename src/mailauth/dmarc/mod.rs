@@ -5,6 +5,7 @@
 pub mod record;
 pub mod report;
 
+use crate::author::{Author, Place};
 use crate::lookup::{Lookup, LookupError};
 pub use record::{Alignment, Policy, Record};
 
@@ -64,6 +65,45 @@ pub struct DmarcOutput {
     pub spf_aligned: bool,
     /// DKIM passed for an aligned domain.
     pub dkim_aligned: bool,
+}
+
+/// The DMARC verdict on a message's author: the From domain's, or the stricter one of another
+/// domain a mail client may show as the author (RFC 7489 section 6.6.1: the strictest applies).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorVerdict {
+    /// The verdict for the From domain, which the aggregate report counts.
+    pub from: DmarcOutput,
+    /// A stricter verdict for another domain, and where that domain was found.
+    pub stricter: Option<(DmarcOutput, Place)>,
+}
+
+impl AuthorVerdict {
+    /// The verdict that applies to the message.
+    pub fn applied(&self) -> &DmarcOutput {
+        self.stricter.as_ref().map_or(&self.from, |(output, _)| output)
+    }
+}
+
+/// Evaluates DMARC for the author's domain and for each other domain a client may show as the
+/// author. Another domain's verdict applies when it fails with a stricter disposition than the
+/// From domain's (a failure whose policy is `none` changes nothing).
+pub async fn evaluate_author<L: Lookup>(
+    lookup: &L,
+    author: &Author,
+    spf_pass: Option<String>,
+    dkim_pass: Vec<String>,
+    sample: u8,
+) -> AuthorVerdict {
+    let mut ids = Identifiers { from_domain: author.domain.clone(), spf_pass, dkim_pass };
+    let mut verdict = AuthorVerdict { from: evaluate(lookup, &ids, sample).await, stricter: None };
+    for (domain, place) in &author.others {
+        ids.from_domain = domain.clone();
+        let other = evaluate(lookup, &ids, sample).await;
+        if other.result == DmarcResult::Fail && other.disposition > verdict.applied().disposition {
+            verdict.stricter = Some((other, *place));
+        }
+    }
+    verdict
 }
 
 /// The organizational domain of `domain`: its registrable domain by the Public Suffix List,
@@ -197,6 +237,30 @@ mod tests {
         assert_eq!((sub.result, sub.disposition), (DmarcResult::Fail, Policy::Quarantine), "sp= for subdomains");
         assert_eq!(check("half.example", None, &[], 10).disposition, Policy::Reject);
         assert_eq!(check("half.example", None, &[], 90).disposition, Policy::Quarantine, "outside pct: gentler");
+    }
+
+    fn author(fields: &str) -> Author {
+        crate::author::find(format!("{fields}\r\n\r\n").as_bytes()).unwrap()
+    }
+
+    fn verdict(fields: &str, spf: Option<&str>) -> AuthorVerdict {
+        let (zone, author) = (zone(), author(fields));
+        futures_lite::future::block_on(evaluate_author(&zone, &author, spf.map(str::to_string), Vec::new(), 0))
+    }
+
+    #[test]
+    fn the_strictest_verdict_of_every_shown_domain_applies() {
+        let plain = verdict("From: a@other.example", Some("other.example"));
+        assert_eq!((plain.applied().result, plain.stricter.is_none()), (DmarcResult::None, true), "control");
+        let named = verdict("From: \"boss@example.com\" <a@other.example>", Some("other.example"));
+        let (output, place) = named.stricter.as_ref().expect("the display name's domain is checked");
+        assert_eq!((output.from_domain.as_str(), *place), ("example.com", Place::DisplayName));
+        assert_eq!((named.applied().result, named.applied().disposition), (DmarcResult::Fail, Policy::Reject));
+        assert_eq!(named.from.result, DmarcResult::None, "the From domain's own verdict is kept for reports");
+        let sender = verdict("From: a@other.example\r\nSender: b@news.example.com", None);
+        assert_eq!(sender.applied().disposition, Policy::Quarantine, "Sender's domain, with sp=");
+        let passing = verdict("From: a@example.com\r\nSender: b@example.com", Some("example.com"));
+        assert_eq!(passing.applied().result, DmarcResult::Pass, "an authenticated Sender is fine");
     }
 
     #[test]

@@ -74,3 +74,32 @@ fn mailboxes_leave_out_group_markers() {
     assert_eq!(mailboxes(b"open: a@x"), vec![a(None, None, Some("a"), Some("x"))]);
     assert_eq!(mailboxes(b"Whomever"), vec![a(None, None, Some("Whomever"), None)]);
 }
+
+#[test]
+fn fields_as_written_need_no_repair() {
+    let fine: &[&[u8]] = &[
+        br#""Doe, John" <john.doe@example.com>, bare@x.org (Bare Person)"#,
+        b"John Q. Public <jqp@example.com>",
+        b"=?utf-8?q?J=C3=B6rg?= <j@example.de>",
+        br#""a\"b" <"x y"@example.org>"#,
+        b"Friends: a@x.example, B <b@y.example>;, c@z.example",
+        b"(Alice) alice@example.org",
+        b"Alice <alice@example.org> (at work)",
+        b"<alice@[192.0.2.1]>",
+    ];
+    for value in fine {
+        assert_eq!(parse_checked(value).1, vec![], "{}", String::from_utf8_lossy(value));
+    }
+}
+
+#[test]
+fn repairs_are_reported_and_the_lenient_reading_is_kept() {
+    let (addresses, repairs) = parse_checked(b"<@a.org:u@c.org>");
+    assert_eq!(addresses, parse(b"<@a.org:u@c.org>"));
+    assert_eq!(repairs, vec![Repair::Route]);
+    assert!(parse_checked(b"<a@x.example>b@y.example").1.contains(&Repair::TrailingText));
+    assert_eq!(parse_checked(b"a@x.example)").1, vec![Repair::StrayDelimiter]);
+    assert_eq!(parse_checked(b"a@x.example;").1, vec![Repair::StrayDelimiter]);
+    assert_eq!(parse_checked(b"Group: a@x.example").1, vec![Repair::Unterminated]);
+    assert_eq!(parse_checked(b"jane @ [1.2.3.4]").1, vec![Repair::SpaceInAddress]);
+}

@@ -7,7 +7,7 @@ use memchr::memmem;
 
 /// `value` with its encoded words decoded and the rest read as (lossy) UTF-8. White space between
 /// two encoded words is dropped, as RFC 2047 6.2 asks.
-pub(crate) fn decode(value: &[u8]) -> String {
+pub fn decode(value: &[u8]) -> String {
     let mut out = String::with_capacity(value.len());
     if memmem::find(value, b"=?").is_none() {
         out.push_str(&String::from_utf8_lossy(value));

@@ -3,41 +3,13 @@
 
 use std::fmt::Write as _;
 
-use clap::Subcommand;
-use serde::{Deserialize, Serialize};
-
 use super::{AdminContext, AdminError};
 use mailauth::dkim::{self, KeyType, SigningKey};
 use store::journal::{DkimOp, JournalOp};
 use store::records::DkimKey;
 use store::unix_now;
 
-/// A DKIM key request; also the `ringmail dkim ...` subcommands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Subcommand)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum DkimRequest {
-    /// Make a signing key for a domain and print the TXT record to publish.
-    Generate {
-        /// The signing domain (`d=`), e.g. `example.org`: mail whose From is in it is signed.
-        domain: String,
-        /// The selector (`s=`): the record goes at `SELECTOR._domainkey.DOMAIN`.
-        #[arg(long)]
-        selector: String,
-        /// `ed25519` (RFC 8463) or `rsa` (2048 bits, what every receiver checks).
-        #[arg(long, default_value = "rsa")]
-        algorithm: String,
-    },
-    /// Every key with its DNS record.
-    List,
-    /// Stop signing with a key (after its record has been withdrawn or replaced).
-    Del {
-        /// The signing domain.
-        domain: String,
-        /// The selector.
-        #[arg(long)]
-        selector: String,
-    },
-}
+pub use admin_proto::DkimRequest;
 
 /// Runs a DKIM key request.
 pub fn execute(ctx: &AdminContext, request: DkimRequest) -> Result<Vec<u8>, AdminError> {

@@ -14,138 +14,19 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
-
 use crate::auth::password;
 use crate::config::Config;
-use crate::filter::access::{Entry, List};
-use crate::routing::Router;
+use crate::filter::access::Entry;
+use crate::routing::{self, POSTMASTER, ROLE_ADDRESSES, Router};
 use message::date::rfc5322;
 use message::headers;
 use smtp_proto::Mailbox;
 use store::directory::domain_of;
-use store::journal::{AccessOp, Committed, DEFAULT_MAILBOXES, DirectoryOp, JournalOp, SuppressionOp};
+use store::journal::{AccessOp, Committed, DEFAULT_MAILBOXES, DirectoryOp, JournalOp, SendAs, SuppressionOp};
 use store::{JournalHandle, MessageId, Store, StoreError};
 
-/// One administrative request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum Request {
-    /// Add a local domain.
-    DomainAdd {
-        /// The domain name.
-        domain: String,
-    },
-    /// Remove a local domain.
-    DomainDel {
-        /// The domain name.
-        domain: String,
-    },
-    /// List local domains.
-    DomainList,
-    /// Create an account.
-    UserAdd {
-        /// The account address.
-        address: String,
-        /// The new password in clear text (hashed before storage).
-        password: String,
-        /// May submit mail with any envelope sender.
-        #[serde(default)]
-        send_as_anyone: bool,
-    },
-    /// Delete an account and its mail.
-    UserDel {
-        /// The account address.
-        address: String,
-    },
-    /// List accounts.
-    UserList,
-    /// Change an account's password.
-    UserPasswd {
-        /// The account address.
-        address: String,
-        /// The new password in clear text (hashed before storage).
-        password: String,
-    },
-    /// Add targets to an alias (`@domain` for a catch-all).
-    AliasAdd {
-        /// The alias address, or `@domain` for a catch-all.
-        alias: String,
-        /// Where mail for the alias goes.
-        targets: Vec<String>,
-    },
-    /// Delete an alias.
-    AliasDel {
-        /// The alias address, or `@domain` for a catch-all.
-        alias: String,
-    },
-    /// List aliases.
-    AliasList,
-    /// List the messages of a mailbox.
-    MailList {
-        /// The account address.
-        address: String,
-        /// The mailbox name, e.g. `INBOX`.
-        mailbox: String,
-    },
-    /// Print one stored message.
-    MailCat {
-        /// The account address.
-        address: String,
-        /// The mailbox name, e.g. `INBOX`.
-        mailbox: String,
-        /// The message UID within the mailbox.
-        uid: u32,
-    },
-    /// List suppressed recipients.
-    SuppressionList,
-    /// Suppress a recipient by hand.
-    SuppressionAdd {
-        /// The recipient address.
-        address: String,
-        /// Why.
-        reason: String,
-    },
-    /// Lift a suppression.
-    SuppressionDel {
-        /// The recipient address.
-        address: String,
-    },
-    /// Add an entry to the allow or block list.
-    AccessAdd {
-        /// Which list.
-        list: List,
-        /// A network, domain or address.
-        entry: String,
-    },
-    /// Remove an entry from the allow or block list.
-    AccessDel {
-        /// Which list.
-        list: List,
-        /// The entry.
-        entry: String,
-    },
-    /// Show the allow or block list.
-    AccessList {
-        /// Which list.
-        list: List,
-    },
-    /// Train or test the spam filter.
-    Spam {
-        /// What to do.
-        request: spam::SpamRequest,
-    },
-    /// Manage DKIM signing keys.
-    Dkim {
-        /// What to do.
-        request: dkim::DkimRequest,
-    },
-    /// Work on the outbound queue.
-    Queue {
-        /// What to do.
-        request: queue::QueueRequest,
-    },
-}
+use admin_proto::Grant;
+pub use admin_proto::Request;
 
 /// What [`execute`] works with.
 #[derive(Clone)]
@@ -174,11 +55,7 @@ pub fn execute(ctx: &AdminContext, request: Request) -> Result<Vec<u8>, AdminErr
     let done = |text: String| Ok(format!("{text}\n").into_bytes());
     let store = &ctx.store;
     match request {
-        Request::DomainAdd { domain } => {
-            let domain = parse_domain(&domain)?;
-            ctx.journal.submit_blocking(JournalOp::Directory(DirectoryOp::DomainAdd { domain: domain.clone() }))?;
-            done(format!("domain {domain} added"))
-        }
+        Request::DomainAdd { domain, postmaster } => domain_add(ctx, &domain, postmaster.as_deref()),
         Request::DomainDel { domain } => {
             let op = DirectoryOp::DomainDel { domain: domain.to_ascii_lowercase() };
             ctx.journal.submit_blocking(JournalOp::Directory(op))?;
@@ -199,6 +76,8 @@ pub fn execute(ctx: &AdminContext, request: Request) -> Result<Vec<u8>, AdminErr
             done(format!("user {address} deleted"))
         }
         Request::UserList => Ok(lines(store.accounts()?)),
+        Request::UserGrant { address, grant } => send_as(ctx, &address, grant, true),
+        Request::UserRevoke { address, grant } => send_as(ctx, &address, grant, false),
         Request::UserPasswd { address, password } => {
             check_password(&password)?;
             let address = address.to_lowercase();
@@ -280,6 +159,62 @@ fn mail_list(store: &Store, address: &str, mailbox: &str) -> Result<Vec<u8>, Adm
         let _ = writeln!(out, "{uid}\t{}\t{date}\t{subject}", entry.size);
     }
     Ok(out.into_bytes())
+}
+
+/// Adds a local domain whose `postmaster@` and `abuse@` go to `postmaster` (by default the
+/// server's own postmaster), unless addresses of that name exist already.
+fn domain_add(ctx: &AdminContext, domain: &str, postmaster: Option<&str>) -> Result<Vec<u8>, AdminError> {
+    let domain = parse_domain(domain)?;
+    let hostname = ctx.config.hostname.as_str();
+    let target = match postmaster {
+        Some(target) => parse_address(target)?,
+        None => {
+            routing::ensure_postmaster(&ctx.store, &ctx.journal, hostname)?;
+            format!("{POSTMASTER}@{hostname}")
+        }
+    };
+    let router = Router::new(&ctx.store, ctx.config.hostname.as_str());
+    let target_domain = domain_of(&target);
+    if target_domain != domain && router.is_local_domain(target_domain)? {
+        let mailbox = Mailbox::parse(&target).map_err(|e| AdminError(format!("{target}: {e}")))?;
+        router.resolve(&mailbox, false).map_err(|e| AdminError(format!("postmaster {target}: {e}")))?;
+    }
+    ctx.journal.submit_blocking(JournalOp::Directory(DirectoryOp::DomainAdd { domain: domain.clone() }))?;
+    let mut routed = Vec::new();
+    for role in ROLE_ADDRESSES {
+        let alias = format!("{role}@{domain}");
+        if ctx.store.account(&alias)?.is_none() && ctx.store.alias(&alias)?.is_none() {
+            let op = DirectoryOp::AliasAdd { alias: alias.clone(), targets: vec![target.clone()] };
+            ctx.journal.submit_blocking(JournalOp::Directory(op))?;
+            routed.push(alias);
+        }
+    }
+    Ok(format!("domain {domain} added; {} go to {target}\n", routed.join(" and ")).into_bytes())
+}
+
+/// Grants (`give`) or revokes what an account may send as.
+fn send_as(ctx: &AdminContext, address: &str, grant: Grant, give: bool) -> Result<Vec<u8>, AdminError> {
+    let address = address.to_lowercase();
+    let grant = match grant {
+        Grant::Anyone => SendAs::Anyone,
+        Grant::Address(other) => SendAs::Address(match other.strip_prefix('@') {
+            Some(domain) => format!("@{}", parse_domain(domain)?),
+            None => parse_address(&other)?,
+        }),
+    };
+    let op = match give {
+        true => DirectoryOp::Grant { address: address.clone(), grant },
+        false => DirectoryOp::Revoke { address: address.clone(), grant },
+    };
+    let Committed::Account(account) = ctx.journal.submit_blocking(JournalOp::Directory(op))? else {
+        unreachable!("the journal answers a grant with the account")
+    };
+    let mut may = account.send_as;
+    if account.send_as_anyone {
+        may.push("anyone".into());
+    }
+    let may = if may.is_empty() { "its own addresses only".to_string() } else { may.join(", ") };
+    Ok(format!("{address} may send as: {may}\n").into_bytes())
 }
 
 fn lines(items: Vec<String>) -> Vec<u8> {

@@ -5,9 +5,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use clap::Subcommand;
-use serde::{Deserialize, Serialize};
-
 use super::{AdminContext, AdminError};
 use crate::queue::dsn::{self, Action, Notice};
 use message::headers;
@@ -19,48 +16,7 @@ use store::{MessageId, MessageIdGenerator, unix_now};
 /// The shard number in the ids of messages the admin tools make (bounce reports).
 const ADMIN_SHARD: u16 = u16::MAX;
 
-/// A queue request; also the `ringmail queue ...` subcommands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Subcommand)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum QueueRequest {
-    /// List queued recipients in due order.
-    List {
-        /// Most entries to list.
-        #[arg(long, default_value_t = 1000)]
-        limit: usize,
-        /// Only recipients in this domain.
-        #[arg(long)]
-        domain: Option<String>,
-    },
-    /// Per destination domain: recipients, deferred ones, age of the oldest, last error.
-    Summary,
-    /// One queued message: its headers and recipients.
-    Show {
-        /// The message id (first column of `queue list`).
-        id: String,
-    },
-    /// Try again now.
-    Retry {
-        /// A message id.
-        id: Option<String>,
-        /// Every recipient in this domain.
-        #[arg(long)]
-        domain: Option<String>,
-    },
-    /// Remove from the queue without telling the sender.
-    Delete {
-        /// A message id.
-        id: Option<String>,
-        /// Every recipient in this domain.
-        #[arg(long)]
-        domain: Option<String>,
-    },
-    /// Give up and return the message to its sender with a delivery report.
-    Bounce {
-        /// The message id.
-        id: String,
-    },
-}
+pub use admin_proto::QueueRequest;
 
 /// Runs a queue request.
 pub fn execute(ctx: &AdminContext, request: QueueRequest) -> Result<Vec<u8>, AdminError> {

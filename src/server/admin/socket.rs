@@ -10,10 +10,9 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{AdminContext, AdminError, Request, execute};
+use admin_proto::{MAX_REQUEST, parse_request, request_line};
 
-/// Longest request line accepted.
-const MAX_REQUEST: u64 = 1 << 20;
+use super::{AdminContext, AdminError, Request, execute};
 
 /// The listening admin socket; [`AdminSocket::stop`] removes it.
 pub struct AdminSocket {
@@ -45,10 +44,10 @@ pub fn serve(ctx: AdminContext) -> io::Result<AdminSocket> {
 
 fn answer(ctx: &AdminContext, mut stream: UnixStream) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
-    let mut line = String::new();
-    let read = BufReader::new((&stream).take(MAX_REQUEST)).read_line(&mut line);
+    let mut line = Vec::new();
+    let read = BufReader::new((&stream).take(MAX_REQUEST)).read_until(b'\n', &mut line);
     let result = match read {
-        Ok(_) => match serde_json::from_str::<Request>(&line) {
+        Ok(_) => match parse_request(&line) {
             Ok(request) => execute(ctx, request),
             Err(e) => Err(AdminError(format!("bad admin request: {e}"))),
         },
@@ -68,9 +67,7 @@ pub fn call(path: &Path, request: &Request) -> io::Result<Option<Result<Vec<u8>,
         Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let mut line = serde_json::to_vec(request).map_err(io::Error::other)?;
-    line.push(b'\n');
-    stream.write_all(&line)?;
+    stream.write_all(&request_line(request))?;
     stream.shutdown(std::net::Shutdown::Write)?;
     let mut reply = Vec::new();
     stream.read_to_end(&mut reply)?;

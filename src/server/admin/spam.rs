@@ -6,33 +6,12 @@ use std::fmt::Write as _;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde::{Deserialize, Serialize};
 
 use super::{AdminContext, AdminError};
 use crate::filter::learned::{self, GLOBAL, Learned};
 use spam::{self, Inputs};
 
-/// A spam filter request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum SpamRequest {
-    /// Learn messages (their token hashes) as spam or ham.
-    Train {
-        /// Spam (true) or ham.
-        spam: bool,
-        /// Teach one account's filter as well as everyone's.
-        account: Option<String>,
-        /// Each message's tokens.
-        messages: Vec<Vec<u64>>,
-    },
-    /// Score messages: (name, base64 of the raw message).
-    Test {
-        /// The messages.
-        messages: Vec<(String, String)>,
-    },
-    /// Messages learned so far.
-    Stats,
-}
+pub use admin_proto::SpamRequest;
 
 /// Runs a spam filter request.
 pub fn execute(ctx: &AdminContext, request: SpamRequest) -> Result<Vec<u8>, AdminError> {

@@ -15,6 +15,7 @@ use crate::admin::queue::QueueRequest;
 use crate::admin::{self, AdminContext, Request};
 use crate::config::{Config, DEFAULTS_TOML};
 use crate::filter::access::List;
+use admin_proto::Grant;
 use store::{Journal, Store};
 
 /// ringmail: a shard-per-core mail server.
@@ -138,6 +139,10 @@ pub enum DomainCommand {
     Add {
         /// The domain name, e.g. `example.org`.
         domain: String,
+        /// Where its postmaster@ and abuse@ mail goes (default: postmaster@ the server's
+        /// hostname).
+        #[arg(long)]
+        postmaster: Option<String>,
     },
     /// Remove a local domain without accounts.
     Del {
@@ -170,6 +175,28 @@ pub enum UserCommand {
     },
     /// List accounts.
     List,
+    /// Let an account put another address in From (or Sender), or any address.
+    Grant {
+        /// The account address, e.g. `alice@example.org`.
+        address: String,
+        /// The address (`boss@example.org`) or domain (`@example.org`) it may send as.
+        #[arg(long, required_unless_present = "send_as_anyone", conflicts_with = "send_as_anyone")]
+        send_as: Option<String>,
+        /// Let it send as any address (a mailing-list robot, an application).
+        #[arg(long)]
+        send_as_anyone: bool,
+    },
+    /// Take back what `user grant` gave.
+    Revoke {
+        /// The account address, e.g. `alice@example.org`.
+        address: String,
+        /// The address or domain it may no longer send as.
+        #[arg(long, required_unless_present = "send_as_anyone", conflicts_with = "send_as_anyone")]
+        send_as: Option<String>,
+        /// Take back sending as any address.
+        #[arg(long)]
+        send_as_anyone: bool,
+    },
     /// Change a password.
     Passwd {
         /// The account address, e.g. `alice@example.org`.
@@ -238,7 +265,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             return Ok(());
         }
         Command::Domain(c) => match c {
-            DomainCommand::Add { domain } => Request::DomainAdd { domain },
+            DomainCommand::Add { domain, postmaster } => Request::DomainAdd { domain, postmaster },
             DomainCommand::Del { domain } => Request::DomainDel { domain },
             DomainCommand::List => Request::DomainList,
         },
@@ -249,6 +276,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             UserCommand::Del { address } => Request::UserDel { address },
             UserCommand::List => Request::UserList,
             UserCommand::Passwd { address, .. } => Request::UserPasswd { address, password: read_password()? },
+            UserCommand::Grant { address, send_as, .. } => Request::UserGrant { address, grant: grant(send_as) },
+            UserCommand::Revoke { address, send_as, .. } => Request::UserRevoke { address, grant: grant(send_as) },
         },
         Command::Alias(c) => match c {
             AliasCommand::Add { alias, targets } => Request::AliasAdd { alias, targets },
@@ -333,7 +362,6 @@ fn open_local(config: Config) -> anyhow::Result<(Journal, AdminContext)> {
     Ok((journal, ctx))
 }
 
-/// The first line of standard input, without its line ending.
 /// The admin request for `ringmail allow|block ...`.
 fn access_request(list: List, command: AccessCommand) -> Request {
     match command {
@@ -343,6 +371,7 @@ fn access_request(list: List, command: AccessCommand) -> Request {
     }
 }
 
+/// The first line of standard input, without its line ending.
 fn read_password() -> anyhow::Result<String> {
     let mut input = String::new();
     std::io::stdin().take(4096).read_to_string(&mut input)?;
@@ -351,4 +380,9 @@ fn read_password() -> anyhow::Result<String> {
         bail!("no password on standard input");
     }
     Ok(password)
+}
+
+/// What `--send-as X` or `--send-as-anyone` (no `--send-as`) names.
+fn grant(send_as: Option<String>) -> Grant {
+    send_as.map_or(Grant::Anyone, Grant::Address)
 }

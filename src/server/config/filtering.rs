@@ -84,6 +84,8 @@ pub struct MailAuthConfig {
     pub enforce_dmarc: bool,
     /// When an SPF `fail` refuses the message.
     pub reject_spf_fail: SpfFailPolicy,
+    /// What happens to a message whose author is not exactly one unambiguous mailbox.
+    pub ambiguous_author: AmbiguousAuthor,
     /// Seconds each DMARC aggregate report covers; 0 sends none.
     pub dmarc_report_interval_secs: u64,
     /// Sender of DMARC reports; empty means `dmarc-noreply@<hostname>`.
@@ -91,6 +93,17 @@ pub struct MailAuthConfig {
     /// Domain whose DKIM key seals forwarded mail with ARC; empty means the organizational
     /// domain of `hostname`.
     pub arc_domain: String,
+}
+
+/// `[mailauth] ambiguous_author`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AmbiguousAuthor {
+    /// Refuse it at the end of DATA (`550 5.7.1`).
+    #[default]
+    Reject,
+    /// Deliver it into Junk, the reason in `Authentication-Results:`.
+    Junk,
 }
 
 /// `[mailauth] reject_spf_fail`.
@@ -112,6 +125,7 @@ impl Default for MailAuthConfig {
             check: true,
             enforce_dmarc: true,
             reject_spf_fail: SpfFailPolicy::DmarcReject,
+            ambiguous_author: AmbiguousAuthor::Reject,
             dmarc_report_interval_secs: 86_400,
             report_from: String::new(),
             arc_domain: String::new(),

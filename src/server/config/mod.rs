@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use serde::Deserialize;
 
-pub use filtering::{AntivirusConfig, DnsblConfig, MailAuthConfig, SpamConfig, SpfFailPolicy};
+pub use filtering::{AmbiguousAuthor, AntivirusConfig, DnsblConfig, MailAuthConfig, SpamConfig, SpfFailPolicy};
 pub use load::ConfigError;
 pub use types::Hostname;
 
@@ -38,6 +38,8 @@ pub struct Config {
     pub io_memory_kib: NonZeroUsize,
     /// Client networks allowed to relay to non-local domains without authentication.
     pub relay_networks: Vec<IpNet>,
+    /// `[[relay_network]]`: client networks allowed to relay for some sender domains only.
+    pub relay_network: Vec<RelayNetwork>,
     /// The port-25 SMTP listener.
     pub smtp: SmtpConfig,
     /// The submission listener (STARTTLS, AUTH required; port 587 in production).
@@ -76,6 +78,31 @@ pub struct Config {
     pub events: EventsConfig,
     /// Protocol limits.
     pub limits: Limits,
+}
+
+/// `[[relay_network]]`: clients that may relay without logging in, as `relay_networks`, but
+/// only for mail whose envelope sender, `From:` and `Sender:` are in their own domains.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayNetwork {
+    /// The client network.
+    pub network: IpNet,
+    /// The domains (subdomains included) whose addresses its mail may use.
+    pub sender_domains: Vec<String>,
+}
+
+impl RelayNetwork {
+    /// Whether `domain` is one of the sender domains or a subdomain of one.
+    pub fn allows(&self, domain: &str) -> bool {
+        let domain = domain.trim_end_matches('.');
+        self.sender_domains.iter().any(|allowed| {
+            let allowed = allowed.trim_end_matches('.');
+            domain.eq_ignore_ascii_case(allowed)
+                || domain.len() > allowed.len()
+                    && domain.as_bytes()[domain.len() - allowed.len() - 1] == b'.'
+                    && domain.as_bytes()[domain.len() - allowed.len()..].eq_ignore_ascii_case(allowed.as_bytes())
+        })
+    }
 }
 
 /// `[smtp]`: inbound SMTP.
@@ -297,6 +324,9 @@ pub struct Limits {
     pub data_timeout_secs: NonZeroU64,
     /// Seconds a mailbox client (POP3) may stay idle before it is disconnected.
     pub mailbox_idle_timeout_secs: NonZeroU64,
+    /// Octets of incoming messages (DATA, BDAT) that all sessions on all shards together may
+    /// hold in memory; past it, MAIL and the data that does not fit get `452 4.3.1`.
+    pub message_memory: NonZeroU64,
 }
 
 impl Default for Config {
@@ -307,6 +337,7 @@ impl Default for Config {
             shards: 0,
             io_memory_kib: NonZeroUsize::new(512).unwrap(),
             relay_networks: vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()],
+            relay_network: Vec::new(),
             smtp: SmtpConfig::default(),
             submission: ListenConfig { listen: vec!["127.0.0.1:2587".parse().unwrap()] },
             submissions: ListenConfig { listen: vec!["127.0.0.1:2465".parse().unwrap()] },
@@ -364,6 +395,7 @@ impl Default for Limits {
             command_timeout_secs: nz64(300),
             data_timeout_secs: nz64(600),
             mailbox_idle_timeout_secs: nz64(1800),
+            message_memory: nz64(128 * 1024 * 1024),
         }
     }
 }

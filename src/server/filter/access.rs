@@ -5,27 +5,8 @@
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use serde::{Deserialize, Serialize};
 
-/// Which list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum List {
-    /// Trusted: never refused by the blocklists.
-    Allow,
-    /// Refused.
-    Block,
-}
-
-impl List {
-    /// The list's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            List::Allow => "allow",
-            List::Block => "block",
-        }
-    }
-}
+pub use admin_proto::List;
 
 /// One entry: a network (`192.0.2.0/24`, or an address), a domain (`example.com`, which
 /// covers its subdomains) or an address (`user@example.com`).

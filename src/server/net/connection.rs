@@ -4,6 +4,10 @@
 //! Input accumulates in one `BytesMut`; lines and message data are split off it without
 //! copying. Output is gathered and written in one go when the session has answered everything
 //! the client pipelined (RFC 2920), or when it grows past a bound so memory stays bounded.
+//! Large content (a fetched message, a retrieved one) is streamed: [`Connection::send_large`]
+//! writes it from the caller's buffer in bounded slices, each awaiting the socket (a slow
+//! reader slows the writer instead of growing a buffer), and an output buffer that grew is
+//! freed before the connection waits for input again.
 
 use std::io;
 use std::time::Duration;
@@ -21,6 +25,13 @@ const MIN_READ_CHUNK: usize = 4 * 1024;
 const MAX_READ_CHUNK: usize = 64 * 1024;
 /// Output buffered before it is written even if more input is pending.
 pub const OUTPUT_HIGH_WATER: usize = 16 * 1024;
+/// Output a streaming reply (FETCH, RETR) buffers before it waits for the socket to drain it.
+pub const STREAM_HIGH_WATER: usize = 256 * 1024;
+/// Largest slice of a large reply written in one go; each slice awaits the socket.
+const WRITE_SLICE: usize = 256 * 1024;
+/// Output capacity kept while a connection waits for input; a buffer that grew past this (a
+/// large reply) is freed, so an idle connection does not hold on to it.
+const OUTPUT_KEPT: usize = 64 * 1024;
 
 /// The input buffer during a read: on drop it keeps only the octets actually received.
 struct Filled<'a> {
@@ -127,6 +138,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// dropped before it completes, it leaves the input as it was (IDLE races it with mailbox
     /// changes).
     pub async fn read_more(&mut self, timeout: Duration) -> Result<usize, ReadError> {
+        if self.output.is_empty() && self.output.capacity() > OUTPUT_KEPT {
+            self.output = BytesMut::new();
+        }
         let start = self.input.len();
         let chunk = self.read_chunk;
         self.input.resize(start + chunk, 0);
@@ -184,6 +198,40 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         let result = or(write, expire).await;
         self.output.clear();
         result
+    }
+
+    /// Sends `bytes`, a large piece of a reply, without buffering all of it: appended to the
+    /// output when both fit in [`STREAM_HIGH_WATER`], else the output is written first and
+    /// `bytes` after it straight from the caller's buffer, in slices of at most 256 KiB, each
+    /// waiting at most `timeout` for the socket to take it.
+    pub async fn send_large(&mut self, bytes: &[u8], timeout: Duration) -> io::Result<()> {
+        if self.output.len() + bytes.len() <= STREAM_HIGH_WATER {
+            self.output.extend_from_slice(bytes);
+            return Ok(());
+        }
+        self.flush(timeout).await?;
+        for slice in bytes.chunks(WRITE_SLICE) {
+            let stream = &mut self.stream;
+            let write = async {
+                stream.write_all(slice).await?;
+                stream.flush().await
+            };
+            let expire = async {
+                glommio::timer::sleep(timeout).await;
+                Err(io::Error::new(io::ErrorKind::TimedOut, "client is not reading"))
+            };
+            or(write, expire).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the output once it holds more than [`STREAM_HIGH_WATER`]: the step a streaming
+    /// reply takes between messages, so that a slow reader holds back the next one.
+    pub async fn drain_above_high_water(&mut self, timeout: Duration) -> io::Result<()> {
+        match self.output.len() > STREAM_HIGH_WATER {
+            true => self.flush(timeout).await,
+            false => Ok(()),
+        }
     }
 
     /// True when the server has started shutting down.
@@ -259,5 +307,36 @@ mod tests {
             .join()
             .expect("ran");
         assert_eq!(lines, (64 * k, 32 * k), "a short read halves the next one");
+    }
+
+    #[test]
+    fn large_pieces_go_out_in_order_and_grown_output_is_freed_before_reading() {
+        let (written, capacity) = LocalExecutorBuilder::new(Placement::Unbound)
+            .io_memory(512 * 1024)
+            .spawn(|| async {
+                let (_trigger, stop) = shutdown::channel();
+                let mut conn = Connection::new(Cursor::new(Vec::new()), stop);
+                let big: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+                let timeout = Duration::from_secs(1);
+                conn.send(b"head ");
+                conn.send_large(b"small ", timeout).await.expect("buffered");
+                assert_eq!(conn.pending_output(), 11, "a piece that fits is buffered");
+                conn.send_large(&big, timeout).await.expect("written");
+                assert_eq!(conn.pending_output(), 0, "a large piece is written, not buffered");
+                conn.send(b" tail");
+                conn.flush(timeout).await.expect("flushed");
+                conn.output.reserve(STREAM_HIGH_WATER);
+                let _ = conn.read_more(timeout).await;
+                let mut expected = b"head small ".to_vec();
+                expected.extend_from_slice(&big);
+                expected.extend_from_slice(b" tail");
+                assert_eq!(conn.stream.get_ref(), &expected);
+                (conn.stream.get_ref().len(), conn.output.capacity())
+            })
+            .expect("executor")
+            .join()
+            .expect("ran");
+        assert_eq!(written, 1_000_000 + 16);
+        assert!(capacity <= OUTPUT_KEPT, "grown output freed before waiting for input");
     }
 }

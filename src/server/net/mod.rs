@@ -1,10 +1,12 @@
 //! Connection plumbing shared by every protocol server: buffered line I/O with timeouts,
-//! the shutdown signal, and connection limits.
+//! the shutdown signal, connection limits, and the budget of message octets held in memory.
 
 pub mod connection;
 pub mod limiter;
+pub mod memory;
 pub mod shutdown;
 
 pub use connection::{Connection, Line, ReadError};
 pub use limiter::{ConnectionLimiter, ConnectionPermit};
+pub use memory::{MessageMemory, Reservation};
 pub use shutdown::{Shutdown, ShutdownTrigger};

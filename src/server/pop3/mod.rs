@@ -6,9 +6,11 @@
 //! | `command.rs` | command lines into [`command::Command`] (no I/O; fuzzed) |
 //! | `maildrop.rs` | the snapshot of INBOX a session works on, and the one-session-per-account lock |
 //! | `multiline.rs` | multi-line responses: byte-stuffing, TOP |
+//! | `retr.rs` | RETR and TOP stuffed a piece at a time, so large messages stream |
 //! | `session.rs` | the AUTHORIZATION / TRANSACTION / UPDATE state machine |
 
 pub mod maildrop;
+mod retr;
 mod services;
 mod session;
 

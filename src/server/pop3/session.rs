@@ -10,12 +10,12 @@ use bytes::BytesMut;
 
 use super::Services;
 use super::maildrop::{MAILBOX, Maildrop, MaildropLock, Message};
+use super::retr::{self, Stuffer};
 use crate::auth::login::{self, LoginOutcome};
 use crate::net::connection::OUTPUT_HIGH_WATER;
 use crate::net::{Connection, Line, ReadError};
 use crate::tls::ServerStream;
 use pop3_proto::command::{Command, CommandError};
-use pop3_proto::multiline;
 use sasl::{self, Credentials, Mechanism};
 use store::journal::JournalOp;
 
@@ -124,8 +124,8 @@ impl Session {
             Command::Stat => self.stat(),
             Command::List(n) => self.list(n),
             Command::Uidl(n) => self.uidl(n),
-            Command::Retr(n) => self.retr(n, None).await,
-            Command::Top(n, lines) => self.retr(n, Some(lines)).await,
+            Command::Retr(n) => return self.retr(n, None).await,
+            Command::Top(n, lines) => return self.retr(n, Some(lines)).await,
             Command::Dele(n) => self.dele(n),
             Command::Rset => {
                 self.maildrop().reset();
@@ -328,32 +328,46 @@ impl Session {
         self.conn.send(&out);
     }
 
-    /// RETR, or TOP when `top` gives the number of body lines.
-    async fn retr(&mut self, n: u32, top: Option<u32>) {
+    /// RETR, or TOP when `top` gives the number of body lines. The message is stuffed and
+    /// sent a piece at a time, each write awaiting the client, so a slow reader holds the one
+    /// message and a bounded output buffer.
+    async fn retr(&mut self, n: u32, top: Option<u32>) -> Flow {
         let Some(message) = self.maildrop().get(n).cloned() else {
-            return self.error("No such message");
+            self.error("No such message");
+            return Flow::Continue;
         };
         let store = self.ctx.store.clone();
-        match glommio::executor().spawn_blocking(move || store.blob(message.id)).await {
-            Ok(Some(body)) => {
-                let out = self.conn.output();
-                match top {
-                    None => {
-                        out.extend_from_slice(format!("+OK {} octets\r\n", message.size).as_bytes());
-                        multiline::write_message(out, &body);
-                    }
-                    Some(lines) => {
-                        out.extend_from_slice(b"+OK\r\n");
-                        multiline::write_top(out, &body, lines);
-                    }
-                }
+        let body = match glommio::executor().spawn_blocking(move || store.blob(message.id)).await {
+            Ok(Some(body)) => body,
+            Ok(None) => {
+                self.err("[SYS/PERM] That message was deleted by another session");
+                return Flow::Continue;
             }
-            Ok(None) => self.err("[SYS/PERM] That message was deleted by another session"),
             Err(e) => {
                 tracing::warn!("reading message {} failed: {e}", message.id);
                 self.err("[SYS/TEMP] Cannot read the message now");
+                return Flow::Continue;
+            }
+        };
+        let text = match top {
+            None => {
+                self.ok(&format!("{} octets", message.size));
+                &body[..]
+            }
+            Some(lines) => {
+                self.ok("");
+                &body[..retr::top_end(&body, lines)]
+            }
+        };
+        let mut stuffer = Stuffer::default();
+        for piece in text.chunks(retr::PIECE) {
+            stuffer.write(self.conn.output(), piece);
+            if self.conn.drain_above_high_water(self.timeout()).await.is_err() {
+                return Flow::Close;
             }
         }
+        stuffer.finish(self.conn.output());
+        Flow::Continue
     }
 
     fn dele(&mut self, n: u32) {

@@ -2,10 +2,18 @@
 //! `user+tag` subaddresses) or the outbound queue, and whether this client may relay at all.
 
 use smtp_proto::Mailbox;
+use store::journal::{JournalHandle, JournalOp};
 use store::{Store, StoreError, directory::domain_of};
 
 /// Alias levels followed before giving up on a loop.
 const MAX_ALIAS_DEPTH: usize = 8;
+
+/// The local part of the mailbox every mail domain must have (RFC 5321 section 4.5.1).
+pub const POSTMASTER: &str = "postmaster";
+
+/// Local parts that reach the server's postmaster when their domain gives them no address of
+/// their own (RFC 2142 expects `abuse` beside `postmaster`).
+pub const ROLE_ADDRESSES: [&str; 2] = [POSTMASTER, "abuse"];
 
 /// The destinations of one recipient.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -71,18 +79,26 @@ impl<'a> Router<'a> {
         Ok(out)
     }
 
-    /// Whether the logged-in account `user` may use `sender` as its envelope sender: its own
-    /// address (with any `+tag`), an alias or catch-all that delivers to it, the null sender, or
-    /// anything when the account may send as anyone.
+    /// Whether the logged-in account `user` may use `sender` as its envelope sender: the null
+    /// sender, or an address it may send as (see [`Router::may_send_as_address`]).
     pub fn may_send_as(&self, user: &str, sender: Option<&Mailbox>) -> Result<bool, StoreError> {
         let Some(sender) = sender else { return Ok(true) };
-        if self.store.account(user)?.is_some_and(|a| a.send_as_anyone) {
+        self.may_send_as_address(user, &format!("{}@{}", sender.local, sender.domain))
+    }
+
+    /// Whether the logged-in account `user` may send as `address`: its own address (with any
+    /// `+tag`), an alias or catch-all that delivers to it, an address or domain granted to it
+    /// (`user grant`), or anything when it may send as anyone.
+    pub fn may_send_as_address(&self, user: &str, address: &str) -> Result<bool, StoreError> {
+        let Some(account) = self.store.account(user)? else { return Ok(false) };
+        let (local, domain) = address.rsplit_once('@').unwrap_or((address, ""));
+        let address = format!("{}@{}", local.to_lowercase(), domain.to_ascii_lowercase());
+        if account.send_as_anyone || account.granted(&address) {
             return Ok(true);
         }
-        if !self.is_local_domain(&sender.domain)? {
+        if !self.is_local_domain(domain_of(&address))? {
             return Ok(false);
         }
-        let address = format!("{}@{}", sender.local.to_lowercase(), sender.domain);
         let mut out = Destinations::default();
         match self.expand(&address, 0, &mut out) {
             Ok(()) => Ok(out.local.iter().any(|a| a == user)),
@@ -113,6 +129,12 @@ impl<'a> Router<'a> {
         if let Some(catch_all) = self.store.alias(&format!("@{domain}"))? {
             return self.expand_targets(&catch_all.targets, depth, out);
         }
+        // Every domain has a postmaster (RFC 5321 section 4.5.1) and an abuse desk (RFC 2142):
+        // without addresses of their own they reach the server's postmaster.
+        let server_postmaster = format!("{POSTMASTER}@{}", self.hostname);
+        if ROLE_ADDRESSES.iter().any(|role| local.eq_ignore_ascii_case(role)) && address != server_postmaster {
+            return self.expand(&server_postmaster, depth + 1, out);
+        }
         Err(RouteError::UnknownUser)
     }
 
@@ -131,6 +153,22 @@ impl<'a> Router<'a> {
     }
 }
 
+/// Makes sure the server's own postmaster, `postmaster@<hostname>`, delivers somewhere: in a
+/// data folder where no account or alias has that address (a first start), it becomes an
+/// account without a password, whose mail can be read once `ringmail user passwd` gives it one.
+pub fn ensure_postmaster(store: &Store, journal: &JournalHandle, hostname: &str) -> Result<(), StoreError> {
+    let address = format!("{POSTMASTER}@{hostname}");
+    if store.account(&address)?.is_some() || store.alias(&address)?.is_some() {
+        return Ok(());
+    }
+    tracing::info!("creating the postmaster account {address}: give it a password with `ringmail user passwd`");
+    let op = JournalOp::CreateAccount { address, password_hash: String::new(), send_as_anyone: false };
+    match journal.submit_blocking(op) {
+        Ok(_) | Err(StoreError::Exists(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 fn push_unique(list: &mut Vec<String>, item: &str) {
     if !list.iter().any(|x| x == item) {
         list.push(item.to_string());
@@ -140,7 +178,7 @@ fn push_unique(list: &mut Vec<String>, item: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use store::journal::{DirectoryOp, Journal, JournalOp};
+    use store::journal::{DirectoryOp, Journal, JournalOp, SendAs};
 
     fn setup() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
@@ -175,6 +213,31 @@ mod tests {
     }
 
     #[test]
+    fn every_local_domain_has_a_postmaster_and_an_abuse_desk() {
+        let (_d, store) = setup();
+        let r = Router::new(&store, "mx.local");
+        for rcpt in ["postmaster@example.com", "PostMaster@Example.com", "abuse@example.com", "abuse@mx.local"] {
+            assert_eq!(r.resolve(&mb(rcpt), false).unwrap().local, vec!["root@mx.local"], "{rcpt}");
+        }
+        assert!(matches!(r.resolve(&mb("hostmaster@example.com"), false), Err(RouteError::UnknownUser)), "control");
+        alias_add(&store, "abuse@example.com", &["eve@example.com"]);
+        assert_eq!(r.resolve(&mb("abuse@example.com"), false).unwrap().local, vec!["eve@example.com"], "its own");
+    }
+
+    #[test]
+    fn a_first_start_gives_the_server_a_postmaster() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let journal = Journal::start(store.clone());
+        ensure_postmaster(&store, &journal.handle(), "mx.fresh").unwrap();
+        ensure_postmaster(&store, &journal.handle(), "mx.fresh").unwrap();
+        journal.stop();
+        let r = Router::new(&store, "mx.fresh");
+        assert_eq!(r.resolve(&Mailbox::postmaster(), false).unwrap().local, vec!["postmaster@mx.fresh"]);
+        assert!(store.account("postmaster@mx.fresh").unwrap().unwrap().password_hash.is_empty());
+    }
+
+    #[test]
     fn senders_a_user_may_use() {
         let (_dir, store) = setup();
         let router = Router::new(&store, "mx.local");
@@ -186,6 +249,23 @@ mod tests {
         assert!(!may("bob@example.com", "nobody@example.com"), "unknown local address");
         assert!(!may("bob@example.com", "bob@far.example"), "a remote domain");
         assert!(router.may_send_as("bob@example.com", None).unwrap(), "null sender");
+    }
+
+    #[test]
+    fn grants_let_a_user_send_as_another_address_or_domain() {
+        let (_dir, store) = setup();
+        let journal = Journal::start(store.clone());
+        for other in ["eve@example.com", "@far.example"] {
+            let grant = SendAs::Address(other.into());
+            let op = DirectoryOp::Grant { address: "bob@example.com".into(), grant };
+            journal.handle().submit_blocking(JournalOp::Directory(op)).unwrap();
+        }
+        journal.stop();
+        let router = Router::new(&store, "mx.local");
+        let may = |user: &str, address: &str| router.may_send_as_address(user, address).unwrap();
+        assert!(may("bob@example.com", "Eve@example.com") && may("bob@example.com", "anyone@FAR.example"));
+        assert!(!may("eve@example.com", "bob@example.com"), "a grant goes one way");
+        assert!(!may("bob@example.com", "root@mx.local"), "control: no grant, not owned");
     }
 
     #[test]

@@ -24,8 +24,8 @@ use crate::dns::Resolver;
 use crate::events::EventLog;
 use crate::filter::lists::AccessLists;
 use crate::imap::summary::SummaryCache;
-use crate::net::ConnectionLimiter;
 use crate::net::shutdown::{self, Shutdown};
+use crate::net::{ConnectionLimiter, MessageMemory};
 use crate::pop3::MaildropLocks;
 use crate::queue::sites::Sites;
 use crate::smtp::server::Role;
@@ -102,6 +102,8 @@ struct Shared {
     spam_model: Option<Arc<spam::Model>>,
     imap_summaries: Arc<SummaryCache>,
     sites: Arc<Sites>,
+    /// Message octets SMTP sessions on all shards may hold in memory (`[limits] message_memory`).
+    message_memory: Arc<MessageMemory>,
 }
 
 /// Runs the server until SIGTERM or SIGINT, then stops cleanly.
@@ -125,6 +127,8 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     let (events, events_writer) = EventLog::start(events_file, max_bytes, config.events.keep)
         .with_context(|| format!("opening the event log {}", config.events.file.display()))?;
     let journal = Journal::start(store.clone());
+    crate::routing::ensure_postmaster(&store, &journal.handle(), config.hostname.as_str())
+        .context("creating the postmaster account")?;
     let (trigger, shutdown) = shutdown::channel();
     signals::on_stop_signal(trigger.clone())?;
     signals::on_reload_signal(tls.clone())?;
@@ -148,6 +152,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         spam_model,
         imap_summaries: Arc::new(SummaryCache::new(config.imap.summary_cache_mib << 20)),
         sites: Arc::new(Sites::new(&config.delivery)),
+        message_memory: MessageMemory::new(usize::try_from(config.limits.message_memory.get()).unwrap_or(usize::MAX)),
     });
     let cpus: Vec<usize> = CpuSet::online().map(|set| set.into_iter().map(|c| c.cpu).collect()).unwrap_or_default();
     let (ready_tx, ready_rx) = mpsc::channel();
@@ -245,6 +250,7 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         antivirus: shared.antivirus.clone(),
         spam_model: shared.spam_model.clone(),
         imap_summaries: Arc::clone(&shared.imap_summaries),
+        message_memory: Arc::clone(&shared.message_memory),
     });
     let imap = Rc::new(imap::Services {
         config: Arc::clone(&shared.config),

@@ -39,6 +39,7 @@ impl Committer {
             created: now,
             next_mailbox_id: DEFAULT_MAILBOXES.len() as u32 + 1,
             send_as_anyone,
+            send_as: Vec::new(),
         };
         self.put_account(batch, staged, address, &account);
         for (id, name) in (1..).zip(DEFAULT_MAILBOXES) {

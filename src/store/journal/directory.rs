@@ -42,6 +42,30 @@ pub enum DirectoryOp {
         /// Lower-case address, or `@domain` for a catch-all.
         alias: String,
     },
+    /// Let an account send as another address or a whole domain, or as anyone; answered with
+    /// the account as it then is.
+    Grant {
+        /// Lower-case address of the account.
+        address: String,
+        /// What it may send as.
+        grant: SendAs,
+    },
+    /// Take such a permission back; answered with the account as it then is.
+    Revoke {
+        /// Lower-case address of the account.
+        address: String,
+        /// What it may no longer send as.
+        grant: SendAs,
+    },
+}
+
+/// What an account may send as, besides its own addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendAs {
+    /// One address (`user@domain`) or every address of a domain (`@domain`), lower case.
+    Address(String),
+    /// Any address at all (a mailing-list robot, an application).
+    Anyone,
 }
 
 impl Committer {
@@ -93,6 +117,26 @@ impl Committer {
                     return Err(StoreError::NotFound(format!("alias {alias}")));
                 }
                 self.delete(batch, staged, cf::ALIAS, key.to_vec());
+            }
+            DirectoryOp::Grant { address, grant } | DirectoryOp::Revoke { address, grant } => {
+                let give = matches!(op, DirectoryOp::Grant { .. });
+                let mut record = self.staged_account(staged, address)?;
+                match grant {
+                    SendAs::Anyone => record.send_as_anyone = give,
+                    SendAs::Address(other) if give => {
+                        if !record.send_as.contains(other) {
+                            record.send_as.push(other.clone());
+                        }
+                    }
+                    SendAs::Address(other) => {
+                        if !record.send_as.contains(other) {
+                            return Err(StoreError::NotFound(format!("grant of {other} to {address}")));
+                        }
+                        record.send_as.retain(|g| g != other);
+                    }
+                }
+                self.put_account(batch, staged, address, &record);
+                return Ok(Committed::Account(record));
             }
         }
         Ok(Committed::Done)
@@ -251,5 +295,33 @@ mod tests {
         );
         assert!(matches!(answers[0], Err(StoreError::NotFound(_))));
         assert!(store.account("nobody@x").unwrap().is_none());
+    }
+
+    #[test]
+    fn grants_are_added_revoked_and_kept_with_the_account() {
+        let (_dir, store) = temp_store();
+        let journal = Journal::start(store.clone());
+        let h = journal.handle();
+        create(&h, "bob@example.com");
+        let grant = |other: &str| DirectoryOp::Grant {
+            address: "bob@example.com".into(),
+            grant: SendAs::Address(other.into()),
+        };
+        h.submit_blocking(op(grant("boss@example.com"))).unwrap();
+        h.submit_blocking(op(grant("@news.example"))).unwrap();
+        h.submit_blocking(op(grant("boss@example.com"))).unwrap();
+        let account = store.account("bob@example.com").unwrap().unwrap();
+        assert_eq!(account.send_as, vec!["boss@example.com".to_string(), "@news.example".to_string()]);
+        let revoke =
+            DirectoryOp::Revoke { address: "bob@example.com".into(), grant: SendAs::Address("@news.example".into()) };
+        h.submit_blocking(op(revoke.clone())).unwrap();
+        assert!(matches!(h.submit_blocking(op(revoke)), Err(StoreError::NotFound(_))), "nothing left to revoke");
+        let anyone = DirectoryOp::Grant { address: "bob@example.com".into(), grant: SendAs::Anyone };
+        h.submit_blocking(op(anyone)).unwrap();
+        let account = store.account("bob@example.com").unwrap().unwrap();
+        assert_eq!((account.send_as.len(), account.send_as_anyone), (1, true));
+        let nobody = DirectoryOp::Grant { address: "nobody@example.com".into(), grant: SendAs::Anyone };
+        assert!(matches!(h.submit_blocking(op(nobody)), Err(StoreError::NotFound(_))));
+        journal.stop();
     }
 }

@@ -46,7 +46,7 @@ use std::thread::JoinHandle;
 
 use super::changes::{Watch, Watchers};
 use super::queue_feed::QueueFeed;
-use super::records::{Alias, QueueEntry};
+use super::records::{Account, Alias, QueueEntry};
 use super::{MessageId, Store, StoreError};
 use committer::Committer;
 
@@ -54,7 +54,7 @@ pub use access::AccessOp;
 pub use accounts::DEFAULT_MAILBOXES;
 pub use bayes::Lesson;
 pub use delivery::{Delivery, RemoteRecipient};
-pub use directory::DirectoryOp;
+pub use directory::{DirectoryOp, SendAs};
 pub use dkim::DkimOp;
 pub use dmarc::DmarcOp;
 pub use mailboxes::{DELIMITER, MailboxOp};
@@ -170,6 +170,8 @@ pub enum Committed {
     },
     /// The alias as it stands after targets were added to it.
     Alias(Alias),
+    /// The account as it stands after a grant changed.
+    Account(Account),
 }
 
 /// One op and where its answer goes.

@@ -1,8 +1,15 @@
 //! FETCH and UID FETCH: flags and sizes from the session's view; ENVELOPE, BODYSTRUCTURE and
 //! BODY alone from the shared summaries; anything else from the stored message, parsed once per
 //! message by the MIME structure pass.
+//!
+//! The reply is streamed: messages are read from the store in small batches (bounded in count
+//! and in octets, so a batch of large messages is one message), each response is written as it
+//! is made, and a large literal (`BODY[]`, `BINARY[]`, `RFC822`) goes to the socket straight
+//! from the stored message in bounded slices that await the client. A slow reader of a large
+//! mailbox holds one batch and a bounded output buffer, never the whole reply.
 
 use std::borrow::Cow;
+use std::time::Duration;
 
 use bytes::{BufMut, BytesMut};
 
@@ -10,7 +17,9 @@ use super::{Done, Selected, Session, store_failure};
 use crate::imap::flags;
 use crate::imap::summary::Summary;
 use crate::imap::view::{Message, View};
+use crate::net::Connection;
 use crate::net::connection::OUTPUT_HIGH_WATER;
+use crate::tls::ServerStream;
 use imap_proto::command::{FetchAttribute, SequenceSet};
 use imap_proto::mime::{write_body_structure, write_envelope};
 use imap_proto::section::{Section, SectionText};
@@ -21,8 +30,13 @@ use store::MessageId;
 use store::journal::{Committed, FlagAction, JournalOp, MailboxOp};
 use store::records::flags::SEEN;
 
-/// Messages whose bodies are read from the store in one go.
+/// Messages whose bodies are read from the store in one go, at most...
 const BATCH: usize = 32;
+/// ...and at most this many octets of them (a larger message is read alone).
+const BATCH_BYTES: u64 = 1024 * 1024;
+/// Literals longer than this are sent from the message itself rather than copied into the
+/// response first.
+const LARGE_LITERAL: usize = 16 * 1024;
 
 impl Session {
     pub(super) async fn fetch(
@@ -52,7 +66,9 @@ impl Session {
         // Whole-message items read the message; summarized ones alone come from the cache.
         let needs_message = attributes.iter().any(needs_message);
         let needs_summary = !needs_message && attributes.iter().any(summarized);
-        for chunk in indexes.chunks(BATCH) {
+        let view = &selected.view;
+        let chunks = batches(&indexes, |i| if needs_message { view.get(i).entry.size } else { 0 });
+        for chunk in chunks {
             let bodies = match needs_message {
                 true => match self.read_bodies(&selected.view, chunk).await {
                     Ok(bodies) => bodies,
@@ -75,8 +91,14 @@ impl Session {
                     _ => None,
                 };
                 let view = &mut selected.view;
-                if let Err(done) = self.write_fetch(view, i, uid, &attributes, content.as_ref(), &seen_now) {
-                    return done;
+                let response = self.write_fetch(view, i, uid, &attributes, content.as_ref(), &seen_now);
+                let sent = match response {
+                    Ok(response) => response.send(&mut self.conn, self.timeout).await,
+                    Err(done) => return done,
+                };
+                // A slow reader holds back the next message instead of letting output pile up.
+                if sent.is_err() || self.conn.drain_above_high_water(self.timeout).await.is_err() {
+                    return Done::Close;
                 }
             }
             if self.conn.pending_output() > OUTPUT_HIGH_WATER && self.conn.flush(self.timeout).await.is_err() {
@@ -123,21 +145,20 @@ impl Session {
         self.blocking(move |store| ids.into_iter().map(|id| store.blob(id)).collect()).await.map_err(store_failure)
     }
 
-    /// Writes one `* n FETCH (...)` response.
-    fn write_fetch(
+    /// Makes one `* n FETCH (...)` response, to be sent with [`Response::send`].
+    fn write_fetch<'a>(
         &mut self,
         view: &mut View,
         index: usize,
         uid: bool,
         attributes: &[FetchAttribute],
-        content: Option<&Content>,
+        content: Option<&Content<'a>>,
         seen_now: &[u32],
-    ) -> Result<(), Done> {
+    ) -> Result<Response<'a>, Done> {
         let condstore = self.condstore;
         let m: Message = *view.get(index);
-        let mut out = BytesMut::new();
-        out.put_slice(format!("* {} FETCH (", index + 1).as_bytes());
-        let mut items = Items { out: &mut out, first: true };
+        let mut items = Items::new();
+        items.out.put_slice(format!("* {} FETCH (", index + 1).as_bytes());
         let mut flags_shown = false;
         if uid && !attributes.contains(&FetchAttribute::Uid) {
             items.start("UID ");
@@ -147,7 +168,7 @@ impl Session {
             match attribute {
                 FetchAttribute::Flags => {
                     items.start("FLAGS ");
-                    flags::write_list(items.out, m.entry.flags, &view.keywords, m.recent && view.rev1);
+                    flags::write_list(&mut items.out, m.entry.flags, &view.keywords, m.recent && view.rev1);
                     flags_shown = true;
                 }
                 FetchAttribute::Uid => {
@@ -174,7 +195,7 @@ impl Session {
         }
         if !flags_shown && seen_now.contains(&m.uid) {
             items.start("FLAGS ");
-            flags::write_list(items.out, m.entry.flags, &view.keywords, m.recent && view.rev1);
+            flags::write_list(&mut items.out, m.entry.flags, &view.keywords, m.recent && view.rev1);
             flags_shown = true;
         }
         if condstore {
@@ -182,22 +203,48 @@ impl Session {
             items.out.put_slice(m.entry.modseq.to_string().as_bytes());
             items.out.put_u8(b')');
         }
-        out.put_slice(b")\r\n");
+        items.out.put_slice(b")\r\n");
         if flags_shown {
             view.shown(index);
         }
-        self.conn.send(&out);
-        Ok(())
+        Ok(Response { out: items.out, large: items.large })
     }
+}
+
+/// Splits `indexes` into the batches whose messages are read from the store together: at most
+/// [`BATCH`] messages and [`BATCH_BYTES`] octets (by `size`) each, one message at least.
+pub(super) fn batches(indexes: &[usize], size: impl Fn(usize) -> u64) -> Vec<&[usize]> {
+    let mut batches = Vec::new();
+    let (mut start, mut octets) = (0, 0u64);
+    for (at, &i) in indexes.iter().enumerate() {
+        let octets_here = size(i);
+        if at > start && (at - start == BATCH || octets + octets_here > BATCH_BYTES) {
+            batches.push(&indexes[start..at]);
+            (start, octets) = (at, 0);
+        }
+        octets += octets_here;
+    }
+    if start < indexes.len() {
+        batches.push(&indexes[start..]);
+    }
+    batches
 }
 
 /// A FETCH response's item list being written.
 struct Items<'a> {
-    out: &'a mut BytesMut,
+    /// The response, but for its large literals.
+    out: BytesMut,
     first: bool,
+    /// Large literals' octets, each with the offset in `out` where they go.
+    large: Vec<(usize, Cow<'a, [u8]>)>,
 }
 
-impl Items<'_> {
+impl<'a> Items<'a> {
+    /// An empty item list.
+    fn new() -> Items<'a> {
+        Items { out: BytesMut::new(), first: true, large: Vec::new() }
+    }
+
     /// Starts an item with `name` (a space before all but the first).
     fn start(&mut self, name: &str) {
         if !self.first {
@@ -205,6 +252,37 @@ impl Items<'_> {
         }
         self.first = false;
         self.out.put_slice(name.as_bytes());
+    }
+
+    /// Writes `bytes` as a literal; a large one is only noted, to be sent from where it is.
+    fn literal(&mut self, bytes: Cow<'a, [u8]>) {
+        if bytes.len() <= LARGE_LITERAL {
+            wire::literal(&mut self.out, &bytes);
+            return;
+        }
+        self.out.put_slice(format!("{{{}}}\r\n", bytes.len()).as_bytes());
+        self.large.push((self.out.len(), bytes));
+    }
+}
+
+/// One FETCH response: its text, and the large literals that go inside it.
+struct Response<'a> {
+    out: BytesMut,
+    large: Vec<(usize, Cow<'a, [u8]>)>,
+}
+
+impl Response<'_> {
+    /// Sends the response, its large literals from the message in bounded slices that await
+    /// the client (waiting at most `timeout` for each).
+    async fn send(self, conn: &mut Connection<ServerStream>, timeout: Duration) -> std::io::Result<()> {
+        let mut start = 0;
+        for (at, bytes) in &self.large {
+            conn.send(&self.out[start..*at]);
+            conn.send_large(bytes, timeout).await?;
+            start = *at;
+        }
+        conn.send(&self.out[start..]);
+        Ok(())
     }
 }
 
@@ -217,7 +295,7 @@ enum Content<'a> {
 }
 
 /// Writes an item that needs the message's content.
-fn write_content(items: &mut Items, attribute: &FetchAttribute, content: &Content) -> Result<(), Done> {
+fn write_content<'a>(items: &mut Items<'a>, attribute: &FetchAttribute, content: &Content<'a>) -> Result<(), Done> {
     let (body, root) = match content {
         Content::Message { raw, root } => (*raw, *root),
         Content::Summary(summary) => {
@@ -228,19 +306,19 @@ fn write_content(items: &mut Items, attribute: &FetchAttribute, content: &Conten
     match attribute {
         FetchAttribute::Envelope => {
             items.start("ENVELOPE ");
-            write_envelope(items.out, body, root);
+            write_envelope(&mut items.out, body, root);
         }
         FetchAttribute::BodyStructure => {
             items.start("BODYSTRUCTURE ");
-            write_body_structure(items.out, body, root, true);
+            write_body_structure(&mut items.out, body, root, true);
         }
         FetchAttribute::Body => {
             items.start("BODY ");
-            write_body_structure(items.out, body, root, false);
+            write_body_structure(&mut items.out, body, root, false);
         }
         FetchAttribute::Rfc822 => {
             items.start("RFC822 ");
-            wire::literal(items.out, body);
+            items.literal(Cow::Borrowed(body));
         }
         FetchAttribute::Rfc822Header | FetchAttribute::Rfc822Text => {
             let (name, text) = match attribute {
@@ -250,14 +328,14 @@ fn write_content(items: &mut Items, attribute: &FetchAttribute, content: &Conten
             let section = Section { part: Vec::new(), text: Some(text) };
             items.start(name);
             let bytes = imap_proto::mime::section(body, root, &section).unwrap_or(Cow::Borrowed(b""));
-            wire::literal(items.out, &bytes);
+            items.literal(bytes);
         }
         FetchAttribute::BodySection { section, partial, .. } => {
             items.start("BODY[");
-            write_section_spec(items.out, section);
+            write_section_spec(&mut items.out, section);
             items.out.put_u8(b']');
             let bytes = imap_proto::mime::section(body, root, section).unwrap_or(Cow::Borrowed(b""));
-            write_partial(items.out, &bytes, *partial, false);
+            write_partial(items, bytes, *partial, false);
         }
         FetchAttribute::Binary { part, partial, .. } => {
             let decoded = match imap_proto::mime::binary(body, root, part) {
@@ -267,7 +345,7 @@ fn write_content(items: &mut Items, attribute: &FetchAttribute, content: &Conten
             items.start("BINARY[");
             items.out.put_slice(part_numbers(part).as_bytes());
             items.out.put_u8(b']');
-            write_partial(items.out, &decoded, *partial, true);
+            write_partial(items, decoded, *partial, true);
         }
         FetchAttribute::BinarySize { part } => {
             let size = match imap_proto::mime::binary(body, root, part) {
@@ -301,21 +379,24 @@ fn write_summarized(items: &mut Items, attribute: &FetchAttribute, summary: &Sum
 }
 
 /// Writes `<origin>` when partial, then the octets as a literal (`~{n}` for binary with NUL).
-fn write_partial(out: &mut BytesMut, bytes: &[u8], partial: Option<(u32, u32)>, binary: bool) {
+fn write_partial<'a>(items: &mut Items<'a>, bytes: Cow<'a, [u8]>, partial: Option<(u32, u32)>, binary: bool) {
     let bytes = match partial {
         Some((origin, count)) => {
-            out.put_slice(format!("<{origin}>").as_bytes());
+            items.out.put_slice(format!("<{origin}>").as_bytes());
             let start = (origin as usize).min(bytes.len());
             let end = start.saturating_add(count as usize).min(bytes.len());
-            &bytes[start..end]
+            match bytes {
+                Cow::Borrowed(bytes) => Cow::Borrowed(&bytes[start..end]),
+                Cow::Owned(bytes) => Cow::Owned(bytes[start..end].to_vec()),
+            }
         }
         None => bytes,
     };
-    out.put_u8(b' ');
+    items.out.put_u8(b' ');
     if binary && bytes.contains(&0) {
-        out.put_u8(b'~');
+        items.out.put_u8(b'~');
     }
-    wire::literal(out, bytes);
+    items.literal(bytes);
 }
 
 fn part_numbers(part: &[u32]) -> String {
@@ -388,11 +469,38 @@ mod tests {
         out.clear();
         write_section_spec(&mut out, &Section { part: vec![], text: Some(SectionText::Header) });
         assert_eq!(&out[..], b"HEADER");
-        out.clear();
-        write_partial(&mut out, b"0123456789", Some((8, 5)), false);
-        assert_eq!(&out[..], b"<8> {2}\r\n89");
-        out.clear();
-        write_partial(&mut out, b"a\0b", None, true);
-        assert_eq!(&out[..], b" ~{3}\r\na\0b");
+        let mut items = Items::new();
+        write_partial(&mut items, Cow::Borrowed(b"0123456789"), Some((8, 5)), false);
+        assert_eq!(&items.out[..], b"<8> {2}\r\n89");
+        let mut items = Items::new();
+        write_partial(&mut items, Cow::Owned(b"a\0b".to_vec()), None, true);
+        assert_eq!(&items.out[..], b" ~{3}\r\na\0b");
+    }
+
+    #[test]
+    fn large_literals_are_noted_where_they_go_not_copied() {
+        let big = vec![b'x'; LARGE_LITERAL + 1];
+        let mut items = Items::new();
+        items.start("BODY[] ");
+        items.literal(Cow::Borrowed(&big[..]));
+        items.start("UID 7");
+        assert_eq!(&items.out[..], format!("BODY[] {{{}}}\r\n UID 7", big.len()).as_bytes());
+        let at = items.out.len() - b" UID 7".len();
+        assert_eq!(items.large.len(), 1);
+        assert_eq!(items.large[0].0, at);
+        assert!(matches!(items.large[0].1, Cow::Borrowed(b) if b.as_ptr() == big.as_ptr()));
+    }
+
+    #[test]
+    fn batches_are_bounded_in_count_and_octets() {
+        let indexes: Vec<usize> = (0..100).collect();
+        let small = batches(&indexes, |_| 100);
+        assert_eq!(small.iter().map(|b| b.len()).collect::<Vec<_>>(), [32, 32, 32, 4]);
+        // Large messages are read one at a time; octets add up to the bound, not past it.
+        let large = batches(&indexes[..3], |_| 20 << 20);
+        assert_eq!(large, [&[0usize][..], &[1], &[2]]);
+        let mixed = batches(&indexes[..5], |i| if i == 2 { BATCH_BYTES } else { BATCH_BYTES / 2 });
+        assert_eq!(mixed, [&[0usize, 1][..], &[2], &[3, 4]]);
+        assert!(batches(&[], |_| 1).is_empty());
     }
 }

@@ -12,8 +12,6 @@ use message::mime::{self, Part};
 use store::MessageId;
 use store::records::flags;
 
-/// Messages read from the store in one go for body and text keys.
-const BATCH: usize = 32;
 /// Summaries looked up (and made, when not cached) in one go.
 const SUMMARY_BATCH: usize = 256;
 /// Seconds in a day, for date keys (compared in UTC).
@@ -113,7 +111,8 @@ impl Session {
                 }
             }
             Need::Message => {
-                for chunk in candidates.chunks(BATCH) {
+                // Read in batches bounded in count and octets, as FETCH reads them.
+                for chunk in super::fetch::batches(&candidates, |i| view.get(i).entry.size) {
                     let ids: Vec<MessageId> = chunk.iter().map(|&i| MessageId(view.get(i).entry.message_id)).collect();
                     let read = self
                         .blocking(move |store| ids.into_iter().map(|id| store.blob(id)).collect::<Result<Vec<_>, _>>());

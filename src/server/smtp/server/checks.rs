@@ -10,12 +10,12 @@ use rand::Rng;
 
 use super::listener::Role;
 use super::session::Session;
-use crate::config::SpfFailPolicy;
+use crate::config::{AmbiguousAuthor, SpfFailPolicy};
 use mailauth::arc::{self, ArcResult};
-use mailauth::author::author_domain;
+use mailauth::author::{self, Ambiguity};
 use mailauth::dkim::{self, BodyHashes, DkimResult};
 use mailauth::dmarc::report::ReportRow;
-use mailauth::dmarc::{self, DmarcOutput, DmarcResult, Policy};
+use mailauth::dmarc::{self, AuthorVerdict, DmarcOutput, DmarcResult, Policy};
 use mailauth::results::{self, MethodResult};
 use mailauth::spf::{self, SpfOutput, SpfResult};
 use smtp_proto::{Mailbox, Reply, Status};
@@ -33,6 +33,7 @@ pub(super) struct SpfCheck {
 }
 
 /// What the checks decided about a message.
+#[derive(Default)]
 pub(super) struct Checked {
     /// The `Authentication-Results:` header.
     pub header: String,
@@ -51,15 +52,16 @@ pub(super) struct Checked {
 }
 
 impl Session {
-    /// Whether this session's mail is checked: it comes from another server (port 25, no
-    /// login, not from `relay_networks`) and there is a resolver to ask.
-    pub(super) fn checks_mail(&self) -> bool {
+    /// Whether this session's mail is judged as mail from another server: it comes from one
+    /// (port 25, no login, not from `relay_networks`) and `[mailauth] check` is on.
+    pub(super) fn judges_mail(&self) -> bool {
         let config = &self.ctx.config;
-        config.mailauth.check
-            && self.role == Role::Inbound
-            && self.user.is_none()
-            && self.ctx.resolver.is_some()
-            && !self.client_in_relay_networks()
+        config.mailauth.check && self.role == Role::Inbound && self.user.is_none() && !self.client_in_relay_networks()
+    }
+
+    /// Whether this session's mail is checked in DNS: it is judged and there is a resolver.
+    pub(super) fn checks_mail(&self) -> bool {
+        self.judges_mail() && self.ctx.resolver.is_some()
     }
 
     /// SPF of the MAIL FROM identity (the HELO name for the null sender). `Err` carries the
@@ -139,24 +141,46 @@ impl Session {
     }
 
     /// DKIM, DMARC and ARC of the received `message`, with the SPF result of MAIL FROM and
-    /// the DKIM body hashes computed while it arrived.
+    /// the DKIM body hashes computed while it arrived. A message whose author is ambiguous is
+    /// refused (or filed into Junk, as `ambiguous_author` says) before anything is looked up.
     pub(super) async fn check_message(
         &self,
         spf: Option<&SpfCheck>,
         parsed: &Parsed<'_>,
         hashes: Option<BodyHashes>,
     ) -> Option<Checked> {
+        if !self.judges_mail() {
+            return None;
+        }
+        let author = author::find(parsed.header());
+        if let Err(why) = &author {
+            tracing::info!(peer = %self.peer, "message with an ambiguous author: {why}");
+            if self.ctx.config.mailauth.ambiguous_author == AmbiguousAuthor::Reject {
+                let text = format!("Message refused: its author is ambiguous ({why})");
+                return Some(Checked { refusal: Some(Reply::new(550, Status(5, 7, 1), text)), ..Checked::default() });
+            }
+        }
+        let hostname = self.ctx.config.hostname.as_str();
+        let Some(resolver) = self.ctx.resolver.as_deref().filter(|_| self.checks_mail()) else {
+            // Without a resolver only the author is judged.
+            let why = author.err()?;
+            let header = results::header(hostname, &[ambiguous_author(why)]);
+            return Some(Checked { header, junk: true, ..Checked::default() });
+        };
         let message = parsed.raw;
-        let resolver = self.ctx.resolver.as_deref().filter(|_| self.checks_mail())?;
         let signatures = dkim::verify_streamed(resolver, message, unix_now(), hashes.unwrap_or_default()).await;
         let arc = arc::validate(resolver, message, unix_now()).await;
-        let ids = dmarc::Identifiers {
-            from_domain: author_domain(parsed.header()).unwrap_or_default(),
-            spf_pass: spf.filter(|s| s.output.result == SpfResult::Pass).map(|s| s.output.domain.clone()),
-            dkim_pass: signatures.iter().filter(|v| v.result == DkimResult::Pass).map(|v| v.domain.clone()).collect(),
+        let verdict = match &author {
+            Ok(author) => {
+                let spf_pass = spf.filter(|s| s.output.result == SpfResult::Pass).map(|s| s.output.domain.clone());
+                let dkim_pass =
+                    signatures.iter().filter(|v| v.result == DkimResult::Pass).map(|v| v.domain.clone()).collect();
+                let sample = rand::thread_rng().gen_range(0..100);
+                Ok(dmarc::evaluate_author(resolver, author, spf_pass, dkim_pass, sample).await)
+            }
+            Err(why) => Err(*why),
         };
-        let dmarc = dmarc::evaluate(resolver, &ids, rand::thread_rng().gen_range(0..100)).await;
-        let report = self.report_row(&dmarc, spf, signatures.first());
+        let report = verdict.as_ref().ok().and_then(|v| self.report_row(&v.from, spf, signatures.first()));
 
         let mut found = Vec::new();
         if let Some(spf) = spf {
@@ -178,27 +202,28 @@ impl Session {
             }
             found.push(r);
         }
-        let mut r = MethodResult::new("dmarc", dmarc.result.as_str());
-        if let Some(record) = &dmarc.record {
-            r = r.comment(format!("p={} dis={}", record.policy, dmarc.disposition));
-        }
-        found.push(r.with("header.from", &dmarc.from_domain));
+        found.push(match &verdict {
+            Ok(verdict) => dmarc_method(verdict),
+            Err(why) => ambiguous_author(*why),
+        });
         found.push(arc.method_result());
 
+        let applied = verdict.as_ref().ok().map(AuthorVerdict::applied);
         let mut checked = Checked {
-            header: results::header(self.ctx.config.hostname.as_str(), &found),
+            header: results::header(hostname, &found),
             arc: (!arc.temporary).then_some(arc.result),
-            junk: false,
+            junk: verdict.is_err(),
             refusal: None,
             spam_inputs: spam::Inputs {
                 spf: spf.map(|s| s.output.result.as_str().to_string()),
                 dkim: Some(signatures.first().map_or("none", |v| v.result.as_str()).to_string()),
-                dmarc: Some(dmarc.result.as_str().to_string()),
+                dmarc: Some(applied.map_or("permerror", |d| d.result.as_str()).to_string()),
                 ..Default::default()
             },
             report,
         };
-        if self.ctx.config.mailauth.enforce_dmarc && dmarc.result == DmarcResult::Fail {
+        if let Some(dmarc) = applied.filter(|d| d.result == DmarcResult::Fail && self.ctx.config.mailauth.enforce_dmarc)
+        {
             match dmarc.disposition {
                 Policy::Reject => {
                     let text = format!("Message rejected by the DMARC policy of {}", dmarc.from_domain);
@@ -210,4 +235,25 @@ impl Session {
         }
         Some(checked)
     }
+}
+
+/// The `dmarc` result of a verdict: the one that applies, with the From domain as
+/// `header.from` and, when another shown domain's stricter verdict applies, that domain.
+fn dmarc_method(verdict: &AuthorVerdict) -> MethodResult {
+    let applied = verdict.applied();
+    let mut r = MethodResult::new("dmarc", applied.result.as_str());
+    let mut comment = applied.record.as_ref().map(|record| format!("p={} dis={}", record.policy, applied.disposition));
+    if let Some((other, place)) = &verdict.stricter {
+        let policy = comment.take().unwrap_or_default();
+        comment = Some(format!("{policy}; policy of {} in {}", other.from_domain, place.as_str()));
+    }
+    if let Some(comment) = comment {
+        r = r.comment(comment);
+    }
+    r.with("header.from", &verdict.from.from_domain)
+}
+
+/// The `dmarc` result of a message whose author is ambiguous.
+fn ambiguous_author(why: Ambiguity) -> MethodResult {
+    MethodResult::new("dmarc", "permerror").comment(format!("ambiguous author: {why}"))
 }

@@ -2,7 +2,7 @@
 
 use super::delivered::SuccessWanted;
 use super::replies;
-use super::session::{Session, Transaction};
+use super::session::{Session, Transaction, insufficient_resources};
 use crate::config::SuppressedRecipients;
 use crate::routing::{Destinations, RouteError, Router};
 use smtp_proto::{Body, MailParams, Mailbox, RcptParams, Reply, Status};
@@ -48,8 +48,19 @@ impl Session {
                 }
             }
         }
+        if let (Some(network), Some(sender)) = (self.relay_restriction(), &from)
+            && !network.allows(&sender.domain)
+        {
+            let text = format!("<{sender}>: Sender address rejected: not a sender domain of your network");
+            return self.error(Reply::new(553, Status(5, 7, 1), text));
+        }
         if let Some(refusal) = self.sender_refusal(from.as_ref()) {
             return self.error(refusal);
+        }
+        // The server holds no more message content now (RFC 1870: 452 for a SIZE that does
+        // not fit); the client tries again later.
+        if !self.ctx.message_memory.admits(params.size) {
+            return self.reply(insufficient_resources());
         }
         let spf = match self.check_spf(from.as_ref()).await {
             Ok(spf) => spf,
@@ -64,6 +75,7 @@ impl Session {
             remote: Vec::new(),
             success_wanted: Vec::new(),
             chunks: None,
+            memory: self.ctx.message_memory.reservation(),
         });
         self.reply(Reply::new(250, Status(2, 1, 0), "OK"));
     }

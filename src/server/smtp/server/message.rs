@@ -1,17 +1,18 @@
 //! DATA and BDAT (RFC 5321 section 4.1.1.4, RFC 3030): receiving the content and storing it.
 
 use std::borrow::Cow;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use super::checks::Checked;
 use super::replies;
-use super::session::{Chunks, Flow, Session, Transaction};
+use super::session::{Chunks, Flow, Session, Transaction, insufficient_resources};
 use super::spam::SpamOutcome;
 use super::trace::{Received, return_path};
 use crate::events::Event;
 use crate::filter::clamd;
+use crate::net::Reservation;
 use ::message::Parsed;
-use bytes::{Buf, Bytes};
+use bytes::{Buf, Bytes, BytesMut};
 use mailauth::dkim::{BodyHashes, StreamingBodyHashes};
 use mailauth::results::without_forged;
 use smtp_proto::{DataReader, DataStep, MessageBody, Reply, Status};
@@ -37,12 +38,36 @@ impl Session {
         // Mail that is checked has its DKIM body hashes computed as it arrives.
         let mut hashes = self.checks_mail().then(StreamingBodyHashes::new);
         let mut hashed = 0;
+        let mut budget = Budget::Within;
         loop {
-            let step = reader.feed(&mut self.conn.input);
-            if let Some(hashes) = &mut hashes {
-                let segments = &reader.body().segments;
-                segments[hashed.min(segments.len())..].iter().for_each(|s| hashes.update(s));
-                hashed = segments.len();
+            let step = match budget {
+                Budget::Realigning => match feed_to_last_crlf(&mut reader, &mut self.conn.input) {
+                    Some(DataStep::NeedMore) => {
+                        // At a line start now, where a fresh reader is in step with the stream:
+                        // it keeps nothing and only looks for the end.
+                        reader = DataReader::new(0);
+                        self.transaction.as_mut().expect("checked above").memory.release();
+                        budget = Budget::Discarding;
+                        DataStep::NeedMore
+                    }
+                    Some(step) => step,
+                    None => reader.feed(&mut self.conn.input),
+                },
+                Budget::Within | Budget::Discarding => reader.feed(&mut self.conn.input),
+            };
+            if budget == Budget::Within {
+                let memory = &mut self.transaction.as_mut().expect("checked above").memory;
+                if memory.reserve_to(reader.body().size) {
+                    if let Some(hashes) = &mut hashes {
+                        let segments = &reader.body().segments;
+                        segments[hashed.min(segments.len())..].iter().for_each(|s| hashes.update(s));
+                        hashed = segments.len();
+                    }
+                } else {
+                    tracing::info!(peer = %self.peer, "message memory spent: discarding the message, answering 452");
+                    hashes = None;
+                    budget = Budget::Realigning;
+                }
             }
             if step != DataStep::NeedMore {
                 break;
@@ -55,11 +80,13 @@ impl Session {
                 return Flow::Close;
             }
         }
-        let transaction = self.transaction.take().expect("checked above");
+        let mut transaction = self.transaction.take().expect("checked above");
         if reader.bare_line_endings() > 0 {
             tracing::debug!(peer = %self.peer, count = reader.bare_line_endings(), "bare line endings rewritten to CRLF");
         }
         let reply = match reader.finish() {
+            _ if budget != Budget::Within => insufficient_resources(),
+            Ok(body) if !reserve_for_storing(&mut transaction.memory, body.size).await => insufficient_resources(),
             Ok(body) => self.store(transaction, body, hashes.and_then(StreamingBodyHashes::finish)).await,
             Err(e) => replies::for_data_error(e),
         };
@@ -97,13 +124,20 @@ impl Session {
                     });
                     chunks.received += take as u64;
                     let segment = self.conn.input.split_to(take).freeze();
-                    if chunks.received <= limit {
+                    let kept = chunks.received <= limit && !chunks.over_budget;
+                    if kept && t.memory.reserve_to(chunks.body.size + segment.len()) {
                         if let Some(hashes) = &mut chunks.hashes {
                             hashes.update(&segment);
                         }
                         chunks.body.push(segment);
                     } else {
+                        if kept {
+                            tracing::info!(peer = %self.peer, "message memory spent: discarding BDAT chunks, answering 452");
+                            chunks.over_budget = true;
+                            chunks.hashes = None;
+                        }
                         chunks.body = MessageBody::default();
+                        t.memory.release();
                     }
                 }
                 None => self.conn.input.advance(take),
@@ -114,14 +148,23 @@ impl Session {
             self.error(reply);
             return Flow::Continue;
         }
+        let over_budget = self.transaction.as_ref().and_then(|t| t.chunks.as_ref()).is_some_and(|c| c.over_budget);
         if !last {
-            self.reply(Reply::new(250, Status(2, 0, 0), format!("{size} octets received")));
+            // RFC 3030 2: a chunk answered 4xx fails the transaction; the chunks the client
+            // pipelined after it are discarded, and LAST ends it.
+            let reply = match over_budget {
+                true => insufficient_resources(),
+                false => Reply::new(250, Status(2, 0, 0), format!("{size} octets received")),
+            };
+            self.reply(reply);
             return Flow::Continue;
         }
         let mut transaction = self.transaction.take().expect("checked above");
         let chunks = transaction.chunks.take().unwrap_or_default();
         let reply = if chunks.received > limit {
             replies::too_large()
+        } else if chunks.over_budget || !reserve_for_storing(&mut transaction.memory, chunks.body.size).await {
+            insufficient_resources()
         } else {
             self.store(transaction, chunks.body, chunks.hashes.and_then(StreamingBodyHashes::finish)).await
         };
@@ -134,9 +177,11 @@ impl Session {
     async fn store(&mut self, transaction: Transaction, mut body: MessageBody, hashes: Option<BodyHashes>) -> Reply {
         let id = self.ctx.ids.next_id();
         let signs = self.signs_mail(&transaction);
-        let checks = self.checks_mail();
+        let checks = self.judges_mail();
         let filters = self.ctx.antivirus.is_some() || self.ctx.spam_model.is_some();
-        if body.segments.len() > 1 && (signs || checks || filters) {
+        let authorship = self.checks_authorship();
+        let reads = signs || checks || filters || authorship;
+        if body.segments.len() > 1 && reads {
             // Scanning, checking, filtering and signing all read the message in one piece:
             // join it once.
             body.segments = vec![Bytes::from(body.segments.concat())];
@@ -152,9 +197,16 @@ impl Session {
         if signs {
             Self::seven_bit_before_signing(&mut body);
         }
-        let content = (signs || checks || filters).then(|| contiguous(&body.segments));
-        // Parsed once: the virus scan, DMARC's author, the spam filter and signing all read it.
+        let content = reads.then(|| contiguous(&body.segments));
+        // Parsed once: the author checks, the virus scan, DMARC, the spam filter and signing
+        // all read it.
         let parsed = content.as_deref().map(Parsed::new);
+        if let Some(parsed) = parsed.as_ref().filter(|_| authorship)
+            && let Some(refusal) = self.authorship_refusal(parsed)
+        {
+            tracing::info!(%id, peer = %self.peer, user = ?self.user, "message refused: {refusal}");
+            return refusal;
+        }
         if let (Some(database), Some(parsed)) = (&self.ctx.antivirus, &parsed)
             && let Some(name) = antivirus::scan(database, parsed)
         {
@@ -314,10 +366,110 @@ impl Session {
     }
 }
 
+/// What a message costs in memory while it is stored, in multiples of its size: the content,
+/// the one piece it is joined into to be checked, and the blob the journal writes.
+const STORE_COPIES: usize = 3;
+/// How long a received message waits for the message memory to cover its storing.
+const STORE_WAIT: Duration = Duration::from_secs(10);
+
+/// Grows `memory` to what storing a message of `size` octets costs ([`STORE_COPIES`] times
+/// its size, at most the whole budget), waiting up to [`STORE_WAIT`] for other deliveries to
+/// give theirs back; false when it could not.
+async fn reserve_for_storing(memory: &mut Reservation, size: usize) -> bool {
+    let total = size.saturating_mul(STORE_COPIES).min(memory.budget().limit()).max(size);
+    let deadline = Instant::now() + STORE_WAIT;
+    while !memory.reserve_to(total) {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        glommio::timer::sleep(Duration::from_millis(20)).await;
+    }
+    true
+}
+
+/// Where a DATA transfer stands against the server's message memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Budget {
+    /// Everything received is reserved and kept.
+    Within,
+    /// A reservation failed: the reader is fed up to a line end, where it can be replaced.
+    Realigning,
+    /// Nothing is kept any more; the transfer is read to its end marker for `452`.
+    Discarding,
+}
+
+/// Feeds `reader` the input up to and including its last CRLF, leaving what follows (and
+/// whatever the reader did not take) in `input`; None, feeding nothing, when `input` holds no
+/// CRLF. A reader that answers `NeedMore` to input ending with a CRLF stands at the start of a
+/// line, as a fresh [`DataReader`] does, so the two read the rest of the stream alike.
+fn feed_to_last_crlf(reader: &mut DataReader, input: &mut BytesMut) -> Option<DataStep> {
+    let end = memchr::memmem::rfind(&input[..], b"\r\n")? + 2;
+    let mut head = input.split_to(end);
+    let step = reader.feed(&mut head);
+    head.unsplit(std::mem::take(input));
+    *input = head;
+    Some(step)
+}
+
 /// The received content in one piece (a copy only when it arrived in several segments).
 fn contiguous(segments: &[Bytes]) -> Cow<'_, [u8]> {
     match segments {
         [one] => Cow::Borrowed(&one[..]),
         _ => Cow::Owned(segments.concat()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads `wire` as DATA with the reader replaced mid-stream the way a session does when
+    /// the message memory is spent after `cut` octets; returns what is left after the end.
+    fn discard_after(wire: &[u8], cut: usize) -> Option<Vec<u8>> {
+        let mut reader = DataReader::new(1 << 20);
+        let mut input = BytesMut::from(&wire[..cut]);
+        if reader.feed(&mut input) == DataStep::Done {
+            return Some([&input[..], &wire[cut..]].concat());
+        }
+        let mut realigned = false;
+        for (at, &byte) in wire.iter().enumerate().skip(cut) {
+            input.extend_from_slice(&[byte]);
+            let step = match realigned {
+                false => match feed_to_last_crlf(&mut reader, &mut input) {
+                    Some(DataStep::NeedMore) => {
+                        reader = DataReader::new(0);
+                        realigned = true;
+                        DataStep::NeedMore
+                    }
+                    Some(step) => step,
+                    None => reader.feed(&mut input),
+                },
+                true => reader.feed(&mut input),
+            };
+            if step == DataStep::Done {
+                return Some([&input[..], &wire[at + 1..]].concat());
+            }
+        }
+        None
+    }
+
+    /// Wherever the switch to discarding happens, the message ends where it really ends: no
+    /// dot line inside it (stuffed, after a bare LF or CR) is taken for the end marker.
+    #[test]
+    fn discarding_mid_data_stays_in_step_with_the_stream() {
+        let bodies: &[&[u8]] = &[
+            b"Subject: a\r\n\r\nline\r\n",
+            b"x\r\n..\r\n...stuffed\r\n",
+            b"bare lf\n.\r\nafter\r\n",
+            b"bare cr\r.\r\nafter\r\n",
+            b"mid.\r\n.line\r\n\r\n",
+            b"no crlf for a while then \r\n",
+        ];
+        for body in bodies {
+            let wire = [*body, b".\r\nQUIT\r\n"].concat();
+            for cut in 0..wire.len() {
+                assert_eq!(discard_after(&wire, cut).as_deref(), Some(&b"QUIT\r\n"[..]), "{body:?} cut at {cut}");
+            }
+        }
     }
 }

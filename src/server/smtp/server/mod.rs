@@ -13,12 +13,14 @@
 //! | `envelope.rs` | MAIL, RCPT |
 //! | `message.rs` | DATA, BDAT, storing the message |
 //! | `checks.rs` | SPF, DKIM and DMARC of mail from other servers, `Authentication-Results:` |
+//! | `authorship.rs` | the `From:` and `Sender:` our own users and networks may use |
 //! | `signing.rs` | DKIM signatures on the mail we send |
 //! | `trace.rs` | `Received:` and `Return-Path:` headers |
 //! | `replies.rs` | every reply text and the mapping of errors to replies |
 
 mod access;
 mod auth;
+mod authorship;
 mod checks;
 mod delivered;
 mod envelope;

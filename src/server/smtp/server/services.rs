@@ -12,6 +12,7 @@ use crate::dns::Resolver;
 use crate::events::EventLog;
 use crate::filter::lists::AccessLists;
 use crate::imap::summary::SummaryCache;
+use crate::net::MessageMemory;
 use crate::tls::Tls;
 
 /// The services of one shard that its SMTP sessions share.
@@ -42,4 +43,6 @@ pub struct Services {
     pub spam_model: Option<Arc<spam::Model>>,
     /// IMAP message summaries, made here for mail to local mailboxes from the one parse.
     pub imap_summaries: Arc<SummaryCache>,
+    /// The budget of message octets all sessions of all shards may hold while receiving.
+    pub message_memory: Arc<MessageMemory>,
 }

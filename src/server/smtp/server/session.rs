@@ -9,8 +9,9 @@ use super::delivered::SuccessWanted;
 use super::listener::Role;
 use super::replies;
 use super::services::Services;
+use crate::config::RelayNetwork;
 use crate::net::connection::OUTPUT_HIGH_WATER;
-use crate::net::{Connection, Line, ReadError};
+use crate::net::{Connection, Line, ReadError, Reservation};
 use crate::tls::{ServerStream, TlsInfo};
 use mailauth::dkim::StreamingBodyHashes;
 use smtp_proto::{Command, MailParams, Mailbox, MessageBody, Reply, Status};
@@ -51,6 +52,9 @@ pub(super) struct Transaction {
     pub spf: Option<SpfCheck>,
     /// Content received so far by BDAT, if BDAT was used.
     pub chunks: Option<Chunks>,
+    /// The octets of the server's message memory this transaction's content holds; released
+    /// when the transaction ends, however it ends.
+    pub memory: Reservation,
 }
 
 /// BDAT content received so far.
@@ -62,6 +66,9 @@ pub(super) struct Chunks {
     pub received: u64,
     /// DKIM body hashes computed as the chunks arrive, for mail that is checked.
     pub hashes: Option<StreamingBodyHashes>,
+    /// The content outgrew the server's message memory: the rest is discarded and every
+    /// chunk from then on is answered `452 4.3.1`.
+    pub over_budget: bool,
 }
 
 /// An SMTP session over one connection.
@@ -87,7 +94,21 @@ impl Session {
 
     /// Whether the client is in `relay_networks` (our own hosts).
     pub(super) fn client_in_relay_networks(&self) -> bool {
-        self.ctx.config.relay_networks.iter().any(|net| net.contains(&self.peer.ip()))
+        let ip = self.peer.ip();
+        let config = &self.ctx.config;
+        config.relay_networks.iter().any(|net| net.contains(&ip))
+            || config.relay_network.iter().any(|r| r.network.contains(&ip))
+    }
+
+    /// The `[[relay_network]]` entry that restricts this client's sender domains: the most
+    /// specific network it is in, when that is such an entry rather than one of `relay_networks`.
+    pub(super) fn relay_restriction(&self) -> Option<&RelayNetwork> {
+        let ip = self.peer.ip();
+        let config = &self.ctx.config;
+        let open = config.relay_networks.iter().filter(|net| net.contains(&ip)).map(|net| net.prefix_len()).max();
+        let restricted = config.relay_network.iter().filter(|r| r.network.contains(&ip));
+        let entry = restricted.max_by_key(|r| r.network.prefix_len())?;
+        (open.is_none_or(|open| entry.network.prefix_len() > open) && self.user.is_none()).then_some(entry)
     }
 
     /// Runs the session to its end and closes the connection.
@@ -239,4 +260,9 @@ impl Session {
     pub(super) fn data_timeout(&self) -> Duration {
         Duration::from_secs(self.ctx.config.limits.data_timeout_secs.get())
     }
+}
+
+/// The reply when the server's message memory (`[limits] message_memory`) is spent.
+pub(super) fn insufficient_resources() -> Reply {
+    Reply::new(452, Status(4, 3, 1), "Insufficient system resources, try again later")
 }
