@@ -8,7 +8,10 @@ as_root() {
 
 apt_install() {
   local missing=()
-  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  # Installed means installed: a package removed but not purged still answers `dpkg -s`.
+  for pkg in "$@"; do
+    [ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ] || missing+=("$pkg")
+  done
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "ringmail: installing ${missing[*]}" >&2
   as_root apt-get update -qq

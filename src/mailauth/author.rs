@@ -144,22 +144,33 @@ struct Found {
 }
 
 /// The one mailbox of an address field and its raw display name; any repair, a group, no
-/// mailbox or several make it ambiguous.
+/// mailbox or several make it ambiguous. The one repair forgiven is an unquoted `@` in the
+/// display name when every address written there is in the mailbox's own domain
+/// (`noreply@shop.example <noreply@shop.example>`): nothing else can be read as the author.
 fn one_mailbox(value: &[u8], field: &'static str) -> Result<(Found, Option<Vec<u8>>), Ambiguity> {
     let (entries, repairs) = address::parse_checked(&unfold(value));
-    if let Some(&repair) = repairs.first() {
+    let first_repair = |forgiven: Option<Repair>| repairs.iter().find(|&&r| Some(r) != forgiven).copied();
+    if let Some(repair) = first_repair(Some(Repair::SpecialInName)) {
         return Err(Ambiguity::Repaired(field, repair));
     }
     // A group's end is the one entry with no field set.
     if entries.contains(&Address::default()) {
         return Err(Ambiguity::Group);
     }
-    match entries.as_slice() {
-        [] => Err(Ambiguity::NoMailbox),
-        [one] if one.mailbox.is_none() || one.host.is_none() => Err(Ambiguity::NoMailbox),
-        [one] => Ok((mailbox_of(one, field)?, one.name.clone())),
-        _ => Err(Ambiguity::SeveralMailboxes),
+    let one = match entries.as_slice() {
+        [] => return Err(Ambiguity::NoMailbox),
+        [one] if one.mailbox.is_none() || one.host.is_none() => return Err(Ambiguity::NoMailbox),
+        [one] => one,
+        _ => return Err(Ambiguity::SeveralMailboxes),
+    };
+    let found = mailbox_of(one, field)?;
+    let name = decode_encoded_words(one.name.as_deref().unwrap_or_default());
+    if let Some(repair) = first_repair(None)
+        && domains_in_text(&name).iter().any(|d| *d != found.domain)
+    {
+        return Err(Ambiguity::Repaired(field, repair));
     }
+    Ok((found, one.name.clone()))
 }
 
 /// `local@domain` of a parsed mailbox, its domain checked and in lower-case A-labels.

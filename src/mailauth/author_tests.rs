@@ -69,6 +69,9 @@ fn forms_that_parse_only_with_repairs_are_ambiguous() {
     for (from, repair) in cases {
         assert_eq!(of(from), Err(Ambiguity::Repaired("From", repair)), "{from}");
     }
+    // An unquoted copy of the address itself as the name shows no other author.
+    assert_eq!(domain("noreply@Shop.example <noreply@shop.example>").as_deref(), Some("shop.example"));
+    assert_eq!(domain("Bob @ home <bob@example.org>").as_deref(), Some("example.org"));
 }
 
 #[test]

@@ -83,6 +83,11 @@ pub mod cf {
 /// Messages at least this large go to BlobDB files, so compaction never rewrites bodies.
 const MIN_BLOB_SIZE: u64 = 4096;
 
+/// Memtable size of the message bodies (RocksDB's default is 64 MiB, two of them): bodies wait
+/// in memory only until this much has arrived, so a burst of large messages does not hold
+/// twice 64 MiB of them on top of what the sessions hold.
+const BLOB_WRITE_BUFFER: usize = 16 << 20;
+
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -154,6 +159,7 @@ fn cf_options(name: &str) -> Options {
         cf::BLOB => {
             opts.set_enable_blob_files(true);
             opts.set_min_blob_size(MIN_BLOB_SIZE);
+            opts.set_write_buffer_size(BLOB_WRITE_BUFFER);
             opts.set_blob_compression_type(DBCompressionType::Lz4);
             // Deleted bodies are reclaimed when compaction moves live blobs out of old files.
             opts.set_enable_blob_gc(true);
