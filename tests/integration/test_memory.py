@@ -5,6 +5,7 @@ sessions share one budget of message octets in memory ([limits] message_memory):
 that does not fit is read to its end and answered 452 4.3.1, MAIL with a SIZE that does not
 fit too, while one that fits still gets 250, and a session that ends gives its share back."""
 
+import imaplib
 import poplib
 import re
 import smtplib
@@ -250,6 +251,24 @@ class SmtpMessageMemory(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.server.cleanup()
+
+    def test_imap_append_literals_share_the_budget(self):
+        m = imaplib.IMAP4("127.0.0.1", self.server.imap_port, timeout=30)
+        m.host = "mx.test"
+        m.starttls(ssl_context=ssl.create_default_context(cafile=self.server.cert_path))
+        m.login(USER, PASSWORD)
+        big = b"Subject: too big for the budget\r\n\r\n" + b"x" * (self.BUDGET + MIB) + b"\r\n"
+        typ, data = m.append("INBOX", None, None, big)
+        self.assertEqual(typ, "NO")
+        self.assertIn(b"[UNAVAILABLE]", data[0])
+        # Control: what fits is appended, and each append gives its octets back.
+        for n in range(3):
+            fits = f"Subject: fits {n}\r\n\r\n".encode() + b"y" * MIB + b"\r\n"
+            self.assertEqual(m.append("INBOX", None, None, fits)[0], "OK")
+        m.select("INBOX", readonly=True)
+        typ, data = m.search(None, "SUBJECT", '"fits"')
+        self.assertEqual(len(data[0].split()), 3)
+        m.logout()
 
     def session(self):
         d = Dialogue(self.server.port, timeout=30)

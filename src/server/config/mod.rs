@@ -324,8 +324,9 @@ pub struct Limits {
     pub data_timeout_secs: NonZeroU64,
     /// Seconds a mailbox client (POP3) may stay idle before it is disconnected.
     pub mailbox_idle_timeout_secs: NonZeroU64,
-    /// Octets of incoming messages (DATA, BDAT) that all sessions on all shards together may
-    /// hold in memory; past it, MAIL and the data that does not fit get `452 4.3.1`.
+    /// Octets of incoming messages (DATA, BDAT, APPEND literals) that all sessions on all shards
+    /// together may hold in memory; past it, MAIL and the data that does not fit get `452 4.3.1`
+    /// (an APPEND, `NO [UNAVAILABLE]`).
     pub message_memory: NonZeroU64,
 }
 

@@ -8,6 +8,7 @@ use store::{JournalHandle, MessageIdGenerator, Store};
 use super::summary::SummaryCache;
 use crate::auth::login::Logins;
 use crate::config::Config;
+use crate::net::MessageMemory;
 use crate::tls::Tls;
 
 /// The services of one shard that its IMAP sessions share.
@@ -28,4 +29,6 @@ pub struct Services {
     pub spam_model: Option<Arc<spam::Model>>,
     /// Message summaries, shared by all shards.
     pub imap_summaries: Arc<SummaryCache>,
+    /// Message octets all sessions of all shards may hold: APPEND literals reserve from it.
+    pub message_memory: Arc<MessageMemory>,
 }

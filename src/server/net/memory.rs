@@ -1,5 +1,6 @@
 //! The server-wide budget of message octets that SMTP sessions hold in memory while a message
-//! arrives (`[limits] message_memory`), shared by every shard through one atomic counter.
+//! arrives, and IMAP sessions while an APPEND literal does (`[limits] message_memory`), shared
+//! by every shard through one atomic counter.
 //!
 //! A transaction holds a [`Reservation`] and grows it as DATA or BDAT octets are buffered;
 //! dropping the transaction (stored, refused, RSET, a new EHLO, disconnect) releases it. Once

@@ -102,7 +102,8 @@ struct Shared {
     spam_model: Option<Arc<spam::Model>>,
     imap_summaries: Arc<SummaryCache>,
     sites: Arc<Sites>,
-    /// Message octets SMTP sessions on all shards may hold in memory (`[limits] message_memory`).
+    /// Message octets SMTP and IMAP sessions on all shards may hold in memory (`[limits]
+    /// message_memory`).
     message_memory: Arc<MessageMemory>,
 }
 
@@ -261,6 +262,7 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         logins: Arc::clone(&shared.logins),
         spam_model: shared.spam_model.clone(),
         imap_summaries: Arc::clone(&shared.imap_summaries),
+        message_memory: Arc::clone(&shared.message_memory),
     });
     let pop3 = Rc::new(pop3::Services {
         config: Arc::clone(&shared.config),

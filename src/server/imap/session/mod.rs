@@ -35,7 +35,7 @@ use bytes::{Buf, BufMut};
 use super::Services;
 use super::view::View;
 use crate::net::connection::OUTPUT_HIGH_WATER;
-use crate::net::{Connection, Line, ReadError};
+use crate::net::{Connection, Line, ReadError, Reservation};
 use crate::tls::ServerStream;
 use imap_proto::command::{self, Command, LineEnd, Tagged};
 use store::StoreError;
@@ -134,12 +134,16 @@ pub struct Session {
     /// The client enabled IMAP4rev2.
     rev2: bool,
     errors: usize,
+    /// The APPEND literals of the command being read, held against `[limits] message_memory`
+    /// until the command is done.
+    literals: Reservation,
 }
 
 impl Session {
     /// A session for a connection from `peer`.
     pub fn new(conn: Connection<ServerStream>, ctx: Rc<Services>, peer: SocketAddr) -> Session {
-        Session { conn, ctx, peer, timeout: PRE_AUTH_TIMEOUT, condstore: false, rev2: false, errors: 0 }
+        let literals = ctx.message_memory.reservation();
+        Session { conn, ctx, peer, timeout: PRE_AUTH_TIMEOUT, condstore: false, rev2: false, errors: 0, literals }
     }
 
     /// Runs the session to its end; `implicit_tls` starts with a handshake (IMAPS).
@@ -359,8 +363,11 @@ impl Session {
     }
 
     /// Reads one whole command: its line, and every literal it announces with the lines
-    /// after them. Literals are refused before they are read when over the limit.
+    /// after them. Literals are refused before they are read when over the limit, and APPEND
+    /// literals when `[limits] message_memory` cannot hold them.
     async fn read_command(&mut self) -> Read {
+        // The last command's APPEND literals are stored or dropped: their octets go back.
+        self.literals = self.ctx.message_memory.reservation();
         let mut command = Vec::new();
         loop {
             let Some(line) = self.read_line().await else { return Read::Closed };
@@ -384,6 +391,17 @@ impl Session {
                     return Read::Closed;
                 }
                 self.conn.send(format!("{tag} NO [TOOBIG] Literal of {length} octets is too big\r\n").as_bytes());
+                return Read::Skipped;
+            }
+            if is_append(&command) && !self.literals.reserve_to(self.literals.held() + length as usize) {
+                // Every session together already holds `[limits] message_memory` of messages.
+                let tag = command.split(|&b| b == b' ').next().map(String::from_utf8_lossy).unwrap_or_default();
+                if !synchronizing {
+                    self.conn.send(b"* BYE [UNAVAILABLE] Insufficient system resources\r\n");
+                    return Read::Closed;
+                }
+                let text = format!("{tag} NO [UNAVAILABLE] Insufficient system resources, try again later\r\n");
+                self.conn.send(text.as_bytes());
                 return Read::Skipped;
             }
             if synchronizing {
