@@ -9,9 +9,12 @@ use smtp_proto::{DataReader, DataStep};
 fn read(data: &[u8], cut: usize) -> (Option<Vec<u8>>, Vec<u8>) {
     let mut reader = DataReader::new(1 << 16);
     let mut input = BytesMut::new();
-    for piece in data.chunks(cut.max(1)) {
+    let cut = cut.max(1);
+    for (i, piece) in data.chunks(cut).enumerate() {
         input.extend_from_slice(piece);
         if reader.feed(&mut input) == DataStep::Done {
+            // What follows the message is left for the next command, fed or not.
+            input.extend_from_slice(&data[((i + 1) * cut).min(data.len())..]);
             return (reader.finish().ok().map(|b| b.to_vec()), input.to_vec());
         }
     }

@@ -123,8 +123,9 @@ fn is_valid_local_part(local: &str) -> bool {
 fn is_valid_domain(domain: &str) -> bool {
     if let Some(literal) = domain.strip_prefix('[') {
         let Some(literal) = literal.strip_suffix(']') else { return false };
-        return match literal.strip_prefix("IPv6:") {
-            Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+        // The tag is case-insensitive (RFC 5234 2.3): a domain, lower-cased, still parses.
+        return match literal.get(..5).filter(|tag| tag.eq_ignore_ascii_case("IPv6:")) {
+            Some(_) => literal[5..].parse::<std::net::Ipv6Addr>().is_ok(),
             None => literal.parse::<std::net::Ipv4Addr>().is_ok(),
         };
     }
@@ -156,6 +157,15 @@ mod tests {
         ] {
             assert!(Mailbox::parse(ok).is_ok(), "{ok} should parse");
         }
+    }
+
+    #[test]
+    fn an_address_literal_prints_back_as_itself() {
+        // Found by the smtp_command fuzz target: the lower-cased `ipv6:` tag did not parse.
+        let mailbox = Mailbox::parse("u@[IPv6:2001:db8::1]").unwrap();
+        assert_eq!(mailbox.domain, "[ipv6:2001:db8::1]");
+        assert_eq!(Mailbox::parse(&mailbox.to_string()), Ok(mailbox));
+        assert!(Mailbox::parse("u@[ipv6x2001:db8::1]").is_err(), "control: not a tag");
     }
 
     #[test]
