@@ -4,15 +4,16 @@
 //!
 //! | file | what |
 //! |---|---|
-//! | `command/` | command bytes (with literals) into [`command::Command`] (no I/O; fuzzed) |
-//! | `mime/` | one pass over a message for ENVELOPE, BODYSTRUCTURE, sections and search text |
 //! | `view.rs` | the selected mailbox as the client knows it, and other sessions' changes |
 //! | `flags.rs` | flag lists and the store's flag bits |
 //! | `list.rs` | LIST patterns and special-use names |
-//! | `section.rs` | what `BODY[section]` names |
 //! | `summary.rs` | ENVELOPE, BODYSTRUCTURE and search fields per message, cached for all shards |
-//! | `wire.rs` | strings and literals in responses |
+//! | `services.rs` | what the sessions of a shard share |
 //! | `session/` | the session: states and one file per group of commands |
+//!
+//! Command parsing (literals included), `BODY[section]` names, the MIME structure behind
+//! ENVELOPE and BODYSTRUCTURE, and the wire forms of responses are `imap-proto`'s: pure code,
+//! fuzzed.
 //!
 //! Sessions on any shard see each other's changes: the journal publishes every committed
 //! change of a mailbox to its watchers (`store::changes`), and each session reports them to

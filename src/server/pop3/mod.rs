@@ -3,11 +3,13 @@
 //!
 //! | file | what |
 //! |---|---|
-//! | `command.rs` | command lines into [`command::Command`] (no I/O; fuzzed) |
 //! | `maildrop.rs` | the snapshot of INBOX a session works on, and the one-session-per-account lock |
-//! | `multiline.rs` | multi-line responses: byte-stuffing, TOP |
 //! | `retr.rs` | RETR and TOP stuffed a piece at a time, so large messages stream |
+//! | `services.rs` | what the sessions of a shard share |
 //! | `session.rs` | the AUTHORIZATION / TRANSACTION / UPDATE state machine |
+//!
+//! Command lines and multi-line responses (byte-stuffing, TOP) are `pop3-proto`'s: pure code,
+//! fuzzed.
 
 pub mod maildrop;
 mod retr;
