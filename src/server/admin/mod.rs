@@ -173,7 +173,7 @@ fn domain_add(ctx: &AdminContext, domain: &str, postmaster: Option<&str>) -> Res
             format!("{POSTMASTER}@{hostname}")
         }
     };
-    let router = Router::new(&ctx.store, ctx.config.hostname.as_str());
+    let router = Router::new(&ctx.store, hostname);
     let target_domain = domain_of(&target);
     if target_domain != domain && router.is_local_domain(target_domain)? {
         let mailbox = Mailbox::parse(&target).map_err(|e| AdminError(format!("{target}: {e}")))?;
@@ -189,7 +189,11 @@ fn domain_add(ctx: &AdminContext, domain: &str, postmaster: Option<&str>) -> Res
             routed.push(alias);
         }
     }
-    Ok(format!("domain {domain} added; {} go to {target}\n", routed.join(" and ")).into_bytes())
+    let routed = match routed.is_empty() {
+        true => String::new(),
+        false => format!("; {} go to {target}", routed.join(" and ")),
+    };
+    Ok(format!("domain {domain} added{routed}\n").into_bytes())
 }
 
 /// Grants (`give`) or revokes what an account may send as.

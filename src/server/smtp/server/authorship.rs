@@ -26,19 +26,18 @@ impl Session {
             Ok(author) => author,
             Err(why) => return refuse(format!("Message refused: its author is ambiguous ({why})")),
         };
+        let router = Router::new(&self.ctx.store, self.ctx.config.hostname.as_str());
+        let restriction = self.relay_restriction();
         let claimed = std::iter::once(&author.address).chain(author.sender.as_ref());
         for address in claimed {
-            let allowed = match (&self.user, self.relay_restriction()) {
-                (Some(user), _) => {
-                    let router = Router::new(&self.ctx.store, self.ctx.config.hostname.as_str());
-                    match router.may_send_as_address(user, address) {
-                        Ok(allowed) => allowed,
-                        Err(e) => {
-                            tracing::warn!("author lookup failed: {e}");
-                            return Some(Reply::new(451, Status(4, 3, 0), "Temporary lookup failure, try again later"));
-                        }
+            let allowed = match (&self.user, restriction) {
+                (Some(user), _) => match router.may_send_as_address(user, address) {
+                    Ok(allowed) => allowed,
+                    Err(e) => {
+                        tracing::warn!("author lookup failed: {e}");
+                        return Some(Reply::new(451, Status(4, 3, 0), "Temporary lookup failure, try again later"));
                     }
-                }
+                },
                 (None, Some(network)) => network.allows(store::directory::domain_of(address)),
                 (None, None) => true,
             };
