@@ -14,10 +14,12 @@ pub mod changes;
 pub mod directory;
 pub mod dkim_keys;
 pub mod dmarc_reports;
+pub mod events;
 pub mod journal;
 pub mod keys;
 pub mod mail;
 pub mod message_id;
+pub mod operator;
 pub mod queue;
 pub mod queue_feed;
 pub mod records;
@@ -61,8 +63,16 @@ pub mod cf {
     pub const SUBSCRIPTION: &str = "subscription";
     /// Token counts the spam filter learned.
     pub const BAYES: &str = "bayes";
+    /// HTTP API tokens by name.
+    pub const API_TOKEN: &str = "api_token";
+    /// Destinations whose delivery the operator suspended.
+    pub const SUSPENSION: &str = "suspension";
+    /// The event log: receptions, delivery outcomes, suppressions, by sequence number.
+    pub const EVENTS: &str = "events";
+    /// How far each webhook has read the event log.
+    pub const EVENT_CURSOR: &str = "event_cursor";
     /// All of them, in creation order.
-    pub const ALL: [&str; 14] = [
+    pub const ALL: [&str; 18] = [
         DOMAIN,
         ACCOUNT,
         ALIAS,
@@ -77,6 +87,10 @@ pub mod cf {
         ACCESS,
         SUBSCRIPTION,
         BAYES,
+        API_TOKEN,
+        SUSPENSION,
+        EVENTS,
+        EVENT_CURSOR,
     ];
 }
 

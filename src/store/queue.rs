@@ -83,6 +83,12 @@ impl Store {
         })
     }
 
+    /// Calls `visit` for queued recipients in due order while it returns true, so that a
+    /// caller can bound its look at a large queue.
+    pub fn visit_queued(&self, visit: impl FnMut(DueRecipient) -> bool) -> Result<(), StoreError> {
+        self.scan_queue(0, visit)
+    }
+
     /// Visits queued recipients due at `from` or later, in due order, while `visit` returns true.
     fn scan_queue(&self, from: u64, mut visit: impl FnMut(DueRecipient) -> bool) -> Result<(), StoreError> {
         let start = keys::queue_from(from);

@@ -3,10 +3,12 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use rocksdb::{WriteBatch, WriteOptions};
 
 use super::staged::Staged;
+use super::stats::{self, GroupCommit};
 use super::{Committed, Job, JournalOp};
 use crate::changes::Watchers;
 use crate::queue_feed::QueueFeed;
@@ -27,12 +29,15 @@ pub(super) struct Committer {
     watchers: Arc<Watchers>,
     /// Schedulers, told of each recipient queued once it is committed.
     feed: Arc<QueueFeed>,
+    /// Sequence number of the newest event added to the log (`events.rs`).
+    pub(super) event_seq: u64,
 }
 
 impl Committer {
     /// A committer over `store` that tells `watchers` and `feed` what it commits.
     pub(super) fn new(store: Store, watchers: Arc<Watchers>, feed: Arc<QueueFeed>) -> Committer {
-        Committer { store, mailboxes: HashMap::new(), watchers, feed }
+        let event_seq = super::events::last_sequence(&store);
+        Committer { store, mailboxes: HashMap::new(), watchers, feed, event_seq }
     }
 
     /// Commits groups of jobs until the queue closes and is empty.
@@ -72,10 +77,22 @@ impl Committer {
         if self.mailboxes.len() > MAX_CACHED_MAILBOXES {
             self.mailboxes.clear();
         }
+        let started = Instant::now();
         let mut batch = WriteBatch::default();
         let mut staged = Staged::default();
-        let results: Vec<_> = jobs.iter().map(|job| self.apply(&mut batch, &mut staged, &job.op)).collect();
+        let first_event_seq = self.event_seq;
+        let results: Vec<_> = jobs
+            .iter()
+            .map(|job| {
+                let result = self.apply(&mut batch, &mut staged, &job.op);
+                if result.is_ok() {
+                    self.log_events(&mut batch, &job.events);
+                }
+                result
+            })
+            .collect();
         let written = if batch.is_empty() { Ok(()) } else { self.store.db().write_opt(batch, sync) };
+        stats::report(GroupCommit { ops: jobs.len(), elapsed: started.elapsed(), written: written.is_ok() });
         match written {
             Ok(()) => {
                 for (key, meta) in staged.mailboxes {
@@ -94,6 +111,7 @@ impl Committer {
             }
             Err(e) => {
                 tracing::error!("journal write failed: {e}");
+                self.event_seq = first_event_seq;
                 for job in jobs {
                     let _ = job.reply.try_send(Err(StoreError::Db(e.clone())));
                 }
@@ -121,6 +139,8 @@ impl Committer {
             JournalOp::Suppression(op) => self.suppression_op(batch, staged, op),
             JournalOp::Learn(lesson) => Ok(self.learn(batch, lesson)),
             JournalOp::Dmarc(op) => Ok(self.dmarc_op(batch, op)),
+            JournalOp::Operator(op) => self.operator_op(batch, staged, op),
+            JournalOp::Events(op) => Ok(self.events_op(batch, op)),
         }
     }
 

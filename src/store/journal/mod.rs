@@ -21,8 +21,10 @@
 //! (`expunge.rs`), the outbound queue (`queue.rs`), IMAP's mailbox changes (`mailboxes.rs`,
 //! `messages.rs`), domains, passwords and aliases (`directory.rs`), DKIM keys (`dkim.rs`), the
 //! allow and block lists (`access.rs`), the suppression list (`suppression.rs`), spam filter
-//! training (`bayes.rs`) and DMARC report counters (`dmarc.rs`). `committer.rs` runs the
-//! thread.
+//! training (`bayes.rs`), DMARC report counters (`dmarc.rs`) and the operator's API tokens and
+//! delivery suspensions (`operator.rs`). Any op may carry events for the event log, written in
+//! its batch (`events.rs`, which also moves the log's cursors and trims it). `committer.rs`
+//! runs the thread.
 
 mod access;
 mod accounts;
@@ -32,11 +34,14 @@ mod delivery;
 mod directory;
 mod dkim;
 mod dmarc;
+mod events;
 mod expunge;
 mod mailboxes;
 mod messages;
+mod operator;
 mod queue;
 mod staged;
+pub mod stats;
 mod suppression;
 #[cfg(test)]
 mod testing;
@@ -57,8 +62,10 @@ pub use delivery::{Delivery, RemoteRecipient};
 pub use directory::{DirectoryOp, SendAs};
 pub use dkim::DkimOp;
 pub use dmarc::DmarcOp;
+pub use events::EventsOp;
 pub use mailboxes::{DELIMITER, MailboxOp};
 pub use messages::FlagAction;
+pub use operator::OperatorOp;
 pub use suppression::SuppressionOp;
 
 /// Work for the journal.
@@ -125,6 +132,10 @@ pub enum JournalOp {
     Learn(Lesson),
     /// DMARC report counters counted or forgotten.
     Dmarc(DmarcOp),
+    /// An API token or a delivery suspension set by the operator.
+    Operator(OperatorOp),
+    /// A webhook's cursor moved, or the oldest events trimmed.
+    Events(EventsOp),
 }
 
 impl JournalOp {
@@ -177,6 +188,8 @@ pub enum Committed {
 /// One op and where its answer goes.
 struct Job {
     op: JournalOp,
+    /// Event log entries (JSON objects) written with `op`, if it succeeds.
+    events: Vec<Vec<u8>>,
     reply: async_channel::Sender<Result<Committed, StoreError>>,
 }
 
@@ -191,8 +204,14 @@ pub struct JournalHandle {
 impl JournalHandle {
     /// Commits `op` durably and returns once it is on disk.
     pub async fn submit(&self, op: JournalOp) -> Result<Committed, StoreError> {
+        self.submit_with_events(op, Vec::new()).await
+    }
+
+    /// Commits `op` durably with `events` (JSON objects) appended to the event log in the same
+    /// write, and returns once both are on disk; an op that fails writes no event.
+    pub async fn submit_with_events(&self, op: JournalOp, events: Vec<Vec<u8>>) -> Result<Committed, StoreError> {
         let (reply, answer) = async_channel::bounded(1);
-        self.jobs.send(Job { op, reply }).await.map_err(|_| StoreError::Closed)?;
+        self.jobs.send(Job { op, events, reply }).await.map_err(|_| StoreError::Closed)?;
         answer.recv().await.map_err(|_| StoreError::Closed)?
     }
 
@@ -200,6 +219,12 @@ impl JournalHandle {
     /// offline CLI, blocking threads).
     pub fn submit_blocking(&self, op: JournalOp) -> Result<Committed, StoreError> {
         futures_lite::future::block_on(self.submit(op))
+    }
+
+    /// [`JournalHandle::submit_with_events`] for threads outside an executor (tests).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn submit_blocking_with_events(&self, op: JournalOp, events: Vec<Vec<u8>>) -> Result<Committed, StoreError> {
+        futures_lite::future::block_on(self.submit_with_events(op, events))
     }
 
     /// The highest UID any session has been told of in a mailbox (for STATUS RECENT).

@@ -98,7 +98,7 @@ pub(super) fn commit_queued(store: &Store, ops: Vec<JournalOp>) -> Vec<Result<Co
         .into_iter()
         .map(|op| {
             let (reply, answer) = async_channel::bounded(1);
-            jobs.try_send(super::Job { op, reply }).unwrap();
+            jobs.try_send(super::Job { op, events: Vec::new(), reply }).unwrap();
             answer
         })
         .collect();

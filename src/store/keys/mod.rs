@@ -18,11 +18,14 @@
 //! | `access`  | list (`allow` or `block`) `\0` entry (network, domain or address) | time added (u64 secs) |
 //! | `bayes`   | scope (`""` or an address) `\0` token (u64), or scope `\0T` for totals | spam, ham (i32 LE each, merge-added) |
 //! | `dmarc_report` | period (u64 secs), then policy domain, source IP, From domain, disposition, DKIM aligned, SPF aligned, DKIM domain, DKIM result, SPF domain, SPF result, `\0`-separated | count (i64 LE, merge-added) |
+//! | `events`  | sequence number (u64) | the event as one JSON object (UTF-8) |
+//! | `event_cursor` | reader's name | sequence number of the last event it has (u64) |
 //!
 //! Records are encoded as `records.rs` says: a version byte of their type, then postcard.
 
 mod counters;
 mod directory;
+mod events;
 mod mail;
 mod queue;
 
@@ -30,6 +33,7 @@ pub use counters::{bayes_token, bayes_totals, dmarc_report, dmarc_row};
 pub use directory::{
     access, access_entry, access_list, account, alias, dkim_domain, dkim_key, dkim_key_parts, domain, name_of,
 };
+pub use events::{event, event_cursor, event_seq};
 pub use mail::{account_prefix, mail, mail_prefix, mailbox, mailbox_name, message, subscription, uid_of_mail_key};
 pub use queue::{queue, queue_due, queue_from, queue_message_id, suppression};
 

@@ -10,11 +10,13 @@
 mod directory;
 mod dkim;
 mod mailbox;
+mod operator;
 mod queue;
 
 pub use directory::{Account, Alias};
 pub use dkim::DkimKey;
 pub use mailbox::{MailEntry, MailboxMeta, flags};
+pub use operator::{ApiToken, Suspension};
 pub use queue::{QueueEntry, QueueOptions, Suppression};
 
 use serde::{Serialize, de::DeserializeOwned};
