@@ -30,6 +30,16 @@ ensure_test_deps() {
   command -v python3 >/dev/null || apt_install python3
   # swaks speaks TLS through Net::SSLeay and IO::Socket::SSL, which it only recommends.
   apt_install swaks libnet-ssleay-perl libio-socket-ssl-perl curl openssl fetchmail dnsmasq-base python3-dkim clamav-daemon isync
+  # promtool (in Debian's prometheus package) lints the /metrics output (test_metrics.py).
+  apt_install prometheus
+  # The dashboard's test drives Debian's headless Chromium through chromedriver with Selenium,
+  # which must be importable by the python3 that runs the tests: pip puts it there (a pyenv or
+  # venv python), Debian's python3-selenium where pip is missing or refuses (the system python).
+  apt_install chromium chromium-driver
+  if ! python3 -c 'import selenium' 2>/dev/null; then
+    echo "ringmail: installing selenium for $(command -v python3)" >&2
+    python3 -m pip install --quiet selenium 2>/dev/null || apt_install python3-selenium
+  fi
 }
 
 # Where cargo puts the binary.

@@ -174,6 +174,26 @@ pub enum Request {
         /// What to do.
         request: QueueRequest,
     },
+    /// Make an HTTP API token; the answer shows it, once.
+    ApiTokenAdd {
+        /// Its name.
+        name: String,
+        /// `inject`, `read`, `metrics` or `admin`.
+        scope: String,
+        /// The account whose addresses injected mail may use as author.
+        #[serde(default)]
+        user: Option<String>,
+        /// Domains whose addresses injected mail may use as author.
+        #[serde(default)]
+        domains: Vec<String>,
+    },
+    /// The API tokens (names, scopes and bindings; never the tokens).
+    ApiTokenList,
+    /// Delete an API token.
+    ApiTokenDel {
+        /// Its name.
+        name: String,
+    },
 }
 
 /// What an account may send as, besides its own addresses.
@@ -223,11 +243,33 @@ pub enum QueueRequest {
         #[cfg_attr(feature = "clap", arg(long))]
         domain: Option<String>,
     },
-    /// Give up and return the message to its sender with a delivery report.
+    /// Give up and return messages to their senders with a delivery report.
     Bounce {
-        /// The message id.
-        id: String,
+        /// A message id.
+        id: Option<String>,
+        /// Every recipient in this domain.
+        #[cfg_attr(feature = "clap", arg(long))]
+        domain: Option<String>,
     },
+    /// Hold back delivery to a recipient domain or a site (as `queue summary` names it); its
+    /// mail stays queued.
+    Suspend {
+        /// The domain or site.
+        destination: String,
+        /// Why (shown in the queue and the deferral events).
+        #[cfg_attr(feature = "clap", arg(long, default_value = "suspended by the postmaster"))]
+        reason: String,
+        /// Lift it by itself after this many seconds.
+        #[cfg_attr(feature = "clap", arg(long = "for"))]
+        for_secs: Option<u64>,
+    },
+    /// Let delivery to a suspended destination go on, at once.
+    Resume {
+        /// The domain or site.
+        destination: String,
+    },
+    /// The suspended destinations.
+    Suspended,
 }
 
 /// A DKIM key request; also the `ringmail dkim ...` subcommands.

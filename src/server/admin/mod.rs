@@ -1,5 +1,5 @@
-//! Administration: domains, users, aliases, reading mail, the queue, DKIM keys and the
-//! allow and block lists.
+//! Administration: domains, users, aliases, reading mail, the queue, DKIM keys, the allow
+//! and block lists, and HTTP API tokens.
 //!
 //! The CLI builds a [`Request`]. When the server runs, it sends it over the admin socket
 //! (RocksDB allows one process to open the store); otherwise it opens the store itself. Either
@@ -9,6 +9,7 @@ pub mod dkim;
 pub mod queue;
 pub mod socket;
 pub mod spam;
+pub mod tokens;
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -16,7 +17,9 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use crate::auth::password;
 use crate::config::Config;
+use crate::events::{Event, EventLog};
 use crate::filter::access::Entry;
+use crate::queue::suspensions::Suspensions;
 use crate::routing::{self, POSTMASTER, ROLE_ADDRESSES, Router};
 use message::date::rfc5322;
 use message::headers;
@@ -37,6 +40,10 @@ pub struct AdminContext {
     pub store: Store,
     /// The journal, through which every change is written.
     pub journal: JournalHandle,
+    /// The suspended destinations (the running server's, which its schedulers read).
+    pub suspensions: Arc<Suspensions>,
+    /// Where the events of changes go besides the store (the running server's file).
+    pub events: EventLog,
 }
 
 /// A failed request, with the message the user sees.
@@ -113,6 +120,15 @@ pub fn execute(ctx: &AdminContext, request: Request) -> Result<Vec<u8>, AdminErr
             store.blob(MessageId(entry.message_id))?.ok_or_else(|| AdminError("message body is missing".into()))
         }
         Request::Queue { request } => queue::execute(ctx, request),
+        Request::ApiTokenAdd { name, scope, user, domains } => {
+            let token = tokens::add(ctx, &name, &scope, user, domains)?;
+            done(format!("{token}\n(token {name} made; this is the only time it is shown)"))
+        }
+        Request::ApiTokenList => tokens::list(ctx),
+        Request::ApiTokenDel { name } => {
+            tokens::delete(ctx, &name)?;
+            done(format!("token {name} deleted"))
+        }
         Request::Dkim { request } => dkim::execute(ctx, request),
         Request::Spam { request } => spam::execute(ctx, request),
         Request::AccessAdd { list, entry } => {
@@ -138,8 +154,9 @@ pub fn execute(ctx: &AdminContext, request: Request) -> Result<Vec<u8>, AdminErr
         }
         Request::SuppressionAdd { address, reason } => {
             let address = parse_address(&address)?;
+            let event = Event::Suppression { address: address.clone(), reason: reason.clone(), id: None };
             let op = SuppressionOp::Add { address: address.clone(), reason };
-            ctx.journal.submit_blocking(JournalOp::Suppression(op))?;
+            ctx.events.commit_blocking(&ctx.journal, JournalOp::Suppression(op), vec![event])?;
             done(format!("{address} suppressed"))
         }
         Request::SuppressionDel { address } => {

@@ -72,12 +72,22 @@ pub enum LoginOutcome {
 }
 
 /// A full login as every protocol does it: the brute-force verdict (with its delay), the
-/// password check on the shard's blocking thread, and the bookkeeping of the outcome.
-pub async fn authenticate(store: &Store, logins: &Arc<Logins>, peer: IpAddr, credentials: Credentials) -> LoginOutcome {
+/// password check on the shard's blocking thread, and the bookkeeping of the outcome (the
+/// throttle's counts, and `ringmail_login_failures_total` labelled with `protocol`).
+pub async fn authenticate(
+    protocol: &'static str,
+    store: &Store,
+    logins: &Arc<Logins>,
+    peer: IpAddr,
+    credentials: Credentials,
+) -> LoginOutcome {
     let throttle = &logins.throttle;
     let account = account_name(&credentials.username);
     match throttle.check(peer, &account) {
-        Verdict::Refuse => return LoginOutcome::Blocked,
+        Verdict::Refuse => {
+            crate::metrics::login_blocked(protocol);
+            return LoginOutcome::Blocked;
+        }
         Verdict::Delay(pause) => glommio::timer::sleep(pause).await,
         Verdict::Allow => {}
     }
@@ -90,6 +100,7 @@ pub async fn authenticate(store: &Store, logins: &Arc<Logins>, peer: IpAddr, cre
         }
         Ok(None) => {
             throttle.failed(peer, &account);
+            crate::metrics::login_failed(protocol);
             tracing::info!(%peer, user = %account, "authentication failed");
             LoginOutcome::Invalid
         }

@@ -1,6 +1,7 @@
-//! Authentication of accounts: password hashing, SASL decoding, the brute-force defence, and
-//! checking a login against the directory.
+//! Authentication of accounts and API clients: password hashing, SASL decoding, the
+//! brute-force defence, checking a login against the directory, and HTTP API tokens.
 
+pub mod api_token;
 pub mod cache;
 pub mod login;
 pub mod password;

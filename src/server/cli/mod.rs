@@ -14,7 +14,9 @@ use crate::admin::dkim::DkimRequest;
 use crate::admin::queue::QueueRequest;
 use crate::admin::{self, AdminContext, Request};
 use crate::config::{Config, DEFAULTS_TOML};
+use crate::events::EventLog;
 use crate::filter::access::List;
+use crate::queue::suspensions::Suspensions;
 use admin_proto::Grant;
 use store::{Journal, Store};
 
@@ -53,6 +55,9 @@ pub enum Command {
     /// Inspect and manage the outbound queue.
     #[command(subcommand)]
     Queue(QueueRequest),
+    /// Bearer tokens of the HTTP API.
+    #[command(subcommand)]
+    ApiToken(ApiTokenCommand),
     /// DKIM signing keys for outbound mail.
     #[command(subcommand)]
     Dkim(DkimRequest),
@@ -71,6 +76,32 @@ pub enum Command {
     /// Ask ringmail's DNS resolver (the configured nameservers).
     #[command(subcommand)]
     Dns(DnsCommand),
+}
+
+/// `ringmail api-token ...`
+#[derive(Debug, Subcommand)]
+pub enum ApiTokenCommand {
+    /// Make a token and print it (it is stored only as a hash: this is the one time it shows).
+    Add {
+        /// A name for it (what `list` shows, what `del` takes).
+        name: String,
+        /// `inject` (POST /api/v1/messages), `read` (GET, metrics), `metrics`, or `admin`.
+        #[arg(long, default_value = "read")]
+        scope: String,
+        /// Injected mail may use this account's addresses as its author (as if it had logged in).
+        #[arg(long)]
+        user: Option<String>,
+        /// Injected mail may use the addresses of this domain (repeatable) as its author.
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+    },
+    /// Names, scopes and bindings of the tokens.
+    List,
+    /// Delete a token.
+    Del {
+        /// Its name.
+        name: String,
+    },
 }
 
 /// `ringmail suppression ...`
@@ -289,6 +320,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             MailCommand::Cat { address, uid, mailbox } => Request::MailCat { address, mailbox, uid },
         },
         Command::Queue(request) => Request::Queue { request },
+        Command::ApiToken(c) => match c {
+            ApiTokenCommand::Add { name, scope, user, domains } => Request::ApiTokenAdd { name, scope, user, domains },
+            ApiTokenCommand::List => Request::ApiTokenList,
+            ApiTokenCommand::Del { name } => Request::ApiTokenDel { name },
+        },
         Command::Dkim(request) => Request::Dkim { request },
         Command::Allow(c) => access_request(List::Allow, c),
         Command::Block(c) => access_request(List::Block, c),
@@ -358,7 +394,9 @@ fn open_local(config: Config) -> anyhow::Result<(Journal, AdminContext)> {
         )
     })?;
     let journal = Journal::start(store.clone());
-    let ctx = AdminContext { config: Arc::new(config), store, journal: journal.handle() };
+    let suspensions = Suspensions::load(&store)?;
+    let events = EventLog::default();
+    let ctx = AdminContext { config: Arc::new(config), store, journal: journal.handle(), suspensions, events };
     Ok((journal, ctx))
 }
 

@@ -6,9 +6,11 @@
 //! names the key and the file line.
 
 mod filtering;
+mod http;
 mod load;
 pub mod outbound;
 mod types;
+mod webhook;
 
 use std::net::SocketAddr;
 use std::num::{NonZeroU64, NonZeroUsize};
@@ -18,8 +20,10 @@ use ipnet::IpNet;
 use serde::Deserialize;
 
 pub use filtering::{AmbiguousAuthor, AntivirusConfig, DnsblConfig, MailAuthConfig, SpamConfig, SpfFailPolicy};
+pub use http::HttpConfig;
 pub use load::ConfigError;
 pub use types::Hostname;
+pub use webhook::{EventKind, Webhook, WebhookUrl};
 
 /// The annotated default configuration printed by `ringmail config defaults`.
 pub const DEFAULTS_TOML: &str = include_str!("defaults.toml");
@@ -76,6 +80,10 @@ pub struct Config {
     pub spam: SpamConfig,
     /// The JSON event log.
     pub events: EventsConfig,
+    /// `[[webhook]]`: HTTP endpoints the event log is POSTed to.
+    pub webhook: Vec<Webhook>,
+    /// The HTTP API, the dashboard and the metrics.
+    pub http: HttpConfig,
     /// Protocol limits.
     pub limits: Limits,
 }
@@ -94,15 +102,21 @@ pub struct RelayNetwork {
 impl RelayNetwork {
     /// Whether `domain` is one of the sender domains or a subdomain of one.
     pub fn allows(&self, domain: &str) -> bool {
-        let domain = domain.trim_end_matches('.');
-        self.sender_domains.iter().any(|allowed| {
-            let allowed = allowed.trim_end_matches('.');
-            domain.eq_ignore_ascii_case(allowed)
-                || domain.len() > allowed.len()
-                    && domain.as_bytes()[domain.len() - allowed.len() - 1] == b'.'
-                    && domain.as_bytes()[domain.len() - allowed.len()..].eq_ignore_ascii_case(allowed.as_bytes())
-        })
+        domain_within(&self.sender_domains, domain)
     }
+}
+
+/// Whether `domain` is one of `domains` or a subdomain of one (any case, trailing dots
+/// ignored).
+pub fn domain_within(domains: &[String], domain: &str) -> bool {
+    let domain = domain.trim_end_matches('.');
+    domains.iter().any(|allowed| {
+        let allowed = allowed.trim_end_matches('.');
+        domain.eq_ignore_ascii_case(allowed)
+            || domain.len() > allowed.len()
+                && domain.as_bytes()[domain.len() - allowed.len() - 1] == b'.'
+                && domain.as_bytes()[domain.len() - allowed.len()..].eq_ignore_ascii_case(allowed.as_bytes())
+    })
 }
 
 /// `[smtp]`: inbound SMTP.
@@ -198,11 +212,22 @@ pub struct EventsConfig {
     pub max_size_mib: NonZeroU64,
     /// Rotated files kept (`events.log.1` is the newest).
     pub keep: usize,
+    /// Events kept in the store after every webhook has sent them (the newest ones).
+    pub retain: u64,
+    /// Most events kept in the store for webhooks that have not sent them; past it the oldest
+    /// are deleted (logged and counted).
+    pub max_backlog: NonZeroU64,
 }
 
 impl Default for EventsConfig {
     fn default() -> EventsConfig {
-        EventsConfig { file: PathBuf::from("events.log"), max_size_mib: NonZeroU64::new(100).unwrap(), keep: 5 }
+        EventsConfig {
+            file: PathBuf::from("events.log"),
+            max_size_mib: NonZeroU64::new(100).unwrap(),
+            keep: 5,
+            retain: 100_000,
+            max_backlog: NonZeroU64::new(1_000_000).unwrap(),
+        }
     }
 }
 
@@ -357,6 +382,8 @@ impl Default for Config {
             antivirus: AntivirusConfig::default(),
             spam: SpamConfig::default(),
             events: EventsConfig::default(),
+            webhook: Vec::new(),
+            http: HttpConfig::default(),
             limits: Limits::default(),
         }
     }

@@ -79,9 +79,15 @@ impl Resolver {
         name.set_fqdn(true);
         for _ in 0..MAX_CNAME_CHAIN {
             if let Some(answer) = self.cache.borrow().get(&name, rtype) {
+                crate::metrics::dns_cache_hit(rtype);
                 return Ok(answer);
             }
-            match self.ask(&name, rtype).await? {
+            crate::metrics::dns_query(rtype);
+            let asked = self.ask(&name, rtype).await;
+            if asked.is_err() {
+                crate::metrics::dns_query_failed(rtype);
+            }
+            match asked? {
                 Step::Done(answer, ttl) => {
                     self.cache.borrow_mut().insert(&name, rtype, answer.clone(), ttl);
                     return Ok(answer);

@@ -1,8 +1,16 @@
-//! The event log: one JSON line per reception, delivery, deferral, bounce and expiry, for
-//! billing, analytics and debugging (`[events] file`). Sessions and delivery attempts hand
-//! events to a channel without waiting; one writer thread appends them to the file and rotates
-//! it by size. A full channel drops events (and counts them) rather than slowing mail down.
+//! The event log: one JSON object per reception, delivery, deferral, bounce, expiry and
+//! suppression, for billing, analytics, debugging and the webhooks.
+//!
+//! [`EventLog::commit`] hands the serialised events to the journal with the op whose change
+//! they describe, so they reach the store's `events` column family in the same write: an event
+//! is durable exactly when its change is. [`webhook`] sends them on from there, at least once,
+//! and [`retention`] trims the store's log. Once committed they are also appended to the file
+//! (`[events] file`) through a channel, without waiting: one writer thread writes them and
+//! rotates the file by size, and a full channel drops lines from the file (and counts them)
+//! rather than slowing mail down.
 
+pub mod retention;
+pub mod webhook;
 mod writer;
 
 pub use writer::Writer;
@@ -14,7 +22,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 
-use store::unix_now;
+use store::journal::{Committed, JournalOp};
+use store::{JournalHandle, StoreError, unix_now};
 
 /// Events queued for the writer before new ones are dropped.
 const CHANNEL_CAPACITY: usize = 65_536;
@@ -48,6 +57,15 @@ pub enum Event {
     Bounce(Outcome),
     /// Undeliverable for too long; the sender gets a report.
     Expiry(Outcome),
+    /// A recipient was put on the suppression list: mail to it is refused from now on.
+    Suppression {
+        /// The address.
+        address: String,
+        /// Why: the remote server's reply, or the operator's words.
+        reason: String,
+        /// The message whose bounce suppressed it; none when the operator did.
+        id: Option<String>,
+    },
 }
 
 /// The details of a delivery attempt's outcome for one recipient.
@@ -72,7 +90,8 @@ pub struct Outcome {
     /// The enhanced status code, when known.
     pub status: Option<String>,
     /// A coarse class: `delivered`, `bad-mailbox`, `bad-domain`, `mailbox-full`, `policy`,
-    /// `message-content`, `temporary`, `dns`, `connection` or `other`.
+    /// `message-content`, `temporary`, `dns`, `connection`, `suspended` (by the operator) or
+    /// `other`.
     pub classification: &'static str,
     /// Seconds the message had been queued.
     pub queued_secs: u64,
@@ -86,10 +105,10 @@ struct Line<'a> {
     event: &'a Event,
 }
 
-/// Where events go; cheap to clone. A disabled log ignores everything.
-#[derive(Clone, Debug)]
+/// Where events go; cheap to clone. The default writes no file.
+#[derive(Clone, Debug, Default)]
 pub struct EventLog {
-    sender: Option<async_channel::Sender<Event>>,
+    sender: Option<async_channel::Sender<Vec<u8>>>,
     dropped: Arc<AtomicU64>,
 }
 
@@ -98,22 +117,50 @@ impl EventLog {
     /// disabled one when `file` is empty.
     pub fn start(file: PathBuf, max_bytes: u64, keep: usize) -> std::io::Result<(EventLog, Option<Writer>)> {
         if file.as_os_str().is_empty() {
-            return Ok((EventLog { sender: None, dropped: Arc::default() }, None));
+            return Ok((EventLog::default(), None));
         }
         let (sender, receiver) = async_channel::bounded(CHANNEL_CAPACITY);
         let writer = Writer::start(file, max_bytes, keep, receiver)?;
         Ok((EventLog { sender: Some(sender), dropped: Arc::default() }, Some(writer)))
     }
 
-    /// Records `event`; never waits.
-    pub fn record(&self, event: Event) {
+    /// Commits `op` through `journal` with `events` written to the store's event log in the
+    /// same batch; once they are on disk, appends them to the file too. An op that fails
+    /// writes no event.
+    pub async fn commit(
+        &self,
+        journal: &JournalHandle,
+        op: JournalOp,
+        events: Vec<Event>,
+    ) -> Result<Committed, StoreError> {
+        let lines: Vec<Vec<u8>> = events.iter().map(json).collect();
+        let for_file = self.sender.as_ref().map(|_| lines.clone());
+        let committed = journal.submit_with_events(op, lines).await?;
+        for line in for_file.into_iter().flatten() {
+            self.append(line);
+        }
+        Ok(committed)
+    }
+
+    /// [`EventLog::commit`] for threads outside an executor (the admin thread, the CLI).
+    pub fn commit_blocking(
+        &self,
+        journal: &JournalHandle,
+        op: JournalOp,
+        events: Vec<Event>,
+    ) -> Result<Committed, StoreError> {
+        futures_lite::future::block_on(self.commit(journal, op, events))
+    }
+
+    /// Hands a line to the file's writer; never waits.
+    fn append(&self, line: Vec<u8>) {
         if let Some(sender) = &self.sender
-            && sender.try_send(event).is_err()
+            && sender.try_send(line).is_err()
         {
             // Warn at 1, 2, 4, 8, ... drops: a writer that falls behind must not flood the log.
             let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if dropped.is_power_of_two() {
-                tracing::warn!(dropped, "event log is behind: events were dropped");
+                tracing::warn!(dropped, "event log file is behind: lines were dropped");
             }
         }
     }
@@ -138,11 +185,9 @@ fn class_detail(status: &str) -> Option<&str> {
     status.get(1..4)
 }
 
-/// The line written for `event` now.
-fn line(event: &Event) -> String {
-    let mut text = serde_json::to_string(&Line { time: unix_now(), event }).unwrap_or_default();
-    text.push('\n');
-    text
+/// `event` at this time as one JSON object: a line of the file without its newline.
+fn json(event: &Event) -> Vec<u8> {
+    serde_json::to_vec(&Line { time: unix_now(), event }).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -170,12 +215,40 @@ mod tests {
             classification: "bad-mailbox",
             queued_secs: 3,
         });
-        let text = line(&event);
-        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(json["event"], "bounce");
-        assert_eq!(json["recipient"], "x@far.example");
-        assert_eq!(json["classification"], "bad-mailbox");
-        assert!(json["time"].as_u64().unwrap() > 0);
-        assert!(text.ends_with('\n') && text.matches('\n').count() == 1);
+        let text = String::from_utf8(json(&event)).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value["event"], "bounce");
+        assert_eq!(value["recipient"], "x@far.example");
+        assert_eq!(value["classification"], "bad-mailbox");
+        assert!(value["time"].as_u64().unwrap() > 0);
+        assert!(text.starts_with("{\"time\":") && !text.contains('\n'), "{text}");
+        let suppression = Event::Suppression { address: "x@far.example".into(), reason: "550".into(), id: None };
+        let value: serde_json::Value = serde_json::from_slice(&json(&suppression)).unwrap();
+        assert_eq!(value["event"], "suppression");
+        assert_eq!(value["address"], "x@far.example");
+    }
+
+    #[test]
+    fn committed_events_are_in_the_store_and_the_file_and_failed_ones_in_neither() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store::Store::open(&dir.path().join("store")).unwrap();
+        let journal = store::Journal::start(store.clone());
+        let file = dir.path().join("events.log");
+        let (log, writer) = EventLog::start(file.clone(), 1 << 20, 1).unwrap();
+        let suppressed = |address: &str| Event::Suppression { address: address.into(), reason: "r".into(), id: None };
+        let add = |address: &str| {
+            let op = store::journal::SuppressionOp::Add { address: address.into(), reason: "r".into() };
+            JournalOp::Suppression(op)
+        };
+        log.commit_blocking(&journal.handle(), add("a@x.example"), vec![suppressed("a@x.example")]).unwrap();
+        let gone = JournalOp::DeleteAccount { address: "nobody@x.example".into() };
+        assert!(log.commit_blocking(&journal.handle(), gone, vec![suppressed("b@x.example")]).is_err());
+        journal.stop();
+        writer.unwrap().stop();
+        let stored = store.events_after(0, 10).unwrap();
+        assert_eq!(stored.len(), 1);
+        let line = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(line.as_bytes(), [stored[0].1.as_slice(), b"\n"].concat());
+        assert!(line.contains("\"address\":\"a@x.example\""), "{line}");
     }
 }

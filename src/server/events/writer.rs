@@ -7,8 +7,6 @@ use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::{Event, line};
-
 /// How long the writer waits after a write before looking for more events: at most this
 /// much later does a line reach the file.
 const BATCH_PAUSE: Duration = Duration::from_millis(20);
@@ -16,7 +14,7 @@ const BATCH_PAUSE: Duration = Duration::from_millis(20);
 /// The running writer; [`Writer::stop`] writes what is queued and closes the file.
 pub struct Writer {
     thread: JoinHandle<()>,
-    events: async_channel::Receiver<Event>,
+    events: async_channel::Receiver<Vec<u8>>,
 }
 
 impl Writer {
@@ -25,7 +23,7 @@ impl Writer {
         file: PathBuf,
         max_bytes: u64,
         keep: usize,
-        events: async_channel::Receiver<Event>,
+        events: async_channel::Receiver<Vec<u8>>,
     ) -> io::Result<Writer> {
         let out = open(&file)?;
         let size = out.get_ref().metadata()?.len();
@@ -38,7 +36,7 @@ impl Writer {
                 // wake-up and one write per BATCH_PAUSE instead of per event.
                 let written = std::iter::once(first)
                     .chain(std::iter::from_fn(|| events.try_recv().ok()))
-                    .try_for_each(|event| state.write(&line(&event)))
+                    .try_for_each(|line| state.write(&line))
                     .and_then(|()| state.out.flush());
                 if let Err(e) = written {
                     tracing::error!("writing the event log failed: {e}");
@@ -68,9 +66,11 @@ struct State {
 }
 
 impl State {
-    fn write(&mut self, text: &str) -> io::Result<()> {
+    /// Appends `line` and its newline, rotating first when they would pass `max_bytes`.
+    fn write(&mut self, line: &[u8]) -> io::Result<()> {
+        let len = line.len() as u64 + 1;
         if self.size > 0
-            && self.size + text.len() as u64 > self.max_bytes
+            && self.size + len > self.max_bytes
             && let Err(e) = self.rotate()
         {
             // Keep logging into the current file rather than losing events; try again after
@@ -78,8 +78,9 @@ impl State {
             tracing::error!("rotating the event log failed: {e}");
             self.size = 0;
         }
-        self.out.write_all(text.as_bytes())?;
-        self.size += text.len() as u64;
+        self.out.write_all(line)?;
+        self.out.write_all(b"\n")?;
+        self.size += len;
         Ok(())
     }
 
@@ -108,7 +109,7 @@ fn open(path: &Path) -> io::Result<BufWriter<File>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::Outcome;
+    use crate::events::{Event, Outcome, json};
 
     #[test]
     fn rotates_by_size_and_keeps_n_files() {
@@ -130,7 +131,7 @@ mod tests {
                 classification: "delivered",
                 queued_secs: 0,
             };
-            tx.send_blocking(Event::Delivery(outcome)).unwrap();
+            tx.send_blocking(json(&Event::Delivery(outcome))).unwrap();
         }
         drop(tx);
         writer.stop();

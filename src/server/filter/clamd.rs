@@ -7,6 +7,11 @@ use futures_lite::future::or;
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use glommio::net::{TcpStream, UnixStream};
 
+use crate::config::AntivirusConfig;
+use crate::metrics::{self, Scanner};
+use smtp_proto::{Reply, Status};
+use store::MessageId;
+
 /// Octets sent per INSTREAM chunk.
 const CHUNK: usize = 64 * 1024;
 /// Longest reply read.
@@ -23,6 +28,7 @@ pub enum Verdict {
 
 /// Scans `message` with the clamd at `address` (`host:port`, or a unix socket path starting with
 /// `/`). `Err` says why there is no verdict: clamd unreachable, too slow, or reporting an error.
+/// Either way the outcome is counted in `ringmail_virus_scans_total`.
 pub async fn scan(address: &str, message: &[u8], timeout: Duration) -> Result<Verdict, String> {
     let work = async {
         if address.starts_with('/') {
@@ -37,7 +43,12 @@ pub async fn scan(address: &str, message: &[u8], timeout: Duration) -> Result<Ve
         glommio::timer::sleep(timeout).await;
         Err(format!("{address}: no answer within {} s", timeout.as_secs()))
     };
-    or(work, expire).await
+    let verdict = or(work, expire).await;
+    match &verdict {
+        Ok(found) => metrics::virus_scanned(Scanner::Clamd, matches!(found, Verdict::Infected(_))),
+        Err(_) => metrics::virus_scan_failed(Scanner::Clamd),
+    }
+    verdict
 }
 
 async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, message: &[u8]) -> Result<Verdict, String> {
@@ -72,6 +83,31 @@ pub fn parse_reply(reply: &[u8]) -> Result<Verdict, String> {
         Ok(Verdict::Infected(name.trim().to_string()))
     } else {
         Err(format!("clamd: {}", if text.is_empty() { "no answer" } else { text }))
+    }
+}
+
+/// clamd's verdict on message `id` as an SMTP reply, when `[antivirus]` names a clamd: a
+/// refusal for an infected message, or a temporary one when clamd cannot answer and may not
+/// be skipped; `None` to go on.
+pub async fn refusal(config: &AntivirusConfig, id: MessageId, message: &[u8]) -> Option<Reply> {
+    if !config.enabled || config.clamd.is_empty() {
+        return None;
+    }
+    let timeout = Duration::from_secs(config.clamd_timeout_secs.get());
+    match scan(&config.clamd, message, timeout).await {
+        Ok(Verdict::Clean) => None,
+        Ok(Verdict::Infected(name)) => {
+            tracing::info!(%id, virus = %name, "infected message refused (clamd)");
+            Some(Reply::new(554, Status(5, 7, 1), format!("Message refused: infected with {name}")))
+        }
+        Err(e) if config.clamd_fail_open => {
+            tracing::warn!(%id, "clamd gave no verdict, accepting the message unscanned: {e}");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(%id, "clamd gave no verdict, deferring the message: {e}");
+            Some(Reply::new(451, Status(4, 7, 1), "Virus scanner unavailable, try again later"))
+        }
     }
 }
 

@@ -254,6 +254,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         &mut self.stream
     }
 
+    /// The underlying stream, for a protocol that does its own buffering (HTTP). Nothing has
+    /// been read from it yet when an accept loop hands the connection over.
+    pub fn into_stream(self) -> S {
+        self.stream
+    }
+
     /// Drops every received byte not consumed yet (what a client pipelined after STARTTLS).
     pub fn discard_input(&mut self) {
         self.input.clear();

@@ -251,7 +251,7 @@ impl Session {
     /// Checks credentials, then locks and loads the maildrop.
     async fn login(&mut self, credentials: Credentials) -> Flow {
         let _ = self.conn.flush(self.timeout()).await;
-        let outcome = login::authenticate(&self.ctx.store, &self.ctx.logins, self.peer.ip(), credentials).await;
+        let outcome = login::authenticate("pop3", &self.ctx.store, &self.ctx.logins, self.peer.ip(), credentials).await;
         let account = match outcome {
             LoginOutcome::Success(account) => account,
             LoginOutcome::Invalid => {

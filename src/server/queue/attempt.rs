@@ -13,12 +13,14 @@ use super::routes::Plan;
 use super::{Group, Outbound};
 use crate::dns::{MailExchangers, Resolver};
 use crate::events::{Event, Outcome, classify};
+use crate::metrics;
 use crate::smtp::client::{
     self, Envelope, Peer, Recipient, RecipientOutcome, Session, SessionError, Timeouts, Transaction,
 };
 use smtp_proto::RcptParams;
 use store::journal::JournalOp;
 use store::queue::DueRecipient;
+use store::records::Suspension;
 use store::unix_now;
 
 /// What became of one recipient in this attempt.
@@ -41,10 +43,15 @@ struct Route {
     tls: Option<String>,
     /// The server offered DSN: it reports delivery itself.
     dsn: bool,
+    /// The destination site, once the mail exchangers are known.
+    site: Option<String>,
+    /// The operator suspended the destination: nothing was tried.
+    suspended: bool,
 }
 
 /// Tries the group once, commits the outcome, and says how the destination coped.
 pub async fn deliver(ctx: &Services, outbound: &Outbound, group: Group) -> Feedback {
+    let _in_flight = metrics::attempt_started();
     let store = ctx.store.clone();
     let id = group.id;
     // Fresh mail is still in RocksDB's memory: read it here, without a trip to the blocking
@@ -58,7 +65,7 @@ pub async fn deliver(ctx: &Services, outbound: &Outbound, group: Group) -> Feedb
         Ok(None) => {
             tracing::error!(%id, "queued message has no body; dropping its queue entries");
             let keys = group.recipients.iter().map(|r| r.key.clone()).collect();
-            commit(ctx, JournalOp::QueueFinish { keys, id, bounce: None, suppress: Vec::new() }).await;
+            commit(ctx, JournalOp::QueueFinish { keys, id, bounce: None, suppress: Vec::new() }, Vec::new()).await;
             return Feedback::Neutral;
         }
         Err(e) => {
@@ -70,13 +77,16 @@ pub async fn deliver(ctx: &Services, outbound: &Outbound, group: Group) -> Feedb
     let message = blob.get(first.body_offset as usize..).unwrap_or(&blob[..]);
     let mut route = Route::default();
     let verdicts = verdicts(ctx, outbound, &group, message, &mut route).await;
-    let feedback = feedback(&verdicts);
+    // A suspended destination was not talked to: it says nothing about how it copes.
+    let feedback = if route.suspended { Feedback::Neutral } else { feedback(&verdicts) };
 
     let mut done = Vec::new();
     let mut notices = Vec::new();
     let mut delays = Vec::new();
     let mut deferrals = Vec::new();
     let mut suppress = Vec::new();
+    // The events of `done`, committed with it.
+    let mut finished = Vec::new();
     let now = unix_now();
     let d = &ctx.config.delivery;
     for (recipient, verdict) in group.recipients.iter().zip(verdicts) {
@@ -95,10 +105,13 @@ pub async fn deliver(ctx: &Services, outbound: &Outbound, group: Group) -> Feedb
             classification,
             queued_secs: age,
         };
+        let counted =
+            |outcome, classification| metrics::delivery_outcome(outcome, route.site.as_deref(), classification);
         match verdict {
             Verdict::Delivered(reply) => {
                 tracing::info!(%id, rcpt = %entry.recipient, "delivered");
-                ctx.events.record(Event::Delivery(outcome(&reply, None, "delivered")));
+                counted(metrics::Outcome::Delivered, "delivered");
+                finished.push(Event::Delivery(outcome(&reply, None, "delivered")));
                 done.push(recipient.key.clone());
                 if entry.notify.success() && !route.dsn {
                     let mut notice = Notice::about(entry, Action::Relayed, "2.0.0".into(), reply);
@@ -109,10 +122,17 @@ pub async fn deliver(ctx: &Services, outbound: &Outbound, group: Group) -> Feedb
             Verdict::Failed { failure, hard } => {
                 tracing::info!(%id, rcpt = %entry.recipient, reason = %failure.diagnostic, "bounced");
                 let class = classify(Some(&failure.status), true);
-                ctx.events.record(Event::Bounce(outcome(&failure.diagnostic, Some(failure.status.clone()), class)));
+                counted(metrics::Outcome::Bounced, class);
+                finished.push(Event::Bounce(outcome(&failure.diagnostic, Some(failure.status.clone()), class)));
                 done.push(recipient.key.clone());
                 if hard {
-                    suppress.push((failure.recipient.clone(), failure.diagnostic.clone()));
+                    let (address, reason) = (failure.recipient.clone(), failure.diagnostic.clone());
+                    finished.push(Event::Suppression {
+                        address: address.clone(),
+                        reason: reason.clone(),
+                        id: Some(id.to_string()),
+                    });
+                    suppress.push((address, reason));
                 }
                 if entry.notify.failure() {
                     notices.push(failure);
@@ -122,7 +142,8 @@ pub async fn deliver(ctx: &Services, outbound: &Outbound, group: Group) -> Feedb
                 tracing::info!(%id, rcpt = %entry.recipient, %reason, "expired");
                 // RFC 3463 X.4.7: delivery time expired.
                 let status = "4.4.7".to_string();
-                ctx.events.record(Event::Expiry(outcome(&reason, Some(status.clone()), "temporary")));
+                counted(metrics::Outcome::Expired, "temporary");
+                finished.push(Event::Expiry(outcome(&reason, Some(status.clone()), "temporary")));
                 done.push(recipient.key.clone());
                 if entry.notify.failure() {
                     let diagnostic = format!("delivery gave up after {} attempts: {reason}", entry.attempts + 1);
@@ -131,15 +152,20 @@ pub async fn deliver(ctx: &Services, outbound: &Outbound, group: Group) -> Feedb
             }
             Verdict::Deferred(reason) => {
                 let status = Some(dsn::status_of(&reason, false)).filter(|s| s != "4.0.0");
-                let class = if route.mx.is_none() { "dns" } else { classify(status.as_deref(), false) };
-                ctx.events.record(Event::Deferral(outcome(&reason, status.clone(), class)));
+                let class = match (route.suspended, route.mx.is_none()) {
+                    (true, _) => "suspended",
+                    (false, true) => "dns",
+                    (false, false) => classify(status.as_deref(), false),
+                };
+                counted(metrics::Outcome::Deferred, class);
+                let deferral = Event::Deferral(outcome(&reason, status.clone(), class));
                 let warn = d.delay_warning_secs > 0 && age >= d.delay_warning_secs;
                 let report_delay = warn && !entry.delay_reported && entry.notify.delay();
                 if report_delay {
                     let status = status.unwrap_or_else(|| "4.0.0".into());
                     delays.push(Notice::about(entry, Action::Delayed, status, reason.clone()));
                 }
-                deferrals.push((recipient, reason, report_delay));
+                deferrals.push((recipient, reason, report_delay, deferral));
             }
         }
     }
@@ -147,14 +173,14 @@ pub async fn deliver(ctx: &Services, outbound: &Outbound, group: Group) -> Feedb
     // The delay report is stored before the deferrals that mark it sent: a crash in between
     // can repeat it, never lose it.
     if let Some(report) = dsn::bounce(&ctx.store, hostname, ctx.ids.next_id(), Returned::of(first, message), &delays) {
-        commit(ctx, JournalOp::Deliver(report)).await;
+        commit(ctx, JournalOp::Deliver(report), Vec::new()).await;
     }
-    for (recipient, reason, reported) in deferrals {
-        defer(ctx, recipient, reason, reported).await;
+    for (recipient, reason, reported, event) in deferrals {
+        defer(ctx, recipient, reason, reported, event).await;
     }
     if !done.is_empty() {
         let bounce = dsn::bounce(&ctx.store, hostname, ctx.ids.next_id(), Returned::of(first, message), &notices);
-        commit(ctx, JournalOp::QueueFinish { keys: done, id, bounce, suppress }).await;
+        commit(ctx, JournalOp::QueueFinish { keys: done, id, bounce, suppress }, finished).await;
     }
     feedback
 }
@@ -294,18 +320,34 @@ async fn conversations(
     message: &[u8],
     route: &mut Route,
 ) -> Vec<Verdict> {
+    if let Some(suspension) = ctx.suspensions.of(&group.domain) {
+        route.suspended = true;
+        return every(group, suspended(&group.domain, &suspension));
+    }
     let sender = &group.recipients[0].entry.sender;
     let plan = outbound.routes.plan(&group.domain, sender);
     let (hosts, port) = match hosts(ctx, &outbound.resolver, &plan, &group.domain).await {
         Ok(found) => found,
         Err(verdicts) => return every(group, verdicts),
     };
+    let site = ctx.sites.name_of(&hosts, port);
+    metrics::site_resolved(&group.domain, &site);
+    route.site = Some(site.clone());
+    if let Some(suspension) = ctx.suspensions.of(&site) {
+        route.suspended = true;
+        return every(group, suspended(&site, &suspension));
+    }
     let Some(slot) = ctx.sites.enter(&hosts, port, &ctx.shutdown).await else {
         return every(group, Verdicts::Deferred("the server is stopping".into()));
     };
     let verdicts = converse(ctx, outbound, group, message, route, (&plan, &hosts, port)).await;
     slot.finish(feedback(&verdicts));
     verdicts
+}
+
+/// The verdict on mail for a destination the operator suspended: it waits in the queue.
+fn suspended(destination: &str, suspension: &Suspension) -> Verdicts {
+    Verdicts::Deferred(format!("delivery to {destination} is suspended by the operator: {}", suspension.reason))
 }
 
 /// The SMTP conversations of one attempt: each host of `to` in turn, each of its addresses,
@@ -371,6 +413,7 @@ async fn converse(
             }
             match sent {
                 Ok(transaction) => {
+                    metrics::outbound_transaction(transaction.tls.is_some());
                     route.tls = transaction.tls.as_ref().map(|t| format!("{} {}", t.version, t.cipher));
                     route.dsn = transaction.dsn;
                     return group
@@ -414,8 +457,9 @@ fn is_dead_address(status: &str) -> bool {
     status.starts_with("5.1.") && !matches!(status, "5.1.7" | "5.1.8")
 }
 
-/// Moves a recipient to its next attempt; `delay_reported` once its sender was told of the delay.
-async fn defer(ctx: &Services, recipient: &DueRecipient, reason: String, delay_reported: bool) {
+/// Moves a recipient to its next attempt, with the deferral `event`; `delay_reported` once its
+/// sender was told of the delay.
+async fn defer(ctx: &Services, recipient: &DueRecipient, reason: String, delay_reported: bool, event: Event) {
     let schedule = &ctx.config.delivery.retry_schedule_secs;
     let attempts = recipient.entry.attempts as usize;
     let wait = schedule.get(attempts).or(schedule.last()).copied().unwrap_or(60);
@@ -424,11 +468,13 @@ async fn defer(ctx: &Services, recipient: &DueRecipient, reason: String, delay_r
     entry.attempts += 1;
     entry.last_error = Some(reason);
     entry.delay_reported |= delay_reported;
-    commit(ctx, JournalOp::QueueDefer { key: recipient.key.clone(), due: unix_now() + wait, entry }).await;
+    let op = JournalOp::QueueDefer { key: recipient.key.clone(), due: unix_now() + wait, entry };
+    commit(ctx, op, vec![event]).await;
 }
 
-async fn commit(ctx: &Services, op: JournalOp) {
-    if let Err(e) = ctx.journal.submit(op).await {
+/// Commits `op` with the `events` it settles (none are recorded when it fails).
+async fn commit(ctx: &Services, op: JournalOp, events: Vec<Event>) {
+    if let Err(e) = ctx.events.commit(&ctx.journal, op, events).await {
         tracing::error!("recording a delivery outcome failed (it will be retried): {e}");
     }
 }

@@ -17,6 +17,7 @@
 //! | `ready.rs` | groups waiting to start, by destination, taking turns |
 //! | `routes.rs` | relay hosts, TLS policy, AUTH and source-address pools per domain |
 //! | `sites.rs` | limits shared by domains with the same mail exchangers |
+//! | `suspensions.rs` | destinations the operator suspended |
 
 mod attempt;
 pub mod destinations;
@@ -26,6 +27,7 @@ mod ready;
 pub mod routes;
 mod services;
 pub mod sites;
+pub mod suspensions;
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use store::{JournalHandle, MessageIdGenerator, Store};
 
 use super::sites::Sites;
+use super::suspensions::Suspensions;
 use crate::config::Config;
 use crate::events::EventLog;
 use crate::net::shutdown::Shutdown;
@@ -28,4 +29,6 @@ pub struct Services {
     pub shutdown: Shutdown,
     /// Limits of outbound sites (domains sharing mail exchangers), shared by all shards.
     pub sites: Arc<Sites>,
+    /// Destinations the operator suspended, shared by all shards.
+    pub suspensions: Arc<Suspensions>,
 }

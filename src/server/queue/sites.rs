@@ -69,6 +69,12 @@ impl Sites {
         }
     }
 
+    /// The name of the site of `hosts` on `port`, as the limits, the metrics and the
+    /// suspensions know it.
+    pub fn name_of(&self, hosts: &[String], port: u16) -> String {
+        site_name(hosts, port, &self.rollups)
+    }
+
     fn locked(&self) -> Option<MutexGuard<'_, Destinations>> {
         self.limits.as_ref().map(|m| m.lock().unwrap_or_else(PoisonError::into_inner))
     }

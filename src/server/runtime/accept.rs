@@ -1,5 +1,6 @@
 //! The accept loop every protocol shares: take connections until shutdown, apply the
-//! connection limits, and run one session task per connection inside the shard's gate.
+//! connection limits, count connections per protocol (`metrics`), and run one session task
+//! per connection inside the shard's gate.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -32,13 +33,14 @@ pub struct Accepting {
 impl Accepting {
     /// Accepts connections until shutdown. A connection within the limits gets
     /// `serve(conn, peer)` as its own task; one over the limits gets `refusal` (the protocol's
-    /// "too busy" line) and is closed.
-    pub async fn run<F, Fut>(self, refusal: &'static [u8], serve: F)
+    /// "too busy" line) and is closed. `protocol` names it in the metrics.
+    pub async fn run<F, Fut>(self, protocol: &'static str, refusal: &'static [u8], serve: F)
     where
         F: Fn(Connection<ServerStream>, SocketAddr) -> Fut,
         Fut: Future<Output = ()> + 'static,
     {
         let Accepting { listener, limiter, shutdown, sessions } = self;
+        let counters = crate::metrics::listener(protocol);
         loop {
             let accepted = or(async { Some(listener.accept().await) }, async {
                 shutdown.wait().await;
@@ -61,16 +63,21 @@ impl Accepting {
             let mut conn = Connection::new(ServerStream::Plain(stream), shutdown.clone());
             let session = match permit {
                 Some(permit) => {
+                    let open = counters.accepted();
                     let run = serve(conn, peer);
                     sessions.spawn(async move {
                         run.await;
                         drop(permit);
+                        drop(open);
                     })
                 }
-                None => sessions.spawn(async move {
-                    conn.send(refusal);
-                    let _ = conn.flush(Duration::from_secs(5)).await;
-                }),
+                None => {
+                    counters.refused();
+                    sessions.spawn(async move {
+                        conn.send(refusal);
+                        let _ = conn.flush(Duration::from_secs(5)).await;
+                    })
+                }
             };
             if let Ok(task) = session {
                 task.detach();

@@ -22,15 +22,18 @@ use crate::config::Config;
 use crate::dkim_signers::Signers;
 use crate::dns::Resolver;
 use crate::events::EventLog;
+use crate::events::retention::Retention;
+use crate::events::webhook::Webhooks;
 use crate::filter::lists::AccessLists;
 use crate::imap::summary::SummaryCache;
 use crate::net::shutdown::{self, Shutdown};
 use crate::net::{ConnectionLimiter, MessageMemory};
 use crate::pop3::MaildropLocks;
 use crate::queue::sites::Sites;
+use crate::queue::suspensions::Suspensions;
 use crate::smtp::server::Role;
 use crate::tls::Tls;
-use crate::{imap, pop3, queue, smtp};
+use crate::{http, imap, pop3, queue, smtp};
 use store::{Journal, JournalHandle, MessageIdGenerator, Store};
 
 /// How long a stopping shard waits for its sessions before it exits anyway.
@@ -40,6 +43,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// accept loops need.
 struct ShardServices {
     smtp: Rc<smtp::server::Services>,
+    http: Rc<http::Services>,
     imap: Rc<imap::Services>,
     pop3: Rc<pop3::Services>,
     queue: Rc<queue::Services>,
@@ -56,6 +60,8 @@ enum Service {
     Pop3 { implicit_tls: bool },
     /// IMAP, with STARTTLS or over implicit TLS.
     Imap { implicit_tls: bool },
+    /// The HTTP API and dashboard, or the metrics alone.
+    Http(http::Listener),
 }
 
 impl Service {
@@ -71,17 +77,22 @@ impl Service {
             Service::Smtp(role) => {
                 let services = Rc::clone(&shard.smtp);
                 let serve = move |conn, peer| smtp::server::serve(Rc::clone(&services), conn, peer, role);
-                accepting.run(smtp::server::TOO_MANY_CONNECTIONS, serve).await
+                accepting.run("smtp", smtp::server::TOO_MANY_CONNECTIONS, serve).await
             }
             Service::Pop3 { implicit_tls } => {
                 let services = Rc::clone(&shard.pop3);
                 let serve = move |conn, peer| pop3::serve(Rc::clone(&services), conn, peer, implicit_tls);
-                accepting.run(pop3::TOO_MANY_CONNECTIONS, serve).await
+                accepting.run("pop3", pop3::TOO_MANY_CONNECTIONS, serve).await
             }
             Service::Imap { implicit_tls } => {
                 let services = Rc::clone(&shard.imap);
                 let serve = move |conn, peer| imap::serve(Rc::clone(&services), conn, peer, implicit_tls);
-                accepting.run(imap::TOO_MANY_CONNECTIONS, serve).await
+                accepting.run("imap", imap::TOO_MANY_CONNECTIONS, serve).await
+            }
+            Service::Http(listener) => {
+                let services = Rc::clone(&shard.http);
+                let serve = move |conn, peer| http::serve(Rc::clone(&services), conn, peer, listener);
+                accepting.run("http", http::TOO_MANY_CONNECTIONS, serve).await
             }
         }
     }
@@ -102,6 +113,9 @@ struct Shared {
     spam_model: Option<Arc<spam::Model>>,
     imap_summaries: Arc<SummaryCache>,
     sites: Arc<Sites>,
+    suspensions: Arc<Suspensions>,
+    admin: AdminContext,
+    scrape: crate::metrics::Scrape,
     /// Message octets SMTP and IMAP sessions on all shards may hold in memory (`[limits]
     /// message_memory`).
     message_memory: Arc<MessageMemory>,
@@ -127,14 +141,25 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     let max_bytes = config.events.max_size_mib.get() * 1024 * 1024;
     let (events, events_writer) = EventLog::start(events_file, max_bytes, config.events.keep)
         .with_context(|| format!("opening the event log {}", config.events.file.display()))?;
+    // Before the journal starts, so that its first commits are measured too.
+    let scrape = crate::metrics::Scrape::new(store.clone());
     let journal = Journal::start(store.clone());
     crate::routing::ensure_postmaster(&store, &journal.handle(), config.hostname.as_str())
         .context("creating the postmaster account")?;
     let (trigger, shutdown) = shutdown::channel();
     signals::on_stop_signal(trigger.clone())?;
     signals::on_reload_signal(tls.clone())?;
-    let admin_ctx = AdminContext { config: Arc::clone(&config), store: store.clone(), journal: journal.handle() };
-    let admin_socket = admin::socket::serve(admin_ctx)?;
+    let suspensions = Suspensions::load(&store).context("reading the suspended destinations")?;
+    let admin_ctx = AdminContext {
+        config: Arc::clone(&config),
+        store: store.clone(),
+        journal: journal.handle(),
+        suspensions: Arc::clone(&suspensions),
+        events: events.clone(),
+    };
+    let admin_socket = admin::socket::serve(admin_ctx.clone())?;
+    let webhooks = Webhooks::start(&store, &journal.handle(), &config.webhook).context("starting the webhooks")?;
+    let retention = Retention::start(store.clone(), journal.handle(), &config.events, &config.webhook)?;
 
     let shared = Arc::new(Shared {
         limiter: ConnectionLimiter::new(
@@ -153,6 +178,9 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         spam_model,
         imap_summaries: Arc::new(SummaryCache::new(config.imap.summary_cache_mib << 20)),
         sites: Arc::new(Sites::new(&config.delivery)),
+        suspensions,
+        admin: admin_ctx,
+        scrape,
         message_memory: MessageMemory::new(usize::try_from(config.limits.message_memory.get()).unwrap_or(usize::MAX)),
     });
     let cpus: Vec<usize> = CpuSet::online().map(|set| set.into_iter().map(|c| c.cpu).collect()).unwrap_or_default();
@@ -191,6 +219,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
             pop3s = %show(&config.pop3s.listen),
             imap = %show(&config.imap.listen),
             imaps = %show(&config.imaps.listen),
+            http = %show(&config.http.listen),
             data_dir = %config.data_dir.display(),
             "ringmail ready"
         );
@@ -202,6 +231,8 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
             tracing::error!("shard failed: {e}");
         }
     }
+    webhooks.stop();
+    retention.stop();
     journal.stop();
     admin_socket.stop();
     drop(shared);
@@ -281,9 +312,19 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         events: shared.events.clone(),
         shutdown: shared.shutdown.clone(),
         sites: Arc::clone(&shared.sites),
+        suspensions: Arc::clone(&shared.suspensions),
+    });
+    let http = Rc::new(http::Services {
+        smtp: Rc::clone(&smtp),
+        sites: Arc::clone(&shared.sites),
+        suspensions: Arc::clone(&shared.suspensions),
+        admin: shared.admin.clone(),
+        shutdown: shared.shutdown.clone(),
+        scrape: shared.scrape.clone(),
     });
     let ctx = Rc::new(ShardServices {
         smtp,
+        http,
         imap,
         pop3,
         queue,
@@ -299,6 +340,8 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         (Service::Pop3 { implicit_tls: true }, &config.pop3s.listen),
         (Service::Imap { implicit_tls: false }, &config.imap.listen),
         (Service::Imap { implicit_tls: true }, &config.imaps.listen),
+        (Service::Http(http::Listener::Api), &config.http.listen),
+        (Service::Http(http::Listener::Metrics), &config.http.metrics_listen),
     ];
     let mut listeners = Vec::new();
     for (role, addrs) in services {
@@ -317,6 +360,8 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
     let reports = resolver
         .filter(|_| shard == 0)
         .map(|resolver| glommio::spawn_local(crate::reporting::run(Rc::clone(&ctx.queue), resolver)));
+    // The dashboard's per-second history is process-wide: one sampler, on shard 0.
+    let stats = (shard == 0).then(|| glommio::spawn_local(http::sample_stats(shared.shutdown.clone())));
     let sessions = Rc::new(Gate::new());
     let loops: Vec<_> = listeners
         .into_iter()
@@ -330,6 +375,9 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
     }
     if let Some(reports) = reports {
         reports.await;
+    }
+    if let Some(stats) = stats {
+        stats.await;
     }
     let drained = or(
         async {

@@ -89,7 +89,7 @@ impl Session {
     /// Checks the credentials; the session is authenticated after when they are right.
     async fn log_in(&mut self, state: &mut State, credentials: Credentials) -> Done {
         let _ = self.conn.flush(self.timeout).await;
-        match login::authenticate(&self.ctx.store, &self.ctx.logins, self.peer.ip(), credentials).await {
+        match login::authenticate("imap", &self.ctx.store, &self.ctx.logins, self.peer.ip(), credentials).await {
             LoginOutcome::Success(account) => {
                 *state = State::Authenticated(account);
                 // RFC 9051 5.4: at least 30 minutes once authenticated.

@@ -105,7 +105,7 @@ impl Session {
     async fn check_credentials(&mut self, credentials: Credentials) -> Flow {
         // Send the 334 exchange's last reply before a possible throttle delay.
         let _ = self.flush().await;
-        let outcome = login::authenticate(&self.ctx.store, &self.ctx.logins, self.peer.ip(), credentials).await;
+        let outcome = login::authenticate("smtp", &self.ctx.store, &self.ctx.logins, self.peer.ip(), credentials).await;
         match outcome {
             LoginOutcome::Success(address) => {
                 self.user = Some(address);

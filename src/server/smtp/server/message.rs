@@ -10,6 +10,7 @@ use super::spam::SpamOutcome;
 use super::trace::{Received, return_path};
 use crate::events::Event;
 use crate::filter::clamd;
+use crate::metrics::Scanner;
 use crate::net::Reservation;
 use ::message::Parsed;
 use bytes::{Buf, Bytes, BytesMut};
@@ -208,12 +209,12 @@ impl Session {
             return refusal;
         }
         if let (Some(database), Some(parsed)) = (&self.ctx.antivirus, &parsed)
-            && let Some(name) = antivirus::scan(database, parsed)
+            && let Some(name) = crate::metrics::virus_verdict(Scanner::Signatures, antivirus::scan(database, parsed))
         {
             tracing::info!(%id, peer = %self.peer, virus = name, "infected message refused");
             return Reply::new(554, Status(5, 7, 1), format!("Message refused: infected with {name}"));
         }
-        if let Some(refusal) = self.clamd_refusal(id, &contiguous(&body.segments)).await {
+        if let Some(refusal) = clamd::refusal(&self.ctx.config.antivirus, id, &contiguous(&body.segments)).await {
             return refusal;
         }
         let mut checked = match &parsed {
@@ -282,50 +283,26 @@ impl Session {
                 smtputf8: transaction.params.smtputf8,
             },
         };
-        match self.ctx.journal.submit(JournalOp::Deliver(delivery)).await {
+        let reception = Event::Reception {
+            id: id.to_string(),
+            peer: self.peer.ip(),
+            user: self.user.clone(),
+            tls: self.tls.as_ref().map(|t| format!("{} {}", t.version, t.cipher)),
+            sender: sender.clone(),
+            recipients: transaction.recipients.iter().map(ToString::to_string).collect(),
+            size: body.size,
+        };
+        match self.ctx.events.commit(&self.ctx.journal, JournalOp::Deliver(delivery), vec![reception]).await {
             Ok(Committed::Delivered(_)) => {
                 tracing::debug!(%id, peer = %self.peer, size = body.size, "message stored");
                 self.report_delivered(&sender, &reported, &transaction.params, &transaction.success_wanted).await;
-                self.ctx.events.record(Event::Reception {
-                    id: id.to_string(),
-                    peer: self.peer.ip(),
-                    user: self.user.clone(),
-                    tls: self.tls.as_ref().map(|t| format!("{} {}", t.version, t.cipher)),
-                    sender,
-                    recipients: transaction.recipients.iter().map(ToString::to_string).collect(),
-                    size: body.size,
-                });
+                crate::metrics::received_smtp(self.role);
                 Reply::new(250, Status(2, 0, 0), format!("OK: queued as {id}"))
             }
             Ok(other) => unreachable!("journal answered a delivery with {other:?}"),
             Err(e) => {
                 tracing::error!(%id, "storing message failed: {e}");
                 replies::storage_failure()
-            }
-        }
-    }
-
-    /// clamd's verdict on the message, when one is configured: a refusal for an infected
-    /// message, or a temporary one when clamd cannot answer and may not be skipped.
-    async fn clamd_refusal(&self, id: MessageId, message: &[u8]) -> Option<Reply> {
-        let config = &self.ctx.config.antivirus;
-        if !config.enabled || config.clamd.is_empty() {
-            return None;
-        }
-        let timeout = std::time::Duration::from_secs(config.clamd_timeout_secs.get());
-        match clamd::scan(&config.clamd, message, timeout).await {
-            Ok(clamd::Verdict::Clean) => None,
-            Ok(clamd::Verdict::Infected(name)) => {
-                tracing::info!(%id, peer = %self.peer, virus = %name, "infected message refused (clamd)");
-                Some(Reply::new(554, Status(5, 7, 1), format!("Message refused: infected with {name}")))
-            }
-            Err(e) if config.clamd_fail_open => {
-                tracing::warn!(%id, "clamd gave no verdict, accepting the message unscanned: {e}");
-                None
-            }
-            Err(e) => {
-                tracing::warn!(%id, "clamd gave no verdict, deferring the message: {e}");
-                Some(Reply::new(451, Status(4, 7, 1), "Virus scanner unavailable, try again later"))
             }
         }
     }

@@ -14,7 +14,8 @@
 //! | `message.rs` | DATA, BDAT, storing the message |
 //! | `checks.rs` | SPF, DKIM and DMARC of mail from other servers, `Authentication-Results:` |
 //! | `authorship.rs` | the `From:` and `Sender:` our own users and networks may use |
-//! | `signing.rs` | DKIM signatures on the mail we send |
+//! | `signing.rs` | DKIM signatures and ARC seals on the mail we send and forward |
+//! | `submitted.rs` | what our own senders' mail goes through over SMTP or HTTP: author, spam, DKIM |
 //! | `trace.rs` | `Received:` and `Return-Path:` headers |
 //! | `replies.rs` | every reply text and the mapping of errors to replies |
 
@@ -33,7 +34,10 @@ mod session;
 mod signing;
 mod spam;
 mod starttls;
+mod submitted;
 mod trace;
 
 pub use listener::{Role, TOO_MANY_CONNECTIONS, serve};
 pub use services::Services;
+pub use submitted::{Claimant, author_refusal, dkim_signatures, outbound_spam_refusal};
+pub use trace::{Received, return_path};

@@ -8,8 +8,8 @@
 use bytes::Bytes;
 
 use super::session::{Session, Transaction};
+use super::submitted::dkim_signatures;
 use mailauth::arc::{ArcResult, Sealer};
-use mailauth::author::author_domain;
 use mailauth::dmarc::organizational_domain;
 use message::{Parsed, seven_bit};
 use smtp_proto::MessageBody;
@@ -36,20 +36,7 @@ impl Session {
 
     /// The `DKIM-Signature:` headers for `message`, one per key of its `From:` domain.
     pub(super) fn dkim_signatures(&self, message: &Parsed<'_>) -> Vec<String> {
-        let Some(domain) = author_domain(message.header()) else { return Vec::new() };
-        let content = message.raw;
-        let signers = self.ctx.signers.for_domain(&domain);
-        let now = unix_now();
-        signers
-            .iter()
-            .filter_map(|signer| match signer.sign(content, now) {
-                Ok(header) => Some(header),
-                Err(e) => {
-                    tracing::warn!(domain, selector = %signer.selector, "DKIM signing failed: {e}");
-                    None
-                }
-            })
-            .collect()
+        dkim_signatures(&self.ctx, message)
     }
 
     /// The ARC set for `content`, which arrived from another server with the chain `chain`

@@ -4,18 +4,15 @@
 //! trusted and not scored.
 
 use message::Parsed;
-use std::time::Duration;
 
 use super::checks::Checked;
 use super::listener::Role;
 use super::session::Session;
+use super::submitted::{listed_link_domains, outbound_spam_refusal};
 use crate::filter::learned::{GLOBAL, Learned};
-use crate::filter::uribl;
+use crate::metrics::{self, SpamVerdict};
 use smtp_proto::{Reply, Status};
 use spam::{self, Verdict};
-
-/// Longest wait for the domain blocklists.
-const URIBL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What the filter decided.
 pub(super) enum SpamOutcome {
@@ -37,51 +34,38 @@ impl Session {
     ) -> SpamOutcome {
         let config = &self.ctx.config.spam;
         let Some(model) = self.ctx.spam_model.as_deref() else { return SpamOutcome::Skipped };
-        let authenticated = self.user.is_some();
-        if !authenticated && (self.role != Role::Inbound || self.client_in_relay_networks()) {
+        if let Some(user) = &self.user {
+            return match outbound_spam_refusal(&self.ctx, message, user).await {
+                Some(reply) => SpamOutcome::Refused(reply),
+                None => SpamOutcome::Skipped,
+            };
+        }
+        if self.role != Role::Inbound || self.client_in_relay_networks() {
             return SpamOutcome::Skipped;
         }
         let mut inputs = checked.map(|c| c.spam_inputs.clone()).unwrap_or_default();
-        inputs.authenticated = authenticated;
-        inputs.uribl = self.listed_link_domains(message.raw).await;
+        inputs.uribl = listed_link_domains(&self.ctx, message.raw).await;
         let scopes = match local {
-            [only] if !authenticated => vec![GLOBAL, only.as_str()],
+            [only] => vec![GLOBAL, only.as_str()],
             _ => vec![GLOBAL],
         };
         let counts = Learned { base: model, store: &self.ctx.store, scopes };
         let verdict = spam::check(message, &inputs, &counts);
         let top = top_symbols(&verdict);
-        if authenticated {
-            if config.outbound_reject_score > 0.0 && verdict.score >= config.outbound_reject_score {
-                tracing::warn!(peer = %self.peer, user = ?self.user, score = verdict.score, symbols = %top, "submitted message refused as spam");
-                return SpamOutcome::Refused(Reply::new(550, Status(5, 7, 1), "Message refused as spam".to_string()));
-            }
-            return SpamOutcome::Skipped;
-        }
         if verdict.score >= config.reject_score {
             tracing::info!(peer = %self.peer, score = verdict.score, symbols = %top, "message refused as spam");
             let text = format!("Message refused as spam (score {:.1})", verdict.score);
+            metrics::spam_verdict(SpamVerdict::Refused);
             return SpamOutcome::Refused(Reply::new(550, Status(5, 7, 1), text));
         }
-        SpamOutcome::Scored { headers: verdict.headers(config.junk_score), junk: verdict.score >= config.junk_score }
-    }
-
-    /// The domains of the message's links that `[spam] uribl_zones` list.
-    async fn listed_link_domains(&self, message: &[u8]) -> Vec<String> {
-        let zones = &self.ctx.config.spam.uribl_zones;
-        let Some(resolver) = self.ctx.resolver.as_deref().filter(|_| !zones.is_empty()) else { return Vec::new() };
-        let domains = spam::url_domains(message);
-        let lookups = uribl::listed(resolver, &domains, zones);
-        let expire = async {
-            glommio::timer::sleep(URIBL_TIMEOUT).await;
-            Vec::new()
-        };
-        futures_lite::future::or(lookups, expire).await
+        let junk = verdict.score >= config.junk_score;
+        metrics::spam_verdict(if junk { SpamVerdict::Junk } else { SpamVerdict::Ham });
+        SpamOutcome::Scored { headers: verdict.headers(config.junk_score), junk }
     }
 }
 
 /// The three heaviest symbols, for the log.
-fn top_symbols(verdict: &Verdict) -> String {
+pub(super) fn top_symbols(verdict: &Verdict) -> String {
     let top: Vec<String> = verdict.heaviest(3).iter().map(|s| format!("{}({:.1})", s.name, s.score)).collect();
     top.join(",")
 }
