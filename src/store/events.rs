@@ -12,15 +12,7 @@ impl Store {
         let Some(start) = seq.checked_add(1) else {
             return Ok(Vec::new());
         };
-        let from = keys::event(start);
-        let mode = IteratorMode::From(&from, Direction::Forward);
-        let mut out = Vec::with_capacity(limit.min(1024));
-        for item in self.db().iterator_cf(self.cf(cf::EVENTS), mode).take(limit) {
-            let (key, value) = item?;
-            let seq = keys::event_seq(&key).ok_or_else(|| StoreError::Corrupt("event key".into()))?;
-            out.push((seq, value.into_vec()));
-        }
-        Ok(out)
+        self.events_from(start, Direction::Forward, limit)
     }
 
     /// Up to `limit` events before sequence number `seq`, newest first (`u64::MAX`: from the
@@ -29,8 +21,13 @@ impl Store {
         let Some(last) = seq.checked_sub(1) else {
             return Ok(Vec::new());
         };
-        let from = keys::event(last);
-        let mode = IteratorMode::From(&from, Direction::Reverse);
+        self.events_from(last, Direction::Reverse, limit)
+    }
+
+    /// Up to `limit` events from sequence number `seq` on (itself included) in `direction`.
+    fn events_from(&self, seq: u64, direction: Direction, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let from = keys::event(seq);
+        let mode = IteratorMode::From(&from, direction);
         let mut out = Vec::with_capacity(limit.min(1024));
         for item in self.db().iterator_cf(self.cf(cf::EVENTS), mode).take(limit) {
             let (key, value) = item?;
