@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod auth;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod dkim_signers;
 pub mod dns;

@@ -29,6 +29,8 @@ use store::journal::{AccessOp, Committed, DEFAULT_MAILBOXES, DirectoryOp, Journa
 use store::{JournalHandle, MessageId, Store, StoreError};
 
 use admin_proto::Grant;
+
+use crate::cluster::Cluster;
 pub use admin_proto::Request;
 
 /// What [`execute`] works with.
@@ -44,6 +46,8 @@ pub struct AdminContext {
     pub suspensions: Arc<Suspensions>,
     /// Where the events of changes go besides the store (the running server's file).
     pub events: EventLog,
+    /// The cluster told of changes that are not events (a suppression lifted), if any.
+    pub cluster: Option<Arc<Cluster>>,
 }
 
 /// A failed request, with the message the user sees.
@@ -162,6 +166,9 @@ pub fn execute(ctx: &AdminContext, request: Request) -> Result<Vec<u8>, AdminErr
         Request::SuppressionDel { address } => {
             let address = parse_address(&address)?;
             ctx.journal.submit_blocking(JournalOp::Suppression(SuppressionOp::Del { address: address.clone() }))?;
+            if let Some(cluster) = &ctx.cluster {
+                cluster.unsuppressed(&address);
+            }
             done(format!("{address} may receive mail again"))
         }
     }

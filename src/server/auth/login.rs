@@ -7,27 +7,30 @@ use std::time::Duration;
 
 use super::cache::LoginCache;
 use super::password;
-use super::throttle::{LoginThrottle, Verdict};
+use super::throttle::{LoginThrottle, Verdict, client_key};
+use crate::cluster::Cluster;
 use crate::config::AuthConfig;
 use sasl::Credentials;
 use store::{Store, StoreError};
 
 /// What every protocol's logins share: the brute-force counters and the cache of recent
 /// successes. One per server.
-#[derive(Debug)]
 pub struct Logins {
     /// Failed-login counters.
     pub throttle: LoginThrottle,
     /// Recently verified logins.
     pub cache: LoginCache,
+    /// The cluster whose failure counts apply too, if any.
+    pub cluster: Option<Arc<Cluster>>,
 }
 
 impl Logins {
-    /// Counters and cache as `[auth]` configures them.
-    pub fn new(config: &AuthConfig) -> Logins {
+    /// Counters and cache as `[auth]` configures them, counting with `cluster` when given.
+    pub fn new(config: &AuthConfig, cluster: Option<Arc<Cluster>>) -> Logins {
         Logins {
             throttle: LoginThrottle::new(config.clone()),
             cache: LoginCache::new(Duration::from_secs(config.login_cache_secs)),
+            cluster,
         }
     }
 }
@@ -83,7 +86,12 @@ pub async fn authenticate(
 ) -> LoginOutcome {
     let throttle = &logins.throttle;
     let account = account_name(&credentials.username);
-    match throttle.check(peer, &account) {
+    let client = client_key(peer);
+    let cluster = match &logins.cluster {
+        Some(cluster) => cluster.login_failures(client, &account).await,
+        None => None,
+    };
+    match throttle.check_with(peer, &account, cluster) {
         Verdict::Refuse => {
             crate::metrics::login_blocked(protocol);
             return LoginOutcome::Blocked;
@@ -95,11 +103,17 @@ pub async fn authenticate(
     match glommio::executor().spawn_blocking(move || verify(&store, &shared.cache, &credentials)).await {
         Ok(Some(address)) => {
             throttle.succeeded(&address);
+            if let Some(cluster) = &logins.cluster {
+                cluster.login_succeeded(&account);
+            }
             tracing::info!(%peer, user = %address, "authenticated");
             LoginOutcome::Success(address)
         }
         Ok(None) => {
             throttle.failed(peer, &account);
+            if let Some(cluster) = &logins.cluster {
+                cluster.login_failed(client, &account, throttle.window().as_secs());
+            }
             crate::metrics::login_failed(protocol);
             tracing::info!(%peer, user = %account, "authentication failed");
             LoginOutcome::Invalid

@@ -47,26 +47,33 @@ impl LoginThrottle {
 
     /// Whether `ip` may try at all.
     pub fn check_ip(&self, ip: IpAddr) -> Verdict {
-        let failures = self.count(&self.by_ip, &client_key(ip));
-        if failures >= self.policy.ip_failures_before_block.get() {
-            Verdict::Refuse
-        } else if failures >= self.policy.ip_failures_before_delay.get() {
-            Verdict::Delay(self.delay())
-        } else {
-            Verdict::Allow
-        }
+        self.judge(self.count(&self.by_ip, &client_key(ip)), 0)
     }
 
     /// Whether an attempt from `ip` on `account` is answered at once, slowly, or refused.
     pub fn check(&self, ip: IpAddr, account: &str) -> Verdict {
-        match self.check_ip(ip) {
+        self.check_with(ip, account, None)
+    }
+
+    /// [`LoginThrottle::check`] with the counts of the whole cluster for the client and the
+    /// account, when known: the larger of those and this node's own apply.
+    pub fn check_with(&self, ip: IpAddr, account: &str, cluster: Option<(usize, usize)>) -> Verdict {
+        let (by_ip, by_account) = cluster.unwrap_or_default();
+        let ip_failures = self.count(&self.by_ip, &client_key(ip)).max(by_ip);
+        let account_failures = self.count(&self.by_account, &account.to_lowercase()).max(by_account);
+        self.judge(ip_failures, account_failures)
+    }
+
+    fn judge(&self, ip_failures: usize, account_failures: usize) -> Verdict {
+        let policy = &self.policy;
+        if ip_failures >= policy.ip_failures_before_block.get() {
+            Verdict::Refuse
+        } else if ip_failures >= policy.ip_failures_before_delay.get()
+            || account_failures >= policy.account_failures_before_delay.get()
+        {
+            Verdict::Delay(self.delay())
+        } else {
             Verdict::Allow
-                if self.count(&self.by_account, &account.to_lowercase())
-                    >= self.policy.account_failures_before_delay.get() =>
-            {
-                Verdict::Delay(self.delay())
-            }
-            verdict => verdict,
         }
     }
 
@@ -86,7 +93,8 @@ impl LoginThrottle {
         Duration::from_secs(self.policy.delay_secs)
     }
 
-    fn window(&self) -> Duration {
+    /// How long a failure counts.
+    pub fn window(&self) -> Duration {
         Duration::from_secs(self.policy.failure_window_secs.get())
     }
 
@@ -111,7 +119,7 @@ impl LoginThrottle {
 
 /// Failures are counted per IPv4 address and per IPv6 /64: one customer usually holds a whole
 /// /64 and could otherwise rotate through it.
-fn client_key(ip: IpAddr) -> IpAddr {
+pub fn client_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
@@ -163,6 +171,17 @@ mod tests {
         }
         assert_eq!(t.check_ip("2001:db8:0:1::ffff".parse().unwrap()), Verdict::Refuse);
         assert_eq!(t.check_ip("2001:db8:0:2::1".parse().unwrap()), Verdict::Allow, "another /64");
+    }
+
+    #[test]
+    fn the_clusters_counts_apply_when_larger() {
+        let t = throttle();
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        t.failed(ip, "a@x");
+        assert_eq!(t.check_with(ip, "a@x", Some((0, 0))), Verdict::Allow, "this node's one failure");
+        assert_eq!(t.check_with(ip, "a@x", Some((4, 0))), Verdict::Refuse, "four in the cluster");
+        assert_eq!(t.check_with(ip, "a@x", Some((1, 3))), Verdict::Delay(Duration::from_secs(1)));
+        assert_eq!(t.check_with(ip, "a@x", None), Verdict::Allow);
     }
 
     #[test]

@@ -76,6 +76,16 @@ pub enum Command {
     /// Ask ringmail's DNS resolver (the configured nameservers).
     #[command(subcommand)]
     Dns(DnsCommand),
+    /// The nodes sharing `[cluster] redis`.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+}
+
+/// `ringmail cluster ...`.
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// The nodes seen alive, their leases and queues, and the leases held at each site.
+    Status,
 }
 
 /// `ringmail api-token ...`
@@ -290,6 +300,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{DEFAULTS_TOML}");
             return Ok(());
         }
+        Command::Cluster(ClusterCommand::Status) => {
+            anyhow::ensure!(config.cluster.enabled(), "no [cluster] redis is configured: this node is alone");
+            print!("{}", crate::cluster::status(&config.cluster)?);
+            return Ok(());
+        }
         Command::Config(ConfigCommand::Check) => {
             let name = cli.config.map_or("the embedded default".into(), |p| p.display().to_string());
             println!("{name}: OK ({} shards, SMTP on {:?})", config.shard_count(), config.smtp.listen);
@@ -396,7 +411,8 @@ fn open_local(config: Config) -> anyhow::Result<(Journal, AdminContext)> {
     let journal = Journal::start(store.clone());
     let suspensions = Suspensions::load(&store)?;
     let events = EventLog::default();
-    let ctx = AdminContext { config: Arc::new(config), store, journal: journal.handle(), suspensions, events };
+    let ctx =
+        AdminContext { config: Arc::new(config), store, journal: journal.handle(), suspensions, events, cluster: None };
     Ok((journal, ctx))
 }
 

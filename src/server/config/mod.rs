@@ -5,6 +5,7 @@
 //! unit test keeps the two equal. Values are checked while deserializing, so an error always
 //! names the key and the file line.
 
+mod cluster;
 mod filtering;
 mod http;
 mod load;
@@ -19,6 +20,7 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use serde::Deserialize;
 
+pub use cluster::ClusterConfig;
 pub use filtering::{AmbiguousAuthor, AntivirusConfig, DnsblConfig, MailAuthConfig, SpamConfig, SpfFailPolicy};
 pub use http::HttpConfig;
 pub use load::ConfigError;
@@ -84,6 +86,8 @@ pub struct Config {
     pub webhook: Vec<Webhook>,
     /// The HTTP API, the dashboard and the metrics.
     pub http: HttpConfig,
+    /// Several nodes sharing limits and lists through Redis.
+    pub cluster: ClusterConfig,
     /// Protocol limits.
     pub limits: Limits,
 }
@@ -384,6 +388,7 @@ impl Default for Config {
             events: EventsConfig::default(),
             webhook: Vec::new(),
             http: HttpConfig::default(),
+            cluster: ClusterConfig::default(),
             limits: Limits::default(),
         }
     }

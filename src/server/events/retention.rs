@@ -14,7 +14,7 @@ use std::time::Duration;
 use store::journal::{EventsOp, JournalOp};
 use store::{JournalHandle, Store, StoreError};
 
-use crate::config::{EventsConfig, Webhook};
+use crate::config::EventsConfig;
 
 /// How often the log is trimmed.
 const PERIOD: Duration = Duration::from_secs(10);
@@ -35,18 +35,19 @@ pub struct Retention {
 }
 
 impl Retention {
-    /// Starts trimming the log of `store` for `webhooks` (by their cursors) under `config`.
+    /// Starts trimming the log of `store` under `config`, never past what the `readers` (the
+    /// webhooks' cursor names, the cluster's) have not read yet.
     pub fn start(
         store: Store,
         journal: JournalHandle,
         config: &EventsConfig,
-        webhooks: &[Webhook],
+        readers: Vec<String>,
     ) -> std::io::Result<Retention> {
         let (stop, stopped) = mpsc::channel();
         let mut trimmer = Trimmer {
             store,
             journal,
-            cursors: webhooks.iter().map(|w| w.cursor_name().to_string()).collect(),
+            cursors: readers,
             limits: Limits { retain: config.retain, max_backlog: config.max_backlog.get() },
             losing: false,
         };
@@ -71,7 +72,7 @@ impl Retention {
 struct Trimmer {
     store: Store,
     journal: JournalHandle,
-    /// The cursor names of the configured webhooks.
+    /// The cursor names of the readers.
     cursors: Vec<String>,
     limits: Limits,
     /// Whether the last trim deleted events some webhook had not sent.

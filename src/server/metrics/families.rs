@@ -82,6 +82,18 @@ pub struct Metrics {
     pub virus: Family<VirusLabels, Counter>,
     /// Refused logins, by protocol and reason.
     pub login_failures: Family<LoginLabels, Counter>,
+    /// Cluster calls Redis did not answer (the node kept to its share), per [`CLUSTER_CALLS`].
+    pub cluster_fallbacks: [Counter; CLUSTER_CALLS.len()],
+}
+
+/// The kinds of cluster call that fall back to the node's share when Redis is away.
+pub const CLUSTER_CALLS: [&str; 3] = ["lease", "rate", "login"];
+
+/// `call`: a kind of cluster call.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ClusterCall {
+    /// One of [`CLUSTER_CALLS`].
+    pub call: &'static str,
 }
 
 /// `protocol`: what a message or connection came over.
@@ -225,6 +237,11 @@ impl Metrics {
         let login_failures = Family::<LoginLabels, Counter>::default();
         let help = "Refused logins and API tokens, by protocol and reason (invalid, blocked)";
         r.register("login_failures", help, login_failures.clone());
+        let fallbacks = Family::<ClusterCall, Counter>::default();
+        let help = "Cluster calls Redis did not answer, by call (lease, rate, login): the node kept to its \
+                    share of the limit";
+        r.register("cluster_fallbacks", help, fallbacks.clone());
+        let cluster_fallbacks = CLUSTER_CALLS.map(|call| fallbacks.get_or_create_owned(&ClusterCall { call }));
 
         Metrics {
             registry: r,
@@ -251,6 +268,7 @@ impl Metrics {
             spam,
             virus,
             login_failures,
+            cluster_fallbacks,
         }
     }
 }

@@ -28,9 +28,9 @@ pub use prometheus_text::CONTENT_TYPE;
 pub use queue::{FRESH_FOR, MAX_SCANNED, MAX_SITES_SHOWN, site_resolved};
 pub use record::{
     AttemptInFlight, ListenerMetrics, MAX_OUTCOME_SERIES, OTHER_SITES, OpenConnection, Outcome, Scanner, SpamVerdict,
-    Totals, UNKNOWN_SITE, attempt_started, delivery_outcome, dns_cache_hit, dns_query, dns_query_failed, listener,
-    login_blocked, login_failed, outbound_transaction, received, received_smtp, smtp_protocol, spam_verdict, totals,
-    virus_scan_failed, virus_scanned, virus_verdict,
+    Totals, UNKNOWN_SITE, attempt_started, cluster_fallback, delivery_outcome, dns_cache_hit, dns_query,
+    dns_query_failed, listener, login_blocked, login_failed, outbound_transaction, received, received_smtp,
+    smtp_protocol, spam_verdict, totals, virus_scan_failed, virus_scanned, virus_verdict,
 };
 
 use families::METRICS;
@@ -49,6 +49,13 @@ impl Scrape {
     pub fn new(store: Store) -> Scrape {
         install();
         Scrape { store, queue: Arc::default() }
+    }
+
+    /// The queued recipients (of the last reading of the queue, at most [`MAX_SCANNED`]);
+    /// None when the queue cannot be read. Blocking.
+    pub fn queued_recipients(&self) -> Option<u64> {
+        let figures = self.queue.figures(&self.store).ok()?;
+        Some(figures.sites.iter().map(|(_, count, _)| count).sum())
     }
 }
 

@@ -10,7 +10,9 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use store::journal::stats::GroupCommit;
 
-use super::families::{LISTENERS, LoginLabels, METRICS, OutcomeLabels, Protocol, RECEIVED_OVER, VirusLabels};
+use super::families::{
+    CLUSTER_CALLS, LISTENERS, LoginLabels, METRICS, OutcomeLabels, Protocol, RECEIVED_OVER, VirusLabels,
+};
 use crate::smtp::server::Role;
 
 /// The most series `ringmail_delivery_outcomes_total` grows to: an outcome at a site beyond
@@ -275,6 +277,13 @@ fn login(protocol: &str, reason: &'static str) {
         None => Cow::Owned(protocol.to_string()),
     };
     METRICS.login_failures.get_or_create(&LoginLabels { protocol, reason }).inc();
+}
+
+/// A cluster call of kind `call` (one of `lease`, `rate`, `login`) got no answer from Redis.
+pub fn cluster_fallback(call: &str) {
+    if let Some(i) = CLUSTER_CALLS.iter().position(|c| *c == call) {
+        METRICS.cluster_fallbacks[i].inc();
+    }
 }
 
 /// Cumulative counts since the process started, for the dashboard's per-second history.

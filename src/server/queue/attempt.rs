@@ -8,15 +8,13 @@ use std::time::Duration;
 use super::Services;
 use super::destinations::Feedback;
 use super::dsn::{self, Action, Notice, Returned};
-use super::pool::{self, PoolKey};
+use super::pool::{self, Idle, PoolKey};
 use super::routes::Plan;
 use super::{Group, Outbound};
 use crate::dns::{MailExchangers, Resolver};
 use crate::events::{Event, Outcome, classify};
 use crate::metrics;
-use crate::smtp::client::{
-    self, Envelope, Peer, Recipient, RecipientOutcome, Session, SessionError, Timeouts, Transaction,
-};
+use crate::smtp::client::{self, Envelope, Peer, Recipient, RecipientOutcome, SessionError, Timeouts, Transaction};
 use smtp_proto::RcptParams;
 use store::journal::JournalOp;
 use store::queue::DueRecipient;
@@ -238,28 +236,41 @@ fn feedback(verdicts: &[Verdict]) -> Feedback {
 }
 
 /// Sends `envelope` to the peer on an idle session, or on a new one when there is none or the
-/// idle ones turn out to be gone; the session comes back with the outcome.
+/// idle ones turn out to be gone; the session comes back with the outcome. In a cluster a new
+/// session first waits for a connection lease at `site`.
 async fn send(
     ctx: &Services,
     outbound: &Outbound,
-    peer: &Peer<'_>,
+    (peer, site): (&Peer<'_>, &str),
     timeouts: Timeouts,
     envelope: &Envelope<'_>,
-) -> Result<(Session, Result<Transaction, SessionError>), SessionError> {
+) -> Result<(Idle, Result<Transaction, SessionError>), SessionError> {
     let key = PoolKey::of(peer);
     loop {
         let idle = outbound.pool.borrow_mut().take(&key);
-        let mut session = match idle {
+        let mut idle = match idle {
             Some(mut idle) => {
-                idle.reuse();
+                idle.session.reuse();
                 idle
             }
-            None => client::connect(peer, timeouts, &outbound.tls, ctx.shutdown.clone()).await?,
+            None => {
+                let lease = match ctx.sites.cluster_limit(site) {
+                    Some((cluster, limit)) => Some(
+                        cluster
+                            .lease(site, limit, &ctx.shutdown)
+                            .await
+                            .ok_or_else(|| SessionError::Temporary("the server is stopping".into()))?,
+                    ),
+                    None => None,
+                };
+                let session = client::connect(peer, timeouts, &outbound.tls, ctx.shutdown.clone()).await?;
+                Idle { session, lease }
+            }
         };
         // Only a reused session can be stale, so this ends with a new one at the latest.
-        match session.send(envelope).await {
+        match idle.session.send(envelope).await {
             Err(SessionError::Stale(reason)) => tracing::debug!(addr = %peer.addr, "idle session gone: {reason}"),
-            sent => return Ok((session, sent)),
+            sent => return Ok((idle, sent)),
         }
     }
 }
@@ -399,7 +410,8 @@ async fn converse(
             let addr = SocketAddr::new(ip, port);
             (route.mx, route.ip) = (Some(host.clone()), Some(ip));
             let peer = Peer { addr, host, helo: &plan.helo, source: plan.source, tls: plan.tls, login };
-            let (session, sent) = match send(ctx, outbound, &peer, timeouts, &envelope).await {
+            let site = route.site.clone().unwrap_or_default();
+            let (session, sent) = match send(ctx, outbound, (&peer, &site), timeouts, &envelope).await {
                 Ok(sent) => sent,
                 Err(e) => {
                     last_error = e.to_string();

@@ -91,6 +91,12 @@ impl Destinations {
         Destinations { default, overrides, state: HashMap::new() }
     }
 
+    /// The connection limit and the message rate of `name`.
+    pub fn limits_of(&self, name: &str) -> (usize, Rate) {
+        let limits = self.overrides.get(name).copied().unwrap_or(self.default);
+        (limits.connections, limits.rate)
+    }
+
     /// Takes a connection and a message slot for `domain`; false when a limit is reached.
     pub fn try_start(&mut self, domain: &str, now: Instant) -> bool {
         let limits = self.overrides.get(domain).copied().unwrap_or(self.default);

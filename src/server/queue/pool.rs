@@ -1,12 +1,14 @@
 //! Open SMTP sessions kept between messages, per server and way of reaching it, so that the
 //! next message to the same place skips the TCP connection, the TLS handshake and EHLO. A session is reused at
 //! most `max_messages_per_connection` times and closed after `connection_idle_secs` unused.
-//! Per shard, so without locks.
+//! Per shard, so without locks. In a cluster an idle session keeps the lease it was opened
+//! with: a lease stands for an open connection, idle or not.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use crate::cluster::Lease;
 use crate::config::outbound::TlsPolicy;
 use crate::smtp::client::{Peer, Session};
 
@@ -36,9 +38,17 @@ impl PoolKey {
 
 /// Idle sessions by server and way of reaching it.
 pub struct Pool {
-    idle: HashMap<PoolKey, Vec<Session>>,
+    idle: HashMap<PoolKey, Vec<Idle>>,
     max_messages: usize,
     idle_timeout: Duration,
+}
+
+/// An idle session, with its lease in a cluster.
+pub struct Idle {
+    /// The session.
+    pub session: Session,
+    /// Its connection lease, in a cluster.
+    pub lease: Option<Lease>,
 }
 
 /// Idle sessions kept per key at most.
@@ -51,7 +61,7 @@ impl Pool {
     }
 
     /// The most recently used idle session for `key` that has not timed out.
-    pub fn take(&mut self, key: &PoolKey) -> Option<Session> {
+    pub fn take(&mut self, key: &PoolKey) -> Option<Idle> {
         self.expire();
         let sessions = self.idle.get_mut(key)?;
         let session = sessions.pop();
@@ -63,12 +73,12 @@ impl Pool {
 
     /// Keeps `session` for the next message that `key` fits, or closes it when it has carried
     /// enough messages or the pool is full.
-    pub fn put(&mut self, key: PoolKey, session: Session) {
+    pub fn put(&mut self, key: PoolKey, idle: Idle) {
         let sessions = self.idle.entry(key).or_default();
-        if session.messages >= self.max_messages || sessions.len() >= MAX_IDLE_PER_ADDRESS {
-            close(session);
+        if idle.session.messages >= self.max_messages || sessions.len() >= MAX_IDLE_PER_ADDRESS {
+            close(idle);
         } else {
-            sessions.push(session);
+            sessions.push(idle);
         }
     }
 
@@ -76,8 +86,8 @@ impl Pool {
     pub fn expire(&mut self) {
         let timeout = self.idle_timeout;
         for sessions in self.idle.values_mut() {
-            let (expired, kept): (Vec<Session>, Vec<Session>) =
-                sessions.drain(..).partition(|s| s.idle_since.elapsed() >= timeout);
+            let (expired, kept): (Vec<Idle>, Vec<Idle>) =
+                sessions.drain(..).partition(|idle| idle.session.idle_since.elapsed() >= timeout);
             *sessions = kept;
             expired.into_iter().for_each(close);
         }
@@ -85,7 +95,11 @@ impl Pool {
     }
 }
 
-/// Says QUIT in the background.
-pub fn close(session: Session) {
-    glommio::spawn_local(session.quit()).detach();
+/// Says QUIT in the background, then gives the lease back.
+pub fn close(idle: Idle) {
+    glommio::spawn_local(async move {
+        idle.session.quit().await;
+        drop(idle.lease);
+    })
+    .detach();
 }

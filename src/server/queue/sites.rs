@@ -6,14 +6,20 @@
 //! table for the whole process behind a mutex, touched once when an attempt starts and once
 //! when it ends. A `[[delivery.destination]]` with `mx = "google.com"` rolls every site whose
 //! hosts are all under that domain into one site with the entry's limits.
+//!
+//! In a cluster the limits are the whole cluster's: an attempt waits for a message slot under
+//! the site's rate in Redis here, and each connection it opens holds a lease there
+//! (`cluster::leases`, taken in `attempt.rs`), instead of the counts of this process.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures_lite::future::or;
 
 use super::destinations::{Destinations, Feedback, rolled_up_site};
+use crate::cluster::Cluster;
 use crate::config::DeliveryConfig;
+use crate::config::outbound::Rate;
 use crate::net::Shutdown;
 
 /// How often an attempt waiting for a slot at its site looks again.
@@ -25,6 +31,8 @@ pub struct Sites {
     limits: Option<Mutex<Destinations>>,
     /// The `mx` domains of `[[delivery.destination]]`, each rolling up the sites under it.
     rollups: Vec<String>,
+    /// The cluster whose limits apply instead, with the limits of each site.
+    cluster: Option<(Arc<Cluster>, Destinations)>,
 }
 
 /// A connection slot held at a site; given back by [`SiteSlot::finish`], or when dropped
@@ -39,12 +47,28 @@ impl Sites {
     /// turned off.
     pub fn new(config: &DeliveryConfig) -> Sites {
         let rollups = config.destination.iter().filter_map(|o| o.target.mx().map(str::to_string)).collect();
-        Sites { limits: config.sites.then(|| Mutex::new(Destinations::for_sites(config))), rollups }
+        Sites { limits: config.sites.then(|| Mutex::new(Destinations::for_sites(config))), rollups, cluster: None }
+    }
+
+    /// Sites whose limits are those of the whole `cluster`.
+    pub fn clustered(config: &DeliveryConfig, cluster: Arc<Cluster>) -> Sites {
+        Sites { cluster: Some((cluster, Destinations::for_sites(config))), ..Sites::new(config) }
+    }
+
+    /// The cluster, and the connection limit of the site `name`, when the cluster's limits
+    /// apply.
+    pub fn cluster_limit(&self, name: &str) -> Option<(&Arc<Cluster>, usize)> {
+        self.cluster.as_ref().map(|(cluster, table)| (cluster, table.limits_of(name).0))
     }
 
     /// Waits for a slot at the site of `hosts` (the MX or relay hosts, on `port`); None when
     /// the server stops first.
     pub async fn enter(&self, hosts: &[String], port: u16, shutdown: &Shutdown) -> Option<SiteSlot<'_>> {
+        if let Some((cluster, table)) = &self.cluster {
+            let name = site_name(hosts, port, &self.rollups);
+            let rate: Rate = table.limits_of(&name).1;
+            return cluster.rate_slot(&name, rate, shutdown).await.then_some(SiteSlot { sites: self, name: None });
+        }
         if self.limits.is_none() {
             return Some(SiteSlot { sites: self, name: None });
         }

@@ -18,6 +18,7 @@ use glommio::{CpuSet, LocalExecutorBuilder, Placement};
 
 use crate::admin::{self, AdminContext};
 use crate::auth::login::Logins;
+use crate::cluster::{Cluster, Suppressions};
 use crate::config::Config;
 use crate::dkim_signers::Signers;
 use crate::dns::Resolver;
@@ -150,16 +151,34 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     signals::on_stop_signal(trigger.clone())?;
     signals::on_reload_signal(tls.clone())?;
     let suspensions = Suspensions::load(&store).context("reading the suspended destinations")?;
+    let cluster = match config.cluster.enabled() {
+        true => Some(Cluster::start(&config.cluster, config.hostname.as_str())?),
+        false => None,
+    };
     let admin_ctx = AdminContext {
         config: Arc::clone(&config),
         store: store.clone(),
         journal: journal.handle(),
         suspensions: Arc::clone(&suspensions),
         events: events.clone(),
+        cluster: cluster.clone(),
     };
     let admin_socket = admin::socket::serve(admin_ctx.clone())?;
     let webhooks = Webhooks::start(&store, &journal.handle(), &config.webhook).context("starting the webhooks")?;
-    let retention = Retention::start(store.clone(), journal.handle(), &config.events, &config.webhook)?;
+    let mut readers: Vec<String> = config.webhook.iter().map(|w| w.cursor_name().to_string()).collect();
+    let cluster_threads = match &cluster {
+        Some(cluster) => {
+            readers.push(crate::cluster::suppressions::CURSOR.to_string());
+            let figures = scrape.clone();
+            let heartbeat = cluster.start_heartbeat(move || figures.queued_recipients())?;
+            let suppressions = Suppressions::start(cluster, &config.cluster, &store, &journal.handle())
+                .context("starting the cluster's suppression list")?;
+            tracing::info!(node = cluster.node(), "cluster: sharing limits and lists through Redis");
+            Some((heartbeat, suppressions))
+        }
+        None => None,
+    };
+    let retention = Retention::start(store.clone(), journal.handle(), &config.events, readers)?;
 
     let shared = Arc::new(Shared {
         limiter: ConnectionLimiter::new(
@@ -171,13 +190,16 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         journal: journal.handle(),
         shutdown,
         tls,
-        logins: Arc::new(Logins::new(&config.auth)),
+        logins: Arc::new(Logins::new(&config.auth, cluster.clone())),
         maildrop_locks: Arc::default(),
         events,
         antivirus,
         spam_model,
         imap_summaries: Arc::new(SummaryCache::new(config.imap.summary_cache_mib << 20)),
-        sites: Arc::new(Sites::new(&config.delivery)),
+        sites: Arc::new(match &cluster {
+            Some(cluster) => Sites::clustered(&config.delivery, Arc::clone(cluster)),
+            None => Sites::new(&config.delivery),
+        }),
         suspensions,
         admin: admin_ctx,
         scrape,
@@ -232,6 +254,10 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         }
     }
     webhooks.stop();
+    if let Some((heartbeat, suppressions)) = cluster_threads {
+        suppressions.stop();
+        heartbeat.stop();
+    }
     retention.stop();
     journal.stop();
     admin_socket.stop();

@@ -1,0 +1,124 @@
+//! The heartbeat: every third of a lease time each node renews its leases and says it is
+//! alive (its name in the sorted set of nodes, scored by the time, and a hash of its figures:
+//! leases held, queued recipients). A node not heard of for three lease times counts as gone,
+//! both for the shares the others keep to while Redis is away and in `ringmail cluster status`.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use redis::Commands;
+use store::unix_now;
+
+use super::{Cluster, Target};
+use crate::config::ClusterConfig;
+
+/// The running heartbeat thread.
+pub struct Heartbeat {
+    stop: mpsc::Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+impl Cluster {
+    /// Starts the heartbeat; `queued` tells the node's queued recipients (None: not known).
+    pub fn start_heartbeat(
+        self: &Arc<Self>,
+        queued: impl Fn() -> Option<u64> + Send + 'static,
+    ) -> std::io::Result<Heartbeat> {
+        let (stop, stopped) = mpsc::channel();
+        let cluster = Arc::clone(self);
+        let period = Duration::from_millis((self.lease_ms / 3).max(100));
+        let thread = std::thread::Builder::new().name("cluster-heartbeat".into()).spawn(move || {
+            loop {
+                cluster.renew_leases();
+                cluster.beat(queued());
+                if stopped.recv_timeout(period) != Err(RecvTimeoutError::Timeout) {
+                    break;
+                }
+            }
+            let mut gone = redis::cmd("ZREM");
+            gone.arg(cluster.key(&["nodes"])).arg(&cluster.node);
+            let _ = cluster.client.call_blocking(gone);
+        })?;
+        Ok(Heartbeat { stop, thread })
+    }
+
+    /// Says this node is alive and counts the nodes that are.
+    fn beat(&self, queued: Option<u64>) {
+        let now = unix_now();
+        let gone_before = now.saturating_sub(3 * self.lease_ms / 1000).max(1);
+        let nodes = self.key(&["nodes"]);
+        let mut add = redis::cmd("ZADD");
+        add.arg(&nodes).arg(now).arg(&self.node);
+        self.client.send(add);
+        let mut trim = redis::cmd("ZREMRANGEBYSCORE");
+        trim.arg(&nodes).arg("-inf").arg(gone_before - 1);
+        self.client.send(trim);
+        let (shared, local) = self.leases_held();
+        let figures = self.key(&["node", &self.node]);
+        let mut hset = redis::cmd("HSET");
+        hset.arg(&figures).arg("seen").arg(now).arg("leases").arg(shared).arg("local_leases").arg(local);
+        if let Some(queued) = queued {
+            hset.arg("queued").arg(queued);
+        }
+        self.client.send(hset);
+        let mut expire = redis::cmd("EXPIRE");
+        expire.arg(&figures).arg(3 * self.lease_ms / 1000 + 1);
+        self.client.send(expire);
+        let mut count = redis::cmd("ZCARD");
+        count.arg(&nodes);
+        if let Ok(alive) = self.client.call_blocking(count).and_then(|v| Ok(redis::from_redis_value::<usize>(v)?)) {
+            self.nodes.store(alive.max(1), Ordering::Relaxed);
+        }
+    }
+}
+
+impl Heartbeat {
+    /// Stops the heartbeat and takes the node out of the set of nodes alive.
+    pub fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
+}
+
+/// `ringmail cluster status`: the nodes seen, their leases and queues, and the leases held at
+/// each site, read from the Redis of `config`.
+pub fn status(config: &ClusterConfig) -> anyhow::Result<String> {
+    let mut conn = Target::parse(&config.redis)?.connect()?;
+    let key = |parts: &[&str]| {
+        std::iter::once(config.prefix.as_str()).chain(parts.iter().copied()).collect::<Vec<_>>().join(":")
+    };
+    let nodes: Vec<(String, u64)> = conn.zrange_withscores(key(&["nodes"]), 0, -1)?;
+    let now = unix_now();
+    let mut out = String::from("node\tlast_seen_secs\tleases\tlocal_leases\tqueued\n");
+    for (node, seen) in &nodes {
+        let figures: std::collections::HashMap<String, String> = conn.hgetall(key(&["node", node]))?;
+        let field = |name: &str| figures.get(name).cloned().unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            out,
+            "{node}\t{}\t{}\t{}\t{}",
+            now.saturating_sub(*seen),
+            field("leases"),
+            field("local_leases"),
+            field("queued")
+        );
+    }
+    let pattern = key(&["lease", "*"]);
+    let sites = conn.scan_match::<_, String>(&pattern)?.collect::<Result<Vec<String>, _>>()?;
+    out.push_str("\nsite\tleases (node: count)\n");
+    let now_ms = now * 1000;
+    for site_key in sites {
+        let members: Vec<String> = conn.zrangebyscore(&site_key, now_ms, "+inf")?;
+        let mut by_node: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for member in &members {
+            *by_node.entry(member.rsplit_once(':').map_or(member.as_str(), |(node, _)| node)).or_default() += 1;
+        }
+        let site = site_key.strip_prefix(&pattern[..pattern.len() - 1]).unwrap_or(&site_key);
+        let held: Vec<String> = by_node.iter().map(|(node, n)| format!("{node}: {n}")).collect();
+        let _ = writeln!(out, "{site}\t{}", held.join(", "));
+    }
+    Ok(out)
+}

@@ -1,0 +1,121 @@
+//! Several nodes sending as one (`[cluster]`): what they must agree on lives in one Redis
+//! (or a Sentinel-watched set), while each node keeps its own mail in its own RocksDB.
+//!
+//! | file | what |
+//! |---|---|
+//! | `client.rs` | the connection to Redis: a thread that pipelines every waiting call |
+//! | `scripts.rs` | the Lua scripts: connection leases, the message rate (GCRA) |
+//! | `leases.rs` | connection leases per destination site, renewed while held |
+//! | `rates.rs` | a message slot per destination site under its rate |
+//! | `logins.rs` | failed-login counts per address and per account |
+//! | `suppressions.rs` | the suppression list: published from the event log, applied from pub/sub |
+//! | `heartbeat.rs` | the nodes alive, their leases and queues, for the shares and `cluster status` |
+//!
+//! Redis unreachable: nothing waits for it. Every call fails at once and the caller keeps to
+//! this node's share of the limit (the limit divided by the nodes last seen alive), counted
+//! in `ringmail_cluster_fallbacks_total`; the shared limits apply again once Redis answers.
+
+mod client;
+mod heartbeat;
+mod leases;
+mod logins;
+mod rates;
+mod scripts;
+pub mod suppressions;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+pub use client::{Client, Target};
+pub use heartbeat::status;
+pub use leases::Lease;
+pub use suppressions::Suppressions;
+
+use crate::config::ClusterConfig;
+use crate::metrics;
+
+/// This node's part in the cluster; shared by every shard.
+pub struct Cluster {
+    client: Client,
+    /// This node's name.
+    node: String,
+    /// The prefix of every key.
+    prefix: String,
+    /// How long a lease lasts unless renewed, in milliseconds.
+    lease_ms: u64,
+    /// Numbers the leases this node takes.
+    next_lease: AtomicU64,
+    /// The shared leases this node holds: number to site.
+    held: Mutex<HashMap<u64, String>>,
+    /// While Redis is away: leases taken locally, per site.
+    local_leases: Mutex<HashMap<String, usize>>,
+    /// While Redis is away: each site's next free message slot, in milliseconds since `epoch`.
+    local_rates: Mutex<HashMap<String, f64>>,
+    epoch: Instant,
+    /// The nodes seen alive by the last heartbeat (at least this one).
+    nodes: AtomicUsize,
+}
+
+impl Cluster {
+    /// Connects (in the background) to the Redis of `config`; `hostname` names the node when
+    /// the config does not.
+    pub fn start(config: &ClusterConfig, hostname: &str) -> anyhow::Result<Arc<Cluster>> {
+        let target = Target::parse(&config.redis).map_err(|e| anyhow::anyhow!("[cluster] redis: {e}"))?;
+        let node = if config.node.is_empty() { hostname.to_string() } else { config.node.clone() };
+        Ok(Arc::new(Cluster {
+            client: Client::start(target)?,
+            node,
+            prefix: config.prefix.clone(),
+            lease_ms: config.lease_secs.get().saturating_mul(1000),
+            next_lease: AtomicU64::new(1),
+            held: Mutex::default(),
+            local_leases: Mutex::default(),
+            local_rates: Mutex::default(),
+            epoch: Instant::now(),
+            nodes: AtomicUsize::new(1),
+        }))
+    }
+
+    /// This node's name.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Whether Redis answered the last call.
+    pub fn is_up(&self) -> bool {
+        self.client.is_up()
+    }
+
+    /// Commands sent to Redis since start.
+    pub fn commands(&self) -> u64 {
+        self.client.commands()
+    }
+
+    /// The key `parts` names, under the prefix.
+    fn key(&self, parts: &[&str]) -> String {
+        let mut key = self.prefix.clone();
+        for part in parts {
+            key.push(':');
+            key.push_str(part);
+        }
+        key
+    }
+
+    /// This node's share of `limit` while Redis is away: the limit divided by the nodes last
+    /// seen alive, at least one.
+    fn share(&self, limit: usize) -> usize {
+        (limit / self.nodes.load(Ordering::Relaxed).max(1)).max(1)
+    }
+
+    /// Notes a call that Redis did not answer.
+    fn fell_back(&self, what: &'static str) {
+        metrics::cluster_fallback(what);
+    }
+}
+
+/// `m` locked, whatever panicked while it was held.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}

@@ -1,0 +1,49 @@
+//! The Lua scripts the nodes run in Redis, each one atomic there. Time is Redis's own clock
+//! (`TIME`), so the nodes' clocks need not agree.
+
+/// Takes a connection lease at a site when fewer than its limit are held.
+/// KEYS: the site's lease set. ARGV: lease milliseconds, the limit, the lease's name.
+/// Returns 1 when taken, 0 when the site is full.
+pub const ACQUIRE: &str = r"
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+";
+
+/// Renews (or, after Redis lost it, adds back) a lease the node still holds.
+/// KEYS: the site's lease set. ARGV: lease milliseconds, the lease's name.
+pub const RENEW: &str = r"
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+";
+
+/// A message slot at a site under the generic cell rate algorithm: one message every
+/// `interval` milliseconds, `burst` milliseconds early at most (0: evenly spaced).
+/// KEYS: the site's theoretical arrival time. ARGV: interval, burst (both milliseconds).
+/// Returns 0 when the message may go now, else the milliseconds to wait.
+pub const RATE: &str = r"
+local t = redis.call('TIME')
+local now = t[1] * 1000 + t[2] / 1000
+local interval = tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local allowed_at = tat - tonumber(ARGV[2])
+if now < allowed_at then
+  return math.max(1, math.ceil(allowed_at - now))
+end
+local next = tat + interval
+redis.call('SET', KEYS[1], tostring(next), 'PX', math.ceil(next - now) + 1000)
+return 0
+";
+
+/// Every script, loaded on each new connection.
+pub const ALL: [&str; 3] = [ACQUIRE, RENEW, RATE];

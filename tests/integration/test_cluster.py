@@ -1,0 +1,110 @@
+"""Two ringmail nodes sharing one real Redis (`[cluster]`): a suppression made on one node is
+refused at RCPT on the other within a second (for mail it relays: 127.0.0.1 may), and lifted there too; failed logins spread over
+both nodes reach the block threshold as if they were one; `ringmail cluster status` lists both."""
+
+import imaplib
+import shutil
+import smtplib
+import subprocess
+import time
+import unittest
+
+import harness
+from harness import Server, free_port
+
+
+def start_redis():
+    port = free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() != "PONG":
+        if time.time() > deadline:
+            raise RuntimeError("redis-server did not start")
+        time.sleep(0.05)
+    return proc, port
+
+
+def node(name, redis_port):
+    sections = "\n".join([
+        "[auth]", "allow_plaintext_auth = true", "ip_failures_before_delay = 100",
+        "ip_failures_before_block = 4", "account_failures_before_delay = 100",
+        "[cluster]", f'redis = "redis://127.0.0.1:{redis_port}/0"', f'node = "{name}"', "lease_secs = 3",
+    ])
+    server = Server(shards=1, hostname="mx.test", sections=sections)
+    server.start()
+    server.cli("domain", "add", "mx.test")
+    server.add_user("ann@mx.test")
+    return server
+
+
+def rcpt(server, address):
+    with smtplib.SMTP("127.0.0.1", server.port, timeout=10) as s:
+        s.ehlo("client.test")
+        s.mail("someone@elsewhere.test")
+        return s.rcpt(address)[0]
+
+
+@unittest.skipUnless(shutil.which("redis-server"), "redis-server is not installed")
+class Cluster(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.redis, cls.redis_port = start_redis()
+        cls.a = node("node-a", cls.redis_port)
+        cls.b = node("node-b", cls.redis_port)
+
+    @classmethod
+    def tearDownClass(cls):
+        for server in (cls.a, cls.b):
+            server.stop()
+            server.cleanup()
+        cls.redis.terminate()
+        cls.redis.wait()
+
+    def test_a_suppression_on_one_node_is_refused_on_the_other(self):
+        self.assertEqual(rcpt(self.b, "gone@far.test"), 250, "control: accepted before")
+        self.a.cli("suppression", "add", "gone@far.test")
+        started = time.time()
+        while rcpt(self.b, "gone@far.test") == 250:
+            self.assertLess(time.time() - started, 1.0, "node b still accepts after a second:\n" + self.a.log() + self.b.log())
+            time.sleep(0.05)
+        self.assertIn(b"gone@far.test", self.b.cli("suppression", "list").stdout)
+        self.a.cli("suppression", "del", "gone@far.test")
+        started = time.time()
+        while rcpt(self.b, "gone@far.test") != 250:
+            self.assertLess(time.time() - started, 2.0, "the lifted suppression did not reach node b")
+            time.sleep(0.05)
+
+    def test_failed_logins_over_both_nodes_count_as_one(self):
+        def login(server, password):
+            imap = imaplib.IMAP4("127.0.0.1", server.imap_port, timeout=10)
+            try:
+                imap.login("ann@mx.test", password)
+                imap.logout()
+                return "ok"
+            except imaplib.IMAP4.abort as e:
+                return "blocked" if "UNAVAILABLE" in str(e) or "Too many" in str(e) else f"abort {e}"
+            except imaplib.IMAP4.error:
+                return "invalid"
+
+        self.assertEqual(login(self.a, "secret-password"), "ok", "control: the password works")
+        # Four failures, two on each node: the threshold of one node is four.
+        for server in (self.a, self.b, self.a, self.b):
+            self.assertEqual(login(server, "wrong"), "invalid")
+        self.assertEqual(login(self.a, "secret-password"), "blocked", "node a counts node b's failures")
+        self.assertEqual(login(self.b, "secret-password"), "blocked")
+
+    def test_cluster_status_lists_both_nodes(self):
+        deadline = time.time() + 5
+        while True:
+            out = self.a.cli("cluster", "status").stdout.decode()
+            if "node-a" in out and "node-b" in out:
+                break
+            self.assertLess(time.time(), deadline, out)
+            time.sleep(0.2)
+        self.assertTrue(out.startswith("node\tlast_seen_secs"), out)
+
+
+if __name__ == "__main__":
+    unittest.main()
