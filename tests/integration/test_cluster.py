@@ -1,6 +1,8 @@
-"""Two ringmail nodes sharing one real Redis (`[cluster]`): a suppression made on one node is
+"""Three ringmail nodes sharing one real Redis (`[cluster]`): a suppression made on one node is
 refused at RCPT on the other within a second (for mail it relays: 127.0.0.1 may), and lifted there too; failed logins spread over
-both nodes reach the block threshold as if they were one; `ringmail cluster status` lists both."""
+both nodes reach the block threshold as if they were one; relaying to one sink, the three keep
+to one site limit of 4 connections and 50 messages a second; `ringmail cluster status` lists the
+nodes."""
 
 import imaplib
 import shutil
@@ -9,8 +11,30 @@ import subprocess
 import time
 import unittest
 
+import threading
+
 import harness
 from harness import Server, free_port
+from sink import Sink
+
+
+class CountingSink(Sink):
+    """A sink that counts the connections open at once, and the most there were."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.open = self.most = 0
+        super().__init__()
+
+    def _serve(self, conn, peer):
+        with self.lock:
+            self.open += 1
+            self.most = max(self.most, self.open)
+        try:
+            super()._serve(conn, peer)
+        finally:
+            with self.lock:
+                self.open -= 1
 
 
 def start_redis():
@@ -26,8 +50,11 @@ def start_redis():
     return proc, port
 
 
-def node(name, redis_port):
-    sections = "\n".join([
+def node(name, redis_port, sink_port=None):
+    relay = [] if sink_port is None else [
+        "[delivery]", "max_connections_per_destination = 4", 'max_rate_per_destination = "50/s"',
+        "[[route]]", 'domain = "far.test"', f'host = "127.0.0.1:{sink_port}"']
+    sections = "\n".join(relay + [
         "[auth]", "allow_plaintext_auth = true", "ip_failures_before_delay = 100",
         "ip_failures_before_block = 4", "account_failures_before_delay = 100",
         "[cluster]", f'redis = "redis://127.0.0.1:{redis_port}/0"', f'node = "{name}"', "lease_secs = 3",
@@ -51,12 +78,15 @@ class Cluster(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.redis, cls.redis_port = start_redis()
-        cls.a = node("node-a", cls.redis_port)
-        cls.b = node("node-b", cls.redis_port)
+        cls.sink = CountingSink()
+        cls.a = node("node-a", cls.redis_port, cls.sink.port)
+        cls.b = node("node-b", cls.redis_port, cls.sink.port)
+        cls.c = node("node-c", cls.redis_port, cls.sink.port)
 
     @classmethod
     def tearDownClass(cls):
-        for server in (cls.a, cls.b):
+        cls.sink.close()
+        for server in (cls.a, cls.b, cls.c):
             server.stop()
             server.cleanup()
         cls.redis.terminate()
@@ -94,6 +124,36 @@ class Cluster(unittest.TestCase):
             self.assertEqual(login(server, "wrong"), "invalid")
         self.assertEqual(login(self.a, "secret-password"), "blocked", "node a counts node b's failures")
         self.assertEqual(login(self.b, "secret-password"), "blocked")
+
+    def test_three_nodes_keep_to_one_site_limit_of_4_connections_and_50_per_second(self):
+        per_node = 60
+        def inject(server, tag):
+            with smtplib.SMTP("127.0.0.1", server.port, timeout=30) as s:
+                for i in range(per_node):
+                    s.sendmail("load@elsewhere.test", [f"r{tag}{i}@far.test"], f"Subject: {tag}{i}\r\n\r\nhi\r\n")
+        threads = [threading.Thread(target=inject, args=(n, t)) for n, t in ((self.a, "a"), (self.b, "b"), (self.c, "c"))]
+        for t in threads:
+            t.start()
+        total = 3 * per_node
+        first = last = None
+        deadline = time.time() + 60
+        while len(self.sink.messages()) < total:
+            if first is None and self.sink.messages():
+                first = time.time()
+            self.assertLess(time.time(), deadline, f"{len(self.sink.messages())} of {total} arrived")
+            time.sleep(0.005)
+        last = time.time()
+        for t in threads:
+            t.join()
+        self.assertLessEqual(self.sink.most, 4, "the sink saw more connections at once than the site's limit")
+        self.assertGreaterEqual(self.sink.most, 2, "control: the nodes did deliver in parallel")
+        rate = (total - 1) / (last - first)
+        # The limit holds for the cluster (not 3 x 50). Reaching it from below is not yet
+        # asserted: idle pooled sessions keep their leases for connection_idle_secs.
+        self.assertLess(rate, 55, f"{rate:.1f} msgs/s against a limit of 50")
+        recipients = [r for m in self.sink.messages() for r in m["rcpts"]]
+        self.assertEqual(len(recipients), total, "every message once")
+        self.assertEqual(len(set(recipients)), total, "none twice")
 
     def test_cluster_status_lists_both_nodes(self):
         deadline = time.time() + 5

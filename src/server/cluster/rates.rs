@@ -1,6 +1,6 @@
 //! Message rates per destination site for the whole cluster: the generic cell rate algorithm
-//! in Redis (one script call per message, pipelined with the other shards' calls), evenly
-//! spaced; while Redis is away, the same algorithm locally at this node's share of the rate.
+//! in Redis (one script call per message, pipelined with the other shards' calls), spaced
+//! evenly with one message of tolerance; while Redis is away, the same algorithm locally at this node's share of the rate.
 
 use std::time::Duration;
 
@@ -55,7 +55,9 @@ impl Cluster {
     async fn shared_slot(&self, site: &str, interval: f64) -> Option<Duration> {
         let mut cmd = redis::cmd("EVALSHA");
         cmd.arg(redis::Script::new(scripts::RATE).get_hash()).arg(1).arg(self.key(&["rate", site]));
-        cmd.arg(interval).arg(0);
+        // One interval of tolerance: a node that wakes late for its slot may catch up, so the
+        // rate holds at the limit instead of losing each wake-up's delay.
+        cmd.arg(interval).arg(interval);
         let value = self.client.call(cmd).await.ok()?;
         let wait: i64 = redis::from_redis_value(value).ok()?;
         Some(Duration::from_millis(wait.max(0) as u64))
@@ -72,8 +74,8 @@ impl Cluster {
         if *tat < now {
             *tat = now;
         }
-        if *tat > now {
-            return Duration::from_secs_f64((*tat - now) / 1000.0).max(Duration::from_millis(1));
+        if *tat > now + interval {
+            return Duration::from_secs_f64((*tat - now - interval) / 1000.0).max(Duration::from_millis(1));
         }
         *tat += interval;
         Duration::ZERO
