@@ -7,7 +7,6 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_lite::future::or;
 
 use crate::dns::Resolver;
 use crate::queue::Services;
@@ -29,18 +28,7 @@ pub async fn run(ctx: Rc<Services>, resolver: Rc<Resolver>) {
     }
     let pause = Duration::from_secs((interval / 4).clamp(1, 300));
     loop {
-        let stopped = or(
-            async {
-                ctx.shutdown.wait().await;
-                true
-            },
-            async {
-                glommio::timer::sleep(pause).await;
-                false
-            },
-        )
-        .await;
-        if stopped {
+        if ctx.shutdown.sleep(pause).await {
             return;
         }
         if let Err(e) = send_finished(&ctx, &resolver, interval).await {

@@ -4,8 +4,6 @@
 //! every call fails at once (callers fall back to their local share) and the thread tries to
 //! connect again at most once a second.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::time::{Duration, Instant};
 
@@ -32,8 +30,6 @@ struct Call {
 #[derive(Clone)]
 pub struct Client {
     calls: SyncSender<Call>,
-    up: Arc<AtomicBool>,
-    commands: Arc<AtomicU64>,
 }
 
 /// Where Redis is: one server, or the master a set of Sentinels names.
@@ -86,10 +82,8 @@ impl Client {
     /// Starts the thread that talks to `target`.
     pub fn start(target: Target) -> std::io::Result<Client> {
         let (calls, waiting) = sync_channel(MAX_WAITING);
-        let client = Client { calls, up: Arc::new(AtomicBool::new(false)), commands: Arc::default() };
-        let (up, commands) = (Arc::clone(&client.up), Arc::clone(&client.commands));
-        std::thread::Builder::new().name("cluster-redis".into()).spawn(move || run(target, waiting, &up, &commands))?;
-        Ok(client)
+        std::thread::Builder::new().name("cluster-redis".into()).spawn(move || run(target, waiting))?;
+        Ok(Client { calls })
     }
 
     /// Sends `cmd` and waits for its answer.
@@ -111,16 +105,6 @@ impl Client {
         let _ = self.enqueue(Call { cmd, reply: None });
     }
 
-    /// Whether the last pipeline reached Redis.
-    pub fn is_up(&self) -> bool {
-        self.up.load(Ordering::Relaxed)
-    }
-
-    /// Commands sent to Redis since start.
-    pub fn commands(&self) -> u64 {
-        self.commands.load(Ordering::Relaxed)
-    }
-
     fn enqueue(&self, call: Call) -> RedisResult<()> {
         match self.calls.try_send(call) {
             Ok(()) => Ok(()),
@@ -135,7 +119,7 @@ fn unreachable() -> RedisError {
 }
 
 /// The thread: pipelines whatever is waiting, connecting (again) as needed.
-fn run(mut target: Target, waiting: Receiver<Call>, up: &AtomicBool, commands: &AtomicU64) {
+fn run(mut target: Target, waiting: Receiver<Call>) {
     let mut conn: Option<redis::Connection> = None;
     let mut next_try = Instant::now();
     let mut warned = false;
@@ -149,7 +133,6 @@ fn run(mut target: Target, waiting: Receiver<Call>, up: &AtomicBool, commands: &
                     (conn, warned) = (Some(c), false);
                 }
                 Err(e) => {
-                    up.store(false, Ordering::Relaxed);
                     if !std::mem::replace(&mut warned, true) {
                         tracing::warn!("cluster: Redis unreachable, this node keeps to its share of each limit: {e}");
                     }
@@ -170,10 +153,8 @@ fn run(mut target: Target, waiting: Receiver<Call>, up: &AtomicBool, commands: &
             pipe.add_command(call.cmd);
             replies.push(call.reply);
         }
-        commands.fetch_add(replies.len() as u64, Ordering::Relaxed);
         match pipe.query::<Vec<RedisResult<Value>>>(c) {
             Ok(results) => {
-                up.store(true, Ordering::Relaxed);
                 if results.iter().any(
                     |r| matches!(r, Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript)),
                 ) {
@@ -187,7 +168,6 @@ fn run(mut target: Target, waiting: Receiver<Call>, up: &AtomicBool, commands: &
                 }
             }
             Err(e) => {
-                up.store(false, Ordering::Relaxed);
                 if !std::mem::replace(&mut warned, true) {
                     tracing::warn!("cluster: lost Redis, this node keeps to its share of each limit: {e}");
                 }

@@ -7,9 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_lite::future::or;
-
 use super::{Cluster, lock, scripts};
+use crate::metrics;
 use crate::net::Shutdown;
 
 /// How often a node waiting for a lease asks again.
@@ -31,17 +30,7 @@ impl Cluster {
             if let Some(lease) = self.try_lease(site, limit).await {
                 return Some(lease);
             }
-            let stopped = or(
-                async {
-                    shutdown.wait().await;
-                    true
-                },
-                async {
-                    glommio::timer::sleep(RETRY).await;
-                    false
-                },
-            );
-            if stopped.await {
+            if shutdown.sleep(RETRY).await {
                 return None;
             }
         }
@@ -50,7 +39,7 @@ impl Cluster {
     async fn try_lease(self: &Arc<Self>, site: &str, limit: usize) -> Option<Lease> {
         let id = self.next_lease.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut cmd = redis::cmd("EVALSHA");
-        cmd.arg(redis::Script::new(scripts::ACQUIRE).get_hash()).arg(1).arg(self.key(&["lease", site]));
+        cmd.arg(scripts::ACQUIRE.get_hash()).arg(1).arg(self.key(&["lease", site]));
         cmd.arg(self.lease_ms).arg(limit).arg(self.member(id));
         match self.client.call(cmd).await.and_then(|v| redis::from_redis_value::<i64>(v).map_err(Into::into)) {
             Ok(1) => {
@@ -59,7 +48,7 @@ impl Cluster {
             }
             Ok(_) => None,
             Err(_) => {
-                self.fell_back("lease");
+                metrics::cluster_fallback("lease");
                 let mut local = lock(&self.local_leases);
                 let held = local.entry(site.to_string()).or_default();
                 if *held >= self.share(limit) {
@@ -79,10 +68,13 @@ impl Cluster {
     /// Renews every shared lease this node holds (from the heartbeat).
     pub(super) fn renew_leases(&self) {
         let held: Vec<(u64, String)> = lock(&self.held).iter().map(|(id, site)| (*id, site.clone())).collect();
-        let renew = redis::Script::new(scripts::RENEW);
         for (id, site) in held {
             let mut cmd = redis::cmd("EVALSHA");
-            cmd.arg(renew.get_hash()).arg(1).arg(self.key(&["lease", &site])).arg(self.lease_ms).arg(self.member(id));
+            cmd.arg(scripts::RENEW.get_hash())
+                .arg(1)
+                .arg(self.key(&["lease", &site]))
+                .arg(self.lease_ms)
+                .arg(self.member(id));
             self.client.send(cmd);
         }
     }

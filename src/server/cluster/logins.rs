@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 
 use super::Cluster;
+use crate::metrics;
 
 impl Cluster {
     /// The failures counted in the cluster for `client` and `account`; None when Redis cannot
@@ -13,7 +14,7 @@ impl Cluster {
         let mut cmd = redis::cmd("MGET");
         cmd.arg(self.login_key("ip", &client.to_string())).arg(self.login_key("account", account));
         let Ok(value) = self.client.call(cmd).await else {
-            self.fell_back("login");
+            metrics::cluster_fallback("login");
             return None;
         };
         let counts: Vec<Option<usize>> = redis::from_redis_value(value).ok()?;

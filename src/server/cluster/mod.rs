@@ -34,7 +34,6 @@ pub use leases::Lease;
 pub use suppressions::Suppressions;
 
 use crate::config::ClusterConfig;
-use crate::metrics;
 
 /// This node's part in the cluster; shared by every shard.
 pub struct Cluster {
@@ -83,16 +82,6 @@ impl Cluster {
         &self.node
     }
 
-    /// Whether Redis answered the last call.
-    pub fn is_up(&self) -> bool {
-        self.client.is_up()
-    }
-
-    /// Commands sent to Redis since start.
-    pub fn commands(&self) -> u64 {
-        self.client.commands()
-    }
-
     /// The key `parts` names, under the prefix.
     fn key(&self, parts: &[&str]) -> String {
         let mut key = self.prefix.clone();
@@ -107,11 +96,6 @@ impl Cluster {
     /// seen alive, at least one.
     fn share(&self, limit: usize) -> usize {
         (limit / self.nodes.load(Ordering::Relaxed).max(1)).max(1)
-    }
-
-    /// Notes a call that Redis did not answer.
-    fn fell_back(&self, what: &'static str) {
-        metrics::cluster_fallback(what);
     }
 }
 

@@ -4,10 +4,9 @@
 
 use std::time::Duration;
 
-use futures_lite::future::or;
-
 use super::{Cluster, lock, scripts};
 use crate::config::outbound::Rate;
+use crate::metrics;
 use crate::net::Shutdown;
 
 /// Sites whose local rate is kept before the idle ones are forgotten.
@@ -25,7 +24,7 @@ impl Cluster {
             let wait = match self.shared_slot(site, interval).await {
                 Some(wait) => wait,
                 None => {
-                    self.fell_back("rate");
+                    metrics::cluster_fallback("rate");
                     self.local_slot(
                         site,
                         interval * self.nodes.load(std::sync::atomic::Ordering::Relaxed).max(1) as f64,
@@ -35,17 +34,7 @@ impl Cluster {
             if wait.is_zero() {
                 return true;
             }
-            let stopped = or(
-                async {
-                    shutdown.wait().await;
-                    true
-                },
-                async {
-                    glommio::timer::sleep(wait).await;
-                    false
-                },
-            );
-            if stopped.await {
+            if shutdown.sleep(wait).await {
                 return false;
             }
         }
@@ -54,7 +43,7 @@ impl Cluster {
     /// The wait Redis gives for a slot at `site`; None when it cannot be asked.
     async fn shared_slot(&self, site: &str, interval: f64) -> Option<Duration> {
         let mut cmd = redis::cmd("EVALSHA");
-        cmd.arg(redis::Script::new(scripts::RATE).get_hash()).arg(1).arg(self.key(&["rate", site]));
+        cmd.arg(scripts::RATE.get_hash()).arg(1).arg(self.key(&["rate", site]));
         // One interval of tolerance: a node that wakes late for its slot may catch up, so the
         // rate holds at the limit instead of losing each wake-up's delay.
         cmd.arg(interval).arg(interval);

@@ -1,10 +1,14 @@
 //! The Lua scripts the nodes run in Redis, each one atomic there. Time is Redis's own clock
 //! (`TIME`), so the nodes' clocks need not agree.
 
+use std::sync::LazyLock;
+
+use redis::Script;
+
 /// Takes a connection lease at a site when fewer than its limit are held.
 /// KEYS: the site's lease set. ARGV: lease milliseconds, the limit, the lease's name.
 /// Returns 1 when taken, 0 when the site is full.
-pub const ACQUIRE: &str = r"
+const ACQUIRE_LUA: &str = r"
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -18,7 +22,7 @@ return 1
 
 /// Renews (or, after Redis lost it, adds back) a lease the node still holds.
 /// KEYS: the site's lease set. ARGV: lease milliseconds, the lease's name.
-pub const RENEW: &str = r"
+const RENEW_LUA: &str = r"
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
@@ -30,7 +34,7 @@ return 1
 /// `interval` milliseconds, `burst` milliseconds early at most (0: evenly spaced).
 /// KEYS: the site's theoretical arrival time. ARGV: interval, burst (both milliseconds).
 /// Returns 0 when the message may go now, else the milliseconds to wait.
-pub const RATE: &str = r"
+const RATE_LUA: &str = r"
 local t = redis.call('TIME')
 local now = t[1] * 1000 + t[2] / 1000
 local interval = tonumber(ARGV[1])
@@ -45,5 +49,12 @@ redis.call('SET', KEYS[1], tostring(next), 'PX', math.ceil(next - now) + 1000)
 return 0
 ";
 
-/// Every script, loaded on each new connection.
-pub const ALL: [&str; 3] = [ACQUIRE, RENEW, RATE];
+/// [`ACQUIRE_LUA`], with its hash computed once (calls name it by hash: `EVALSHA`).
+pub static ACQUIRE: LazyLock<Script> = LazyLock::new(|| Script::new(ACQUIRE_LUA));
+/// [`RENEW_LUA`], hashed once.
+pub static RENEW: LazyLock<Script> = LazyLock::new(|| Script::new(RENEW_LUA));
+/// [`RATE_LUA`], hashed once.
+pub static RATE: LazyLock<Script> = LazyLock::new(|| Script::new(RATE_LUA));
+
+/// Every script's source, loaded on each new connection.
+pub const ALL: [&str; 3] = [ACQUIRE_LUA, RENEW_LUA, RATE_LUA];

@@ -35,6 +35,21 @@ impl Shutdown {
         let _ = self.signal.recv().await;
     }
 
+    /// Sleeps for `pause` on the executor's timer; true when shutdown fired first.
+    pub async fn sleep(&self, pause: std::time::Duration) -> bool {
+        futures_lite::future::or(
+            async {
+                self.wait().await;
+                true
+            },
+            async {
+                glommio::timer::sleep(pause).await;
+                false
+            },
+        )
+        .await
+    }
+
     /// True once shutdown was fired.
     pub fn is_fired(&self) -> bool {
         self.signal.is_closed()

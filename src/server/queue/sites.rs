@@ -14,8 +14,6 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use futures_lite::future::or;
-
 use super::destinations::{Destinations, Feedback, rolled_up_site};
 use crate::cluster::Cluster;
 use crate::config::DeliveryConfig;
@@ -52,7 +50,9 @@ impl Sites {
 
     /// Sites whose limits are those of the whole `cluster`.
     pub fn clustered(config: &DeliveryConfig, cluster: Arc<Cluster>) -> Sites {
-        Sites { cluster: Some((cluster, Destinations::for_sites(config))), ..Sites::new(config) }
+        let cluster = Some((cluster, Destinations::for_sites(config)));
+        // The process's own counts are not kept: the cluster's leases and rates are the limits.
+        Sites { limits: None, cluster, ..Sites::new(config) }
     }
 
     /// The cluster, and the connection limit of the site `name`, when the cluster's limits
@@ -77,17 +77,7 @@ impl Sites {
             if self.locked().is_some_and(|mut limits| limits.try_start(&name, Instant::now())) {
                 return Some(SiteSlot { sites: self, name: Some(name) });
             }
-            let stopped = or(
-                async {
-                    shutdown.wait().await;
-                    true
-                },
-                async {
-                    glommio::timer::sleep(RETRY).await;
-                    false
-                },
-            );
-            if stopped.await {
+            if shutdown.sleep(RETRY).await {
                 return None;
             }
         }
@@ -204,10 +194,13 @@ mod tests {
                 let one = ["mx1.shared.example".to_string(), "mx2.shared.example".to_string()];
                 let other = ["MX2.shared.example".to_string(), "mx1.shared.example".to_string()];
                 let first = sites.enter(&one, 25, &stop).await.expect("a free site");
-                let second = or(async { sites.enter(&other, 25, &stop).await.map(|_| "entered") }, async {
-                    glommio::timer::sleep(Duration::from_millis(100)).await;
-                    Some("waited")
-                });
+                let second = futures_lite::future::or(
+                    async { sites.enter(&other, 25, &stop).await.map(|_| "entered") },
+                    async {
+                        glommio::timer::sleep(Duration::from_millis(100)).await;
+                        Some("waited")
+                    },
+                );
                 assert_eq!(second.await, Some("waited"), "another domain on the same hosts waits");
                 assert!(sites.enter(&["mx.elsewhere.example".into()], 25, &stop).await.is_some(), "another site");
                 first.finish(Feedback::Accepted);

@@ -9,8 +9,6 @@
 use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use futures_lite::future::or;
-
 use crate::net::shutdown::Shutdown;
 use store::unix_now;
 
@@ -128,18 +126,7 @@ pub fn totals() -> Counts {
 pub async fn sample_stats(shutdown: Shutdown) {
     loop {
         history().record(unix_now(), totals());
-        let stopped = or(
-            async {
-                shutdown.wait().await;
-                true
-            },
-            async {
-                glommio::timer::sleep(Duration::from_secs(1)).await;
-                false
-            },
-        )
-        .await;
-        if stopped {
+        if shutdown.sleep(Duration::from_secs(1)).await {
             return;
         }
     }
