@@ -148,9 +148,10 @@ class Cluster(unittest.TestCase):
         self.assertLessEqual(self.sink.most, 4, "the sink saw more connections at once than the site's limit")
         self.assertGreaterEqual(self.sink.most, 2, "control: the nodes did deliver in parallel")
         rate = (total - 1) / (last - first)
-        # The limit holds for the cluster (not 3 x 50). Reaching it from below is not yet
-        # asserted: idle pooled sessions keep their leases for connection_idle_secs.
-        self.assertLess(rate, 55, f"{rate:.1f} msgs/s against a limit of 50")
+        # The limit is the cluster's (not 3 x 50), and reached: a node whose sessions sit idle
+        # gives their leases to the nodes that wait.
+        print(f"  cluster relay: {rate:.1f} msgs/s, {self.sink.most} connections at most")
+        self.assertLess(abs(rate - 50), 5, f"{rate:.1f} msgs/s against a limit of 50")
         recipients = [r for m in self.sink.messages() for r in m["rcpts"]]
         self.assertEqual(len(recipients), total, "every message once")
         self.assertEqual(len(set(recipients)), total, "none twice")

@@ -13,6 +13,7 @@ use std::time::Duration;
 use redis::Commands;
 use store::unix_now;
 
+use super::wants::Listener;
 use super::{Cluster, Target};
 use crate::config::ClusterConfig;
 
@@ -20,10 +21,11 @@ use crate::config::ClusterConfig;
 pub struct Heartbeat {
     stop: mpsc::Sender<()>,
     thread: JoinHandle<()>,
+    wants: Listener,
 }
 
 impl Cluster {
-    /// Starts the heartbeat; `queued` tells the node's queued recipients (None: not known).
+    /// Starts the heartbeat, and the listener for leases wanted elsewhere; `queued` tells the node's queued recipients (None: not known).
     pub fn start_heartbeat(
         self: &Arc<Self>,
         queued: impl Fn() -> Option<u64> + Send + 'static,
@@ -43,7 +45,8 @@ impl Cluster {
             gone.arg(cluster.key(&["nodes"])).arg(&cluster.node);
             let _ = cluster.client.call_blocking(gone);
         })?;
-        Ok(Heartbeat { stop, thread })
+        let wants = self.listen_for_wants()?;
+        Ok(Heartbeat { stop, thread, wants })
     }
 
     /// Says this node is alive and counts the nodes that are.
@@ -81,6 +84,7 @@ impl Heartbeat {
     pub fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.thread.join();
+        self.wants.stop();
     }
 }
 

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Cluster, lock, scripts};
+use super::{Cluster, lock, scripts, wants};
 use crate::metrics;
 use crate::net::Shutdown;
 
@@ -39,8 +39,9 @@ impl Cluster {
     async fn try_lease(self: &Arc<Self>, site: &str, limit: usize) -> Option<Lease> {
         let id = self.next_lease.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut cmd = redis::cmd("EVALSHA");
-        cmd.arg(scripts::ACQUIRE.get_hash()).arg(1).arg(self.key(&["lease", site]));
+        cmd.arg(scripts::ACQUIRE.get_hash()).arg(2).arg(self.key(&["lease", site])).arg(self.key(&["wanted", site]));
         cmd.arg(self.lease_ms).arg(limit).arg(self.member(id));
+        cmd.arg(wants::MARK_MS).arg(self.wants_channel()).arg(site);
         match self.client.call(cmd).await.and_then(|v| redis::from_redis_value::<i64>(v).map_err(Into::into)) {
             Ok(1) => {
                 lock(&self.held).insert(id, site.to_string());
@@ -82,6 +83,13 @@ impl Cluster {
     /// Leases this node holds: shared ones, and local ones taken while Redis was away.
     pub fn leases_held(&self) -> (usize, usize) {
         (lock(&self.held).len(), lock(&self.local_leases).values().sum())
+    }
+}
+
+impl Lease {
+    /// Whether another node waits for a lease at this one's site.
+    pub fn wanted(&self) -> bool {
+        self.cluster.wanted(&self.site)
     }
 }
 

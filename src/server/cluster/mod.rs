@@ -10,6 +10,7 @@
 //! | `logins.rs` | failed-login counts per address and per account |
 //! | `suppressions.rs` | the suppression list: published from the event log, applied from pub/sub |
 //! | `heartbeat.rs` | the nodes alive, their leases and queues, for the shares and `cluster status` |
+//! | `wants.rs` | sites where a node waits for a lease, so that idle sessions there give theirs back |
 //!
 //! Redis unreachable: nothing waits for it. Every call fails at once and the caller keeps to
 //! this node's share of the limit (the limit divided by the nodes last seen alive), counted
@@ -22,6 +23,7 @@ mod logins;
 mod rates;
 mod scripts;
 pub mod suppressions;
+mod wants;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -38,6 +40,8 @@ use crate::config::ClusterConfig;
 /// This node's part in the cluster; shared by every shard.
 pub struct Cluster {
     client: Client,
+    /// Where Redis is (`[cluster] redis`), for the connections of the listening threads.
+    redis_url: String,
     /// This node's name.
     node: String,
     /// The prefix of every key.
@@ -55,6 +59,8 @@ pub struct Cluster {
     epoch: Instant,
     /// The nodes seen alive by the last heartbeat (at least this one).
     nodes: AtomicUsize,
+    /// Sites where a node waited for a lease, with when it was last heard.
+    wanted: Mutex<HashMap<String, Instant>>,
 }
 
 impl Cluster {
@@ -65,6 +71,7 @@ impl Cluster {
         let node = if config.node.is_empty() { hostname.to_string() } else { config.node.clone() };
         Ok(Arc::new(Cluster {
             client: Client::start(target)?,
+            redis_url: config.redis.clone(),
             node,
             prefix: config.prefix.clone(),
             lease_ms: config.lease_secs.get().saturating_mul(1000),
@@ -74,6 +81,7 @@ impl Cluster {
             local_rates: Mutex::default(),
             epoch: Instant::now(),
             nodes: AtomicUsize::new(1),
+            wanted: Mutex::default(),
         }))
     }
 

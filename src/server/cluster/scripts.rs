@@ -5,14 +5,19 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-/// Takes a connection lease at a site when fewer than its limit are held.
-/// KEYS: the site's lease set. ARGV: lease milliseconds, the limit, the lease's name.
+/// Takes a connection lease at a site when fewer than its limit are held; when the site is
+/// full, publishes that it is wanted, once per mark time however many wait.
+/// KEYS: the site's lease set, its wanted mark. ARGV: lease milliseconds, the limit, the
+/// lease's name, the mark's milliseconds, the wanted channel, the site.
 /// Returns 1 when taken, 0 when the site is full.
 const ACQUIRE_LUA: &str = r"
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[4]) then
+    redis.call('PUBLISH', ARGV[5], ARGV[6])
+  end
   return 0
 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[3])

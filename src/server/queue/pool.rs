@@ -2,7 +2,8 @@
 //! next message to the same place skips the TCP connection, the TLS handshake and EHLO. A session is reused at
 //! most `max_messages_per_connection` times and closed after `connection_idle_secs` unused.
 //! Per shard, so without locks. In a cluster an idle session keeps the lease it was opened
-//! with: a lease stands for an open connection, idle or not.
+//! with (a lease stands for an open connection, idle or not) until another node waits for one
+//! at its site: then a session idle for [`WANTED_GRACE`] is closed and its lease given back.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -53,6 +54,9 @@ pub struct Idle {
 
 /// Idle sessions kept per key at most.
 const MAX_IDLE_PER_ADDRESS: usize = 32;
+/// How long a session must have been idle before it gives its lease to another node: longer
+/// than a busy shard leaves one between messages, so that only the unused ones go.
+pub const WANTED_GRACE: Duration = Duration::from_millis(250);
 
 impl Pool {
     /// An empty pool.
@@ -82,12 +86,16 @@ impl Pool {
         }
     }
 
-    /// Closes the sessions idle for longer than the timeout.
+    /// Closes the sessions idle for longer than the timeout, and in a cluster those idle for
+    /// the grace time at a site where another node waits for a lease.
     pub fn expire(&mut self) {
         let timeout = self.idle_timeout;
+        let done = |idle: &Idle| {
+            let for_long = idle.session.idle_since.elapsed();
+            for_long >= timeout || (for_long >= WANTED_GRACE && idle.lease.as_ref().is_some_and(Lease::wanted))
+        };
         for sessions in self.idle.values_mut() {
-            let (expired, kept): (Vec<Idle>, Vec<Idle>) =
-                sessions.drain(..).partition(|idle| idle.session.idle_since.elapsed() >= timeout);
+            let (expired, kept): (Vec<Idle>, Vec<Idle>) = sessions.drain(..).partition(done);
             *sessions = kept;
             expired.into_iter().for_each(close);
         }
