@@ -25,6 +25,10 @@ class Sink:
     def close(self):
         self.listener.close()
 
+    def on_message(self, envelope):
+        """Called with each message before its `250`; False hangs up without a reply instead."""
+        return True
+
     def messages(self):
         return [m for s in self.sessions for m in s["messages"]]
 
@@ -75,6 +79,8 @@ class Sink:
                             break
                         data += body_line
                     envelope["data"] = data
+                    if not self.on_message(envelope):
+                        break
                     session["messages"].append(envelope)
                     send("250 2.0.0 queued")
                     if self.hang_up_after_message:

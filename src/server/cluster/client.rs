@@ -4,11 +4,14 @@
 //! every call fails at once (callers fall back to their local share) and the thread tries to
 //! connect again at most once a second.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::time::{Duration, Instant};
 
 use redis::{Cmd, ConnectionLike, RedisError, RedisResult, Value};
 
+use super::generation::Generation;
 use super::scripts;
 
 /// Commands waiting for the thread at most; past that, calls fail as if Redis were down.
@@ -30,6 +33,8 @@ struct Call {
 #[derive(Clone)]
 pub struct Client {
     calls: SyncSender<Call>,
+    /// Whether the last exchange with Redis went through.
+    up: Arc<AtomicBool>,
 }
 
 /// Where Redis is: one server, or the master a set of Sentinels names.
@@ -79,11 +84,20 @@ impl Target {
 }
 
 impl Client {
-    /// Starts the thread that talks to `target`.
-    pub fn start(target: Target) -> std::io::Result<Client> {
+    /// Starts the thread that talks to `target`, checking `generation` on each new connection.
+    pub fn start(target: Target, generation: Generation) -> std::io::Result<Client> {
         let (calls, waiting) = sync_channel(MAX_WAITING);
-        std::thread::Builder::new().name("cluster-redis".into()).spawn(move || run(target, waiting))?;
-        Ok(Client { calls })
+        let up = Arc::new(AtomicBool::new(false));
+        let thread_up = Arc::clone(&up);
+        std::thread::Builder::new()
+            .name("cluster-redis".into())
+            .spawn(move || run(target, generation, waiting, &thread_up))?;
+        Ok(Client { calls, up })
+    }
+
+    /// Whether Redis answered the last calls (false until it first does).
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
     }
 
     /// Sends `cmd` and waits for its answer.
@@ -119,7 +133,7 @@ fn unreachable() -> RedisError {
 }
 
 /// The thread: pipelines whatever is waiting, connecting (again) as needed.
-fn run(mut target: Target, waiting: Receiver<Call>) {
+fn run(mut target: Target, mut generation: Generation, waiting: Receiver<Call>, up: &AtomicBool) {
     let mut conn: Option<redis::Connection> = None;
     let mut next_try = Instant::now();
     let mut warned = false;
@@ -127,7 +141,7 @@ fn run(mut target: Target, waiting: Receiver<Call>) {
         let mut batch = vec![first];
         batch.extend(waiting.try_iter().take(MAX_PIPELINE - 1));
         if conn.is_none() && Instant::now() >= next_try {
-            match target.connect() {
+            match target.connect().and_then(|mut c| generation.check(&mut c).map(|()| c)) {
                 Ok(c) => {
                     tracing::info!("cluster: connected to Redis");
                     (conn, warned) = (Some(c), false);
@@ -141,6 +155,7 @@ fn run(mut target: Target, waiting: Receiver<Call>) {
             }
         }
         let Some(c) = conn.as_mut() else {
+            up.store(false, Ordering::Relaxed);
             for reply in batch.into_iter().filter_map(|call| call.reply) {
                 let _ = reply.try_send(Err(unreachable()));
             }
@@ -155,6 +170,7 @@ fn run(mut target: Target, waiting: Receiver<Call>) {
         }
         match pipe.query::<Vec<RedisResult<Value>>>(c) {
             Ok(results) => {
+                up.store(true, Ordering::Relaxed);
                 if results.iter().any(
                     |r| matches!(r, Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript)),
                 ) {
@@ -172,6 +188,7 @@ fn run(mut target: Target, waiting: Receiver<Call>) {
                     tracing::warn!("cluster: lost Redis, this node keeps to its share of each limit: {e}");
                 }
                 if !c.is_open() || e.is_io_error() || e.is_timeout() || e.is_connection_dropped() {
+                    up.store(false, Ordering::Relaxed);
                     conn = None;
                     next_try = Instant::now();
                 }

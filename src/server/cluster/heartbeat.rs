@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis::Commands;
 use store::unix_now;
@@ -16,6 +16,9 @@ use store::unix_now;
 use super::wants::Listener;
 use super::{Cluster, Target};
 use crate::config::ClusterConfig;
+
+/// How often the heartbeat beats while Redis is away.
+const AWAY_PERIOD: Duration = Duration::from_millis(100);
 
 /// The running heartbeat thread.
 pub struct Heartbeat {
@@ -34,10 +37,14 @@ impl Cluster {
         let cluster = Arc::clone(self);
         let period = Duration::from_millis((self.lease_ms / 3).max(100));
         let thread = std::thread::Builder::new().name("cluster-heartbeat".into()).spawn(move || {
+            let mut fewer_since = None;
             loop {
                 cluster.renew_leases();
-                cluster.beat(queued());
-                if stopped.recv_timeout(period) != Err(RecvTimeoutError::Timeout) {
+                cluster.beat(queued(), &mut fewer_since);
+                // While Redis is away, beat often: the first beat it answers puts back every
+                // lease this node holds, and the shared counts are whole again.
+                let wait = if cluster.client.is_up() { period } else { period.min(AWAY_PERIOD) };
+                if stopped.recv_timeout(wait) != Err(RecvTimeoutError::Timeout) {
                     break;
                 }
             }
@@ -49,8 +56,11 @@ impl Cluster {
         Ok(Heartbeat { stop, thread, wants })
     }
 
-    /// Says this node is alive and counts the nodes that are.
-    fn beat(&self, queued: Option<u64>) {
+    /// Says this node is alive and counts the nodes that are. A count below the last one
+    /// applies only once it has held for a lease time (`fewer_since`: since when it has):
+    /// a Redis that restarted empty counts the nodes as they beat again, one by one, and the
+    /// shares must not grow meanwhile.
+    fn beat(&self, queued: Option<u64>, fewer_since: &mut Option<Instant>) {
         let now = unix_now();
         let gone_before = now.saturating_sub(3 * self.lease_ms / 1000).max(1);
         let nodes = self.key(&["nodes"]);
@@ -60,10 +70,10 @@ impl Cluster {
         let mut trim = redis::cmd("ZREMRANGEBYSCORE");
         trim.arg(&nodes).arg("-inf").arg(gone_before - 1);
         self.client.send(trim);
-        let (shared, local) = self.leases_held();
+        let leases = self.leases_held();
         let figures = self.key(&["node", &self.node]);
         let mut hset = redis::cmd("HSET");
-        hset.arg(&figures).arg("seen").arg(now).arg("leases").arg(shared).arg("local_leases").arg(local);
+        hset.arg(&figures).arg("seen").arg(now).arg("leases").arg(leases);
         if let Some(queued) = queued {
             hset.arg("queued").arg(queued);
         }
@@ -74,7 +84,13 @@ impl Cluster {
         let mut count = redis::cmd("ZCARD");
         count.arg(&nodes);
         if let Ok(alive) = self.client.call_blocking(count).and_then(|v| Ok(redis::from_redis_value::<usize>(v)?)) {
-            self.nodes.store(alive.max(1), Ordering::Relaxed);
+            let alive = alive.max(1);
+            if alive >= self.nodes.load(Ordering::Relaxed) {
+                *fewer_since = None;
+            } else if fewer_since.get_or_insert_with(Instant::now).elapsed() < Duration::from_millis(self.lease_ms) {
+                return;
+            }
+            self.nodes.store(alive, Ordering::Relaxed);
         }
     }
 }
@@ -97,18 +113,11 @@ pub fn status(config: &ClusterConfig) -> anyhow::Result<String> {
     };
     let nodes: Vec<(String, u64)> = conn.zrange_withscores(key(&["nodes"]), 0, -1)?;
     let now = unix_now();
-    let mut out = String::from("node\tlast_seen_secs\tleases\tlocal_leases\tqueued\n");
+    let mut out = String::from("node\tlast_seen_secs\tleases\tqueued\n");
     for (node, seen) in &nodes {
         let figures: std::collections::HashMap<String, String> = conn.hgetall(key(&["node", node]))?;
         let field = |name: &str| figures.get(name).cloned().unwrap_or_else(|| "-".into());
-        let _ = writeln!(
-            out,
-            "{node}\t{}\t{}\t{}\t{}",
-            now.saturating_sub(*seen),
-            field("leases"),
-            field("local_leases"),
-            field("queued")
-        );
+        let _ = writeln!(out, "{node}\t{}\t{}\t{}", now.saturating_sub(*seen), field("leases"), field("queued"));
     }
     let pattern = key(&["lease", "*"]);
     let sites = conn.scan_match::<_, String>(&pattern)?.collect::<Result<Vec<String>, _>>()?;

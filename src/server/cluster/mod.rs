@@ -9,6 +9,7 @@
 //! | `rates.rs` | a message slot per destination site under its rate |
 //! | `logins.rs` | failed-login counts per address and per account |
 //! | `suppressions.rs` | the suppression list: published from the event log, applied from pub/sub |
+//! | `generation.rs` | telling a Redis that restarted empty, so that lost leases settle first |
 //! | `heartbeat.rs` | the nodes alive, their leases and queues, for the shares and `cluster status` |
 //! | `wants.rs` | sites where a node waits for a lease, so that idle sessions there give theirs back |
 //!
@@ -17,6 +18,7 @@
 //! in `ringmail_cluster_fallbacks_total`; the shared limits apply again once Redis answers.
 
 mod client;
+mod generation;
 mod heartbeat;
 mod leases;
 mod logins;
@@ -26,11 +28,12 @@ pub mod suppressions;
 mod wants;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 pub use client::{Client, Target};
+use generation::Generation;
 pub use heartbeat::status;
 pub use leases::Lease;
 pub use suppressions::Suppressions;
@@ -44,16 +47,20 @@ pub struct Cluster {
     redis_url: String,
     /// This node's name.
     node: String,
+    /// The key of the mark that leases are settling after Redis lost them.
+    settling_key: String,
+    /// Whether the last lease answer was to keep to this node's share (Redis away or settling).
+    keeping_share: AtomicBool,
     /// The prefix of every key.
     prefix: String,
     /// How long a lease lasts unless renewed, in milliseconds.
     lease_ms: u64,
     /// Numbers the leases this node takes.
     next_lease: AtomicU64,
-    /// The shared leases this node holds: number to site.
+    /// When this run of the node started (Unix milliseconds), in its leases' names.
+    run: u128,
+    /// The leases this node holds: number to site.
     held: Mutex<HashMap<u64, String>>,
-    /// While Redis is away: leases taken locally, per site.
-    local_leases: Mutex<HashMap<String, usize>>,
     /// While Redis is away: each site's next free message slot, in milliseconds since `epoch`.
     local_rates: Mutex<HashMap<String, f64>>,
     epoch: Instant,
@@ -69,15 +76,20 @@ impl Cluster {
     pub fn start(config: &ClusterConfig, hostname: &str) -> anyhow::Result<Arc<Cluster>> {
         let target = Target::parse(&config.redis).map_err(|e| anyhow::anyhow!("[cluster] redis: {e}"))?;
         let node = if config.node.is_empty() { hostname.to_string() } else { config.node.clone() };
+        let lease_ms = config.lease_secs.get().saturating_mul(1000);
+        let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        let generation = Generation::new(&config.prefix, lease_ms, format!("{node}:{run}"));
         Ok(Arc::new(Cluster {
-            client: Client::start(target)?,
+            settling_key: generation.settling_key().to_string(),
+            client: Client::start(target, generation)?,
+            keeping_share: AtomicBool::new(false),
             redis_url: config.redis.clone(),
             node,
             prefix: config.prefix.clone(),
-            lease_ms: config.lease_secs.get().saturating_mul(1000),
+            lease_ms,
             next_lease: AtomicU64::new(1),
+            run,
             held: Mutex::default(),
-            local_leases: Mutex::default(),
             local_rates: Mutex::default(),
             epoch: Instant::now(),
             nodes: AtomicUsize::new(1),

@@ -4,6 +4,7 @@
 //! Per shard, so without locks. In a cluster an idle session keeps the lease it was opened
 //! with (a lease stands for an open connection, idle or not) until another node waits for one
 //! at its site: then a session idle for [`WANTED_GRACE`] is closed and its lease given back.
+//! While Redis is away, sessions past the node's share of their site are closed.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -78,6 +79,9 @@ impl Pool {
     /// Keeps `session` for the next message that `key` fits, or closes it when it has carried
     /// enough messages or the pool is full.
     pub fn put(&mut self, key: PoolKey, idle: Idle) {
+        if idle.lease.as_ref().is_some_and(Lease::over_share) {
+            return close_over_share(idle);
+        }
         let sessions = self.idle.entry(key).or_default();
         if idle.session.messages >= self.max_messages || sessions.len() >= MAX_IDLE_PER_ADDRESS {
             close(idle);
@@ -86,21 +90,32 @@ impl Pool {
         }
     }
 
-    /// Closes the sessions idle for longer than the timeout, and in a cluster those idle for
-    /// the grace time at a site where another node waits for a lease.
+    /// Closes the sessions idle for longer than the timeout; in a cluster also those idle
+    /// for the grace time at a site where another node waits for a lease, and, while Redis
+    /// is away, those past this node's share of their site.
     pub fn expire(&mut self) {
         let timeout = self.idle_timeout;
-        let done = |idle: &Idle| {
-            let for_long = idle.session.idle_since.elapsed();
-            for_long >= timeout || (for_long >= WANTED_GRACE && idle.lease.as_ref().is_some_and(Lease::wanted))
-        };
         for sessions in self.idle.values_mut() {
-            let (expired, kept): (Vec<Idle>, Vec<Idle>) = sessions.drain(..).partition(done);
-            *sessions = kept;
-            expired.into_iter().for_each(close);
+            for idle in std::mem::take(sessions) {
+                let for_long = idle.session.idle_since.elapsed();
+                let lease = idle.lease.as_ref();
+                if lease.is_some_and(Lease::over_share) {
+                    close_over_share(idle);
+                } else if for_long >= timeout || (for_long >= WANTED_GRACE && lease.is_some_and(Lease::wanted)) {
+                    close(idle);
+                } else {
+                    sessions.push(idle);
+                }
+            }
         }
         self.idle.retain(|_, sessions| !sessions.is_empty());
     }
+}
+
+/// Gives the lease back now, so that the next session's check counts one fewer, then closes.
+fn close_over_share(Idle { session, lease }: Idle) {
+    drop(lease);
+    close(Idle { session, lease: None });
 }
 
 /// Says QUIT in the background, then gives the lease back.
