@@ -10,7 +10,8 @@
 # Reconfigures this machine's Postfix through shared/bench/postfix-baseline.sh: test hosts only.
 #
 # Usage: benches/load/compare-relay.sh [MESSAGES] [SESSIONS] [SIZE]   (POSTFIX=0 skips Postfix,
-#        RECEIVER=sink delivers to smtp-sink)
+#        RECEIVER=sink delivers to smtp-sink, CLUSTER=1 adds a run as a one-node cluster on a
+#        local Redis and counts its Redis commands per message)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-5000}; S=${2:-20}; L=${3:-4096}
@@ -50,18 +51,42 @@ per_message() { python3 -c "import sys;print(f'{(float(sys.argv[2])-float(sys.ar
 
 start_mx_dns far.test
 
-# The relay under test: ringmail on 2527, delivering to port 2526.
-write_config "$dir/relay" 2527 relay.bench.test $'[dns]\nnameservers = ["127.0.0.1:5399"]\n[delivery]\nport = 2526'
-"$BIN" --config "$dir/relay/ringmail.toml" serve 2>"$dir/relay.log" &
-relay=$!
-wait_port 2527
-cpu0=$(cpu_secs $relay)
-t0=$(date +%s.%N)
-timeout 600 smtp-source -m "$N" -s "$S" -l "$L" -f a@src.test -t u@far.test 127.0.0.1:2527
-secs=$(wait_stored "$N" "$t0")
-echo "ringmail relay: $N msgs x ${L}B in $secs s end to end: $(rate "$N" "$secs") msgs/s;" \
-  "relay CPU $(per_message "$cpu0" "$(cpu_secs $relay)") per message"
-kill $relay; wait $relay 2>/dev/null || true; relay=
+# The relay under test: ringmail on 2527, delivering to port 2526. run_ringmail LABEL DIR EXTRA:
+# one run with EXTRA added to its configuration.
+run_ringmail() {
+  write_config "$2" 2527 relay.bench.test $'[dns]\nnameservers = ["127.0.0.1:5399"]\n[delivery]\nport = 2526'"$3"
+  "$BIN" --config "$2/ringmail.toml" serve 2>"$2.log" &
+  relay=$!
+  wait_port 2527
+  local before cpu0 t0 secs
+  before=$(stored)
+  cpu0=$(cpu_secs $relay)
+  t0=$(date +%s.%N)
+  timeout 600 smtp-source -m "$N" -s "$S" -l "$L" -f a@src.test -t u@far.test 127.0.0.1:2527
+  secs=$(wait_stored $((before + N)) "$t0")
+  echo "$1: $N msgs x ${L}B in $secs s end to end: $(rate "$N" "$secs") msgs/s;" \
+    "relay CPU $(per_message "$cpu0" "$(cpu_secs $relay)") per message"
+  kill $relay; wait $relay 2>/dev/null || true; relay=
+}
+run_ringmail "ringmail relay" "$dir/relay" ""
+
+if [ "${CLUSTER:-0}" = 1 ]; then
+  # The same relay as a cluster of one node on a local Redis: leases, rates and the heartbeat
+  # through Redis. Its commands per message come from Redis's own counts.
+  command -v redis-server >/dev/null || { . scripts/deps.sh; apt_install redis-server; }
+  redis-server --port 6391 --bind 127.0.0.1 --save "" --appendonly no >/dev/null &
+  redis=$!
+  trap 'kill $redis 2>/dev/null; cleanup; exit' EXIT
+  for _ in $(seq 100); do [ "$(redis-cli -p 6391 ping 2>/dev/null)" = PONG ] && break; sleep 0.05; done
+  redis-cli -p 6391 config resetstat >/dev/null
+  run_ringmail "ringmail relay, cluster of one (Redis)" "$dir/relay-cluster" \
+    $'\n[cluster]\nredis = "redis://127.0.0.1:6391/0"\nnode = "bench"'
+  redis-cli -p 6391 info commandstats | tr -d '\r' | python3 -c "
+import re, sys
+calls = {m[1]: int(m[2]) for m in re.finditer(r'cmdstat_(\w+):calls=(\d+)', sys.stdin.read())}
+calls.pop('info', None); calls.pop('config', None)
+print(f'Redis commands per message: {sum(calls.values()) / $N:.2f} (' + ', '.join(f'{k} {v}' for k, v in sorted(calls.items())) + ')')"
+fi
 
 [ "${POSTFIX:-1}" = 0 ] && exit 0
 bash "$SHARED/bench/postfix-baseline.sh" 100 4 "$L" >/dev/null

@@ -270,6 +270,21 @@ pub enum QueueRequest {
     },
     /// The suspended destinations.
     Suspended,
+    /// Hand queued mail to another node (to drain this one): each recipient leaves this queue
+    /// only once that node has answered `250`; a refusal there keeps it here. Waits until
+    /// nothing that matches is left, or `--wait` seconds.
+    Transfer {
+        /// The other node's SMTP service, `host:port` (it must let this node relay:
+        /// `relay_networks`).
+        #[cfg_attr(feature = "clap", arg(long))]
+        to: String,
+        /// Only mail for this recipient domain.
+        #[cfg_attr(feature = "clap", arg(long))]
+        domain: Option<String>,
+        /// Give up after this many seconds (what is left stays queued here).
+        #[cfg_attr(feature = "clap", arg(long = "wait", default_value_t = 600))]
+        wait_secs: u64,
+    },
 }
 
 /// A DKIM key request; also the `ringmail dkim ...` subcommands.

@@ -1,13 +1,16 @@
 //! Sending DMARC aggregate reports: once a report period is over, the results counted for each
 //! domain go to the `rua=` addresses its record names today, as a gzipped XML report, through
-//! the normal delivery path. Runs on shard 0.
+//! the normal delivery path; in a cluster, one node sends the report of all of them. Runs on
+//! shard 0.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::cluster::Cluster;
 use crate::dns::Resolver;
 use crate::queue::Services;
 use crate::routing::Router;
@@ -20,8 +23,9 @@ use store::journal::{Delivery, DmarcOp, JournalOp, RemoteRecipient};
 use store::records::QueueOptions;
 use store::unix_now;
 
-/// Sends the reports of finished periods until shutdown.
-pub async fn run(ctx: Rc<Services>, resolver: Rc<Resolver>) {
+/// Sends the reports of finished periods until shutdown; in a cluster, through its shared
+/// counts (`cluster/dmarc.rs`).
+pub async fn run(ctx: Rc<Services>, resolver: Rc<Resolver>, cluster: Option<Arc<Cluster>>) {
     let interval = ctx.config.mailauth.dmarc_report_interval_secs;
     if interval == 0 {
         return;
@@ -31,14 +35,27 @@ pub async fn run(ctx: Rc<Services>, resolver: Rc<Resolver>) {
         if ctx.shutdown.sleep(pause).await {
             return;
         }
-        if let Err(e) = send_finished(&ctx, &resolver, interval).await {
+        if let Err(e) = send_finished(&ctx, &resolver, cluster.as_deref(), interval).await {
             tracing::warn!("sending DMARC reports failed (will retry): {e}");
+        }
+        if let Some(cluster) = &cluster {
+            // Every node adds its counts within a pause of the period's end: wait two.
+            let settled = unix_now().saturating_sub(2 * pause.as_secs());
+            if let Err(e) = send_shared(&ctx, &resolver, cluster, interval, settled).await {
+                tracing::warn!("sending the cluster's DMARC reports failed (will retry): {e}");
+            }
         }
     }
 }
 
-/// One report per policy domain and finished period.
-async fn send_finished(ctx: &Services, resolver: &Resolver, interval: u64) -> Result<(), String> {
+/// One report per policy domain and finished period, of this node's counts; in a cluster
+/// they go to the shared counts instead, unless Redis cannot take them.
+async fn send_finished(
+    ctx: &Services,
+    resolver: &Resolver,
+    cluster: Option<&Cluster>,
+    interval: u64,
+) -> Result<(), String> {
     let now = unix_now();
     let store = ctx.store.clone();
     let rows = glommio::executor()
@@ -50,9 +67,44 @@ async fn send_finished(ctx: &Services, resolver: &Resolver, interval: u64) -> Re
         reports.entry((row.period, row.policy_domain.clone())).or_default().push((row, count));
     }
     for ((period, domain), rows) in reports {
-        send_one(ctx, resolver, &domain, period, period + interval, &rows).await?;
+        let shared = match cluster {
+            Some(cluster) => cluster
+                .add_dmarc_rows(&rows)
+                .await
+                .map_err(|e| {
+                    tracing::warn!("cluster: DMARC counts for {domain} stay here, reported by this node alone: {e}")
+                })
+                .is_ok(),
+            None => false,
+        };
+        if !shared {
+            send_one(ctx, resolver, &domain, period, period + interval, &rows).await?;
+        }
         let done: Vec<ReportRow> = rows.into_iter().map(|(row, _)| row).collect();
         ctx.journal.submit(JournalOp::Dmarc(DmarcOp::Forget(done))).await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Sends the cluster's reports of periods that ended before `settled`, those this node claims.
+async fn send_shared(
+    ctx: &Services,
+    resolver: &Resolver,
+    cluster: &Cluster,
+    interval: u64,
+    settled: u64,
+) -> Result<(), String> {
+    for (period, domain) in cluster.dmarc_reports().await.map_err(|e| e.to_string())? {
+        if period + interval > settled {
+            continue;
+        }
+        let Some(rows) = cluster.claim_dmarc_report(period, &domain).await.map_err(|e| e.to_string())? else {
+            continue;
+        };
+        if !rows.is_empty() {
+            send_one(ctx, resolver, &domain, period, period + interval, &rows).await?;
+        }
+        cluster.forget_dmarc_report(period, &domain).await.map_err(|e| e.to_string())?;
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod queue;
 pub mod socket;
 pub mod spam;
 pub mod tokens;
+mod transfer;
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use crate::config::Config;
 use crate::events::{Event, EventLog};
 use crate::filter::access::Entry;
 use crate::queue::suspensions::Suspensions;
+use crate::queue::transfers::Transfers;
 use crate::routing::{self, POSTMASTER, ROLE_ADDRESSES, Router};
 use message::date::rfc5322;
 use message::headers;
@@ -44,6 +46,8 @@ pub struct AdminContext {
     pub journal: JournalHandle,
     /// The suspended destinations (the running server's, which its schedulers read).
     pub suspensions: Arc<Suspensions>,
+    /// Queued mail being handed to another node (the running server's; None without one).
+    pub transfers: Option<Arc<Transfers>>,
     /// Where the events of changes go besides the store (the running server's file).
     pub events: EventLog,
     /// The cluster told of changes that are not events (a suppression lifted), if any.

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::{AdminContext, AdminError};
+use super::{AdminContext, AdminError, transfer};
 use crate::queue::dsn::{self, Action, Notice};
 use message::headers;
 use store::directory::domain_of;
@@ -58,7 +58,9 @@ pub fn execute(ctx: &AdminContext, request: QueueRequest) -> Result<Vec<u8>, Adm
             }
         }
         QueueRequest::Retry { id, domain } => {
-            let retried = retry_now(ctx, &Filter::new(id, domain)?)?;
+            let filter = Filter::new(id, domain)?;
+            filter.narrow()?;
+            let retried = retry_now(ctx, &filter)?;
             let _ = writeln!(out, "{retried} recipients due now");
         }
         QueueRequest::Delete { id, domain } => {
@@ -95,6 +97,7 @@ pub fn execute(ctx: &AdminContext, request: QueueRequest) -> Result<Vec<u8>, Adm
             let retried = retry_now(ctx, &filter)?;
             let _ = writeln!(out, "delivery to {destination} resumed; {retried} recipients due now");
         }
+        QueueRequest::Transfer { to, domain, wait_secs } => transfer::run(ctx, &to, domain, wait_secs, &mut out)?,
         QueueRequest::Suspended => {
             for (destination, s) in ctx.suspensions.list() {
                 let until = s.until.map_or("-".to_string(), |t| t.to_string());
@@ -105,11 +108,12 @@ pub fn execute(ctx: &AdminContext, request: QueueRequest) -> Result<Vec<u8>, Adm
     Ok(out.into_bytes())
 }
 
-/// Makes the recipients `filter` matches due now; how many there were.
-fn retry_now(ctx: &AdminContext, filter: &Filter) -> Result<usize, AdminError> {
+/// Makes the recipients `filter` matches due now; how many there were. Those due already are
+/// left as they are: one may be in an attempt, whose outcome names its queue key.
+pub(super) fn retry_now(ctx: &AdminContext, filter: &Filter) -> Result<usize, AdminError> {
     let now = unix_now();
-    let matches = collect(ctx, filter)?;
-    for r in &matches {
+    let matches = matching(ctx, filter)?;
+    for r in matches.iter().filter(|r| r.due > now) {
         let op = JournalOp::QueueDefer { key: r.key.clone(), due: now, entry: r.entry.clone() };
         ctx.journal.submit_blocking(op)?;
     }
@@ -142,15 +146,23 @@ fn bounce(ctx: &AdminContext, recipients: &[DueRecipient]) -> Result<(), AdminEr
 }
 
 /// Which queued recipients a request is about.
-struct Filter {
+pub(super) struct Filter {
     id: Option<MessageId>,
     domain: Option<String>,
 }
 
 impl Filter {
-    fn new(id: Option<String>, domain: Option<String>) -> Result<Filter, AdminError> {
+    pub(super) fn new(id: Option<String>, domain: Option<String>) -> Result<Filter, AdminError> {
         let id = id.map(|s| s.parse().map_err(|_| AdminError(format!("{s}: not a message id")))).transpose()?;
         Ok(Filter { id, domain: domain.map(|d| d.to_ascii_lowercase()) })
+    }
+
+    /// An error unless the filter names a message or a domain.
+    fn narrow(&self) -> Result<(), AdminError> {
+        match self.id.is_none() && self.domain.is_none() {
+            true => Err(AdminError("name a message id or --domain".into())),
+            false => Ok(()),
+        }
     }
 
     fn matches(&self, r: &DueRecipient) -> bool {
@@ -162,9 +174,12 @@ impl Filter {
 /// The matching recipients; `retry`, `delete` and `bounce` need at least a message id or a
 /// domain, so that a typo cannot empty the whole queue.
 fn collect(ctx: &AdminContext, filter: &Filter) -> Result<Vec<DueRecipient>, AdminError> {
-    if filter.id.is_none() && filter.domain.is_none() {
-        return Err(AdminError("name a message id or --domain".into()));
-    }
+    filter.narrow()?;
+    matching(ctx, filter)
+}
+
+/// The recipients `filter` matches, the whole queue for an empty one.
+pub(super) fn matching(ctx: &AdminContext, filter: &Filter) -> Result<Vec<DueRecipient>, AdminError> {
     let mut out = Vec::new();
     ctx.store.for_each_queued(|r| {
         if filter.matches(&r) {

@@ -411,8 +411,15 @@ fn open_local(config: Config) -> anyhow::Result<(Journal, AdminContext)> {
     let journal = Journal::start(store.clone());
     let suspensions = Suspensions::load(&store)?;
     let events = EventLog::default();
-    let ctx =
-        AdminContext { config: Arc::new(config), store, journal: journal.handle(), suspensions, events, cluster: None };
+    let ctx = AdminContext {
+        config: Arc::new(config),
+        store,
+        journal: journal.handle(),
+        suspensions,
+        transfers: None,
+        events,
+        cluster: None,
+    };
     Ok((journal, ctx))
 }
 

@@ -21,8 +21,10 @@ pub struct Generation {
     settle_ms: u64,
     /// The generation this node last saw; empty before its first connection.
     known: String,
-    /// The name this node gives a generation it is the first to see.
+    /// What names a generation this node is the first to see, with `connections`.
     fresh: String,
+    /// The connections made so far: a new generation's name must differ from every earlier one.
+    connections: u64,
 }
 
 impl Generation {
@@ -34,6 +36,7 @@ impl Generation {
             settle_ms: lease_ms + RECONNECT.as_millis() as u64,
             known: String::new(),
             fresh,
+            connections: 0,
         }
     }
 
@@ -47,7 +50,8 @@ impl Generation {
     pub fn check(&mut self, conn: &mut Connection) -> RedisResult<()> {
         let mut cmd = redis::cmd("EVALSHA");
         cmd.arg(scripts::GENERATION.get_hash()).arg(2).arg(&self.key).arg(&self.settling_key);
-        cmd.arg(&self.known).arg(&self.fresh).arg(self.settle_ms);
+        self.connections += 1;
+        cmd.arg(&self.known).arg(format!("{}-{}", self.fresh, self.connections)).arg(self.settle_ms);
         let seen: String = cmd.query(conn)?;
         if seen != self.known && !self.known.is_empty() {
             tracing::warn!(

@@ -9,6 +9,7 @@
 //! | `rates.rs` | a message slot per destination site under its rate |
 //! | `logins.rs` | failed-login counts per address and per account |
 //! | `suppressions.rs` | the suppression list: published from the event log, applied from pub/sub |
+//! | `dmarc.rs` | DMARC aggregate report counts, so that one node sends each report |
 //! | `generation.rs` | telling a Redis that restarted empty, so that lost leases settle first |
 //! | `heartbeat.rs` | the nodes alive, their leases and queues, for the shares and `cluster status` |
 //! | `wants.rs` | sites where a node waits for a lease, so that idle sessions there give theirs back |
@@ -18,6 +19,7 @@
 //! in `ringmail_cluster_fallbacks_total`; the shared limits apply again once Redis answers.
 
 mod client;
+mod dmarc;
 mod generation;
 mod heartbeat;
 mod leases;

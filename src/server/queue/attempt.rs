@@ -11,6 +11,7 @@ use super::dsn::{self, Action, Notice, Returned};
 use super::pool::{self, Idle, PoolKey};
 use super::routes::Plan;
 use super::{Group, Outbound};
+use crate::config::outbound::{RelayHost, TlsPolicy};
 use crate::dns::{MailExchangers, Resolver};
 use crate::events::{Event, Outcome, classify};
 use crate::metrics;
@@ -336,7 +337,11 @@ async fn conversations(
         return every(group, suspended(&group.domain, &suspension));
     }
     let sender = &group.recipients[0].entry.sender;
-    let plan = outbound.routes.plan(&group.domain, sender);
+    let mut plan = outbound.routes.plan(&group.domain, sender);
+    let transfer = ctx.transfers.to(&group.domain);
+    if let Some(node) = &transfer {
+        (plan.relay, plan.login, plan.tls) = (Some(node.clone()), None, TlsPolicy::Opportunistic);
+    }
     let (hosts, port) = match hosts(ctx, &outbound.resolver, &plan, &group.domain).await {
         Ok(found) => found,
         Err(verdicts) => return every(group, verdicts),
@@ -353,7 +358,21 @@ async fn conversations(
     };
     let verdicts = converse(ctx, outbound, group, message, route, (&plan, &hosts, port)).await;
     slot.finish(feedback(&verdicts));
-    verdicts
+    match transfer {
+        Some(node) => verdicts.into_iter().map(|v| held_in_transfer(v, &node)).collect(),
+        None => verdicts,
+    }
+}
+
+/// A recipient the node taking a transfer refused stays queued here: the refusal is that
+/// node's, not the destination's.
+fn held_in_transfer(verdict: Verdict, node: &RelayHost) -> Verdict {
+    match verdict {
+        Verdict::Failed { failure, .. } => {
+            Verdict::Deferred(format!("{}:{} refused the transfer: {}", node.name, node.port, failure.diagnostic))
+        }
+        other => other,
+    }
 }
 
 /// The verdict on mail for a destination the operator suspended: it waits in the queue.

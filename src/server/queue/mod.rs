@@ -18,6 +18,7 @@
 //! | `routes.rs` | relay hosts, TLS policy, AUTH and source-address pools per domain |
 //! | `sites.rs` | limits shared by domains with the same mail exchangers |
 //! | `suspensions.rs` | destinations the operator suspended |
+//! | `transfers.rs` | queued mail being handed to another node (`queue transfer`) |
 
 mod attempt;
 pub mod destinations;
@@ -28,6 +29,7 @@ pub mod routes;
 mod services;
 pub mod sites;
 pub mod suspensions;
+pub mod transfers;
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};

@@ -7,6 +7,7 @@ use store::{JournalHandle, MessageIdGenerator, Store};
 
 use super::sites::Sites;
 use super::suspensions::Suspensions;
+use super::transfers::Transfers;
 use crate::config::Config;
 use crate::events::EventLog;
 use crate::net::shutdown::Shutdown;
@@ -31,4 +32,6 @@ pub struct Services {
     pub sites: Arc<Sites>,
     /// Destinations the operator suspended, shared by all shards.
     pub suspensions: Arc<Suspensions>,
+    /// Queued mail being handed to another node, shared by all shards.
+    pub transfers: Arc<Transfers>,
 }

@@ -32,6 +32,7 @@ use crate::net::{ConnectionLimiter, MessageMemory};
 use crate::pop3::MaildropLocks;
 use crate::queue::sites::Sites;
 use crate::queue::suspensions::Suspensions;
+use crate::queue::transfers::Transfers;
 use crate::smtp::server::Role;
 use crate::tls::Tls;
 use crate::{http, imap, pop3, queue, smtp};
@@ -115,6 +116,7 @@ struct Shared {
     imap_summaries: Arc<SummaryCache>,
     sites: Arc<Sites>,
     suspensions: Arc<Suspensions>,
+    transfers: Arc<Transfers>,
     admin: AdminContext,
     scrape: crate::metrics::Scrape,
     /// Message octets SMTP and IMAP sessions on all shards may hold in memory (`[limits]
@@ -151,6 +153,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     signals::on_stop_signal(trigger.clone())?;
     signals::on_reload_signal(tls.clone())?;
     let suspensions = Suspensions::load(&store).context("reading the suspended destinations")?;
+    let transfers = Arc::new(Transfers::default());
     let cluster = match config.cluster.enabled() {
         true => Some(Cluster::start(&config.cluster, config.hostname.as_str())?),
         false => None,
@@ -160,6 +163,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         store: store.clone(),
         journal: journal.handle(),
         suspensions: Arc::clone(&suspensions),
+        transfers: Some(Arc::clone(&transfers)),
         events: events.clone(),
         cluster: cluster.clone(),
     };
@@ -201,6 +205,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
             None => Sites::new(&config.delivery),
         }),
         suspensions,
+        transfers,
         admin: admin_ctx,
         scrape,
         message_memory: MessageMemory::new(usize::try_from(config.limits.message_memory.get()).unwrap_or(usize::MAX)),
@@ -339,6 +344,7 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         shutdown: shared.shutdown.clone(),
         sites: Arc::clone(&shared.sites),
         suspensions: Arc::clone(&shared.suspensions),
+        transfers: Arc::clone(&shared.transfers),
     });
     let http = Rc::new(http::Services {
         smtp: Rc::clone(&smtp),
@@ -383,9 +389,9 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
     }
     let _ = ready.send(Ok(()));
     let delivery = resolver.clone().map(|resolver| glommio::spawn_local(queue::run(Rc::clone(&ctx.queue), resolver)));
-    let reports = resolver
-        .filter(|_| shard == 0)
-        .map(|resolver| glommio::spawn_local(crate::reporting::run(Rc::clone(&ctx.queue), resolver)));
+    let reports = resolver.filter(|_| shard == 0).map(|resolver| {
+        glommio::spawn_local(crate::reporting::run(Rc::clone(&ctx.queue), resolver, shared.admin.cluster.clone()))
+    });
     // The dashboard's per-second history is process-wide: one sampler, on shard 0.
     let stats = (shard == 0).then(|| glommio::spawn_local(http::sample_stats(shared.shutdown.clone())));
     let sessions = Rc::new(Gate::new());
