@@ -11,7 +11,8 @@
 #
 # Usage: benches/load/compare-relay.sh [MESSAGES] [SESSIONS] [SIZE]   (POSTFIX=0 skips Postfix,
 #        RECEIVER=sink delivers to smtp-sink, CLUSTER=1 adds a run as a one-node cluster on a
-#        local Redis and counts its Redis commands per message)
+#        local Redis and counts its Redis commands per message; DELIVERY_EXTRA: more [delivery]
+#        keys for every ringmail run, e.g. 'max_rate_per_destination = "100000/s"')
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-5000}; S=${2:-20}; L=${3:-4096}
@@ -54,7 +55,7 @@ start_mx_dns far.test
 # The relay under test: ringmail on 2527, delivering to port 2526. run_ringmail LABEL DIR EXTRA:
 # one run with EXTRA added to its configuration.
 run_ringmail() {
-  write_config "$2" 2527 relay.bench.test $'[dns]\nnameservers = ["127.0.0.1:5399"]\n[delivery]\nport = 2526'"$3"
+  write_config "$2" 2527 relay.bench.test $'[dns]\nnameservers = ["127.0.0.1:5399"]\n[delivery]\nport = 2526\n'"${DELIVERY_EXTRA:-}$3"
   "$BIN" --config "$2/ringmail.toml" serve 2>"$2.log" &
   relay=$!
   wait_port 2527
