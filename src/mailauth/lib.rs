@@ -1,17 +1,16 @@
 //! Email authentication: SPF, DKIM, DMARC and ARC checks of received mail, the
-//! `Authentication-Results:` header (RFC 8601) that records them, DKIM signing and ARC sealing.
+//! `Authentication-Results:` header (RFC 8601) that records them, DKIM signing and ARC sealing,
+//! and the MTA-STS policies that outbound TLS follows.
 //!
 //! | file | what |
 //! |---|---|
 //! | `arc/` | ARC (RFC 8617): validating chains and sealing forwarded mail |
 //! | `author.rs` | the `From:` domain DMARC protects |
 //! | `lookup.rs` | the DNS questions they ask, as a trait (resolver or in-memory zone) |
-//! | `resolver.rs` | the shard's resolver answering them |
 //! | `dmarc/` | DMARC policy records, alignment and the verdict |
+//! | `mta_sts.rs` | MTA-STS (RFC 8461): the TXT record, the policy file, allowed MX hosts |
 //! | `spf/` | SPF (RFC 7208): records, macros, `check_host()` |
 //! | `dkim/` | DKIM (RFC 6376, RFC 8463): verifying and making signatures, keys |
-//! | `reports.rs` | sending DMARC aggregate reports when a period is over |
-//! | `signing.rs` | each shard's DKIM signers, from the keys in the store |
 //! | `results.rs` | the `Authentication-Results:` header |
 
 #![forbid(unsafe_code)]
@@ -22,5 +21,6 @@ pub mod author;
 pub mod dkim;
 pub mod dmarc;
 pub mod lookup;
+pub mod mta_sts;
 pub mod results;
 pub mod spf;

@@ -159,6 +159,7 @@ async fn send_one(
         id,
         local_prefix: Bytes::from(format!("Return-Path: <{from}>\r\n")),
         message: vec![Bytes::from(message)],
+        staged: None,
         sender: from.clone(),
         local,
         junk: false,

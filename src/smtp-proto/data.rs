@@ -172,6 +172,13 @@ impl DataReader {
         &self.body
     }
 
+    /// Takes the content received so far, to keep elsewhere (a large message goes to the
+    /// store in parts while it arrives); the reader goes on with what follows, and still counts
+    /// what it gave away against its limit. [`DataReader::finish`] returns the rest.
+    pub fn take_body(&mut self) -> MessageBody {
+        std::mem::take(&mut self.body)
+    }
+
     /// Returns the message once [`DataStep::Done`] was reached.
     pub fn finish(self) -> Result<MessageBody, DataError> {
         if self.seen > self.limit {
@@ -275,6 +282,32 @@ mod tests {
                 Err(e) => assert_eq!(e, DataError::Nul, "{name}"),
             }
         }
+    }
+
+    #[test]
+    fn content_taken_on_the_way_plus_the_rest_is_the_message_and_counts_for_the_limit() {
+        let wire = b"Subject: hi\r\n\r\n..one\r\ntwo\r\n.\r\n";
+        for chunk in 1..wire.len() {
+            let mut reader = DataReader::new(1000);
+            let (mut taken, mut input) = (Vec::new(), BytesMut::new());
+            for piece in wire.chunks(chunk) {
+                input.extend_from_slice(piece);
+                let step = reader.feed(&mut input);
+                taken.extend(reader.take_body().to_vec());
+                if step == DataStep::Done {
+                    break;
+                }
+            }
+            taken.extend(reader.finish().unwrap().to_vec());
+            assert_eq!(taken, b"Subject: hi\r\n\r\n.one\r\ntwo\r\n", "chunk size {chunk}");
+        }
+        let mut reader = DataReader::new(15);
+        let mut input = BytesMut::from(&b"0123456789\r\n"[..]);
+        reader.feed(&mut input);
+        assert_eq!(reader.take_body().size, 12);
+        input.extend_from_slice(b"abcd\r\n.\r\n");
+        assert_eq!(reader.feed(&mut input), DataStep::Done);
+        assert_eq!(reader.finish().unwrap_err(), DataError::TooLarge, "what was taken still counts");
     }
 
     #[test]

@@ -19,7 +19,9 @@ pub mod journal;
 pub mod keys;
 pub mod mail;
 pub mod message_id;
+pub mod mta_sts;
 pub mod operator;
+pub mod parts;
 pub mod queue;
 pub mod queue_feed;
 pub mod records;
@@ -49,6 +51,10 @@ pub mod cf {
     pub const BLOB: &str = "blob";
     /// Reference counts of blobs.
     pub const REFS: &str = "refs";
+    /// Messages stored in parts, and whether each is complete.
+    pub const PARTS: &str = "parts";
+    /// MTA-STS policies of destination domains, as last fetched.
+    pub const MTA_STS: &str = "mta_sts";
     /// Outbound delivery queue.
     pub const QUEUE: &str = "queue";
     /// Recipients that hard-bounced.
@@ -72,7 +78,7 @@ pub mod cf {
     /// How far each webhook has read the event log.
     pub const EVENT_CURSOR: &str = "event_cursor";
     /// All of them, in creation order.
-    pub const ALL: [&str; 18] = [
+    pub const ALL: [&str; 20] = [
         DOMAIN,
         ACCOUNT,
         ALIAS,
@@ -91,6 +97,8 @@ pub mod cf {
         SUSPENSION,
         EVENTS,
         EVENT_CURSOR,
+        PARTS,
+        MTA_STS,
     ];
 }
 
@@ -140,7 +148,8 @@ impl Store {
         db_opts.set_max_background_jobs(2);
         db_opts.set_bytes_per_sync(1 << 20);
         // In-place updates of mail entries (below) need memtable writes from one thread at a
-        // time; the journal is the only writer anyway.
+        // time; the journal is the main writer anyway (besides it, sessions write the parts of
+        // large messages as they arrive, `parts.rs`).
         db_opts.set_allow_concurrent_memtable_write(false);
         let descriptors = cf::ALL.iter().map(|&name| ColumnFamilyDescriptor::new(name, cf_options(name)));
         let db = DB::open_cf_descriptors(&db_opts, path, descriptors)?;

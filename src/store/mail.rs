@@ -64,14 +64,18 @@ impl Store {
         self.get(cf::MAIL, &keys::mail(account, meta.id, uid))
     }
 
-    /// The raw bytes of a stored message.
+    /// The raw bytes of a stored message (joined, for one stored in parts).
     pub fn blob(&self, id: MessageId) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.db().get_cf(self.cf(cf::BLOB), keys::message(id))?)
+        match self.db().get_cf(self.cf(cf::BLOB), keys::message(id))? {
+            Some(blob) => Ok(Some(blob)),
+            None => self.joined_message(id),
+        }
     }
 
     /// The raw bytes of a stored message if RocksDB holds them in memory (the memtable or the
-    /// block cache), as it does for mail that just arrived; None when that would take the disk
-    /// (or there is no such message): then [`Store::blob`] on a thread that may block.
+    /// block cache), as it does for mail that just arrived; None when that would take the disk,
+    /// when the message is stored in parts, or when there is no such message: then
+    /// [`Store::blob`] on a thread that may block.
     pub fn blob_in_memory(&self, id: MessageId) -> Option<Vec<u8>> {
         let mut options = ReadOptions::default();
         options.set_read_tier(ReadTier::BlockCache);

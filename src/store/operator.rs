@@ -18,7 +18,7 @@ impl Store {
         self.scan(cf::SUSPENSION)
     }
 
-    fn scan<T: crate::records::Record>(&self, cf_name: &str) -> Result<Vec<(String, T)>, StoreError> {
+    pub(crate) fn scan<T: crate::records::Record>(&self, cf_name: &str) -> Result<Vec<(String, T)>, StoreError> {
         let mut out = Vec::new();
         for item in self.db().iterator_cf(self.cf(cf_name), IteratorMode::Start) {
             let (k, v) = item?;

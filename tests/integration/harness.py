@@ -16,10 +16,11 @@ BIN = os.environ.get("RINGMAIL_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "target", "release", "ringmail")
 
 
-def start_dnsmasq(records):
-    """A dnsmasq answering for *.test on 127.0.0.1 from `records` (its --mx-host, --host-record,
-    --txt-record... arguments); returns (process, port). Names it does not know are NXDOMAIN."""
-    port = free_port()
+def start_dnsmasq(records, port=None):
+    """A dnsmasq answering for *.test on 127.0.0.1 (on `port`, or a free one) from `records`
+    (its --mx-host, --host-record, --txt-record... arguments); returns (process, port). Names
+    it does not know are NXDOMAIN."""
+    port = port or free_port()
     proc = subprocess.Popen(
         ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
          "--listen-address=127.0.0.1", "--bind-interfaces", f"--port={port}", "--local=/test/", "--pid-file=",

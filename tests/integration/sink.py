@@ -1,6 +1,6 @@
-"""A small SMTP server for tests that need a remote side ringmail cannot play: no STARTTLS,
-PIPELINING only when told to offer it, and a record of who connected (source address, EHLO
-name) and what was sent."""
+"""A small SMTP server for tests that need a remote side ringmail cannot play: STARTTLS only
+when given a certificate, PIPELINING only when told to offer it, and a record of who connected
+(source address, EHLO name, whether TLS was used) and what was sent."""
 
 import socket
 import threading
@@ -9,15 +9,19 @@ import threading
 class Sink:
     """Listens on 127.0.0.1; `sessions` gets one dict per connection: peer, helo, messages."""
 
-    def __init__(self, extensions=("8BITMIME", "SIZE 100000000"), refuse=(), hang_up_after_message=False):
+    def __init__(self, extensions=("8BITMIME", "SIZE 100000000"), refuse=(), hang_up_after_message=False,
+                 host="127.0.0.1", port=0, tls=None):
         """`refuse`: recipient addresses answered `550 5.1.1`; `hang_up_after_message`: close
-        the connection without a word after each message (an idle timeout on the server side)."""
-        self.extensions = list(extensions)
+        the connection without a word after each message (an idle timeout on the server side);
+        `tls`: an `ssl.SSLContext` with a certificate, to offer STARTTLS with."""
+        self.extensions = list(extensions) + (["STARTTLS"] if tls else [])
         self.refuse = set(refuse)
         self.hang_up_after_message = hang_up_after_message
+        self.tls = tls
         self.sessions = []
         self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind((host, port))
         self.listener.listen(16)
         self.port = self.listener.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
@@ -42,7 +46,7 @@ class Sink:
 
     def _serve(self, conn, peer):
         # "pipelined": the commands that arrived with more commands behind them, before a reply.
-        session = {"peer": peer[0], "helo": None, "commands": [], "messages": [], "pipelined": []}
+        session = {"peer": peer[0], "helo": None, "commands": [], "messages": [], "pipelined": [], "tls": False}
         self.sessions.append(session)
         f = Lines(conn)
         send = lambda line: conn.sendall(line.encode() + b"\r\n")  # noqa: E731
@@ -85,6 +89,12 @@ class Sink:
                     send("250 2.0.0 queued")
                     if self.hang_up_after_message:
                         break
+                elif verb == "STARTTLS" and self.tls and not session["tls"]:
+                    send("220 2.0.0 go ahead")
+                    conn = self.tls.wrap_socket(conn, server_side=True)
+                    send = lambda line: conn.sendall(line.encode() + b"\r\n")  # noqa: E731
+                    f.conn, f.buffer = conn, b""
+                    session["tls"] = True
                 elif verb == "RSET":
                     envelope = {}
                     send("250 2.0.0 OK")

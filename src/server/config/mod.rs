@@ -269,10 +269,17 @@ pub struct DeliveryConfig {
     pub delay_warning_secs: u64,
     /// What happens to mail for a suppressed address.
     pub suppressed: SuppressedRecipients,
-    /// PEM file of CAs trusted for `tls = "verify"` routes, besides the system's; empty: none.
+    /// PEM file of CAs trusted for `tls = "verify"` routes and MTA-STS, besides the system's;
+    /// empty: none.
     pub tls_ca_file: PathBuf,
     /// Domains that share their mail exchangers (a site) also share the destination limits.
     pub sites: bool,
+    /// Follow the MTA-STS policies (RFC 8461) of destination domains.
+    pub mta_sts: bool,
+    /// Port of the HTTPS servers that serve MTA-STS policies (443; tests use their own).
+    pub mta_sts_port: u16,
+    /// Seconds a policy fetch may take.
+    pub mta_sts_timeout_secs: NonZeroU64,
 }
 
 /// What `[delivery] suppressed` does with mail for an address on the suppression list.
@@ -307,6 +314,9 @@ impl Default for DeliveryConfig {
             suppressed: SuppressedRecipients::Refuse,
             tls_ca_file: PathBuf::new(),
             sites: true,
+            mta_sts: true,
+            mta_sts_port: 443,
+            mta_sts_timeout_secs: nz64(30),
         }
     }
 }
@@ -357,6 +367,9 @@ pub struct Limits {
     /// together may hold in memory; past it, MAIL and the data that does not fit get `452 4.3.1`
     /// (an APPEND, `NO [UNAVAILABLE]`).
     pub message_memory: NonZeroU64,
+    /// Incoming SMTP messages larger than this many octets go to the store in parts of about
+    /// this size while they arrive, so a session holds one part, not the whole message.
+    pub message_part_size: NonZeroU64,
 }
 
 impl Default for Config {
@@ -429,6 +442,7 @@ impl Default for Limits {
             data_timeout_secs: nz64(600),
             mailbox_idle_timeout_secs: nz64(1800),
             message_memory: nz64(128 * 1024 * 1024),
+            message_part_size: nz64(1024 * 1024),
         }
     }
 }

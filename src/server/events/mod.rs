@@ -83,6 +83,9 @@ pub struct Outcome {
     pub ip: Option<IpAddr>,
     /// TLS version and cipher of the session, if any.
     pub tls: Option<String>,
+    /// The policy the TLS of the delivery followed: `none` (opportunistic, or the route's
+    /// setting), `mta-sts` (enforced), `mta-sts-testing`.
+    pub tls_policy: &'static str,
     /// Which attempt this was (1 for the first).
     pub attempt: u32,
     /// The remote reply or the local reason.
@@ -209,6 +212,7 @@ mod tests {
             mx: Some("mx.far.example".into()),
             ip: Some("192.0.2.1".parse().unwrap()),
             tls: None,
+            tls_policy: "none",
             attempt: 1,
             reply: "550 5.1.1 unknown".into(),
             status: Some("5.1.1".into()),

@@ -438,6 +438,7 @@ async fn store_message(
         id,
         local_prefix: smtp::return_path(Some(sender)),
         message,
+        staged: None,
         sender: sender.to_string(),
         local,
         dmarc: Vec::new(),

@@ -34,6 +34,7 @@ fn queue(journal: &Journal, id: u128, remote: &[&str]) {
         id: MessageId(id),
         local_prefix: Bytes::new(),
         message: vec![Bytes::from_static(b"Subject: x\r\n\r\nbody\r\n")],
+        staged: None,
         sender: "a@example.net".into(),
         local: Vec::new(),
         junk: false,

@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::Services;
 use super::destinations::Feedback;
 use super::dsn::{self, Action, Notice, Returned};
+use super::mta_sts;
 use super::pool::{self, Idle, PoolKey};
 use super::routes::Plan;
 use super::{Group, Outbound};
@@ -16,6 +17,7 @@ use crate::dns::{MailExchangers, Resolver};
 use crate::events::{Event, Outcome, classify};
 use crate::metrics;
 use crate::smtp::client::{self, Envelope, Peer, Recipient, RecipientOutcome, SessionError, Timeouts, Transaction};
+use mailauth::mta_sts::Mode;
 use smtp_proto::RcptParams;
 use store::journal::JournalOp;
 use store::queue::DueRecipient;
@@ -40,6 +42,8 @@ struct Route {
     mx: Option<String>,
     ip: Option<IpAddr>,
     tls: Option<String>,
+    /// The TLS policy followed, as events name it.
+    tls_policy: &'static str,
     /// The server offered DSN: it reports delivery itself.
     dsn: bool,
     /// The destination site, once the mail exchangers are known.
@@ -74,7 +78,7 @@ pub async fn deliver(ctx: &Services, outbound: &Outbound, group: Group) -> Feedb
     };
     let first = &group.recipients[0].entry;
     let message = blob.get(first.body_offset as usize..).unwrap_or(&blob[..]);
-    let mut route = Route::default();
+    let mut route = Route { tls_policy: "none", ..Route::default() };
     let verdicts = verdicts(ctx, outbound, &group, message, &mut route).await;
     // A suspended destination was not talked to: it says nothing about how it copes.
     let feedback = if route.suspended { Feedback::Neutral } else { feedback(&verdicts) };
@@ -98,6 +102,7 @@ pub async fn deliver(ctx: &Services, outbound: &Outbound, group: Group) -> Feedb
             mx: route.mx.clone(),
             ip: route.ip,
             tls: route.tls.clone(),
+            tls_policy: route.tls_policy,
             attempt: entry.attempts + 1,
             reply: reply.to_string(),
             status,
@@ -342,10 +347,30 @@ async fn conversations(
     if let Some(node) = &transfer {
         (plan.relay, plan.login, plan.tls) = (Some(node.clone()), None, TlsPolicy::Opportunistic);
     }
+    let sts = match plan.relay {
+        None => mta_sts_policy(ctx, outbound, &group.domain).await,
+        Some(_) => None,
+    };
     let (hosts, port) = match hosts(ctx, &outbound.resolver, &plan, &group.domain).await {
         Ok(found) => found,
         Err(verdicts) => return every(group, verdicts),
     };
+    let enforced = sts.as_ref().filter(|sts| sts.policy.mode == Mode::Enforce);
+    route.tls_policy = match &sts {
+        Some(sts) if sts.policy.mode == Mode::Enforce => "mta-sts",
+        Some(_) => "mta-sts-testing",
+        None => "none",
+    };
+    let hosts = match &sts {
+        Some(sts) => match allowed_hosts(&group.domain, sts, hosts) {
+            Ok(hosts) => hosts,
+            Err(verdicts) => return every(group, verdicts),
+        },
+        None => hosts,
+    };
+    if enforced.is_some() {
+        plan.tls = TlsPolicy::Verify;
+    }
     let site = ctx.sites.name_of(&hosts, port);
     metrics::site_resolved(&group.domain, &site);
     route.site = Some(site.clone());
@@ -356,12 +381,47 @@ async fn conversations(
     let Some(slot) = ctx.sites.enter(&hosts, port, &ctx.shutdown).await else {
         return every(group, Verdicts::Deferred("the server is stopping".into()));
     };
-    let verdicts = converse(ctx, outbound, group, message, route, (&plan, &hosts, port)).await;
+    let mut verdicts = converse(ctx, outbound, group, message, route, (&plan, &hosts, port)).await;
     slot.finish(feedback(&verdicts));
+    if let Some(sts) = enforced {
+        let kept = if sts.kept { ", kept from an earlier fetch" } else { "" };
+        for verdict in &mut verdicts {
+            if let Verdict::Deferred(reason) = verdict {
+                reason.push_str(&format!(" (MTA-STS policy of {} enforced{kept})", group.domain));
+            }
+        }
+    }
     match transfer {
         Some(node) => verdicts.into_iter().map(|v| held_in_transfer(v, &node)).collect(),
         None => verdicts,
     }
+}
+
+/// The MX hosts mail may go to under an MTA-STS policy: those it names, and in `testing` mode
+/// the others after them; an enforced policy that names none defers the mail.
+fn allowed_hosts(domain: &str, sts: &mta_sts::Applied, hosts: Vec<String>) -> Result<Vec<String>, Verdicts> {
+    let (allowed, refused): (Vec<String>, Vec<String>) = hosts.into_iter().partition(|h| sts.policy.allows(h));
+    if !refused.is_empty() {
+        tracing::info!(domain, mode = %sts.policy.mode, ?refused, "MX hosts not in the MTA-STS policy");
+    }
+    match sts.policy.mode {
+        Mode::Enforce if allowed.is_empty() => Err(Verdicts::Deferred(format!(
+            "MTA-STS: the policy of {domain} allows none of its MX hosts ({})",
+            refused.join(", ")
+        ))),
+        Mode::Enforce => Ok(allowed),
+        _ => Ok(allowed.into_iter().chain(refused).collect()),
+    }
+}
+
+/// The MTA-STS policy that mail to `domain` follows, when `[delivery] mta_sts` is on and a
+/// verifying TLS client can be made.
+async fn mta_sts_policy(ctx: &Services, outbound: &Outbound, domain: &str) -> Option<mta_sts::Applied> {
+    if !ctx.config.delivery.mta_sts {
+        return None;
+    }
+    let verified = outbound.tls.for_policy(TlsPolicy::Verify).ok()?;
+    outbound.mta_sts.policy(ctx, &outbound.resolver, verified, domain).await
 }
 
 /// A recipient the node taking a transfer refused stays queued here: the refusal is that

@@ -225,6 +225,7 @@ pub fn bounce(
         id,
         local_prefix: Bytes::from_static(b"Return-Path: <>\r\n"),
         message: vec![Bytes::from(text)],
+        staged: None,
         sender: String::new(),
         local: destinations.local,
         junk: false,

@@ -23,6 +23,7 @@
 mod attempt;
 pub mod destinations;
 pub mod dsn;
+pub mod mta_sts;
 pub mod pool;
 mod ready;
 pub mod routes;
@@ -42,6 +43,7 @@ use futures_lite::future::or;
 use crate::dns::Resolver;
 use crate::tls::client::Connectors;
 use destinations::Destinations;
+use mta_sts::MtaSts;
 use pool::Pool;
 use ready::{Ready, Start};
 use routes::Routes;
@@ -76,6 +78,8 @@ pub struct Outbound {
     pub routes: Routes,
     /// TLS client configurations.
     pub tls: Connectors,
+    /// The MTA-STS policies of this shard's destinations.
+    pub mta_sts: MtaSts,
 }
 
 /// The shard that owns deliveries to `domain`.
@@ -126,6 +130,7 @@ pub async fn run(ctx: Rc<Services>, resolver: Rc<Resolver>) {
         pool: RefCell::new(Pool::new(d.max_messages_per_connection.get(), idle)),
         routes: Routes::new(&ctx.config),
         tls: Connectors::new(&d.tls_ca_file),
+        mta_sts: MtaSts::new(),
     });
     // A finished attempt wakes the loop, so a freed slot is used at once, not at the next poll.
     let (wake, woken) = async_channel::bounded::<()>(1);

@@ -133,6 +133,11 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     let store = Store::open(&config.store_dir()).with_context(|| {
         format!("opening the store in {} (is another ringmail running?)", config.store_dir().display())
     })?;
+    // Messages that were arriving in parts when the server last stopped will not be stored.
+    match store.drop_unfinished_parts().context("removing unfinished messages")? {
+        0 => {}
+        dropped => tracing::info!(dropped, "removed the parts of messages still arriving when the server stopped"),
+    }
     let tls = Tls::new(&config).context("loading TLS certificates")?;
     let antivirus = load_signatures(&config)?;
     let spam_model = config.spam.enabled.then(|| match config.spam.shipped_model {

@@ -63,12 +63,12 @@ impl Committer {
         // Read everything first so that a failure adds nothing to the batch.
         let mut held = Vec::new();
         for id in self.store.message_ids_of(address)? {
-            held.push((id, self.store.blob_refs(id)?));
+            held.push((id, self.held(id)?));
         }
         self.delete(batch, staged, cf::ACCOUNT, keys::account(address).to_vec());
         self.store.delete_account_data(batch, address);
-        for (id, committed_refs) in held {
-            self.release_blob(batch, staged, id, committed_refs);
+        for (id, holding) in held {
+            self.release_blob(batch, staged, id, holding);
         }
         let prefix = keys::account_prefix(address);
         let cached: Vec<_> = self.mailboxes.keys().filter(|k| k.starts_with(&prefix)).cloned().collect();

@@ -12,7 +12,7 @@ use super::stats::{self, GroupCommit};
 use super::{Committed, Job, JournalOp};
 use crate::changes::Watchers;
 use crate::queue_feed::QueueFeed;
-use crate::records::MailboxMeta;
+use crate::records::{MailboxMeta, Parts};
 use crate::{MessageId, Store, StoreError, cf, keys};
 
 /// Most operations committed in one group.
@@ -140,20 +140,37 @@ impl Committer {
             JournalOp::Learn(lesson) => Ok(self.learn(batch, lesson)),
             JournalOp::Dmarc(op) => Ok(self.dmarc_op(batch, op)),
             JournalOp::Operator(op) => self.operator_op(batch, staged, op),
+            JournalOp::MtaSts(op) => self.mta_sts_op(batch, staged, op),
             JournalOp::Events(op) => Ok(self.events_op(batch, op)),
         }
     }
 
-    /// Drops one reference to a blob whose committed count is `committed_refs`; the last
-    /// reference deletes the body.
-    pub(super) fn release_blob(&self, batch: &mut WriteBatch, staged: &mut Staged, id: MessageId, committed_refs: i64) {
+    /// What holds a stored message's body now: its committed reference count and, for one
+    /// stored in parts, its parts. Read before an op adds anything to its batch.
+    pub(super) fn held(&self, id: MessageId) -> Result<Held, StoreError> {
+        Ok(Held { refs: self.store.blob_refs(id)?, parts: self.store.parts_of(id)? })
+    }
+
+    /// Drops one reference to a blob that [`Committer::held`] found; the last reference
+    /// deletes the body.
+    pub(super) fn release_blob(&self, batch: &mut WriteBatch, staged: &mut Staged, id: MessageId, held: Held) {
         let delta = staged.refs.entry(id.0).or_default();
         *delta -= 1;
-        if committed_refs + *delta <= 0 {
+        if held.refs + *delta <= 0 {
             batch.delete_cf(self.store.cf(cf::BLOB), keys::message(id));
             batch.delete_cf(self.store.cf(cf::REFS), keys::message(id));
+            if let Some(parts) = held.parts {
+                self.store.delete_parts(batch, id, parts);
+            }
         } else {
             batch.merge_cf(self.store.cf(cf::REFS), keys::message(id), (-1i64).to_le_bytes());
         }
     }
+}
+
+/// A stored message's committed reference count and its parts, if stored in parts.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Held {
+    refs: i64,
+    parts: Option<Parts>,
 }

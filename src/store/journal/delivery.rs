@@ -10,7 +10,7 @@ use super::{Committed, Committer};
 use crate::changes::Change;
 use crate::dmarc_reports::ReportRow;
 use crate::queue::DueRecipient;
-use crate::records::{MailEntry, QueueEntry, QueueOptions, encode, flags};
+use crate::records::{MailEntry, Parts, QueueEntry, QueueOptions, encode, flags};
 use crate::{MessageId, StoreError, cf, keys, unix_now};
 use smtp_proto::dsn::Notify;
 
@@ -21,8 +21,12 @@ pub struct Delivery {
     pub id: MessageId,
     /// Header lines only local mailboxes see (`Return-Path:`), before `message`.
     pub local_prefix: Bytes,
-    /// The message as relayed: trace headers added by us, then the received content.
+    /// The message as relayed: trace headers added by us, then the received content (the
+    /// part of it not in `staged`).
     pub message: Vec<Bytes>,
+    /// Received content already in the store in parts ([`Store::put_part`](crate::Store::put_part)),
+    /// between `message`'s first segments (ours) and the rest.
+    pub staged: Option<StagedParts>,
     /// Envelope sender (empty for `<>`).
     pub sender: String,
     /// Local accounts that get a copy in INBOX (distinct, lower-case).
@@ -36,6 +40,17 @@ pub struct Delivery {
     /// DMARC aggregate report rows this message counts one for (checked mail from other
     /// servers whose domain asks for reports), counted in the same write.
     pub dmarc: Vec<ReportRow>,
+}
+
+/// Where a message's parts already in the store go in its [`Delivery`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StagedParts {
+    /// Parts `1..=last` are written.
+    pub last: u32,
+    /// Octets in them.
+    pub size: usize,
+    /// How many of `message`'s segments come before them.
+    pub after_segments: usize,
 }
 
 /// A remote recipient to queue, with what its sender asked to hear about it.
@@ -69,6 +84,9 @@ impl Committer {
         if d.local.is_empty() && d.remote.is_empty() {
             // Nobody to deliver to (every alias target suppressed): a body nobody holds is not
             // kept, but the message was received and counts for its report.
+            if let Some(staged) = d.staged {
+                self.store.delete_parts(batch, d.id, Parts { last: staged.last, complete: false });
+            }
             self.count_dmarc(batch, &d.dmarc);
             return Ok(Committed::Delivered(Vec::new()));
         }
@@ -91,12 +109,16 @@ impl Committer {
             inboxes.push((account, key, meta));
         }
         let prefix = if d.local.is_empty() { &[][..] } else { &d.local_prefix[..] };
-        let mut blob = Vec::with_capacity(prefix.len() + d.message.iter().map(Bytes::len).sum::<usize>());
+        let (head, tail) = d.message.split_at(d.staged.map_or(d.message.len(), |s| s.after_segments));
+        let mut blob = Vec::with_capacity(prefix.len() + head.iter().map(Bytes::len).sum::<usize>());
         blob.extend_from_slice(prefix);
-        for segment in &d.message {
+        for segment in head {
             blob.extend_from_slice(segment);
         }
-        let size = blob.len() as u64;
+        let size = match d.staged {
+            Some(staged) => blob.len() + staged.size + tail.iter().map(Bytes::len).sum::<usize>(),
+            None => blob.len(),
+        } as u64;
         let now = unix_now();
 
         let mut uids = Vec::with_capacity(inboxes.len());
@@ -137,7 +159,10 @@ impl Committer {
         let refs = (d.local.len() + d.remote.len()) as i64;
         *staged.refs.entry(d.id.0).or_default() += refs;
         batch.merge_cf(self.store.cf(cf::REFS), keys::message(d.id), refs.to_le_bytes());
-        batch.put_cf(self.store.cf(cf::BLOB), keys::message(d.id), blob);
+        match d.staged {
+            Some(staged) => self.store.complete_parts(batch, d.id, staged.last, blob, tail),
+            None => batch.put_cf(self.store.cf(cf::BLOB), keys::message(d.id), blob),
+        }
         self.count_dmarc(batch, &d.dmarc);
         Ok(Committed::Delivered(uids))
     }
@@ -167,6 +192,40 @@ mod tests {
         }
         assert_eq!(store.blob_in_memory(MessageId(2)).as_deref(), Some(&b"m2"[..]));
         assert_eq!(store.blob_in_memory(MessageId(99)), None);
+        journal.stop();
+    }
+
+    #[test]
+    fn a_message_stored_in_parts_reads_whole_and_its_last_reference_deletes_every_part() {
+        let (_dir, store) = temp_store();
+        let journal = Journal::start(store.clone());
+        let h = journal.handle();
+        create(&h, "bob@example.com");
+        let id = MessageId(5);
+        store.put_part(id, 1, b"Subject: big\r\n\r\nfirst ").unwrap();
+        store.put_part(id, 2, b"second ").unwrap();
+        let JournalOp::Deliver(mut d) = delivery(5, &["bob@example.com"], &["x@remote.example"], b"") else {
+            unreachable!()
+        };
+        d.message = vec![Bytes::from_static(b"Received: by us\r\n"), Bytes::from_static(b"third\r\n")];
+        d.staged = Some(StagedParts { last: 2, size: 29, after_segments: 1 });
+        h.submit_blocking(JournalOp::Deliver(d)).unwrap();
+        let whole = b"Return-Path: <a@example.net>\r\nReceived: by us\r\nSubject: big\r\n\r\nfirst second third\r\n";
+        assert_eq!(store.blob(id).unwrap().unwrap(), whole);
+        assert_eq!(store.blob_in_memory(id), None, "joined on a thread that may block");
+        assert_eq!(store.mail_entry("bob@example.com", "INBOX", 1).unwrap().unwrap().size, whole.len() as u64);
+        let queued = queued(&store);
+        assert_eq!(&whole[queued[0].entry.body_offset as usize..][..9], b"Received:");
+        assert_eq!(store.drop_unfinished_parts().unwrap(), 0, "stored parts are not unfinished ones");
+
+        let finish =
+            JournalOp::QueueFinish { keys: vec![queued[0].key.clone()], id, bounce: None, suppress: Vec::new() };
+        h.submit_blocking(finish).unwrap();
+        assert!(store.blob(id).unwrap().is_some(), "the mailbox copy still holds it");
+        let expunge = JournalOp::Expunge { account: "bob@example.com".into(), mailbox: "INBOX".into(), uids: vec![1] };
+        h.submit_blocking(expunge).unwrap();
+        assert_eq!(store.blob(id).unwrap(), None);
+        assert!(store.received_parts(id, 2).is_err(), "every part is gone");
         journal.stop();
     }
 

@@ -3,6 +3,7 @@
 
 use rocksdb::WriteBatch;
 
+use super::committer::Held;
 use super::staged::Staged;
 use super::{Committed, Committer};
 use crate::changes::Change;
@@ -22,19 +23,19 @@ impl Committer {
         let mut meta =
             self.meta(staged, &key)?.ok_or_else(|| StoreError::NotFound(format!("mailbox {mailbox} of {account}")))?;
         // Read everything first so that a failure adds nothing to the batch.
-        let mut found: Vec<(u32, Vec<u8>, MailEntry, i64)> = Vec::with_capacity(uids.len());
+        let mut found: Vec<(u32, Vec<u8>, MailEntry, Held)> = Vec::with_capacity(uids.len());
         for &uid in uids {
             let mail_key = keys::mail(account, meta.id, uid);
             if staged.deleted_mail.contains(&mail_key) || found.iter().any(|(u, ..)| *u == uid) {
                 continue;
             }
             if let Some(entry) = self.staged_entry(staged, &mail_key)? {
-                let committed_refs = self.store.blob_refs(MessageId(entry.message_id))?;
-                found.push((uid, mail_key, entry, committed_refs));
+                let holding = self.held(MessageId(entry.message_id))?;
+                found.push((uid, mail_key, entry, holding));
             }
         }
         let mut removed = Vec::with_capacity(found.len());
-        for (uid, mail_key, entry, committed_refs) in found {
+        for (uid, mail_key, entry, holding) in found {
             batch.delete_cf(self.store.cf(cf::MAIL), &mail_key);
             staged.deleted_mail.insert(mail_key);
             meta.messages = meta.messages.saturating_sub(1);
@@ -42,7 +43,7 @@ impl Committer {
             if entry.flags & flags::SEEN == 0 {
                 meta.unseen = meta.unseen.saturating_sub(1);
             }
-            self.release_blob(batch, staged, MessageId(entry.message_id), committed_refs);
+            self.release_blob(batch, staged, MessageId(entry.message_id), holding);
             removed.push(uid);
         }
         if !removed.is_empty() {

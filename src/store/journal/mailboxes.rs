@@ -6,6 +6,7 @@
 use bytes::Bytes;
 use rocksdb::WriteBatch;
 
+use super::committer::Held;
 use super::messages::FlagAction;
 use super::staged::Staged;
 use super::{Committed, Committer};
@@ -228,10 +229,10 @@ impl Committer {
         let key = keys::mailbox(account, name);
         let meta = self.meta(staged, &key)?.ok_or_else(|| no_mailbox(name))?;
         let held = self.held_messages(staged, account, meta.id)?;
-        for (mail_key, entry, committed_refs) in held {
+        for (mail_key, entry, holding) in held {
             batch.delete_cf(self.store.cf(cf::MAIL), &mail_key);
             staged.deleted_mail.insert(mail_key);
-            self.release_blob(batch, staged, MessageId(entry.message_id), committed_refs);
+            self.release_blob(batch, staged, MessageId(entry.message_id), holding);
         }
         batch.delete_cf(self.store.cf(cf::MAILBOX), &key);
         staged.mailboxes.insert(key, None);
@@ -239,13 +240,13 @@ impl Committer {
         Ok(Committed::Done)
     }
 
-    /// Every message of a mailbox with its key and its body's committed reference count.
+    /// Every message of a mailbox with its key and what holds its body.
     fn held_messages(
         &self,
         staged: &Staged,
         account: &str,
         mailbox_id: u32,
-    ) -> Result<Vec<(Vec<u8>, MailEntry, i64)>, StoreError> {
+    ) -> Result<Vec<(Vec<u8>, MailEntry, Held)>, StoreError> {
         let prefix = keys::mail_prefix(account, mailbox_id);
         let mut held = Vec::new();
         for item in self.store.db().prefix_iterator_cf(self.store.cf(cf::MAIL), &prefix) {
@@ -257,8 +258,7 @@ impl Committer {
                 continue;
             }
             let entry: MailEntry = decode(&v)?;
-            let refs = self.store.blob_refs(MessageId(entry.message_id))?;
-            held.push((k.to_vec(), entry, refs));
+            held.push((k.to_vec(), entry, self.held(MessageId(entry.message_id))?));
         }
         Ok(held)
     }

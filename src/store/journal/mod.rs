@@ -21,10 +21,11 @@
 //! (`expunge.rs`), the outbound queue (`queue.rs`), IMAP's mailbox changes (`mailboxes.rs`,
 //! `messages.rs`), domains, passwords and aliases (`directory.rs`), DKIM keys (`dkim.rs`), the
 //! allow and block lists (`access.rs`), the suppression list (`suppression.rs`), spam filter
-//! training (`bayes.rs`), DMARC report counters (`dmarc.rs`) and the operator's API tokens and
-//! delivery suspensions (`operator.rs`). Any op may carry events for the event log, written in
-//! its batch (`events.rs`, which also moves the log's cursors and trims it). `committer.rs`
-//! runs the thread.
+//! training (`bayes.rs`), DMARC report counters (`dmarc.rs`), the operator's API tokens and
+//! delivery suspensions (`operator.rs`) and the MTA-STS policies kept for destinations
+//! (`mta_sts.rs`). Any op may carry events for the event log, written in its batch
+//! (`events.rs`, which also moves the log's cursors and trims it). `committer.rs` runs the
+//! thread.
 
 mod access;
 mod accounts;
@@ -38,6 +39,7 @@ mod events;
 mod expunge;
 mod mailboxes;
 mod messages;
+mod mta_sts;
 mod operator;
 mod queue;
 mod staged;
@@ -58,13 +60,14 @@ use committer::Committer;
 pub use access::AccessOp;
 pub use accounts::DEFAULT_MAILBOXES;
 pub use bayes::Lesson;
-pub use delivery::{Delivery, RemoteRecipient};
+pub use delivery::{Delivery, RemoteRecipient, StagedParts};
 pub use directory::{DirectoryOp, SendAs};
 pub use dkim::DkimOp;
 pub use dmarc::DmarcOp;
 pub use events::EventsOp;
 pub use mailboxes::{DELIMITER, MailboxOp};
 pub use messages::FlagAction;
+pub use mta_sts::MtaStsOp;
 pub use operator::OperatorOp;
 pub use suppression::SuppressionOp;
 
@@ -134,6 +137,8 @@ pub enum JournalOp {
     Dmarc(DmarcOp),
     /// An API token or a delivery suspension set by the operator.
     Operator(OperatorOp),
+    /// An MTA-STS policy kept or forgotten.
+    MtaSts(MtaStsOp),
     /// A webhook's cursor moved, or the oldest events trimmed.
     Events(EventsOp),
 }

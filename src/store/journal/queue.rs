@@ -48,7 +48,7 @@ impl Committer {
         if present.is_empty() {
             return Ok(Committed::Done);
         }
-        let committed_refs = self.store.blob_refs(id)?;
+        let holding = self.held(id)?;
         let result = match bounce {
             Some(report) => match self.deliver(batch, staged, report) {
                 Ok(delivered) => delivered,
@@ -63,7 +63,7 @@ impl Committer {
         for key in present {
             batch.delete_cf(self.store.cf(cf::QUEUE), key);
             staged.gone_queue.insert(key.clone());
-            self.release_blob(batch, staged, id, committed_refs);
+            self.release_blob(batch, staged, id, holding);
         }
         for (address, reason) in suppress {
             self.suppress(batch, staged, address, reason);

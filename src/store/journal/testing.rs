@@ -27,6 +27,7 @@ pub(super) fn delivery(id: u128, local: &[&str], remote: &[&str], body: &'static
         id: MessageId(id),
         local_prefix: Bytes::from_static(b"Return-Path: <a@example.net>\r\n"),
         message: vec![Bytes::from_static(body)],
+        staged: None,
         sender: "a@example.net".into(),
         local: local.iter().map(|s| s.to_string()).collect(),
         junk: false,

@@ -47,9 +47,18 @@ pub fn uid_of_mail_key(key: &[u8]) -> Option<u32> {
     Some(u32::from_be_bytes(tail))
 }
 
-/// `blob` and `refs` key of a message.
+/// `blob`, `refs` and `parts` key of a message.
 pub fn message(id: MessageId) -> [u8; 16] {
     id.0.to_be_bytes()
+}
+
+/// `blob` key of part `n` of a message stored in parts (see `parts.rs`): the message's key,
+/// then `n`, so a message's parts sort in order.
+pub fn message_part(id: MessageId, n: u32) -> [u8; 20] {
+    let mut k = [0; 20];
+    k[..16].copy_from_slice(&message(id));
+    k[16..].copy_from_slice(&n.to_be_bytes());
+    k
 }
 
 #[cfg(test)]

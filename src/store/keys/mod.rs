@@ -11,6 +11,9 @@
 //! | `subscription` | address `\0` mailbox name | empty |
 //! | `mail`    | address `\0` mailbox id (u32) uid (u32) | [`MailEntry`](super::records::MailEntry) |
 //! | `blob`    | message id (u128) | raw message |
+//! | `blob`    | message id (u128) part number (u32), for a message stored in parts | that part of the raw message |
+//! | `parts`   | message id (u128) of a message stored in parts | [`Parts`](super::records::Parts) |
+//! | `mta_sts` | lower-case domain | [`MtaStsPolicy`](super::records::MtaStsPolicy) |
 //! | `refs`    | message id (u128) | i64 little-endian, summed by a merge operator |
 //! | `queue`   | due (u64 secs) message id (u128) recipient | [`QueueEntry`](super::records::QueueEntry) |
 //! | `suppression` | lower-case recipient address | [`Suppression`](super::records::Suppression) |
@@ -34,7 +37,9 @@ pub use directory::{
     access, access_entry, access_list, account, alias, dkim_domain, dkim_key, dkim_key_parts, domain, name_of,
 };
 pub use events::{event, event_cursor, event_seq};
-pub use mail::{account_prefix, mail, mail_prefix, mailbox, mailbox_name, message, subscription, uid_of_mail_key};
+pub use mail::{
+    account_prefix, mail, mail_prefix, mailbox, mailbox_name, message, message_part, subscription, uid_of_mail_key,
+};
 pub use queue::{queue, queue_due, queue_from, queue_message_id, suppression};
 
 /// Separates a name from what follows.

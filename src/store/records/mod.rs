@@ -10,13 +10,17 @@
 mod directory;
 mod dkim;
 mod mailbox;
+mod mta_sts;
 mod operator;
+mod parts;
 mod queue;
 
 pub use directory::{Account, Alias};
 pub use dkim::DkimKey;
 pub use mailbox::{MailEntry, MailboxMeta, flags};
+pub use mta_sts::MtaStsPolicy;
 pub use operator::{ApiToken, Suspension};
+pub use parts::Parts;
 pub use queue::{QueueEntry, QueueOptions, Suppression};
 
 use serde::{Serialize, de::DeserializeOwned};

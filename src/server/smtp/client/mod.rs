@@ -5,7 +5,7 @@
 
 mod auth;
 mod commands;
-mod tcp;
+pub mod tcp;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};

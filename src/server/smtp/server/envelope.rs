@@ -75,6 +75,7 @@ impl Session {
             remote: Vec::new(),
             success_wanted: Vec::new(),
             chunks: None,
+            parts: None,
             memory: self.ctx.message_memory.reservation(),
         });
         self.reply(Reply::new(250, Status(2, 1, 0), "OK"));

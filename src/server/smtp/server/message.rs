@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::checks::Checked;
+use super::parts::ReceivedParts;
 use super::replies;
 use super::session::{Chunks, Flow, Session, Transaction, insufficient_resources};
 use super::spam::SpamOutcome;
@@ -16,6 +17,7 @@ use ::message::Parsed;
 use bytes::{Buf, Bytes, BytesMut};
 use mailauth::dkim::{BodyHashes, StreamingBodyHashes};
 use mailauth::results::without_forged;
+use smtp_proto::dsn::Ret;
 use smtp_proto::{DataReader, DataStep, MessageBody, Reply, Status};
 use store::MessageId;
 use store::journal::{Committed, Delivery, JournalOp};
@@ -64,6 +66,13 @@ impl Session {
                         segments[hashed.min(segments.len())..].iter().for_each(|s| hashes.update(s));
                         hashed = segments.len();
                     }
+                    if reader.body().size >= self.part_size() {
+                        hashed = 0;
+                        if !self.write_part(reader.take_body()).await {
+                            hashes = None;
+                            budget = Budget::Realigning;
+                        }
+                    }
                 } else {
                     tracing::info!(peer = %self.peer, "message memory spent: discarding the message, answering 452");
                     hashes = None;
@@ -81,13 +90,12 @@ impl Session {
                 return Flow::Close;
             }
         }
-        let mut transaction = self.transaction.take().expect("checked above");
+        let transaction = self.transaction.take().expect("checked above");
         if reader.bare_line_endings() > 0 {
             tracing::debug!(peer = %self.peer, count = reader.bare_line_endings(), "bare line endings rewritten to CRLF");
         }
         let reply = match reader.finish() {
             _ if budget != Budget::Within => insufficient_resources(),
-            Ok(body) if !reserve_for_storing(&mut transaction.memory, body.size).await => insufficient_resources(),
             Ok(body) => self.store(transaction, body, hashes.and_then(StreamingBodyHashes::finish)).await,
             Err(e) => replies::for_data_error(e),
         };
@@ -105,6 +113,8 @@ impl Session {
         };
         let limit = self.max_message_size() as u64;
         let checks = self.checks_mail();
+        let part_size = self.part_size();
+        let mut part = None;
         let mut remaining = size;
         while remaining > 0 {
             if self.conn.input.is_empty() {
@@ -131,6 +141,9 @@ impl Session {
                             hashes.update(&segment);
                         }
                         chunks.body.push(segment);
+                        if chunks.body.size >= part_size {
+                            part = Some(std::mem::take(&mut chunks.body));
+                        }
                     } else {
                         if kept {
                             tracing::info!(peer = %self.peer, "message memory spent: discarding BDAT chunks, answering 452");
@@ -142,6 +155,13 @@ impl Session {
                     }
                 }
                 None => self.conn.input.advance(take),
+            }
+            if let Some(body) = part.take()
+                && !self.write_part(body).await
+                && let Some(chunks) = self.transaction.as_mut().and_then(|t| t.chunks.as_mut())
+            {
+                chunks.over_budget = true;
+                chunks.hashes = None;
             }
             remaining -= take as u64;
         }
@@ -164,7 +184,7 @@ impl Session {
         let chunks = transaction.chunks.take().unwrap_or_default();
         let reply = if chunks.received > limit {
             replies::too_large()
-        } else if chunks.over_budget || !reserve_for_storing(&mut transaction.memory, chunks.body.size).await {
+        } else if chunks.over_budget {
             insufficient_resources()
         } else {
             self.store(transaction, chunks.body, chunks.hashes.and_then(StreamingBodyHashes::finish)).await
@@ -175,13 +195,45 @@ impl Session {
 
     /// Checks the message (mail from other servers) or signs it (mail we send), adds trace
     /// headers and commits it; the reply says whether it is safe on disk.
-    async fn store(&mut self, transaction: Transaction, mut body: MessageBody, hashes: Option<BodyHashes>) -> Reply {
-        let id = self.ctx.ids.next_id();
+    async fn store(
+        &mut self,
+        mut transaction: Transaction,
+        mut body: MessageBody,
+        hashes: Option<BodyHashes>,
+    ) -> Reply {
+        let mut parts = transaction.parts.take().filter(ReceivedParts::any);
+        let id = parts.as_ref().map_or_else(|| self.ctx.ids.next_id(), |p| p.id);
         let signs = self.signs_mail(&transaction);
         let checks = self.judges_mail();
         let filters = self.ctx.antivirus.is_some() || self.ctx.spam_model.is_some();
         let authorship = self.checks_authorship();
         let reads = signs || checks || filters || authorship;
+        let size = body.size + parts.as_ref().map_or(0, |p| p.size);
+        let copies = match (&parts, reads) {
+            (None, _) => STORE_COPIES,
+            (Some(_), true) => STORE_COPIES - 1,
+            (Some(_), false) => 0,
+        };
+        if !reserve_for_storing(&mut transaction.memory, size, copies).await {
+            return insufficient_resources();
+        }
+        // What arrived after the last part: stored as the message's last part, unless the
+        // checks below change the content.
+        let tail = parts.is_some().then(|| body.segments.clone());
+        if let Some(parts) = parts.as_ref().filter(|_| reads) {
+            // The checks read the whole message: what is in the store, then the rest.
+            let mut whole = match parts.read_back().await {
+                Ok(whole) => whole,
+                Err(e) => {
+                    tracing::error!(%id, "reading back the parts of a message failed: {e}");
+                    return replies::storage_failure();
+                }
+            };
+            body.segments.iter().for_each(|s| whole.extend_from_slice(s));
+            body.segments = vec![Bytes::from(whole)];
+        }
+        body.size = size;
+        let mut rewritten = false;
         if body.segments.len() > 1 && reads {
             // Scanning, checking, filtering and signing all read the message in one piece:
             // join it once.
@@ -193,10 +245,11 @@ impl Session {
             if let Some(clean) = forged {
                 tracing::info!(%id, peer = %self.peer, "removed Authentication-Results claiming to be ours");
                 body.segments = vec![Bytes::from(clean)];
+                rewritten = true;
             }
         }
         if signs {
-            Self::seven_bit_before_signing(&mut body);
+            rewritten |= Self::seven_bit_before_signing(&mut body);
         }
         let content = reads.then(|| contiguous(&body.segments));
         // Parsed once: the author checks, the virus scan, DMARC, the spam filter and signing
@@ -262,16 +315,36 @@ impl Session {
             message.push(Bytes::from(std::mem::take(&mut checked.header)));
         }
         message.extend(spam_headers.map(Bytes::from));
-        message.extend(body.segments);
+        // A message the checks changed is stored whole; its parts go when `parts` is dropped.
+        let staged = match (&parts, tail) {
+            (Some(parts), Some(tail)) if !rewritten => {
+                let staged = parts.staged(message.len());
+                message.extend(tail);
+                Some(staged)
+            }
+            _ => {
+                message.extend(body.segments);
+                None
+            }
+        };
         let sender = transaction.from.as_ref().map(ToString::to_string).unwrap_or_default();
-        let reported = match transaction.success_wanted.is_empty() {
-            true => Vec::new(),
-            false => message.clone(),
+        let mut params = transaction.params.clone();
+        let reported = match (transaction.success_wanted.is_empty(), &parts, staged) {
+            (true, _, _) => Vec::new(),
+            (false, Some(parts), Some(staged)) => {
+                // The message is mostly in the store: the report returns its header fields.
+                params.ret = Some(Ret::Headers);
+                let mut head = message[..staged.after_segments].to_vec();
+                head.extend(parts.read_back().await.ok().map(Bytes::from));
+                head
+            }
+            (false, _, _) => message.clone(),
         };
         let delivery = Delivery {
             id,
             local_prefix: return_path(transaction.from.as_ref()),
             message,
+            staged,
             sender: sender.clone(),
             local: transaction.local,
             dmarc: checked.as_mut().and_then(|c| c.report.take()).into_iter().collect(),
@@ -294,8 +367,11 @@ impl Session {
         };
         match self.ctx.events.commit(&self.ctx.journal, JournalOp::Deliver(delivery), vec![reception]).await {
             Ok(Committed::Delivered(_)) => {
+                if let Some(parts) = parts.as_mut().filter(|_| staged.is_some()) {
+                    parts.stored();
+                }
                 tracing::debug!(%id, peer = %self.peer, size = body.size, "message stored");
-                self.report_delivered(&sender, &reported, &transaction.params, &transaction.success_wanted).await;
+                self.report_delivered(&sender, &reported, &params, &transaction.success_wanted).await;
                 crate::metrics::received_smtp(self.role);
                 Reply::new(250, Status(2, 0, 0), format!("OK: queued as {id}"))
             }
@@ -338,25 +414,54 @@ impl Session {
         .to_header(SystemTime::now())
     }
 
+    /// Octets of an incoming message held before they go to the store as a part.
+    fn part_size(&self) -> usize {
+        usize::try_from(self.ctx.config.limits.message_part_size.get()).unwrap_or(usize::MAX)
+    }
+
+    /// Writes `body` to the store as the next part of the message being received; false, with
+    /// the failure logged, when the store cannot take it (the message is then refused `452`).
+    async fn write_part(&mut self, body: MessageBody) -> bool {
+        let (store, ids) = (self.ctx.store.clone(), &self.ctx.ids);
+        let transaction = self.transaction.as_mut().expect("a transaction receives content");
+        let parts = transaction.parts.get_or_insert_with(|| ReceivedParts::new(store, ids.next_id()));
+        let written = parts.write(body).await;
+        // Whatever happened, the session holds none of it now.
+        transaction.memory.release();
+        match written {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(peer = %self.peer, "writing part of an incoming message failed: {e}");
+                false
+            }
+        }
+    }
+
     fn max_message_size(&self) -> usize {
         usize::try_from(self.ctx.config.limits.max_message_size.get()).unwrap_or(usize::MAX)
     }
 }
 
 /// What a message costs in memory while it is stored, in multiples of its size: the content,
-/// the one piece it is joined into to be checked, and the blob the journal writes.
+/// the one piece it is joined into to be checked, and the blob the journal writes. A message
+/// that went to the store in parts costs one copy less when it is read back to be checked
+/// (the journal writes only its last part), and none more when nothing reads it.
 const STORE_COPIES: usize = 3;
 /// How long a received message waits for the message memory to cover its storing.
 const STORE_WAIT: Duration = Duration::from_secs(10);
 
-/// Grows `memory` to what storing a message of `size` octets costs ([`STORE_COPIES`] times
-/// its size, at most the whole budget), waiting up to [`STORE_WAIT`] for other deliveries to
-/// give theirs back; false when it could not.
-async fn reserve_for_storing(memory: &mut Reservation, size: usize) -> bool {
-    let total = size.saturating_mul(STORE_COPIES).min(memory.budget().limit()).max(size);
+/// Grows `memory` to what storing a message of `size` octets costs (`copies` times its size,
+/// at most the whole budget; with no copies, what `memory` holds already), waiting up to
+/// [`STORE_WAIT`] for other deliveries to give theirs back; false when it could not.
+async fn reserve_for_storing(memory: &mut Reservation, size: usize, copies: usize) -> bool {
+    if copies == 0 {
+        return true;
+    }
+    let total = size.saturating_mul(copies).min(memory.budget().limit()).max(size);
     let deadline = Instant::now() + STORE_WAIT;
     while !memory.reserve_to(total) {
-        if Instant::now() >= deadline {
+        // A message larger than the whole budget would wait for nothing.
+        if total > memory.budget().limit() || Instant::now() >= deadline {
             return false;
         }
         glommio::timer::sleep(Duration::from_millis(20)).await;

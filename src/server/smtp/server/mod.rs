@@ -12,6 +12,7 @@
 //! | `access.rs` | allow/block lists and DNS blocklists: refusing clients and senders |
 //! | `envelope.rs` | MAIL, RCPT |
 //! | `message.rs` | DATA, BDAT, storing the message |
+//! | `parts.rs` | a large message's parts, written to the store while it arrives |
 //! | `checks.rs` | SPF, DKIM and DMARC of mail from other servers, `Authentication-Results:` |
 //! | `authorship.rs` | the `From:` and `Sender:` our own users and networks may use |
 //! | `signing.rs` | DKIM signatures and ARC seals on the mail we send and forward |
@@ -28,6 +29,7 @@ mod envelope;
 mod hello;
 mod listener;
 mod message;
+mod parts;
 mod replies;
 mod services;
 mod session;

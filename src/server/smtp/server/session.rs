@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::checks::SpfCheck;
 use super::delivered::SuccessWanted;
 use super::listener::Role;
+use super::parts::ReceivedParts;
 use super::replies;
 use super::services::Services;
 use crate::config::RelayNetwork;
@@ -52,6 +53,8 @@ pub(super) struct Transaction {
     pub spf: Option<SpfCheck>,
     /// Content received so far by BDAT, if BDAT was used.
     pub chunks: Option<Chunks>,
+    /// Content already in the store, for a message larger than `[limits] message_part_size`.
+    pub parts: Option<ReceivedParts>,
     /// The octets of the server's message memory this transaction's content holds; released
     /// when the transaction ends, however it ends.
     pub memory: Reservation,

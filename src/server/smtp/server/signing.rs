@@ -23,15 +23,17 @@ impl Session {
 
     /// Re-encodes the 8-bit bodies of `body`, a message about to be signed and already in one
     /// segment, as 7-bit. Mail whose 8-bit octets no encoding can reach (in a header, say) is
-    /// left as it is.
-    pub(super) fn seven_bit_before_signing(body: &mut MessageBody) {
+    /// left as it is. Whether it changed the content.
+    pub(super) fn seven_bit_before_signing(body: &mut MessageBody) -> bool {
         if let [content] = &body.segments[..]
             && !content.is_ascii()
             && let Some(seven) = seven_bit::to_seven_bit(content)
         {
             body.size = seven.len();
             body.segments = vec![Bytes::from(seven)];
+            return true;
         }
+        false
     }
 
     /// The `DKIM-Signature:` headers for `message`, one per key of its `From:` domain.
