@@ -128,6 +128,12 @@ pub enum Request {
     },
     /// List suppressed recipients.
     SuppressionList,
+    /// List the TLS reports other senders mailed us, those about `domain` only if given.
+    TlsReports {
+        /// A policy domain.
+        #[serde(default)]
+        domain: Option<String>,
+    },
     /// Suppress a recipient by hand.
     SuppressionAdd {
         /// The recipient address.

@@ -1,6 +1,6 @@
 //! Email authentication: SPF, DKIM, DMARC and ARC checks of received mail, the
 //! `Authentication-Results:` header (RFC 8601) that records them, DKIM signing and ARC sealing,
-//! and the MTA-STS policies that outbound TLS follows.
+//! and the MTA-STS policies and TLS reports of outbound TLS.
 //!
 //! | file | what |
 //! |---|---|
@@ -12,6 +12,8 @@
 //! | `spf/` | SPF (RFC 7208): records, macros, `check_host()` |
 //! | `dkim/` | DKIM (RFC 6376, RFC 8463): verifying and making signatures, keys |
 //! | `results.rs` | the `Authentication-Results:` header |
+//! | `report_mail.rs` | the message an aggregate report (DMARC, TLS) travels in |
+//! | `tlsrpt/` | SMTP TLS reporting (RFC 8460): the TXT record, result types, the JSON report, reading received ones |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -22,5 +24,7 @@ pub mod dkim;
 pub mod dmarc;
 pub mod lookup;
 pub mod mta_sts;
+pub mod report_mail;
 pub mod results;
 pub mod spf;
+pub mod tlsrpt;

@@ -27,3 +27,4 @@ pub mod routing;
 pub mod runtime;
 pub mod smtp;
 pub mod tls;
+pub mod tls_reporting;

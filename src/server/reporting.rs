@@ -21,7 +21,7 @@ use mailauth::lookup::Lookup;
 use smtp_proto::Mailbox;
 use store::journal::{Delivery, DmarcOp, JournalOp, RemoteRecipient};
 use store::records::QueueOptions;
-use store::unix_now;
+use store::{MessageId, unix_now};
 
 /// Sends the reports of finished periods until shutdown; in a cluster, through its shared
 /// counts (`cluster/dmarc.rs`).
@@ -143,16 +143,30 @@ async fn send_one(
     let reporter = Reporter { org_name: hostname, email: &from, report_id: &report_id, begin, end };
     let xml = report::xml(&reporter, domain, &record, rows);
     let message = report::message(&reporter, domain, &to, &xml);
-    let router = Router::new(&ctx.store, hostname);
+    queue_report(ctx, id, &from, &to, message).await?;
+    tracing::info!(domain, rows = rows.len(), "DMARC aggregate report queued");
+    Ok(())
+}
+
+/// Queues report `message` (its id `id`) from `from` to the addresses `to` through the normal
+/// delivery: local addresses get it in their mailboxes, the others through the queue.
+pub(crate) async fn queue_report(
+    ctx: &Services,
+    id: MessageId,
+    from: &str,
+    to: &[String],
+    message: Vec<u8>,
+) -> Result<(), String> {
+    let router = Router::new(&ctx.store, ctx.config.hostname.as_str());
     let (mut local, mut remote) = (Vec::new(), Vec::new());
-    for address in &to {
+    for address in to {
         let Ok(mailbox) = Mailbox::parse(address) else { continue };
         match router.resolve(&mailbox, true) {
             Ok(found) => {
                 local.extend(found.local);
                 remote.extend(found.remote.into_iter().map(RemoteRecipient::plain));
             }
-            Err(e) => tracing::warn!(domain, address, "a DMARC report address cannot be used: {e}"),
+            Err(e) => tracing::warn!(address, "a report address cannot be used: {e}"),
         }
     }
     let delivery = Delivery {
@@ -160,7 +174,7 @@ async fn send_one(
         local_prefix: Bytes::from(format!("Return-Path: <{from}>\r\n")),
         message: vec![Bytes::from(message)],
         staged: None,
-        sender: from.clone(),
+        sender: from.to_string(),
         local,
         junk: false,
         remote,
@@ -168,7 +182,6 @@ async fn send_one(
         dmarc: Vec::new(),
     };
     ctx.journal.submit(JournalOp::Deliver(delivery)).await.map_err(|e| e.to_string())?;
-    tracing::info!(domain, rows = rows.len(), "DMARC aggregate report queued");
     Ok(())
 }
 

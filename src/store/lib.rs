@@ -26,6 +26,7 @@ pub mod queue;
 pub mod queue_feed;
 pub mod records;
 pub mod suppression;
+pub mod tls_reports;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -55,6 +56,10 @@ pub mod cf {
     pub const PARTS: &str = "parts";
     /// MTA-STS policies of destination domains, as last fetched.
     pub const MTA_STS: &str = "mta_sts";
+    /// TLS session outcomes counted for TLS reports (RFC 8460).
+    pub const TLS_REPORT: &str = "tls_report";
+    /// TLS reports other senders mailed us.
+    pub const TLS_REPORT_IN: &str = "tls_report_in";
     /// Outbound delivery queue.
     pub const QUEUE: &str = "queue";
     /// Recipients that hard-bounced.
@@ -78,7 +83,7 @@ pub mod cf {
     /// How far each webhook has read the event log.
     pub const EVENT_CURSOR: &str = "event_cursor";
     /// All of them, in creation order.
-    pub const ALL: [&str; 20] = [
+    pub const ALL: [&str; 22] = [
         DOMAIN,
         ACCOUNT,
         ALIAS,
@@ -99,6 +104,8 @@ pub mod cf {
         EVENT_CURSOR,
         PARTS,
         MTA_STS,
+        TLS_REPORT,
+        TLS_REPORT_IN,
     ];
 }
 
@@ -190,7 +197,7 @@ fn cf_options(name: &str) -> Options {
         // Every flag change rewrites a mail entry: updated in place in the memtable, so that
         // listing a mailbox (SELECT) does not step over thousands of superseded versions.
         cf::MAIL => opts.set_inplace_update_support(true),
-        cf::REFS | cf::DMARC_REPORT => opts.set_merge_operator_associative("add_i64", add_i64),
+        cf::REFS | cf::DMARC_REPORT | cf::TLS_REPORT => opts.set_merge_operator_associative("add_i64", add_i64),
         cf::BAYES => opts.set_merge_operator_associative("add_pairs", bayes::add_pairs),
         // Every delivery and deferral deletes a queue key: files thick with deletion markers
         // are compacted early, so reads do not wade through them.

@@ -2,16 +2,9 @@
 //! message that carries it, gzipped, to the addresses in the domain's `rua=`.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::time::{Duration, UNIX_EPOCH};
-
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use flate2::Compression;
-use flate2::write::GzEncoder;
 
 use super::record::{Alignment, Record};
-use message::date::rfc5322;
+use crate::report_mail::{self, ReportMail};
 
 /// What one counter counts: messages from one source, with one outcome, in one period.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -109,42 +102,22 @@ pub fn xml(reporter: &Reporter<'_>, domain: &str, record: &Record, rows: &[(Repo
 /// The report message to `to`: a short text part and the XML, gzipped, as an attachment named
 /// as section 7.2.1.1 asks (`receiver!policy-domain!begin!end.xml.gz`).
 pub fn message(reporter: &Reporter<'_>, domain: &str, to: &[String], xml: &str) -> Vec<u8> {
-    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
-    // Writing into a Vec cannot fail.
-    gz.write_all(xml.as_bytes()).expect("gzip into memory");
-    let compressed = gz.finish().expect("gzip into memory");
-    let encoded = STANDARD.encode(compressed);
     let name = format!("{}!{domain}!{}!{}.xml.gz", reporter.org_name, reporter.begin, reporter.end);
-    let boundary = format!("report-{}", reporter.report_id);
-    let date = rfc5322(UNIX_EPOCH + Duration::from_secs(reporter.end));
-    let mut m = String::new();
-    let _ = write!(
-        m,
-        "From: <{}>\r\nTo: {}\r\n",
-        reporter.email,
-        to.iter().map(|a| format!("<{a}>")).collect::<Vec<_>>().join(", ")
-    );
-    let _ = write!(
-        m,
-        "Subject: Report Domain: {domain} Submitter: {} Report-ID: <{}>\r\n",
-        reporter.org_name, reporter.report_id
-    );
-    let _ = write!(m, "Date: {date}\r\nMessage-ID: <{}@{}>\r\n", reporter.report_id, reporter.org_name);
-    m.push_str("Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n");
-    let _ = write!(m, "Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n");
-    let _ = write!(m, "--{boundary}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n");
-    let _ = write!(m, "DMARC aggregate report for {domain} from {}.\r\n\r\n", reporter.org_name);
-    let _ = write!(
-        m,
-        "--{boundary}\r\nContent-Type: application/gzip; name=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\
-         Content-Disposition: attachment; filename=\"{name}\"\r\n\r\n"
-    );
-    for line in encoded.as_bytes().chunks(76) {
-        m.push_str(&String::from_utf8_lossy(line));
-        m.push_str("\r\n");
-    }
-    let _ = write!(m, "--{boundary}--\r\n");
-    m.into_bytes()
+    let text = format!("DMARC aggregate report for {domain} from {}.", reporter.org_name);
+    let mail = ReportMail {
+        from: reporter.email,
+        to,
+        submitter: reporter.org_name,
+        report_id: reporter.report_id,
+        domain,
+        end: reporter.end,
+        extra_headers: "",
+        multipart: "multipart/mixed",
+        text: &text,
+        attachment_type: "application/gzip",
+        file_name: &name,
+    };
+    report_mail::message(&mail, &report_mail::gzip(xml.as_bytes()))
 }
 
 /// Text with the five XML specials escaped.
@@ -155,6 +128,8 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
     use std::io::Read;
 
     fn rows() -> Vec<(ReportRow, u64)> {

@@ -152,6 +152,7 @@ pub fn execute(ctx: &AdminContext, request: Request) -> Result<Vec<u8>, AdminErr
             done(format!("{entry} removed from the {} list", list.as_str()))
         }
         Request::AccessList { list } => Ok(lines(store.access_entries(list.as_str())?)),
+        Request::TlsReports { domain } => Ok(tls_reports(store, domain.as_deref())?.into_bytes()),
         Request::SuppressionList => {
             let mut out = String::new();
             for (address, s) in store.suppressions()? {
@@ -284,4 +285,32 @@ fn alias_address(ctx: &AdminContext, alias: &str) -> Result<String, AdminError> 
         Some(domain) => local_address(ctx, &format!("catchall@{domain}")).map(|a| format!("@{}", domain_of(&a))),
         None => local_address(ctx, alias),
     }
+}
+
+/// One line per policy of each received TLS report (about `domain` only, if given), oldest
+/// first: when it arrived, who sent it, the period, the domain, the sessions.
+fn tls_reports(store: &Store, domain: Option<&str>) -> Result<String, AdminError> {
+    let mut out = String::new();
+    for (at, report) in store.received_tls_reports()? {
+        for policy in &report.policies {
+            if domain.is_some_and(|d| !d.eq_ignore_ascii_case(&policy.domain)) {
+                continue;
+            }
+            let failures: Vec<String> = policy.failures.iter().map(|(kind, n)| format!("{kind}={n}")).collect();
+            let _ = writeln!(
+                out,
+                "{at} {} {} {}..{} {} {} successful={} failed={} {}",
+                report.organization,
+                report.report_id,
+                report.period.0,
+                report.period.1,
+                policy.domain,
+                policy.policy_type,
+                policy.successful,
+                policy.failed,
+                failures.join(" ")
+            );
+        }
+    }
+    Ok(out)
 }

@@ -70,6 +70,12 @@ pub enum Command {
     /// Recipients that hard-bounced and are refused at RCPT.
     #[command(subcommand)]
     Suppression(SuppressionCommand),
+    /// The TLS reports (RFC 8460) other senders mailed to `[mailauth] tls_report_addresses`.
+    TlsReports {
+        /// Only those about this policy domain.
+        #[arg(long)]
+        domain: Option<String>,
+    },
     /// Train and test the spam filter.
     #[command(subcommand)]
     Spam(spam::SpamCommand),
@@ -343,6 +349,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dkim(request) => Request::Dkim { request },
         Command::Allow(c) => access_request(List::Allow, c),
         Command::Block(c) => access_request(List::Block, c),
+        Command::TlsReports { domain } => Request::TlsReports { domain },
         Command::Suppression(c) => match c {
             SuppressionCommand::List => Request::SuppressionList,
             SuppressionCommand::Add { address, reason } => Request::SuppressionAdd { address, reason },

@@ -88,8 +88,12 @@ pub struct MailAuthConfig {
     pub ambiguous_author: AmbiguousAuthor,
     /// Seconds each DMARC aggregate report covers; 0 sends none.
     pub dmarc_report_interval_secs: u64,
-    /// Sender of DMARC reports; empty means `dmarc-noreply@<hostname>`.
+    /// Sender of DMARC and TLS reports; empty means `dmarc-noreply@<hostname>` and
+    /// `tlsrpt-noreply@<hostname>`.
     pub report_from: String,
+    /// Local addresses that receive other senders' TLS reports (RFC 8460): mail to them is
+    /// delivered as usual, and a report in it is also read and kept for `ringmail tls-reports`.
+    pub tls_report_addresses: Vec<String>,
     /// Domain whose DKIM key seals forwarded mail with ARC; empty means the organizational
     /// domain of `hostname`.
     pub arc_domain: String,
@@ -128,6 +132,7 @@ impl Default for MailAuthConfig {
             ambiguous_author: AmbiguousAuthor::Reject,
             dmarc_report_interval_secs: 86_400,
             report_from: String::new(),
+            tls_report_addresses: Vec::new(),
             arc_domain: String::new(),
         }
     }

@@ -280,6 +280,8 @@ pub struct DeliveryConfig {
     pub mta_sts_port: u16,
     /// Seconds a policy fetch may take.
     pub mta_sts_timeout_secs: NonZeroU64,
+    /// Seconds each TLS report (RFC 8460) covers; 0: no reports.
+    pub tls_report_interval_secs: u64,
 }
 
 /// What `[delivery] suppressed` does with mail for an address on the suppression list.
@@ -317,6 +319,7 @@ impl Default for DeliveryConfig {
             mta_sts: true,
             mta_sts_port: 443,
             mta_sts_timeout_secs: nz64(30),
+            tls_report_interval_secs: 86_400,
         }
     }
 }

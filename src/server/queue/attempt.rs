@@ -18,10 +18,12 @@ use crate::events::{Event, Outcome, classify};
 use crate::metrics;
 use crate::smtp::client::{self, Envelope, Peer, Recipient, RecipientOutcome, SessionError, Timeouts, Transaction};
 use mailauth::mta_sts::Mode;
+use mailauth::tlsrpt::ResultType;
 use smtp_proto::RcptParams;
-use store::journal::JournalOp;
+use store::journal::{JournalOp, TlsReportOp};
 use store::queue::DueRecipient;
 use store::records::Suspension;
+use store::tls_reports::TlsReportRow;
 use store::unix_now;
 
 /// What became of one recipient in this attempt.
@@ -50,6 +52,36 @@ struct Route {
     site: Option<String>,
     /// The operator suspended the destination: nothing was tried.
     suspended: bool,
+    /// Where the TLS outcomes of this attempt's sessions are counted for the destination's TLS
+    /// report, when it has a policy.
+    reported: Option<Reported>,
+    /// Those outcomes.
+    tls_report: Vec<TlsReportRow>,
+}
+
+/// The TLS report an attempt's sessions count for.
+struct Reported {
+    period: u64,
+    domain: String,
+    source: Option<IpAddr>,
+}
+
+impl Route {
+    /// Counts one session's TLS outcome (`None`: it succeeded) with `host` at `ip`.
+    fn count_tls(&mut self, result: Option<ResultType>, host: &str, ip: Option<IpAddr>) {
+        if let Some(reported) = &self.reported {
+            let failed = result.is_some();
+            let address = |ip: Option<IpAddr>| ip.filter(|_| failed).map(|ip| ip.to_string()).unwrap_or_default();
+            self.tls_report.push(TlsReportRow {
+                period: reported.period,
+                policy_domain: reported.domain.clone(),
+                result,
+                sending_ip: address(reported.source),
+                receiving_mx: if failed { host.to_string() } else { String::new() },
+                receiving_ip: address(ip),
+            });
+        }
+    }
 }
 
 /// Tries the group once, commits the outcome, and says how the destination coped.
@@ -80,6 +112,12 @@ pub async fn deliver(ctx: &Services, outbound: &Outbound, group: Group) -> Feedb
     let message = blob.get(first.body_offset as usize..).unwrap_or(&blob[..]);
     let mut route = Route { tls_policy: "none", ..Route::default() };
     let verdicts = verdicts(ctx, outbound, &group, message, &mut route).await;
+    if !route.tls_report.is_empty() {
+        let counted = JournalOp::TlsReport(TlsReportOp::Count(std::mem::take(&mut route.tls_report)));
+        if let Err(e) = ctx.journal.submit(counted).await {
+            tracing::warn!(%id, "counting TLS sessions for the TLS report failed: {e}");
+        }
+    }
     // A suspended destination was not talked to: it says nothing about how it copes.
     let feedback = if route.suspended { Feedback::Neutral } else { feedback(&verdicts) };
 
@@ -361,10 +399,19 @@ async fn conversations(
         Some(_) => "mta-sts-testing",
         None => "none",
     };
+    let interval = ctx.config.delivery.tls_report_interval_secs;
+    if sts.is_some() && interval > 0 {
+        let now = unix_now();
+        route.reported =
+            Some(Reported { period: now - now % interval, domain: group.domain.clone(), source: plan.source });
+    }
     let hosts = match &sts {
         Some(sts) => match allowed_hosts(&group.domain, sts, hosts) {
             Ok(hosts) => hosts,
-            Err(verdicts) => return every(group, verdicts),
+            Err((verdicts, refused)) => {
+                route.count_tls(Some(ResultType::ValidationFailure), &refused, None);
+                return every(group, verdicts);
+            }
         },
         None => hosts,
     };
@@ -398,17 +445,21 @@ async fn conversations(
 }
 
 /// The MX hosts mail may go to under an MTA-STS policy: those it names, and in `testing` mode
-/// the others after them; an enforced policy that names none defers the mail.
-fn allowed_hosts(domain: &str, sts: &mta_sts::Applied, hosts: Vec<String>) -> Result<Vec<String>, Verdicts> {
+/// the others after them; an enforced policy that names none defers the mail (with the first
+/// host it refused).
+fn allowed_hosts(domain: &str, sts: &mta_sts::Applied, hosts: Vec<String>) -> Result<Vec<String>, (Verdicts, String)> {
     let (allowed, refused): (Vec<String>, Vec<String>) = hosts.into_iter().partition(|h| sts.policy.allows(h));
     if !refused.is_empty() {
         tracing::info!(domain, mode = %sts.policy.mode, ?refused, "MX hosts not in the MTA-STS policy");
     }
     match sts.policy.mode {
-        Mode::Enforce if allowed.is_empty() => Err(Verdicts::Deferred(format!(
-            "MTA-STS: the policy of {domain} allows none of its MX hosts ({})",
-            refused.join(", ")
-        ))),
+        Mode::Enforce if allowed.is_empty() => Err((
+            Verdicts::Deferred(format!(
+                "MTA-STS: the policy of {domain} allows none of its MX hosts ({})",
+                refused.join(", ")
+            )),
+            refused.first().cloned().unwrap_or_default(),
+        )),
         Mode::Enforce => Ok(allowed),
         _ => Ok(allowed.into_iter().chain(refused).collect()),
     }
@@ -493,6 +544,9 @@ async fn converse(
             let (session, sent) = match send(ctx, outbound, (&peer, &site), timeouts, &envelope).await {
                 Ok(sent) => sent,
                 Err(e) => {
+                    if let SessionError::Tls(kind, _) = &e {
+                        route.count_tls(Some(*kind), host, Some(ip));
+                    }
                     last_error = e.to_string();
                     continue;
                 }
@@ -506,6 +560,8 @@ async fn converse(
                 Ok(transaction) => {
                     metrics::outbound_transaction(transaction.tls.is_some());
                     route.tls = transaction.tls.as_ref().map(|t| format!("{} {}", t.version, t.cipher));
+                    let missing = transaction.tls.is_none().then_some(ResultType::StarttlsNotSupported);
+                    route.count_tls(missing, host, Some(ip));
                     route.dsn = transaction.dsn;
                     return group
                         .recipients
@@ -536,7 +592,9 @@ async fn converse(
                         })
                         .collect();
                 }
-                Err(e @ (SessionError::Temporary(_) | SessionError::Stale(_))) => last_error = e.to_string(),
+                Err(e @ (SessionError::Temporary(_) | SessionError::Stale(_) | SessionError::Tls(..))) => {
+                    last_error = e.to_string()
+                }
             }
         }
     }

@@ -395,7 +395,10 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
     let _ = ready.send(Ok(()));
     let delivery = resolver.clone().map(|resolver| glommio::spawn_local(queue::run(Rc::clone(&ctx.queue), resolver)));
     let reports = resolver.filter(|_| shard == 0).map(|resolver| {
-        glommio::spawn_local(crate::reporting::run(Rc::clone(&ctx.queue), resolver, shared.admin.cluster.clone()))
+        let tls = glommio::spawn_local(crate::tls_reporting::run(Rc::clone(&ctx.queue), Rc::clone(&resolver)));
+        let dmarc =
+            glommio::spawn_local(crate::reporting::run(Rc::clone(&ctx.queue), resolver, shared.admin.cluster.clone()));
+        (dmarc, tls)
     });
     // The dashboard's per-second history is process-wide: one sampler, on shard 0.
     let stats = (shard == 0).then(|| glommio::spawn_local(http::sample_stats(shared.shutdown.clone())));
@@ -410,8 +413,9 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
     if let Some(delivery) = delivery {
         delivery.await;
     }
-    if let Some(reports) = reports {
-        reports.await;
+    if let Some((dmarc, tls)) = reports {
+        dmarc.await;
+        tls.await;
     }
     if let Some(stats) = stats {
         stats.await;

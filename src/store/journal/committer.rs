@@ -141,6 +141,7 @@ impl Committer {
             JournalOp::Dmarc(op) => Ok(self.dmarc_op(batch, op)),
             JournalOp::Operator(op) => self.operator_op(batch, staged, op),
             JournalOp::MtaSts(op) => self.mta_sts_op(batch, staged, op),
+            JournalOp::TlsReport(op) => Ok(self.tls_report_op(batch, op)),
             JournalOp::Events(op) => Ok(self.events_op(batch, op)),
         }
     }

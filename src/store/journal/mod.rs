@@ -22,8 +22,8 @@
 //! `messages.rs`), domains, passwords and aliases (`directory.rs`), DKIM keys (`dkim.rs`), the
 //! allow and block lists (`access.rs`), the suppression list (`suppression.rs`), spam filter
 //! training (`bayes.rs`), DMARC report counters (`dmarc.rs`), the operator's API tokens and
-//! delivery suspensions (`operator.rs`) and the MTA-STS policies kept for destinations
-//! (`mta_sts.rs`). Any op may carry events for the event log, written in its batch
+//! delivery suspensions (`operator.rs`), the MTA-STS policies kept for destinations
+//! (`mta_sts.rs`) and TLS report counters (`tls_report.rs`). Any op may carry events for the event log, written in its batch
 //! (`events.rs`, which also moves the log's cursors and trims it). `committer.rs` runs the
 //! thread.
 
@@ -47,6 +47,7 @@ pub mod stats;
 mod suppression;
 #[cfg(test)]
 mod testing;
+mod tls_report;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -70,6 +71,7 @@ pub use messages::FlagAction;
 pub use mta_sts::MtaStsOp;
 pub use operator::OperatorOp;
 pub use suppression::SuppressionOp;
+pub use tls_report::TlsReportOp;
 
 /// Work for the journal.
 #[derive(Debug)]
@@ -139,6 +141,8 @@ pub enum JournalOp {
     Operator(OperatorOp),
     /// An MTA-STS policy kept or forgotten.
     MtaSts(MtaStsOp),
+    /// TLS report counters counted or forgotten.
+    TlsReport(TlsReportOp),
     /// A webhook's cursor moved, or the oldest events trimmed.
     Events(EventsOp),
 }

@@ -1,7 +1,8 @@
-//! Keys of merge-added counters: the spam filter's token counts and the DMARC results counted
-//! for aggregate reports.
+//! Keys of merge-added counters: the spam filter's token counts, and the DMARC results and
+//! TLS session outcomes counted for aggregate reports, and the keys of received TLS reports.
 
 use mailauth::dmarc::report::ReportRow;
+use mailauth::tlsrpt::{ReportRow as TlsRow, ResultType};
 
 use super::{SEP, joined};
 
@@ -10,6 +11,8 @@ const BAYES_TOTALS: &[u8] = b"T";
 
 /// Fields of a `dmarc_report` key after the period.
 const DMARC_FIELDS: usize = 10;
+/// Fields of a `tls_report` key after the period.
+const TLS_FIELDS: usize = 5;
 
 /// `bayes` key of one token's counts in a scope (`""` for everyone, or an account).
 pub fn bayes_token(scope: &str, token: u64) -> Vec<u8> {
@@ -24,7 +27,6 @@ pub fn bayes_totals(scope: &str) -> Vec<u8> {
 /// `dmarc_report` key of the counter of `row`: the period, then the fields `\0`-separated
 /// (NULs inside a field are dropped).
 pub fn dmarc_report(row: &ReportRow) -> Vec<u8> {
-    let mut k = row.period.to_be_bytes().to_vec();
     let fields = [
         &row.policy_domain,
         &row.source_ip,
@@ -37,6 +39,67 @@ pub fn dmarc_report(row: &ReportRow) -> Vec<u8> {
         &row.spf_domain,
         &row.spf_result,
     ];
+    counter_key(row.period, &fields.map(String::as_str))
+}
+
+/// The row a `dmarc_report` key stands for (`None` for a key of another layout).
+pub fn dmarc_row(key: &[u8]) -> Option<ReportRow> {
+    let (period, f) = counter_fields(key, DMARC_FIELDS)?;
+    let [
+        policy_domain,
+        source_ip,
+        header_from,
+        disposition,
+        dkim_aligned,
+        spf_aligned,
+        dkim_domain,
+        dkim_result,
+        spf_domain,
+        spf_result,
+    ] = <[String; DMARC_FIELDS]>::try_from(f).ok()?;
+    Some(ReportRow {
+        period,
+        policy_domain,
+        source_ip,
+        header_from,
+        disposition,
+        dkim_aligned,
+        spf_aligned,
+        dkim_domain,
+        dkim_result,
+        spf_domain,
+        spf_result,
+    })
+}
+
+/// `tls_report` key of the counter of `row`: the period, then the policy domain, the result
+/// type (empty for a success) and the failed session's addresses, `\0`-separated.
+pub fn tls_report(row: &TlsRow) -> Vec<u8> {
+    let result = row.result.map_or("", ResultType::as_str);
+    counter_key(row.period, &[&row.policy_domain, result, &row.sending_ip, &row.receiving_mx, &row.receiving_ip])
+}
+
+/// The row a `tls_report` key stands for (`None` for a key of another layout).
+pub fn tls_row(key: &[u8]) -> Option<TlsRow> {
+    let (period, f) = counter_fields(key, TLS_FIELDS)?;
+    let [policy_domain, result, sending_ip, receiving_mx, receiving_ip] = <[String; TLS_FIELDS]>::try_from(f).ok()?;
+    let result = match result.as_str() {
+        "" => None,
+        name => Some(ResultType::parse(name)?),
+    };
+    Some(TlsRow { period, policy_domain, result, sending_ip, receiving_mx, receiving_ip })
+}
+
+/// `tls_report_in` key of a received report: when it arrived, then its id.
+pub fn received_tls_report(at: u64, report_id: &str) -> Vec<u8> {
+    let mut k = at.to_be_bytes().to_vec();
+    k.extend_from_slice(report_id.as_bytes());
+    k
+}
+
+/// A counter's key: `period`, then `fields` `\0`-separated (NULs inside a field are dropped).
+fn counter_key(period: u64, fields: &[&str]) -> Vec<u8> {
+    let mut k = period.to_be_bytes().to_vec();
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
             k.push(SEP);
@@ -46,27 +109,12 @@ pub fn dmarc_report(row: &ReportRow) -> Vec<u8> {
     k
 }
 
-/// The row a `dmarc_report` key stands for (`None` for a key of another layout).
-pub fn dmarc_row(key: &[u8]) -> Option<ReportRow> {
+/// The period and the `count` fields of a counter's key.
+fn counter_fields(key: &[u8], count: usize) -> Option<(u64, Vec<String>)> {
     let period = u64::from_be_bytes(key.get(..8)?.try_into().ok()?);
     let text = String::from_utf8_lossy(&key[8..]);
-    let f: Vec<&str> = text.split('\0').collect();
-    if f.len() != DMARC_FIELDS {
-        return None;
-    }
-    Some(ReportRow {
-        period,
-        policy_domain: f[0].into(),
-        source_ip: f[1].into(),
-        header_from: f[2].into(),
-        disposition: f[3].into(),
-        dkim_aligned: f[4].into(),
-        spf_aligned: f[5].into(),
-        dkim_domain: f[6].into(),
-        dkim_result: f[7].into(),
-        spf_domain: f[8].into(),
-        spf_result: f[9].into(),
-    })
+    let fields: Vec<String> = text.split('\0').map(str::to_string).collect();
+    (fields.len() == count).then_some((period, fields))
 }
 
 #[cfg(test)]
@@ -78,6 +126,22 @@ mod tests {
         assert_eq!(bayes_token("", 1), b"\0\0\0\0\0\0\0\0\x01");
         assert_eq!(bayes_totals("bob@x"), b"bob@x\0T");
         assert!((0..=u64::from(u8::MAX)).all(|t| bayes_token("bob@x", t) != bayes_totals("bob@x")));
+    }
+
+    #[test]
+    fn tls_rows_go_through_their_key() {
+        let failed = TlsRow {
+            period: 86_400,
+            policy_domain: "example.com".into(),
+            result: Some(ResultType::CertificateHostMismatch),
+            sending_ip: "192.0.2.1".into(),
+            receiving_mx: "mx.example.com".into(),
+            receiving_ip: "198.51.100.2".into(),
+        };
+        assert_eq!(tls_row(&tls_report(&failed)), Some(failed.clone()));
+        let success = TlsRow { result: None, sending_ip: String::new(), ..failed };
+        assert_eq!(tls_row(&tls_report(&success)), Some(success));
+        assert_eq!(tls_row(b"\0\0\0\0\0\0\0\x01a\0unknown-type\0\0\0"), None);
     }
 
     #[test]

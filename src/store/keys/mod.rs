@@ -21,6 +21,8 @@
 //! | `access`  | list (`allow` or `block`) `\0` entry (network, domain or address) | time added (u64 secs) |
 //! | `bayes`   | scope (`""` or an address) `\0` token (u64), or scope `\0T` for totals | spam, ham (i32 LE each, merge-added) |
 //! | `dmarc_report` | period (u64 secs), then policy domain, source IP, From domain, disposition, DKIM aligned, SPF aligned, DKIM domain, DKIM result, SPF domain, SPF result, `\0`-separated | count (i64 LE, merge-added) |
+//! | `tls_report` | period (u64 secs), then policy domain, result type (empty: success), sending IP, MX host, MX IP, `\0`-separated | count (i64 LE, merge-added) |
+//! | `tls_report_in` | arrival (u64 secs), then the report id | [`ReceivedTlsReport`](super::records::ReceivedTlsReport) |
 //! | `events`  | sequence number (u64) | the event as one JSON object (UTF-8) |
 //! | `event_cursor` | reader's name | sequence number of the last event it has (u64) |
 //!
@@ -32,7 +34,7 @@ mod events;
 mod mail;
 mod queue;
 
-pub use counters::{bayes_token, bayes_totals, dmarc_report, dmarc_row};
+pub use counters::{bayes_token, bayes_totals, dmarc_report, dmarc_row, received_tls_report, tls_report, tls_row};
 pub use directory::{
     access, access_entry, access_list, account, alias, dkim_domain, dkim_key, dkim_key_parts, domain, name_of,
 };

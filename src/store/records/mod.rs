@@ -14,6 +14,7 @@ mod mta_sts;
 mod operator;
 mod parts;
 mod queue;
+mod tls_report;
 
 pub use directory::{Account, Alias};
 pub use dkim::DkimKey;
@@ -22,6 +23,7 @@ pub use mta_sts::MtaStsPolicy;
 pub use operator::{ApiToken, Suspension};
 pub use parts::Parts;
 pub use queue::{QueueEntry, QueueOptions, Suppression};
+pub use tls_report::{ReceivedTlsPolicy, ReceivedTlsReport};
 
 use serde::{Serialize, de::DeserializeOwned};
 

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use futures_lite::future::or;
 use futures_rustls::TlsConnector;
+use mailauth::tlsrpt::ResultType;
 use rustls::pki_types::ServerName;
 
 use crate::config::outbound::TlsPolicy;
@@ -111,6 +112,10 @@ pub enum SessionError {
     /// was idle, before it heard anything of this message. Send it on a fresh session.
     #[error("{0}")]
     Stale(String),
+    /// The TLS the policy requires could not be had (temporary, like [`SessionError::Temporary`]):
+    /// why, as TLS reports (RFC 8460) name it, and the text.
+    #[error("{1}")]
+    Tls(ResultType, String),
 }
 
 /// An open SMTP session with one server, ready for a transaction; it can carry several
@@ -217,12 +222,14 @@ impl Client {
                 self.start_tls(peer.host, connector).await?;
                 ehlo = self.hello(peer.helo).await?;
             } else if peer.tls.requires_tls() {
-                return Err(self.temporary(format!("TLS is required, but STARTTLS was answered with {ready}")));
+                let text = format!("TLS is required, but STARTTLS was answered with {ready}");
+                return Err(self.tls_failure(ResultType::StarttlsNotSupported, text));
             }
         }
         let encrypted = self.conn.stream().tls_info().is_some();
         if peer.tls.requires_tls() && !encrypted {
-            return Err(self.temporary("TLS is required, but the server does not offer STARTTLS".into()));
+            let text = "TLS is required, but the server does not offer STARTTLS".to_string();
+            return Err(self.tls_failure(ResultType::StarttlsNotSupported, text));
         }
         if let Some((user, password)) = peer.login {
             if !encrypted {
@@ -245,7 +252,9 @@ impl Client {
             glommio::timer::sleep(limit).await;
             Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out"))
         };
-        or(handshake, expire).await.map_err(|e| self.temporary(format!("TLS handshake failed: {e}")))
+        or(handshake, expire)
+            .await
+            .map_err(|e| self.tls_failure(handshake_failure(&e), format!("TLS handshake failed: {e}")))
     }
 
     /// AUTH PLAIN (or LOGIN) as `user`. A refused login is temporary: the mail waits in the
@@ -271,6 +280,10 @@ impl Client {
 
     fn temporary(&self, text: String) -> SessionError {
         SessionError::Temporary(format!("{}: {text}", self.addr))
+    }
+
+    fn tls_failure(&self, kind: ResultType, text: String) -> SessionError {
+        SessionError::Tls(kind, format!("{}: {text}", self.addr))
     }
 
     /// RSET when `probe`, MAIL, RCPT for each recipient, then DATA or BDAT: one outcome per
@@ -501,5 +514,19 @@ fn classify(reply: ServerReply) -> RecipientOutcome {
         RecipientOutcome::Failed(reply)
     } else {
         RecipientOutcome::Deferred(reply.to_string())
+    }
+}
+
+/// How a failed handshake counts in TLS reports: what rustls found wrong with the certificate.
+fn handshake_failure(e: &std::io::Error) -> ResultType {
+    use rustls::CertificateError as Cert;
+    match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+        Some(rustls::Error::InvalidCertificate(cert)) => match cert {
+            Cert::NotValidForName | Cert::NotValidForNameContext { .. } => ResultType::CertificateHostMismatch,
+            Cert::Expired | Cert::ExpiredContext { .. } => ResultType::CertificateExpired,
+            Cert::UnknownIssuer | Cert::BadSignature => ResultType::CertificateNotTrusted,
+            _ => ResultType::ValidationFailure,
+        },
+        _ => ResultType::ValidationFailure,
     }
 }

@@ -308,6 +308,7 @@ impl Session {
             // white space would fold into them, so it is left to IMAP to parse).
             self.ctx.imap_summaries.summarize(id, parsed.raw, &parsed.root);
         }
+        let tls_report = self.tls_report_in(&transaction.recipients, parsed.as_ref());
         let mut message = Vec::with_capacity(body.segments.len() + signatures.len() + 2);
         message.extend(signatures.into_iter().map(Bytes::from));
         message.push(self.received_header(&transaction, id));
@@ -372,6 +373,9 @@ impl Session {
                 }
                 tracing::debug!(%id, peer = %self.peer, size = body.size, "message stored");
                 self.report_delivered(&sender, &reported, &params, &transaction.success_wanted).await;
+                if let Some(report) = tls_report {
+                    self.keep_tls_report(report).await;
+                }
                 crate::metrics::received_smtp(self.role);
                 Reply::new(250, Status(2, 0, 0), format!("OK: queued as {id}"))
             }

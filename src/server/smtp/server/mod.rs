@@ -18,6 +18,7 @@
 //! | `signing.rs` | DKIM signatures and ARC seals on the mail we send and forward |
 //! | `submitted.rs` | what our own senders' mail goes through over SMTP or HTTP: author, spam, DKIM |
 //! | `trace.rs` | `Received:` and `Return-Path:` headers |
+//! | `tls_reports.rs` | reading the TLS reports other senders mail us |
 //! | `replies.rs` | every reply text and the mapping of errors to replies |
 
 mod access;
@@ -37,6 +38,7 @@ mod signing;
 mod spam;
 mod starttls;
 mod submitted;
+mod tls_reports;
 mod trace;
 
 pub use listener::{Role, TOO_MANY_CONNECTIONS, serve};

@@ -1,0 +1,175 @@
+//! Sending TLS reports (RFC 8460): once a period is over, the TLS session outcomes counted for
+//! each policy domain (`queue/attempt.rs`) go, as a gzipped JSON report, to the addresses its
+//! `_smtp._tls` TXT record names today: `mailto:` as mail through the normal delivery,
+//! `https:` as a POST. Runs on shard 0.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mailauth::report_mail::{self, ReportMail};
+use mailauth::tlsrpt::{ReportUri, ReportedPolicy, Reporter, file_name, json_report, report_uris};
+use rustls_pki_types::pem::PemObject;
+use store::journal::{JournalOp, TlsReportOp};
+use store::records::MtaStsPolicy;
+use store::tls_reports::TlsReportRow;
+use store::unix_now;
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+
+use crate::dns::Resolver;
+use crate::queue::Services;
+use crate::reporting::queue_report;
+
+/// How long a report POST may take.
+const POST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Sends the reports of finished periods until shutdown.
+pub async fn run(ctx: Rc<Services>, resolver: Rc<Resolver>) {
+    let interval = ctx.config.delivery.tls_report_interval_secs;
+    if interval == 0 {
+        return;
+    }
+    let agent = https_agent(&ctx.config.delivery.tls_ca_file);
+    let pause = Duration::from_secs((interval / 4).clamp(1, 300));
+    loop {
+        if ctx.shutdown.sleep(pause).await {
+            return;
+        }
+        if let Err(e) = send_finished(&ctx, &resolver, &agent, interval).await {
+            tracing::warn!("sending TLS reports failed (will retry): {e}");
+        }
+    }
+}
+
+/// One report per policy domain and finished period; its counters are forgotten once sent.
+async fn send_finished(ctx: &Services, resolver: &Resolver, agent: &ureq::Agent, interval: u64) -> Result<(), String> {
+    let now = unix_now();
+    let store = ctx.store.clone();
+    let rows = glommio::executor()
+        .spawn_blocking(move || store.tls_results_before(now - now % interval))
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut reports: BTreeMap<(u64, String), Vec<(TlsReportRow, u64)>> = BTreeMap::new();
+    for (row, count) in rows {
+        reports.entry((row.period, row.policy_domain.clone())).or_default().push((row, count));
+    }
+    for ((period, domain), rows) in reports {
+        send_one(ctx, resolver, agent, &domain, (period, period + interval), &rows).await?;
+        let done = rows.into_iter().map(|(row, _)| row).collect();
+        ctx.journal.submit(JournalOp::TlsReport(TlsReportOp::Forget(done))).await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Builds and sends the report for `domain` about `(begin, end)`; a domain that does not ask
+/// for reports gets none.
+async fn send_one(
+    ctx: &Services,
+    resolver: &Resolver,
+    agent: &ureq::Agent,
+    domain: &str,
+    (begin, end): (u64, u64),
+    rows: &[(TlsReportRow, u64)],
+) -> Result<(), String> {
+    let records = resolver.txt(&format!("_smtp._tls.{domain}")).await.map_err(|e| e.to_string())?;
+    let Some(uris) = report_uris(&records) else { return Ok(()) };
+    let hostname = ctx.config.hostname.as_str();
+    let from = match ctx.config.mailauth.report_from.as_str() {
+        "" => format!("tlsrpt-noreply@{hostname}"),
+        address => address.to_string(),
+    };
+    let id = ctx.ids.next_id();
+    let report_id = id.to_string();
+    let reporter = Reporter { org_name: hostname, contact: &from, report_id: &report_id, begin, end };
+    let kept = ctx.store.mta_sts_policy(domain).map_err(|e| e.to_string())?;
+    let gzipped = report_mail::gzip(json_report(&reporter, domain, &reported_policy(kept.as_ref()), rows).as_bytes());
+    let to: Vec<String> = uris
+        .iter()
+        .filter_map(|uri| match uri {
+            ReportUri::Mailto(address) => Some(address.clone()),
+            ReportUri::Https(_) => None,
+        })
+        .collect();
+    if !to.is_empty() {
+        let name = file_name(&reporter, domain);
+        let text = format!("TLS report for {domain} from {hostname}.");
+        let headers = format!("TLS-Report-Domain: {domain}\r\nTLS-Report-Submitter: {hostname}\r\n");
+        let mail = ReportMail {
+            from: &from,
+            to: &to,
+            submitter: hostname,
+            report_id: &report_id,
+            domain,
+            end,
+            extra_headers: &headers,
+            multipart: "multipart/report; report-type=\"tlsrpt\"",
+            text: &text,
+            attachment_type: "application/tlsrpt+gzip",
+            file_name: &name,
+        };
+        queue_report(ctx, id, &from, &to, report_mail::message(&mail, &gzipped)).await?;
+    }
+    for uri in &uris {
+        if let ReportUri::Https(url) = uri {
+            let (agent, url, body) = (agent.clone(), url.clone(), gzipped.clone());
+            let posted = glommio::executor().spawn_blocking(move || post(&agent, &url, &body)).await;
+            if let Err(e) = posted {
+                // RFC 8460 5.4 leaves retrying to the sender; the next period reports anew.
+                tracing::warn!(domain, "TLS report POST failed: {e}");
+            }
+        }
+    }
+    tracing::info!(domain, rows = rows.len(), "TLS report sent");
+    Ok(())
+}
+
+/// The policy as the report names it: the kept MTA-STS policy's lines, or none found.
+fn reported_policy(kept: Option<&MtaStsPolicy>) -> ReportedPolicy {
+    let Some(policy) = kept else {
+        return ReportedPolicy { policy_type: "no-policy-found", policy_string: Vec::new(), mx_host: Vec::new() };
+    };
+    let mut lines = vec!["version: STSv1".to_string(), format!("mode: {}", policy.mode)];
+    lines.extend(policy.mx.iter().map(|mx| format!("mx: {mx}")));
+    lines.push(format!("max_age: {}", policy.max_age));
+    ReportedPolicy { policy_type: "sts", policy_string: lines, mx_host: policy.mx.clone() }
+}
+
+/// POSTs a gzipped report (RFC 8460 5.4); any `2xx` is success.
+fn post(agent: &ureq::Agent, url: &str, body: &[u8]) -> Result<(), String> {
+    let response =
+        agent.post(url).header("Content-Type", "application/tlsrpt+gzip").send(body).map_err(|e| e.to_string())?;
+    match response.status().as_u16() {
+        200..=299 => Ok(()),
+        status => Err(format!("{url} answered {status}")),
+    }
+}
+
+/// An HTTPS client trusting the system's CAs and those in `ca_file`, following no redirects.
+fn https_agent(ca_file: &Path) -> ureq::Agent {
+    let native = rustls_native_certs::load_native_certs();
+    let mut roots: Vec<Certificate<'static>> =
+        native.certs.iter().map(|der| Certificate::from_der(der.as_ref()).to_owned()).collect();
+    if !ca_file.as_os_str().is_empty() {
+        match rustls_pki_types::CertificateDer::pem_file_iter(ca_file)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        {
+            Ok(certs) => roots.extend(certs.iter().map(|der| Certificate::from_der(der.as_ref()).to_owned())),
+            Err(e) => tracing::warn!("reading tls_ca_file {} for TLS report POSTs: {e}", ca_file.display()),
+        }
+    }
+    let tls = TlsConfig::builder()
+        .root_certs(RootCerts::Specific(Arc::new(roots)))
+        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .build();
+    ureq::Agent::config_builder()
+        .tls_config(tls)
+        .proxy(None)
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(POST_TIMEOUT))
+        .user_agent(concat!("ringmail/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
+}
