@@ -1,10 +1,12 @@
 //! MTA-STS (RFC 8461): the `_mta-sts` TXT record that announces a policy and its id, the
-//! policy file served over HTTPS, and which MX hosts a policy allows.
+//! HTTPS response that carries the policy file, the policy, and which MX hosts it allows.
 
 use std::fmt;
 
 /// Longest policy file read, in octets (RFC 8461 3.3: senders may refuse larger ones).
 pub const MAX_POLICY_SIZE: usize = 64 * 1024;
+/// Longest HTTP response head read before a policy, in octets.
+pub const MAX_RESPONSE_HEAD: usize = 16 * 1024;
 /// Largest `max_age` a policy may give, in seconds (RFC 8461 3.2: about one year).
 pub const MAX_AGE_LIMIT: u64 = 31_557_600;
 
@@ -160,6 +162,48 @@ fn valid_pattern(value: &str) -> Option<String> {
     (labels_ok && name.contains('.') && name.len() <= 253).then_some(pattern)
 }
 
+/// The policy file in an HTTP/1.x response to its GET (RFC 8461 3.3): the body of a `200` with
+/// `text/plain` content, without a transfer coding, at most [`MAX_POLICY_SIZE`] octets.
+pub fn policy_from_response(response: &[u8]) -> Result<Vec<u8>, String> {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut parsed = httparse::Response::new(&mut headers);
+    let head_len = match parsed.parse(response) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Err("the response ended in its head".into()),
+        Err(e) => return Err(format!("not an HTTP response: {e}")),
+    };
+    if head_len > MAX_RESPONSE_HEAD {
+        return Err("the response head is too large".into());
+    }
+    match parsed.code {
+        Some(200) => {}
+        Some(code) => return Err(format!("the policy server answered {code}")),
+        None => return Err("no status".into()),
+    }
+    let header = |name: &str| {
+        parsed.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| String::from_utf8_lossy(h.value))
+    };
+    let media = header("content-type").unwrap_or_default();
+    if !media.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("text/plain") {
+        return Err(format!("the policy is served as `{media}`, not text/plain"));
+    }
+    if header("transfer-encoding").is_some() {
+        return Err("the policy is sent with a transfer coding (HTTP/1.0 was asked)".into());
+    }
+    let mut body = response[head_len..].to_vec();
+    if let Some(length) = header("content-length") {
+        let length: usize = length.trim().parse().map_err(|_| "a bad Content-Length".to_string())?;
+        if body.len() < length {
+            return Err("the policy ended early".into());
+        }
+        body.truncate(length);
+    }
+    if body.len() > MAX_POLICY_SIZE {
+        return Err(format!("the policy is larger than {MAX_POLICY_SIZE} octets"));
+    }
+    Ok(body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,5 +256,25 @@ mod tests {
             assert!(Policy::parse(text).is_err(), "{why}");
         }
         assert_eq!(Policy::parse(&vec![b'a'; MAX_POLICY_SIZE + 1]), Err(PolicyError::TooLarge));
+    }
+
+    #[test]
+    fn only_a_complete_plain_text_200_is_a_policy() {
+        let ok =
+            b"HTTP/1.0 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 5\r\n\r\nhello and more";
+        assert_eq!(policy_from_response(ok).unwrap(), b"hello");
+        let without_length = b"HTTP/1.1 200 OK\r\ncontent-type: TEXT/PLAIN\r\n\r\nall of it";
+        assert_eq!(policy_from_response(without_length).unwrap(), b"all of it");
+        for (response, why) in [
+            (&b"HTTP/1.0 301 Moved\r\nLocation: https://elsewhere/\r\nContent-Type: text/plain\r\n\r\n"[..], "301"),
+            (b"HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\n\r\n", "404"),
+            (b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\nx", "text/html"),
+            (b"HTTP/1.0 200 OK\r\n\r\nx", "no content type"),
+            (b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nshort", "ended early"),
+            (b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n", "head not ended"),
+            (b"SMTP 220 hello\r\n\r\n", "not HTTP"),
+        ] {
+            assert!(policy_from_response(response).is_err(), "{why}");
+        }
     }
 }

@@ -4,23 +4,20 @@
 //! `https:` as a POST. Runs on shard 0.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::time::Duration;
 
 use mailauth::report_mail::{self, ReportMail};
 use mailauth::tlsrpt::{ReportUri, ReportedPolicy, Reporter, file_name, json_report, report_uris};
-use rustls_pki_types::pem::PemObject;
 use store::journal::{JournalOp, TlsReportOp};
 use store::records::MtaStsPolicy;
 use store::tls_reports::TlsReportRow;
 use store::unix_now;
-use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 use crate::dns::Resolver;
 use crate::queue::Services;
 use crate::reporting::queue_report;
+use crate::tls::https_agent;
 
 /// How long a report POST may take.
 const POST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -31,7 +28,7 @@ pub async fn run(ctx: Rc<Services>, resolver: Rc<Resolver>) {
     if interval == 0 {
         return;
     }
-    let agent = https_agent(&ctx.config.delivery.tls_ca_file);
+    let agent = https_agent::agent(https_agent::roots(&ctx.config.delivery.tls_ca_file), POST_TIMEOUT);
     let pause = Duration::from_secs((interval / 4).clamp(1, 300));
     loop {
         if ctx.shutdown.sleep(pause).await {
@@ -144,32 +141,4 @@ fn post(agent: &ureq::Agent, url: &str, body: &[u8]) -> Result<(), String> {
         200..=299 => Ok(()),
         status => Err(format!("{url} answered {status}")),
     }
-}
-
-/// An HTTPS client trusting the system's CAs and those in `ca_file`, following no redirects.
-fn https_agent(ca_file: &Path) -> ureq::Agent {
-    let native = rustls_native_certs::load_native_certs();
-    let mut roots: Vec<Certificate<'static>> =
-        native.certs.iter().map(|der| Certificate::from_der(der.as_ref()).to_owned()).collect();
-    if !ca_file.as_os_str().is_empty() {
-        match rustls_pki_types::CertificateDer::pem_file_iter(ca_file)
-            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        {
-            Ok(certs) => roots.extend(certs.iter().map(|der| Certificate::from_der(der.as_ref()).to_owned())),
-            Err(e) => tracing::warn!("reading tls_ca_file {} for TLS report POSTs: {e}", ca_file.display()),
-        }
-    }
-    let tls = TlsConfig::builder()
-        .root_certs(RootCerts::Specific(Arc::new(roots)))
-        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .build();
-    ureq::Agent::config_builder()
-        .tls_config(tls)
-        .proxy(None)
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(POST_TIMEOUT))
-        .user_agent(concat!("ringmail/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into()
 }

@@ -41,7 +41,10 @@ MX = {
     "testing.test": ("mx.testing.test", "127.0.0.4", None),
     "nopolicy.test": ("mx.nopolicy.test", "127.0.0.4", None),
     "kept.test": ("mx.kept.test", "127.0.0.2", None),
+    "nofetch.test": ("mx.nofetch.test", "127.0.0.4", None),
 }
+# Announces a policy that its server does not have (404).
+ANNOUNCED_ONLY = ["nofetch.test"]
 POLICIES = {
     "good.test": "version: STSv1\r\nmode: enforce\r\nmx: mx.good.test\r\nmax_age: 86400\r\n",
     "wrongname.test": "version: STSv1\r\nmode: enforce\r\nmx: mx.wrongname.test\r\nmax_age: 86400\r\n",
@@ -125,10 +128,10 @@ def dns_records(report_port, with_policies=True):
     records = []
     for domain, (mx, ip, _) in MX.items():
         records += [f"--mx-host={domain},{mx},10", f"--host-record={mx},{ip}"]
-        if with_policies and domain in POLICIES:
+        if with_policies and (domain in POLICIES or domain in ANNOUNCED_ONLY):
             records += [f"--txt-record=_mta-sts.{domain},v=STSv1; id=20261204T1",
                         f"--host-record=mta-sts.{domain},127.0.0.1"]
-    for domain in ("good.test", "wrongname.test"):
+    for domain in ("good.test", "wrongname.test", "nofetch.test"):
         records.append(f"--txt-record=_smtp._tls.{domain},v=TLSRPTv1; rua=mailto:tlsrpt@a.test")
     records.append(f"--txt-record=_smtp._tls.stripped.test,v=TLSRPTv1; rua=https://127.0.0.1:{report_port}/tlsrpt")
     return records
@@ -143,7 +146,7 @@ class MtaStsTest(unittest.TestCase):
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="ringmail-mta-sts-")
         ca_pem, issue = make_ca(cls.dir)
-        cls.policy_server = PolicyServer(issue([f"mta-sts.{d}" for d in POLICIES]))
+        cls.policy_server = PolicyServer(issue([f"mta-sts.{d}" for d in [*POLICIES, *ANNOUNCED_ONLY]]))
         cls.report_server = PolicyServer(issue(["127.0.0.1"]))
         cls.mx_port = free_port()
         cls.sinks = {}
@@ -316,6 +319,15 @@ class MtaStsTest(unittest.TestCase):
         self.assertEqual(report["policies"][0]["policy"]["policy-domain"], "stripped.test")
         self.assertEqual(report["policies"][0]["failure-details"][0]["result-type"], "starttls-not-supported")
         self.assertEqual(self.mailed_reports("stripped.test"), [], "its record asks for HTTPS only")
+
+        self.send("nofetch.test", "sts report no fetch")
+        sessions = wait_for("delivery to nofetch.test", lambda: self.received("nofetch.test", "sts report no fetch"))
+        self.assertFalse(sessions[0]["tls"], "no policy could be had: delivered as before")
+        nofetch = wait_for("a report of the failed fetch", lambda: self.mailed_reports("nofetch.test"))
+        reported = nofetch[0][1]["policies"][0]
+        self.assertEqual(reported["policy"]["policy-type"], "no-policy-found")
+        self.assertEqual({d["result-type"] for d in reported["failure-details"]}, {"sts-policy-fetch-error"},
+                         "the fetch failed; the session without a policy is not reported")
         self.assertEqual(self.mailed_reports("nopolicy.test"), [], "no policy, no report")
 
     def test_z_a_kept_policy_survives_a_blocked_fetch_a_missing_record_and_a_restart(self):

@@ -76,7 +76,9 @@ async fn tls_policy(resolver: &Resolver, delivery: &DeliveryConfig, domain: &str
             let connectors = Connectors::new(&delivery.tls_ca_file);
             let timeout = Duration::from_secs(delivery.mta_sts_timeout_secs.get());
             let fetched = match connectors.for_policy(TlsPolicy::Verify) {
-                Ok(verified) => policy_fetch::fetch(resolver, verified, domain, delivery.mta_sts_port, timeout).await,
+                Ok(verified) => policy_fetch::fetch(resolver, verified, domain, delivery.mta_sts_port, timeout)
+                    .await
+                    .map_err(|(kind, e)| format!("{e} ({kind})")),
                 Err(e) => Err(e),
             };
             match fetched.and_then(|text| Policy::parse(&text).map_err(|e| e.to_string())) {

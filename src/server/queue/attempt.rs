@@ -385,10 +385,11 @@ async fn conversations(
     if let Some(node) = &transfer {
         (plan.relay, plan.login, plan.tls) = (Some(node.clone()), None, TlsPolicy::Opportunistic);
     }
-    let sts = match plan.relay {
+    let found = match plan.relay {
         None => mta_sts_policy(ctx, outbound, &group.domain).await,
-        Some(_) => None,
+        Some(_) => mta_sts::Found::default(),
     };
+    let sts = found.applied;
     let (hosts, port) = match hosts(ctx, &outbound.resolver, &plan, &group.domain).await {
         Ok(found) => found,
         Err(verdicts) => return every(group, verdicts),
@@ -400,10 +401,17 @@ async fn conversations(
         None => "none",
     };
     let interval = ctx.config.delivery.tls_report_interval_secs;
-    if sts.is_some() && interval > 0 {
+    if (sts.is_some() || found.fetch_failed.is_some()) && interval > 0 {
         let now = unix_now();
         route.reported =
             Some(Reported { period: now - now % interval, domain: group.domain.clone(), source: plan.source });
+    }
+    if let Some(kind) = found.fetch_failed {
+        route.count_tls(Some(kind), "", None);
+    }
+    if sts.is_none() {
+        // Without a policy, the sessions themselves are not reported.
+        route.reported = None;
     }
     let hosts = match &sts {
         Some(sts) => match allowed_hosts(&group.domain, sts, hosts) {
@@ -467,12 +475,13 @@ fn allowed_hosts(domain: &str, sts: &mta_sts::Applied, hosts: Vec<String>) -> Re
 
 /// The MTA-STS policy that mail to `domain` follows, when `[delivery] mta_sts` is on and a
 /// verifying TLS client can be made.
-async fn mta_sts_policy(ctx: &Services, outbound: &Outbound, domain: &str) -> Option<mta_sts::Applied> {
-    if !ctx.config.delivery.mta_sts {
-        return None;
+async fn mta_sts_policy(ctx: &Services, outbound: &Outbound, domain: &str) -> mta_sts::Found {
+    match outbound.tls.for_policy(TlsPolicy::Verify) {
+        Ok(verified) if ctx.config.delivery.mta_sts => {
+            outbound.mta_sts.policy(ctx, &outbound.resolver, verified, domain).await
+        }
+        _ => mta_sts::Found::default(),
     }
-    let verified = outbound.tls.for_policy(TlsPolicy::Verify).ok()?;
-    outbound.mta_sts.policy(ctx, &outbound.resolver, verified, domain).await
 }
 
 /// A recipient the node taking a transfer refused stays queued here: the refusal is that

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use futures_rustls::TlsConnector;
 use mailauth::mta_sts::{Mode, Policy, policy_id};
+use mailauth::tlsrpt::ResultType;
 use store::journal::{JournalOp, MtaStsOp};
 use store::records::MtaStsPolicy;
 use store::unix_now;
@@ -36,6 +37,15 @@ pub struct Applied {
     pub kept: bool,
 }
 
+/// What a delivery learns of a domain's policy.
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    /// The policy it follows, if any.
+    pub applied: Option<Applied>,
+    /// A policy was announced but fetching it failed just now: why, as TLS reports name it.
+    pub fetch_failed: Option<ResultType>,
+}
+
 /// One shard's view of its destinations' policies.
 pub struct MtaSts {
     /// Policies read from the store or fetched, by domain (`None`: none kept).
@@ -50,14 +60,8 @@ impl MtaSts {
         MtaSts { known: RefCell::new(HashMap::new()), failed: RefCell::new(HashMap::new()) }
     }
 
-    /// The policy mail to `domain` (lower-case) follows now, if any.
-    pub async fn policy(
-        &self,
-        ctx: &Services,
-        resolver: &Resolver,
-        verified: &TlsConnector,
-        domain: &str,
-    ) -> Option<Applied> {
+    /// The policy mail to `domain` (lower-case) follows now, and whether fetching it failed.
+    pub async fn policy(&self, ctx: &Services, resolver: &Resolver, verified: &TlsConnector, domain: &str) -> Found {
         let now = unix_now();
         let kept = self.kept(ctx, domain).filter(|p| p.valid_at(now));
         let announced = match resolver.txt(&format!("_mta-sts.{domain}")).await {
@@ -68,17 +72,22 @@ impl MtaSts {
             }
         };
         let fresh = |p: &MtaStsPolicy| now < p.fetched.saturating_add(p.max_age / 2);
-        let Some(id) = announced else { return kept.and_then(|p| applied(&p, true)) };
+        let from_kept = |kept: Option<MtaStsPolicy>, fetch_failed| Found {
+            applied: kept.and_then(|p| applied(&p, true)),
+            fetch_failed,
+        };
+        let Some(id) = announced else { return from_kept(kept, None) };
         if let Some(policy) = kept.as_ref().filter(|p| p.id == id && fresh(p)) {
-            return applied(policy, false);
+            return Found { applied: applied(policy, false), fetch_failed: None };
         }
         if self.failed.borrow().get(domain).is_some_and(|at| at.elapsed() < FETCH_BACKOFF) {
-            return kept.and_then(|p| applied(&p, true));
+            return from_kept(kept, None);
         }
         let d = &ctx.config.delivery;
         let timeout = Duration::from_secs(d.mta_sts_timeout_secs.get());
         let fetched = policy_fetch::fetch(resolver, verified, domain, d.mta_sts_port, timeout).await;
-        let parsed = fetched.and_then(|text| Policy::parse(&text).map_err(|e| e.to_string()));
+        let parsed =
+            fetched.and_then(|text| Policy::parse(&text).map_err(|e| (ResultType::StsPolicyInvalid, e.to_string())));
         match parsed {
             Ok(policy) => {
                 self.failed.borrow_mut().remove(domain);
@@ -91,12 +100,13 @@ impl MtaSts {
                 };
                 tracing::info!(domain, mode = %policy.mode, mx = ?policy.mx, max_age = policy.max_age, "MTA-STS policy fetched");
                 self.keep(ctx, domain, record).await;
-                (policy.mode != Mode::None).then_some(Applied { policy, kept: false })
+                let applied = (policy.mode != Mode::None).then_some(Applied { policy, kept: false });
+                Found { applied, fetch_failed: None }
             }
-            Err(e) => {
+            Err((kind, e)) => {
                 tracing::warn!(domain, "MTA-STS policy fetch failed: {e}");
                 self.failed.borrow_mut().insert(domain.to_string(), Instant::now());
-                kept.and_then(|p| applied(&p, true))
+                from_kept(kept, Some(kind))
             }
         }
     }

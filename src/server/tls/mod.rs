@@ -10,6 +10,7 @@
 
 pub mod certs;
 pub mod client;
+pub mod https_agent;
 pub mod policy_fetch;
 pub mod resolver;
 pub mod stream;

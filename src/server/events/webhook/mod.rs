@@ -12,6 +12,7 @@
 
 mod batch;
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
@@ -20,9 +21,9 @@ use std::time::{Duration, Instant};
 use ring::hmac;
 use store::journal::{EventsOp, JournalOp};
 use store::{JournalHandle, Store};
-use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 use crate::config::Webhook;
+use crate::tls::https_agent;
 
 /// How long a webhook that has sent everything waits before it looks again.
 const IDLE_POLL: Duration = Duration::from_millis(200);
@@ -49,7 +50,7 @@ impl Webhooks {
         if webhooks.is_empty() {
             return Ok(running);
         }
-        let roots = system_roots();
+        let roots = https_agent::roots(Path::new(""));
         for webhook in webhooks {
             let name = webhook.cursor_name().to_string();
             let cursor = match store.event_cursor(&name)? {
@@ -63,7 +64,7 @@ impl Webhooks {
             let (stop, stopped) = mpsc::channel();
             let endpoint = Endpoint {
                 key: hmac::Key::new(hmac::HMAC_SHA256, webhook.secret.as_bytes()),
-                agent: agent(webhook, Arc::clone(&roots)),
+                agent: https_agent::agent(Arc::clone(&roots), Duration::from_secs(webhook.timeout_secs.get())),
                 webhook: webhook.clone(),
                 store: store.clone(),
                 journal: journal.clone(),
@@ -91,31 +92,6 @@ impl Webhooks {
             }
         }
     }
-}
-
-/// The trust anchors for `https://` webhooks: the system's.
-fn system_roots() -> Arc<Vec<Certificate<'static>>> {
-    let native = rustls_native_certs::load_native_certs();
-    Arc::new(native.certs.iter().map(|der| Certificate::from_der(der.as_ref()).to_owned()).collect())
-}
-
-/// An HTTP client for `webhook`: rustls with ring and the system's roots, no proxy, every
-/// status an answer rather than an error, and no redirects (a POST redirected would arrive as
-/// a GET without its events, and its `2xx` would move the cursor on).
-fn agent(webhook: &Webhook, roots: Arc<Vec<Certificate<'static>>>) -> ureq::Agent {
-    let tls = TlsConfig::builder()
-        .root_certs(RootCerts::Specific(roots))
-        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .build();
-    ureq::Agent::config_builder()
-        .tls_config(tls)
-        .proxy(None)
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(webhook.timeout_secs.get())))
-        .user_agent(concat!("ringmail/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into()
 }
 
 /// One webhook's thread.
