@@ -42,6 +42,7 @@ MX = {
     "nopolicy.test": ("mx.nopolicy.test", "127.0.0.4", None),
     "kept.test": ("mx.kept.test", "127.0.0.2", None),
     "nofetch.test": ("mx.nofetch.test", "127.0.0.4", None),
+    "testwrong.test": ("mx.testwrong.test", "127.0.0.3", ["other.test"]),
 }
 # Announces a policy that its server does not have (404).
 ANNOUNCED_ONLY = ["nofetch.test"]
@@ -52,6 +53,7 @@ POLICIES = {
     "notlisted.test": "version: STSv1\r\nmode: enforce\r\nmx: mx.notlisted.test\r\nmax_age: 86400\r\n",
     "testing.test": "version: STSv1\r\nmode: testing\r\nmx: mx.testing.test\r\nmax_age: 86400\r\n",
     "kept.test": "version: STSv1\r\nmode: enforce\r\nmx: mx.kept.test\r\nmax_age: 86400\r\n",
+    "testwrong.test": "version: STSv1\r\nmode: testing\r\nmx: mx.testwrong.test\r\nmax_age: 86400\r\n",
 }
 
 
@@ -131,7 +133,7 @@ def dns_records(report_port, with_policies=True):
         if with_policies and (domain in POLICIES or domain in ANNOUNCED_ONLY):
             records += [f"--txt-record=_mta-sts.{domain},v=STSv1; id=20261204T1",
                         f"--host-record=mta-sts.{domain},127.0.0.1"]
-    for domain in ("good.test", "wrongname.test", "nofetch.test"):
+    for domain in ("good.test", "wrongname.test", "nofetch.test", "testwrong.test"):
         records.append(f"--txt-record=_smtp._tls.{domain},v=TLSRPTv1; rua=mailto:tlsrpt@a.test")
     records.append(f"--txt-record=_smtp._tls.stripped.test,v=TLSRPTv1; rua=https://127.0.0.1:{report_port}/tlsrpt")
     return records
@@ -319,6 +321,16 @@ class MtaStsTest(unittest.TestCase):
         self.assertEqual(report["policies"][0]["policy"]["policy-domain"], "stripped.test")
         self.assertEqual(report["policies"][0]["failure-details"][0]["result-type"], "starttls-not-supported")
         self.assertEqual(self.mailed_reports("stripped.test"), [], "its record asks for HTTPS only")
+
+        # testing: the certificate is for another name; delivered over TLS all the same, and reported.
+        self.send("testwrong.test", "sts report testing")
+        sessions = wait_for("delivery to testwrong.test", lambda: self.received("testwrong.test", "sts report testing"))
+        self.assertTrue(sessions[0]["tls"])
+        testing = wait_for("a report of the testing policy's failure",
+                           lambda: (r := self.mailed_reports("testwrong.test")) and summed(r, "total-failure-session-count") and r)
+        details = [d for _, r in testing for d in r["policies"][0]["failure-details"]]
+        self.assertEqual({d["result-type"] for d in details}, {"certificate-host-mismatch"})
+        self.assertIn("mode: testing", testing[0][1]["policies"][0]["policy"]["policy-string"])
 
         self.send("nofetch.test", "sts report no fetch")
         sessions = wait_for("delivery to nofetch.test", lambda: self.received("nofetch.test", "sts report no fetch"))

@@ -57,6 +57,8 @@ struct Route {
     reported: Option<Reported>,
     /// Those outcomes.
     tls_report: Vec<TlsReportRow>,
+    /// A `testing` policy: sessions are verified, and made again unverified when that fails.
+    testing: bool,
 }
 
 /// The TLS report an attempt's sessions count for.
@@ -423,8 +425,15 @@ async fn conversations(
         },
         None => hosts,
     };
-    if enforced.is_some() {
-        plan.tls = TlsPolicy::Verify;
+    match sts.as_ref().map(|sts| sts.policy.mode) {
+        Some(Mode::Enforce) => plan.tls = TlsPolicy::Verify,
+        // Verified too, so that the report says what would fail; on failure the session is
+        // made again as before (`converse`).
+        Some(Mode::Testing) if plan.tls != TlsPolicy::None => {
+            plan.tls = TlsPolicy::Verify;
+            route.testing = true;
+        }
+        _ => {}
     }
     let site = ctx.sites.name_of(&hosts, port);
     metrics::site_resolved(&group.domain, &site);
@@ -548,14 +557,22 @@ async fn converse(
         for ip in addresses {
             let addr = SocketAddr::new(ip, port);
             (route.mx, route.ip) = (Some(host.clone()), Some(ip));
-            let peer = Peer { addr, host, helo: &plan.helo, source: plan.source, tls: plan.tls, login };
+            let mut peer = Peer { addr, host, helo: &plan.helo, source: plan.source, tls: plan.tls, login };
             let site = route.site.clone().unwrap_or_default();
-            let (session, sent) = match send(ctx, outbound, (&peer, &site), timeouts, &envelope).await {
+            let mut sent = send(ctx, outbound, (&peer, &site), timeouts, &envelope).await;
+            let mut counted = false;
+            if let Err(SessionError::Tls(kind, text)) = &sent {
+                route.count_tls(Some(*kind), host, Some(ip));
+                counted = true;
+                if route.testing {
+                    tracing::info!(%addr, "MTA-STS testing: {text}; delivering as without the policy");
+                    peer.tls = TlsPolicy::Opportunistic;
+                    sent = send(ctx, outbound, (&peer, &site), timeouts, &envelope).await;
+                }
+            }
+            let (session, sent) = match sent {
                 Ok(sent) => sent,
                 Err(e) => {
-                    if let SessionError::Tls(kind, _) = &e {
-                        route.count_tls(Some(*kind), host, Some(ip));
-                    }
                     last_error = e.to_string();
                     continue;
                 }
@@ -569,8 +586,10 @@ async fn converse(
                 Ok(transaction) => {
                     metrics::outbound_transaction(transaction.tls.is_some());
                     route.tls = transaction.tls.as_ref().map(|t| format!("{} {}", t.version, t.cipher));
-                    let missing = transaction.tls.is_none().then_some(ResultType::StarttlsNotSupported);
-                    route.count_tls(missing, host, Some(ip));
+                    if !counted {
+                        let missing = transaction.tls.is_none().then_some(ResultType::StarttlsNotSupported);
+                        route.count_tls(missing, host, Some(ip));
+                    }
                     route.dsn = transaction.dsn;
                     return group
                         .recipients
