@@ -222,6 +222,21 @@ class ImapTest(unittest.TestCase):
         self.assertEqual(r.cmd("f2", "FETCH 1 (FLAGS)")[0], r"* 1 FETCH (FLAGS (\Seen \Recent))")
         r.close()
 
+    def test_sent_date_keys_compare_the_day_written_whatever_the_zone(self):
+        # RFC 3501 6.4.4: SENTBEFORE/SENTON/SENTSINCE use the Date field's date, disregarding
+        # time and time zone. 23:30 at -0500 on 30 Nov is 1 Dec in UTC; 00:30 at +0200 on 2 Dec
+        # is 1 Dec in UTC; the +0000 control is the same day either way.
+        for subject, date in (("west", "Mon, 30 Nov 2026 23:30:00 -0500"), ("east", "Wed, 2 Dec 2026 00:30:00 +0200"),
+                              ("utc", "Tue, 1 Dec 2026 12:00:00 +0000")):
+            self.deliver(f"From: bob@outside.example\r\nSubject: {subject}\r\nDate: {date}\r\n\r\nhi\r\n")
+        r = self.raw()
+        r.cmd("s", "SELECT INBOX")
+        for n, (key, want) in enumerate([("SENTON 30-Nov-2026", "1"), ("SENTON 1-Dec-2026", "3"), ("SENTON 2-Dec-2026", "2"),
+                                         ("SENTBEFORE 1-Dec-2026", "1"), ("SENTSINCE 2-Dec-2026", "2"),
+                                         ("SENTSINCE 1-Dec-2026 BODY hi", "2 3")]):
+            for attempt in ("cold", "warm"):
+                self.assertEqual(r.cmd(f"d{n}{attempt}", f"SEARCH {key}")[0].rstrip(), f"* SEARCH {want}", f"{key} ({attempt})")
+
     def test_cached_summaries_answer_like_the_messages(self):
         # ENVELOPE/BODYSTRUCTURE alone and the From/To/Cc/Bcc/Subject/date keys come from the
         # shared summary cache; with a body item or a body key the message itself is read. Both

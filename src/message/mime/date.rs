@@ -11,9 +11,24 @@ pub fn sent_date(message: &[u8], part: &Part) -> Option<i64> {
     parse_date(&unfold(first(slice(message, &part.header), "date")?.value))
 }
 
+/// The day of the Date header as its writer wrote it, in days since 1970-01-01, time and zone
+/// disregarded (RFC 3501 6.4.4, for SEARCH SENTBEFORE, SENTON and SENTSINCE); None when
+/// missing or unparsable.
+pub fn sent_day(message: &[u8], part: &Part) -> Option<i64> {
+    let (local, _) = date_parts(&unfold(first(slice(message, &part.header), "date")?.value))?;
+    Some(local.div_euclid(86_400))
+}
+
 /// A date-time (RFC 5322 3.3, obsolete forms included) as unix seconds, the zone applied;
 /// read leniently: the parts may come in any order a mailer has used. `None` when unparsable.
 pub fn parse_date(value: &[u8]) -> Option<i64> {
+    let (local, zone) = date_parts(value)?;
+    Some(local - zone)
+}
+
+/// A date-time as the seconds its writer's clock showed (since 1970-01-01 of that clock) and
+/// its zone's offset east of UTC.
+fn date_parts(value: &[u8]) -> Option<(i64, i64)> {
     let text = String::from_utf8_lossy(&strip_comments(value)).into_owned();
     let (mut day, mut month, mut year, mut time, mut zone) = (None, None, None, None, None);
     for token in text.split(|c: char| c.is_whitespace() || c == ',').filter(|t| !t.is_empty()) {
@@ -40,7 +55,7 @@ pub fn parse_date(value: &[u8]) -> Option<i64> {
         return None;
     }
     let days = days_from_civil(year, month, day);
-    Some(days * 86_400 + hour * 3_600 + minute * 60 + second - zone.unwrap_or(0))
+    Some((days * 86_400 + hour * 3_600 + minute * 60 + second, zone.unwrap_or(0)))
 }
 
 /// `hh:mm[:ss]`, range-checked (a leap second is allowed).
@@ -128,6 +143,21 @@ mod tests {
         assert_eq!(date("Thu Jan  1 00:00:00 1970"), Some(0));
         assert_eq!(date("Thursday, 01-Jan-1970 00:00:00 Z"), None);
         assert_eq!(date("1 January 1970 01:00:00 (comment) +0100"), Some(0));
+    }
+
+    #[test]
+    fn the_sent_day_is_the_day_written_whatever_the_zone() {
+        let day = |date: &str| {
+            let message = format!("Date: {date}\r\nSubject: x\r\n\r\nbody\r\n");
+            let root = crate::mime::parse(message.as_bytes());
+            sent_day(message.as_bytes(), &root)
+        };
+        let jan_2 = days_from_civil(2024, 1, 2);
+        // 23:30 on the 2nd at -0500 is the 3rd in UTC; 00:30 on the 2nd at +0200 is the 1st.
+        assert_eq!(day("Tue, 2 Jan 2024 23:30:00 -0500"), Some(jan_2));
+        assert_eq!(day("Tue, 2 Jan 2024 00:30:00 +0200"), Some(jan_2));
+        assert_eq!(day("Tue, 2 Jan 2024 12:00:00 +0000"), Some(jan_2), "control");
+        assert_eq!(day("soon"), None);
     }
 
     #[test]

@@ -59,8 +59,9 @@ pub struct Summary {
     items: Box<[u8]>,
     /// Where BODYSTRUCTURE and BODY start in `items`.
     starts: [u32; 2],
-    /// The sent date (the `Date` field) in seconds since the epoch, when it parses.
-    sent: Option<i64>,
+    /// The day of the sent date (the `Date` field) as written, in days since the epoch, when
+    /// it parses.
+    sent_day: Option<i64>,
     /// Every value of the [`SearchField`]s, unfolded, decoded and lower-cased.
     fields: Box<[(SearchField, Box<str>)]>,
 }
@@ -85,7 +86,7 @@ impl Summary {
         Summary {
             items: items.to_vec().into_boxed_slice(),
             starts: [body_structure, body],
-            sent: mime::sent_date(message, root),
+            sent_day: mime::sent_day(message, root),
             fields,
         }
     }
@@ -105,9 +106,10 @@ impl Summary {
         &self.items[self.starts[1] as usize..]
     }
 
-    /// The sent date in seconds since the epoch.
-    pub fn sent(&self) -> Option<i64> {
-        self.sent
+    /// The day of the sent date as written (time and zone disregarded, RFC 3501 6.4.4), in
+    /// days since the epoch.
+    pub fn sent_day(&self) -> Option<i64> {
+        self.sent_day
     }
 
     /// Whether some `field` of the message contains `needle`, which must be lower case
@@ -193,7 +195,7 @@ mod tests {
         assert_eq!(s.envelope(), &envelope[..]);
         assert_eq!(s.body_structure(), &extensible[..]);
         assert_eq!(s.body(), &basic[..]);
-        assert_eq!(s.sent(), Some(1_741_082_400));
+        assert_eq!(s.sent_day(), Some(1_741_082_400 / 86_400));
     }
 
     #[test]
@@ -228,7 +230,7 @@ mod tests {
                 (early.envelope(), early.body_structure(), early.body()),
                 (late.envelope(), late.body_structure(), late.body())
             );
-            assert_eq!((early.sent(), &early.fields), (late.sent(), &late.fields));
+            assert_eq!((early.sent_day(), &early.fields), (late.sent_day(), &late.fields));
         }
     }
 

@@ -319,12 +319,13 @@ fn matches(key: &SearchKey, c: &mut Candidate) -> bool {
     }
 }
 
+/// The day the message's Date field names, as written (RFC 3501 6.4.4: time and zone
+/// disregarded).
 fn sent_day(c: &Candidate) -> Option<i64> {
-    let sent = match c.content.as_ref()? {
-        Content::Summary(summary) => summary.sent()?,
-        Content::Message(parsed) => mime::sent_date(parsed.raw, &parsed.root)?,
-    };
-    Some(sent.div_euclid(DAY))
+    match c.content.as_ref()? {
+        Content::Summary(summary) => summary.sent_day(),
+        Content::Message(parsed) => mime::sent_day(parsed.raw, &parsed.root),
+    }
 }
 
 /// Whether a summarized field contains the (lower-cased) `needle`; an empty needle matches any
