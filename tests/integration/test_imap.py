@@ -319,6 +319,25 @@ class ImapTest(unittest.TestCase):
         self.assertEqual(status[0], f"* STATUS Trash (MESSAGES 1 UNSEEN 1 SIZE {len(body)})")
         r.close()
 
+    def test_move_and_copy_into_the_selected_mailbox_itself(self):
+        # RFC 6851 3.3: a MOVE into the selected mailbox is no error; the message gets a new
+        # UID (COPYUID says which) and the old one is expunged.
+        self.deliver(message("stays"))
+        r = self.raw()
+        r.cmd("s", "SELECT INBOX")
+        old = int(r.cmd("f", "FETCH 1 (UID)")[0].split("UID ")[1].rstrip(")"))
+        lines = r.cmd("m", "MOVE 1 INBOX")
+        moved = re.match(r"\* OK \[COPYUID \d+ (\d+) (\d+)\] Moved$", lines[0])
+        self.assertTrue(moved, lines)
+        new = int(moved.group(2))
+        self.assertEqual((int(moved.group(1)), new > old), (old, True), lines)
+        self.assertIn("* 1 EXPUNGE", lines)
+        self.assertEqual(lines[-1], "m OK MOVE completed")
+        self.assertEqual(r.cmd("f2", "FETCH 1:* (UID)")[:-1], [f"* 1 FETCH (UID {new})"])
+        self.assertRegex(r.cmd("c", f"UID COPY {new} INBOX")[-1], rf"^c OK \[COPYUID \d+ {new} \d+\] COPY completed$")
+        self.assertEqual(r.cmd("st", "STATUS INBOX (MESSAGES)")[0], "* STATUS INBOX (MESSAGES 2)")
+        r.close()
+
     def test_mailbox_hierarchy_subscriptions_and_special_use(self):
         r = self.raw()
         self.assertEqual(r.cmd("c", "CREATE Projects/2026/Q4"), ["c OK CREATE completed"])

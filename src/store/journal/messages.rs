@@ -165,9 +165,6 @@ impl Committer {
         uids: &[u32],
         remove: bool,
     ) -> Result<Committed, StoreError> {
-        if remove && from == to {
-            return Err(StoreError::Refused("cannot move messages into their own mailbox".into()));
-        }
         let from_key = keys::mailbox(account, from);
         let to_key = keys::mailbox(account, to);
         let mut source = self.meta(staged, &from_key)?.ok_or_else(|| no_mailbox(from))?;
@@ -215,9 +212,11 @@ impl Committer {
             if remove {
                 batch.delete_cf(self.store.cf(cf::MAIL), &mail_key);
                 staged.deleted_mail.insert(mail_key);
-                source.messages = source.messages.saturating_sub(1);
-                source.size = source.size.saturating_sub(entry.size);
-                source.unseen = source.unseen.saturating_sub(u32::from(entry.flags & flags::SEEN == 0));
+                // A MOVE into the mailbox itself (RFC 6851 allows it) counts on the one mailbox.
+                let counters = if from == to { &mut target } else { &mut source };
+                counters.messages = counters.messages.saturating_sub(1);
+                counters.size = counters.size.saturating_sub(entry.size);
+                counters.unseen = counters.unseen.saturating_sub(u32::from(entry.flags & flags::SEEN == 0));
                 moved.push(uid);
             } else {
                 *staged.refs.entry(entry.message_id).or_default() += 1;
@@ -231,7 +230,12 @@ impl Committer {
         }
         let uid_validity = target.uid_validity;
         if from == to {
-            // COPY into the selected mailbox itself: one set of counters.
+            // Into the mailbox itself: one set of counters; a MOVE expunges the originals.
+            if remove {
+                target.highest_modseq += 1;
+                let modseq = target.highest_modseq;
+                staged.notify(account, target.id, || Change::Expunged { uids: moved, modseq });
+            }
             self.put_meta(batch, staged, to_key, target);
         } else {
             if remove {
