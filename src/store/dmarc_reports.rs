@@ -3,8 +3,6 @@
 //! a RocksDB merge (no read) that rides in the batch of the message it counts
 //! (`Delivery::dmarc`), or goes alone for a refused message (`journal/dmarc.rs`).
 
-use rocksdb::IteratorMode;
-
 pub use mailauth::dmarc::report::ReportRow;
 
 use super::{Store, StoreError, cf, keys};
@@ -13,16 +11,6 @@ impl Store {
     /// Every counter of periods that began before `before`, with its count, in key order
     /// (by period, then policy domain).
     pub fn dmarc_results_before(&self, before: u64) -> Result<Vec<(ReportRow, u64)>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.db().iterator_cf(self.cf(cf::DMARC_REPORT), IteratorMode::Start) {
-            let (k, v) = item?;
-            let Some(row) = keys::dmarc_row(&k) else { continue };
-            if row.period >= before {
-                break;
-            }
-            let count = v.get(..8).map_or(0, |b| i64::from_le_bytes(b.try_into().expect("8 bytes")));
-            out.push((row, count.max(0) as u64));
-        }
-        Ok(out)
+        self.counters_before(cf::DMARC_REPORT, before, keys::dmarc_row, |row| row.period)
     }
 }

@@ -11,6 +11,7 @@
 pub mod access;
 pub mod bayes;
 pub mod changes;
+mod counters;
 pub mod directory;
 pub mod dkim_keys;
 pub mod dmarc_reports;

@@ -13,17 +13,7 @@ impl Store {
     /// Every counter of periods that began before `before`, with its count, in key order
     /// (by period, then policy domain).
     pub fn tls_results_before(&self, before: u64) -> Result<Vec<(TlsReportRow, u64)>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.db().iterator_cf(self.cf(cf::TLS_REPORT), IteratorMode::Start) {
-            let (k, v) = item?;
-            let Some(row) = keys::tls_row(&k) else { continue };
-            if row.period >= before {
-                break;
-            }
-            let count = v.get(..8).map_or(0, |b| i64::from_le_bytes(b.try_into().expect("8 bytes")));
-            out.push((row, count.max(0) as u64));
-        }
-        Ok(out)
+        self.counters_before(cf::TLS_REPORT, before, keys::tls_row, |row| row.period)
     }
 
     /// The received reports, oldest first, each with the Unix second it arrived.
