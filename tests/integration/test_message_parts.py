@@ -84,7 +84,9 @@ class MessagesInParts(unittest.TestCase):
         stored = {}
         for item in data:
             if isinstance(item, tuple):
-                subject = re.search(rb"Subject: (parts \d+)", item[1]).group(1).decode()
+                # The message's own Subject, not one quoted in a report's body.
+                head = item[1].split(b"\r\n\r\n", 1)[0]
+                subject = re.search(rb"\r\nSubject: ([^\r]*)", head).group(1).decode()
                 stored[subject] = item[1]
         return stored
 
@@ -136,6 +138,26 @@ class MessagesInParts(unittest.TestCase):
         stored = self.fetch_all()
         for i, m in enumerate(messages):
             self.assertTrue(stored[f"parts {10 + i}"].endswith(m))
+
+
+    def test_a_success_report_of_a_message_in_parts_returns_its_header_fields(self):
+        # NOTIFY=SUCCESS for a local recipient: the report is made from the header fields in the
+        # message's first part (RET=HDRS), without reading the whole message back for it.
+        sent = content(30, 2 * MIB)
+        d = session(self.server.port)
+        self.assertTrue(d.cmd(f"MAIL FROM:<{USER}> RET=FULL").startswith("250"))
+        self.assertTrue(d.cmd(f"RCPT TO:<{USER}> NOTIFY=SUCCESS").startswith("250"))
+        self.assertTrue(d.cmd("DATA").startswith("354"))
+        d.send(stuffed(sent))
+        self.assertEqual(d.read_reply()[0], 250)
+        d.close()
+        reports = [uid for uid, _, subject in self.server.mail_list(USER) if subject == "Successful Mail Delivery Report"]
+        self.assertEqual(len(reports), 1, "committed before the 250")
+        report = self.server.mail_cat(USER, reports[0])
+        self.assertIn(b"Subject: parts 30", report, "the original header fields come back")
+        self.assertIn(b"Action: delivered", report)
+        self.assertLess(len(report), 64 * KIB, "headers only, not the 2 MiB message")
+        self.assertTrue(self.fetch_all()["parts 30"].endswith(sent), "the message itself is whole")
 
 
 class PartsOfMessagesNotStored(unittest.TestCase):

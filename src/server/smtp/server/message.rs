@@ -333,10 +333,11 @@ impl Session {
         let reported = match (transaction.success_wanted.is_empty(), &parts, staged) {
             (true, _, _) => Vec::new(),
             (false, Some(parts), Some(staged)) => {
-                // The message is mostly in the store: the report returns its header fields.
+                // The message is mostly in the store: the report returns its header fields,
+                // which are in its first part.
                 params.ret = Some(Ret::Headers);
                 let mut head = message[..staged.after_segments].to_vec();
-                head.extend(parts.read_back().await.ok().map(Bytes::from));
+                head.extend(parts.read_first().await.ok().map(Bytes::from));
                 head
             }
             (false, _, _) => message.clone(),

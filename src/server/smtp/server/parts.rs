@@ -49,6 +49,12 @@ impl ReceivedParts {
         glommio::executor().spawn_blocking(move || store.received_parts(id, last)).await
     }
 
+    /// The first part read back: the received header section, unless it is larger than a part.
+    pub async fn read_first(&self) -> Result<Vec<u8>, StoreError> {
+        let (store, id) = (self.store.clone(), self.id);
+        glommio::executor().spawn_blocking(move || store.received_parts(id, 1)).await
+    }
+
     /// Where the parts go in a delivery whose first `after_segments` segments are ours.
     pub fn staged(&self, after_segments: usize) -> StagedParts {
         StagedParts { last: self.last, size: self.size, after_segments }
