@@ -8,9 +8,10 @@ use std::time::Duration;
 use super::Services;
 use super::destinations::Feedback;
 use super::dsn::{self, Action, Notice, Returned};
-use super::mta_sts;
+use super::mta_sts::Found;
 use super::pool::{self, Idle, PoolKey};
 use super::routes::Plan;
+use super::tls_policy::{self, Reporting};
 use super::{Group, Outbound};
 use crate::config::outbound::{RelayHost, TlsPolicy};
 use crate::dns::{MailExchangers, Resolver};
@@ -20,7 +21,7 @@ use crate::smtp::client::{self, Envelope, Peer, Recipient, RecipientOutcome, Ses
 use mailauth::mta_sts::Mode;
 use mailauth::tlsrpt::ResultType;
 use smtp_proto::RcptParams;
-use store::journal::{JournalOp, TlsReportOp};
+use store::journal::JournalOp;
 use store::queue::DueRecipient;
 use store::records::Suspension;
 use store::tls_reports::TlsReportRow;
@@ -54,34 +55,18 @@ struct Route {
     suspended: bool,
     /// Where the TLS outcomes of this attempt's sessions are counted for the destination's TLS
     /// report, when it has a policy.
-    reported: Option<Reported>,
+    reported: Option<Reporting>,
     /// Those outcomes.
     tls_report: Vec<TlsReportRow>,
     /// A `testing` policy: sessions are verified, and made again unverified when that fails.
     testing: bool,
 }
 
-/// The TLS report an attempt's sessions count for.
-struct Reported {
-    period: u64,
-    domain: String,
-    source: Option<IpAddr>,
-}
-
 impl Route {
     /// Counts one session's TLS outcome (`None`: it succeeded) with `host` at `ip`.
     fn count_tls(&mut self, result: Option<ResultType>, host: &str, ip: Option<IpAddr>) {
         if let Some(reported) = &self.reported {
-            let failed = result.is_some();
-            let address = |ip: Option<IpAddr>| ip.filter(|_| failed).map(|ip| ip.to_string()).unwrap_or_default();
-            self.tls_report.push(TlsReportRow {
-                period: reported.period,
-                policy_domain: reported.domain.clone(),
-                result,
-                sending_ip: address(reported.source),
-                receiving_mx: if failed { host.to_string() } else { String::new() },
-                receiving_ip: address(ip),
-            });
+            self.tls_report.push(reported.row(result, host, ip));
         }
     }
 }
@@ -115,10 +100,7 @@ pub async fn deliver(ctx: &Services, outbound: &Outbound, group: Group) -> Feedb
     let mut route = Route { tls_policy: "none", ..Route::default() };
     let verdicts = verdicts(ctx, outbound, &group, message, &mut route).await;
     if !route.tls_report.is_empty() {
-        let counted = JournalOp::TlsReport(TlsReportOp::Count(std::mem::take(&mut route.tls_report)));
-        if let Err(e) = ctx.journal.submit(counted).await {
-            tracing::warn!(%id, "counting TLS sessions for the TLS report failed: {e}");
-        }
+        tls_policy::count(ctx, std::mem::take(&mut route.tls_report));
     }
     // A suspended destination was not talked to: it says nothing about how it copes.
     let feedback = if route.suspended { Feedback::Neutral } else { feedback(&verdicts) };
@@ -388,53 +370,43 @@ async fn conversations(
         (plan.relay, plan.login, plan.tls) = (Some(node.clone()), None, TlsPolicy::Opportunistic);
     }
     let found = match plan.relay {
-        None => mta_sts_policy(ctx, outbound, &group.domain).await,
-        Some(_) => mta_sts::Found::default(),
+        None => tls_policy::policy(ctx, outbound, &group.domain).await,
+        Some(_) => Found::default(),
     };
     let sts = found.applied;
     let (hosts, port) = match hosts(ctx, &outbound.resolver, &plan, &group.domain).await {
         Ok(found) => found,
         Err(verdicts) => return every(group, verdicts),
     };
-    let enforced = sts.as_ref().filter(|sts| sts.policy.mode == Mode::Enforce);
-    route.tls_policy = match &sts {
-        Some(sts) if sts.policy.mode == Mode::Enforce => "mta-sts",
-        Some(_) => "mta-sts-testing",
-        None => "none",
-    };
-    let interval = ctx.config.delivery.tls_report_interval_secs;
-    if (sts.is_some() || found.fetch_failed.is_some()) && interval > 0 {
-        let now = unix_now();
-        route.reported =
-            Some(Reported { period: now - now % interval, domain: group.domain.clone(), source: plan.source });
+    let reporting = Reporting::new(ctx, &group.domain, plan.source);
+    if let (Some(kind), Some(reporting)) = (found.fetch_failed, &reporting) {
+        route.tls_report.push(reporting.row(Some(kind), "", None));
     }
-    if let Some(kind) = found.fetch_failed {
-        route.count_tls(Some(kind), "", None);
-    }
-    if sts.is_none() {
-        // Without a policy, the sessions themselves are not reported.
-        route.reported = None;
+    // Without a policy, the sessions themselves are not reported.
+    route.reported = reporting.filter(|_| sts.is_some());
+    match sts.as_ref().map(|sts| sts.policy.mode) {
+        Some(Mode::Enforce) => (route.tls_policy, plan.tls) = ("mta-sts", TlsPolicy::Verify),
+        Some(_) => {
+            route.tls_policy = "mta-sts-testing";
+            // Verified too, so that the report says what would fail; on failure the session
+            // is made again as before (`converse`).
+            if plan.tls != TlsPolicy::None {
+                (plan.tls, route.testing) = (TlsPolicy::Verify, true);
+            }
+        }
+        None => route.tls_policy = "none",
     }
     let hosts = match &sts {
-        Some(sts) => match allowed_hosts(&group.domain, sts, hosts) {
+        Some(sts) => match tls_policy::allowed_hosts(&group.domain, sts, hosts) {
             Ok(hosts) => hosts,
-            Err((verdicts, refused)) => {
+            Err((reason, refused)) => {
                 route.count_tls(Some(ResultType::ValidationFailure), &refused, None);
-                return every(group, verdicts);
+                return every(group, Verdicts::Deferred(reason));
             }
         },
         None => hosts,
     };
-    match sts.as_ref().map(|sts| sts.policy.mode) {
-        Some(Mode::Enforce) => plan.tls = TlsPolicy::Verify,
-        // Verified too, so that the report says what would fail; on failure the session is
-        // made again as before (`converse`).
-        Some(Mode::Testing) if plan.tls != TlsPolicy::None => {
-            plan.tls = TlsPolicy::Verify;
-            route.testing = true;
-        }
-        _ => {}
-    }
+    let enforced = sts.as_ref().filter(|sts| sts.policy.mode == Mode::Enforce);
     let site = ctx.sites.name_of(&hosts, port);
     metrics::site_resolved(&group.domain, &site);
     route.site = Some(site.clone());
@@ -458,38 +430,6 @@ async fn conversations(
     match transfer {
         Some(node) => verdicts.into_iter().map(|v| held_in_transfer(v, &node)).collect(),
         None => verdicts,
-    }
-}
-
-/// The MX hosts mail may go to under an MTA-STS policy: those it names, and in `testing` mode
-/// the others after them; an enforced policy that names none defers the mail (with the first
-/// host it refused).
-fn allowed_hosts(domain: &str, sts: &mta_sts::Applied, hosts: Vec<String>) -> Result<Vec<String>, (Verdicts, String)> {
-    let (allowed, refused): (Vec<String>, Vec<String>) = hosts.into_iter().partition(|h| sts.policy.allows(h));
-    if !refused.is_empty() {
-        tracing::info!(domain, mode = %sts.policy.mode, ?refused, "MX hosts not in the MTA-STS policy");
-    }
-    match sts.policy.mode {
-        Mode::Enforce if allowed.is_empty() => Err((
-            Verdicts::Deferred(format!(
-                "MTA-STS: the policy of {domain} allows none of its MX hosts ({})",
-                refused.join(", ")
-            )),
-            refused.first().cloned().unwrap_or_default(),
-        )),
-        Mode::Enforce => Ok(allowed),
-        _ => Ok(allowed.into_iter().chain(refused).collect()),
-    }
-}
-
-/// The MTA-STS policy that mail to `domain` follows, when `[delivery] mta_sts` is on and a
-/// verifying TLS client can be made.
-async fn mta_sts_policy(ctx: &Services, outbound: &Outbound, domain: &str) -> mta_sts::Found {
-    match outbound.tls.for_policy(TlsPolicy::Verify) {
-        Ok(verified) if ctx.config.delivery.mta_sts => {
-            outbound.mta_sts.policy(ctx, &outbound.resolver, verified, domain).await
-        }
-        _ => mta_sts::Found::default(),
     }
 }
 

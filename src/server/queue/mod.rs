@@ -30,6 +30,7 @@ pub mod routes;
 mod services;
 pub mod sites;
 pub mod suspensions;
+mod tls_policy;
 pub mod transfers;
 
 use std::cell::RefCell;
