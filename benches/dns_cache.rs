@@ -13,8 +13,8 @@ use std::net::Ipv4Addr;
 use std::str::FromStr;
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
-use dns_proto::Answer;
 use dns_proto::cache::Cache;
+use dns_proto::{Answer, Secured};
 use hickory_proto::rr::rdata::{A, MX};
 use hickory_proto::rr::{Name, RData, RecordType};
 
@@ -35,9 +35,9 @@ fn filled() -> Cache {
             RData::MX(MX::new(10, name(&format!("mx1.{domain}")))),
             RData::MX(MX::new(20, name(&format!("mx2.{domain}")))),
         ]);
-        cache.insert(&name(&domain), RecordType::MX, mx, 3600);
+        cache.insert(&name(&domain), RecordType::MX, Secured { answer: mx, secure: false }, 3600);
         let a = Answer::Records(vec![RData::A(A(Ipv4Addr::new(192, 0, 2, (i % 250) as u8)))]);
-        cache.insert(&name(&format!("mx1.{domain}")), RecordType::A, a, 3600);
+        cache.insert(&name(&format!("mx1.{domain}")), RecordType::A, Secured { answer: a, secure: false }, 3600);
     }
     cache
 }

@@ -30,6 +30,8 @@ ensure_test_deps() {
   command -v python3 >/dev/null || apt_install python3
   # swaks speaks TLS through Net::SSLeay and IO::Socket::SSL, which it only recommends.
   apt_install swaks libnet-ssleay-perl libio-socket-ssl-perl curl openssl fetchmail dnsmasq-base python3-dkim clamav-daemon isync
+  # DANE's tests sign a zone with ldns-signzone and validate it with a real unbound (dnssec.py).
+  apt_install unbound ldnsutils
   # The cluster's tests share a real Redis between nodes (test_cluster.py).
   apt_install redis-server
   # promtool (in Debian's prometheus package) lints the /metrics output (test_metrics.py).

@@ -21,6 +21,16 @@ pub enum Answer {
     NoData,
 }
 
+/// An answer, and whether DNSSEC validated it (the resolver set AD, and is trusted to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Secured {
+    /// What the lookup found.
+    pub answer: Answer,
+    /// Validated: every record on the way (CNAMEs included) and the denial of existence for a
+    /// negative answer.
+    pub secure: bool,
+}
+
 /// Why a lookup gave no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DnsError {

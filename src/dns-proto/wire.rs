@@ -1,5 +1,7 @@
 //! DNS messages on the wire, through `hickory-proto`: building a query with EDNS0, and checking
-//! that a response answers exactly that query before anything in it is believed.
+//! that a response answers exactly that query before anything in it is believed. Queries set the
+//! AD bit (RFC 6840 section 5.7), so that a validating resolver says whether it validated the
+//! answer without sending the signatures along.
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
@@ -18,6 +20,9 @@ pub struct Response {
     pub answers: Vec<Record>,
     /// Set when the server cut the answer short (retry over TCP).
     pub truncated: bool,
+    /// The AD bit: the resolver says it validated the answer with DNSSEC (believe it only of
+    /// a validating resolver on a trusted path).
+    pub authentic: bool,
     /// For a negative answer: how long it may be cached (RFC 2308: the SOA's minimum, capped
     /// by the SOA record's own TTL).
     pub negative_ttl: Option<u32>,
@@ -27,6 +32,7 @@ pub struct Response {
 pub fn query(id: u16, name: &Name, rtype: RecordType) -> Result<Vec<u8>, DnsError> {
     let mut message = Message::new();
     message.set_id(id).set_message_type(MessageType::Query).set_op_code(OpCode::Query).set_recursion_desired(true);
+    message.set_authentic_data(true);
     message.add_query(Query::query(name.clone(), rtype));
     let mut edns = Edns::new();
     edns.set_max_payload(EDNS_PAYLOAD);
@@ -48,9 +54,9 @@ pub fn response(bytes: &[u8], id: u16, name: &Name, rtype: RecordType) -> Result
         RData::SOA(soa) => Some(soa.minimum().min(r.ttl())),
         _ => None,
     });
-    let (truncated, code) = (message.truncated(), message.response_code());
+    let (truncated, code, authentic) = (message.truncated(), message.response_code(), message.authentic_data());
     let mut message = message;
-    Ok(Response { code, answers: message.take_answers(), truncated, negative_ttl })
+    Ok(Response { code, answers: message.take_answers(), truncated, authentic, negative_ttl })
 }
 
 #[cfg(test)]
@@ -79,6 +85,7 @@ mod tests {
         let q = query(77, &n, RecordType::MX).unwrap();
         let parsed = Message::from_vec(&q).unwrap();
         assert!(parsed.recursion_desired());
+        assert!(parsed.authentic_data(), "asks whether the answer validated");
         assert_eq!(parsed.extensions().as_ref().unwrap().max_payload(), EDNS_PAYLOAD);
         let r = answer_to(&q, |m| {
             m.add_answer(Record::from_rdata(n.clone(), 300, RData::MX(MX::new(10, name("mx.example.com.")))));
@@ -87,6 +94,11 @@ mod tests {
         assert_eq!(got.code, ResponseCode::NoError);
         assert_eq!(got.answers.len(), 1);
         assert!(!got.truncated);
+        assert!(!got.authentic);
+        let r = answer_to(&q, |m| {
+            m.set_authentic_data(true);
+        });
+        assert!(response(&r, 77, &n, RecordType::MX).unwrap().authentic);
     }
 
     #[test]

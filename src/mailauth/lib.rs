@@ -1,11 +1,12 @@
 //! Email authentication: SPF, DKIM, DMARC and ARC checks of received mail, the
 //! `Authentication-Results:` header (RFC 8601) that records them, DKIM signing and ARC sealing,
-//! and the MTA-STS policies and TLS reports of outbound TLS.
+//! and the MTA-STS policies, DANE records and TLS reports of outbound TLS.
 //!
 //! | file | what |
 //! |---|---|
 //! | `arc/` | ARC (RFC 8617): validating chains and sealing forwarded mail |
 //! | `author.rs` | the `From:` domain DMARC protects |
+//! | `dane.rs` | DANE TLSA records (RFC 7672): which are usable, whether a certificate matches |
 //! | `lookup.rs` | the DNS questions they ask, as a trait (resolver or in-memory zone) |
 //! | `dmarc/` | DMARC policy records, alignment and the verdict |
 //! | `mta_sts.rs` | MTA-STS (RFC 8461): the TXT record, the policy file, allowed MX hosts |
@@ -20,6 +21,7 @@
 
 pub mod arc;
 pub mod author;
+pub mod dane;
 pub mod dkim;
 pub mod dmarc;
 pub mod lookup;

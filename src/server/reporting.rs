@@ -48,6 +48,9 @@ pub async fn run(ctx: Rc<Services>, resolver: Rc<Resolver>, cluster: Option<Arc<
     }
 }
 
+/// How long after its period an aggregate report (DMARC, TLS) that cannot be sent is given up.
+pub const GIVE_UP_AFTER_SECS: u64 = 86_400;
+
 /// One report per policy domain and finished period, of this node's counts; in a cluster
 /// they go to the shared counts instead, unless Redis cannot take them.
 async fn send_finished(
@@ -77,8 +80,13 @@ async fn send_finished(
                 .is_ok(),
             None => false,
         };
-        if !shared {
-            send_one(ctx, resolver, &domain, period, period + interval, &rows).await?;
+        if !shared && let Err(e) = send_one(ctx, resolver, &domain, period, period + interval, &rows).await {
+            // One domain that cannot be reported to holds up no other.
+            if now < period + interval + GIVE_UP_AFTER_SECS {
+                tracing::info!(domain, "the DMARC report could not be sent (will retry): {e}");
+                continue;
+            }
+            tracing::warn!(domain, "giving up the DMARC report of a period that ended a day ago: {e}");
         }
         let done: Vec<ReportRow> = rows.into_iter().map(|(row, _)| row).collect();
         ctx.journal.submit(JournalOp::Dmarc(DmarcOp::Forget(done))).await.map_err(|e| e.to_string())?;

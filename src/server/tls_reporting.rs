@@ -8,15 +8,16 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use mailauth::report_mail::{self, ReportMail};
-use mailauth::tlsrpt::{ReportUri, ReportedPolicy, Reporter, file_name, json_report, report_uris};
+use mailauth::tlsrpt::{ReportUri, ReportedPolicy, Reporter, ResultType, file_name, json_report, report_uris};
 use store::journal::{JournalOp, TlsReportOp};
 use store::records::MtaStsPolicy;
 use store::tls_reports::TlsReportRow;
 use store::unix_now;
 
 use crate::dns::Resolver;
+use crate::dns::tlsa::ServerTlsa;
 use crate::queue::Services;
-use crate::reporting::queue_report;
+use crate::reporting::{GIVE_UP_AFTER_SECS, queue_report};
 use crate::tls::https_agent;
 
 /// How long a report POST may take.
@@ -40,7 +41,8 @@ pub async fn run(ctx: Rc<Services>, resolver: Rc<Resolver>) {
     }
 }
 
-/// One report per policy domain and finished period; its counters are forgotten once sent.
+/// One report per policy domain and finished period; its counters are forgotten once sent
+/// (or given up).
 async fn send_finished(ctx: &Services, resolver: &Resolver, agent: &ureq::Agent, interval: u64) -> Result<(), String> {
     let now = unix_now();
     let store = ctx.store.clone();
@@ -53,7 +55,15 @@ async fn send_finished(ctx: &Services, resolver: &Resolver, agent: &ureq::Agent,
         reports.entry((row.period, row.policy_domain.clone())).or_default().push((row, count));
     }
     for ((period, domain), rows) in reports {
-        send_one(ctx, resolver, agent, &domain, (period, period + interval), &rows).await?;
+        // One domain that cannot be reported to (its record does not resolve, say) holds up no
+        // other; its report is tried again until a day after its period.
+        if let Err(e) = send_one(ctx, resolver, agent, &domain, (period, period + interval), &rows).await {
+            if now < period + interval + GIVE_UP_AFTER_SECS {
+                tracing::info!(domain, "the TLS report could not be sent (will retry): {e}");
+                continue;
+            }
+            tracing::warn!(domain, "giving up the TLS report of a period that ended a day ago: {e}");
+        }
         let done = rows.into_iter().map(|(row, _)| row).collect();
         ctx.journal.submit(JournalOp::TlsReport(TlsReportOp::Forget(done))).await.map_err(|e| e.to_string())?;
     }
@@ -80,8 +90,11 @@ async fn send_one(
     let id = ctx.ids.next_id();
     let report_id = id.to_string();
     let reporter = Reporter { org_name: hostname, contact: &from, report_id: &report_id, begin, end };
-    let kept = ctx.store.mta_sts_policy(domain).map_err(|e| e.to_string())?;
-    let gzipped = report_mail::gzip(json_report(&reporter, domain, &reported_policy(kept.as_ref()), rows).as_bytes());
+    let policy = match dane_policy(ctx, resolver, domain, rows).await {
+        Some(policy) => policy,
+        None => sts_policy(ctx.store.mta_sts_policy(domain).map_err(|e| e.to_string())?.as_ref()),
+    };
+    let gzipped = report_mail::gzip(json_report(&reporter, domain, &policy, rows).as_bytes());
     let to: Vec<String> = uris
         .iter()
         .filter_map(|uri| match uri {
@@ -122,8 +135,28 @@ async fn send_one(
     Ok(())
 }
 
+/// The DANE policy of `domain` as an MX host (its TLSA base domain, RFC 8460 3), when it has
+/// validated TLSA records now, or its sessions failed for want of them.
+async fn dane_policy(
+    ctx: &Services,
+    resolver: &Resolver,
+    domain: &str,
+    rows: &[(TlsReportRow, u64)],
+) -> Option<ReportedPolicy> {
+    if !ctx.config.dns.dnssec {
+        return None;
+    }
+    let tlsa = |policy_string| ReportedPolicy { policy_type: "tlsa", policy_string, mx_host: Vec::new() };
+    match resolver.tlsa(domain, ctx.config.delivery.port).await {
+        Ok(ServerTlsa::Usable(records)) => Some(tlsa(records.iter().map(ToString::to_string).collect())),
+        Ok(ServerTlsa::Unusable) => Some(tlsa(Vec::new())),
+        Ok(ServerTlsa::None) => None,
+        Err(_) => rows.iter().any(|(row, _)| row.result == Some(ResultType::DnssecInvalid)).then(|| tlsa(Vec::new())),
+    }
+}
+
 /// The policy as the report names it: the kept MTA-STS policy's lines, or none found.
-fn reported_policy(kept: Option<&MtaStsPolicy>) -> ReportedPolicy {
+fn sts_policy(kept: Option<&MtaStsPolicy>) -> ReportedPolicy {
     let Some(policy) = kept else {
         return ReportedPolicy { policy_type: "no-policy-found", policy_string: Vec::new(), mx_host: Vec::new() };
     };

@@ -83,6 +83,7 @@ class DnsTest(unittest.TestCase):
         lines, _ = self.lookup("bare.test")
         self.assertEqual(lines, ["bare.test: no MX records",
                                  "delivery: to the domain's own addresses (implicit MX)",
+                                 "DANE: off (the nameservers are not trusted to validate: [dns] dnssec = false)",
                                  "MTA-STS: no policy (no valid _mta-sts record)",
                                  "TLS reports: not asked for (no valid _smtp._tls record)"])
 

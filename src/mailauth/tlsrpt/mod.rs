@@ -64,11 +64,15 @@ pub enum ResultType {
     StsPolicyInvalid,
     /// The policy server's certificate did not verify.
     StsWebpkiInvalid,
+    /// DANE: the certificate matched none of the MX host's TLSA records.
+    TlsaInvalid,
+    /// DANE: the TLSA records did not validate (a bogus or failed DNSSEC answer).
+    DnssecInvalid,
 }
 
 impl ResultType {
     /// Every type, for parsing.
-    const ALL: [ResultType; 8] = [
+    const ALL: [ResultType; 10] = [
         ResultType::StarttlsNotSupported,
         ResultType::CertificateHostMismatch,
         ResultType::CertificateExpired,
@@ -77,6 +81,8 @@ impl ResultType {
         ResultType::StsPolicyFetchError,
         ResultType::StsPolicyInvalid,
         ResultType::StsWebpkiInvalid,
+        ResultType::TlsaInvalid,
+        ResultType::DnssecInvalid,
     ];
 
     /// The name in reports.
@@ -90,6 +96,8 @@ impl ResultType {
             ResultType::StsPolicyFetchError => "sts-policy-fetch-error",
             ResultType::StsPolicyInvalid => "sts-policy-invalid",
             ResultType::StsWebpkiInvalid => "sts-webpki-invalid",
+            ResultType::TlsaInvalid => "tlsa-invalid",
+            ResultType::DnssecInvalid => "dnssec-invalid",
         }
     }
 
@@ -125,7 +133,7 @@ pub struct ReportRow {
 /// The policy a report is about, as RFC 8460 4.4 writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportedPolicy {
-    /// `sts` (MTA-STS) or `no-policy-found`.
+    /// `sts` (MTA-STS), `tlsa` (DANE) or `no-policy-found`.
     pub policy_type: &'static str,
     /// The policy's lines.
     pub policy_string: Vec<String>,

@@ -10,6 +10,7 @@ use hickory_proto::rr::RecordType;
 
 use crate::config::outbound::TlsPolicy;
 use crate::config::{Config, DeliveryConfig};
+use crate::dns::tlsa::ServerTlsa;
 use crate::dns::{Answer, MailExchangers, Resolver};
 use crate::tls::client::Connectors;
 use crate::tls::policy_fetch;
@@ -17,7 +18,8 @@ use mailauth::mta_sts::{Policy, policy_id};
 use mailauth::tlsrpt::{ReportUri, report_uris};
 
 /// Looks `name` up as type `rtype` and prints the answer; `MX` also shows the delivery order,
-/// the domain's MTA-STS policy as delivery would fetch it, and where its TLS reports go.
+/// each host's DANE records, the domain's MTA-STS policy as delivery would fetch it, and
+/// where its TLS reports go.
 pub fn lookup(config: &Config, name: String, rtype: &str) -> anyhow::Result<()> {
     let rtype =
         RecordType::from_str(&rtype.to_ascii_uppercase()).map_err(|_| anyhow!("unknown record type {rtype}"))?;
@@ -33,7 +35,7 @@ pub fn lookup(config: &Config, name: String, rtype: &str) -> anyhow::Result<()> 
                 Answer::NoData => vec![format!("{name}: no {rtype} records")],
             };
             if rtype == RecordType::MX {
-                let exchangers = resolver.mail_exchangers(&name).await?;
+                let (exchangers, secure) = resolver.mail_exchangers_secured(&name).await?;
                 lines.push(match &exchangers {
                     MailExchangers::Hosts(hosts) => format!("delivery order: {}", hosts.join(" ")),
                     MailExchangers::Implicit => "delivery: to the domain's own addresses (implicit MX)".into(),
@@ -46,6 +48,7 @@ pub fn lookup(config: &Config, name: String, rtype: &str) -> anyhow::Result<()> 
                     MailExchangers::NullMx | MailExchangers::NoSuchDomain => None,
                 };
                 if let Some(hosts) = hosts {
+                    lines.extend(dane(&resolver, dns.dnssec, secure, &hosts, delivery.port).await);
                     lines.extend(tls_policy(&resolver, &delivery, &name, &hosts).await);
                 }
             }
@@ -63,6 +66,37 @@ pub fn lookup(config: &Config, name: String, rtype: &str) -> anyhow::Result<()> 
         }
         Err(e) => bail!("{e}"),
     }
+}
+
+/// What delivery would make of the hosts' TLSA records (RFC 7672): DANE applies to a host
+/// when its MX, address and TLSA records all validated.
+async fn dane(resolver: &Resolver, dnssec: bool, mx_secure: bool, hosts: &[String], port: u16) -> Vec<String> {
+    if !dnssec {
+        return vec!["DANE: off (the nameservers are not trusted to validate: [dns] dnssec = false)".into()];
+    }
+    if !mx_secure {
+        return vec!["DANE: not used (the MX records are not DNSSEC-validated)".into()];
+    }
+    let mut lines = Vec::new();
+    for host in hosts {
+        let secure = resolver.addresses_secured(host).await.map(|(_, secure)| secure).unwrap_or(false);
+        if !secure {
+            lines.push(format!("DANE: {host}: not used (its address records are not DNSSEC-validated)"));
+            continue;
+        }
+        lines.push(match resolver.tlsa(host, port).await {
+            Ok(ServerTlsa::None) => format!("DANE: {host}: no validated TLSA records (not used)"),
+            Ok(ServerTlsa::Unusable) => {
+                format!("DANE: {host}: only unusable TLSA records: TLS required, unauthenticated")
+            }
+            Ok(ServerTlsa::Usable(records)) => {
+                let records: Vec<String> = records.iter().map(ToString::to_string).collect();
+                format!("DANE: {host}: TLSA {}", records.join(", "))
+            }
+            Err(e) => format!("DANE: {host}: the TLSA lookup failed, the host will not be used: {e}"),
+        });
+    }
+    lines
 }
 
 /// What delivery to `domain` would make of its MTA-STS policy (fetched now, as for a new id)

@@ -193,6 +193,10 @@ pub struct DnsConfig {
     pub attempts: NonZeroUsize,
     /// Answers each shard keeps cached at most (0: no cache).
     pub cache_entries: usize,
+    /// The nameservers validate DNSSEC and the path to them is trusted (loopback): their AD
+    /// bit is believed, which turns on DANE for outbound TLS (Postfix's
+    /// `smtp_dns_support_level = dnssec`).
+    pub dnssec: bool,
 }
 
 impl Default for DnsConfig {
@@ -202,6 +206,7 @@ impl Default for DnsConfig {
             timeout_ms: NonZeroU64::new(2000).unwrap(),
             attempts: NonZeroUsize::new(2).unwrap(),
             cache_entries: 10_000,
+            dnssec: false,
         }
     }
 }

@@ -2,16 +2,19 @@
 //! TXT for SPF/DKIM/DMARC, A/AAAA, PTR, TLSA): queries go to the configured recursive
 //! nameservers from the shard's own executor (glommio UDP, TCP when truncated), and answers are
 //! believed only when they match the question. One resolver per shard, with its own cache, so
-//! lookups need no locks.
+//! lookups need no locks. With `[dns] dnssec = true` the nameservers are trusted to validate:
+//! an answer they mark authentic (AD) counts as secure, which DANE needs.
 //!
 //! | file | what |
 //! |---|---|
 //! | `transport.rs` | one exchange with one server over UDP or TCP |
 //! | `lookup.rs` | the resolver as `mailauth`'s `Lookup`, and DNSBL queries |
 //! | `resolv_conf.rs` | the system's nameservers when none are configured |
+//! | `tlsa.rs` | a server's DANE TLSA records, when DNSSEC validated them |
 
 pub mod lookup;
 pub mod resolv_conf;
+pub mod tlsa;
 pub mod transport;
 
 use std::cell::RefCell;
@@ -30,7 +33,7 @@ use dns_proto::wire;
 /// CNAMEs followed before a name is given up as a loop.
 const MAX_CNAME_CHAIN: usize = 8;
 
-pub use dns_proto::{Answer, DnsError};
+pub use dns_proto::{Answer, DnsError, Secured};
 
 /// Where mail for a domain goes, from its MX records (RFC 5321 section 5.1, RFC 7505).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +54,8 @@ pub struct Resolver {
     servers: Vec<SocketAddr>,
     timeout: Duration,
     attempts: usize,
+    /// Whether the nameservers validate, so that their AD bit is believed.
+    dnssec: bool,
     cache: RefCell<Cache>,
 }
 
@@ -69,30 +74,44 @@ impl Resolver {
             servers,
             timeout: Duration::from_millis(config.timeout_ms.get()),
             attempts: config.attempts.get(),
+            dnssec: config.dnssec,
             cache: RefCell::new(Cache::new(config.cache_entries)),
         })
     }
 
     /// Looks up `name`/`rtype`, following CNAMEs.
     pub async fn lookup(&self, name: &str, rtype: RecordType) -> Result<Answer, DnsError> {
+        Ok(self.lookup_secured(name, rtype).await?.answer)
+    }
+
+    /// Looks up `name`/`rtype`, following CNAMEs, and says whether DNSSEC validated every step
+    /// (never with `[dns] dnssec` off).
+    pub async fn lookup_secured(&self, name: &str, rtype: RecordType) -> Result<Secured, DnsError> {
         let mut name = Name::from_str_relaxed(name).map_err(|e| DnsError::BadName(format!("{name}: {e}")))?;
         name.set_fqdn(true);
+        let mut secure = self.dnssec;
         for _ in 0..MAX_CNAME_CHAIN {
-            if let Some(answer) = self.cache.borrow().get(&name, rtype) {
+            if let Some(mut cached) = self.cache.borrow().get(&name, rtype) {
                 crate::metrics::dns_cache_hit(rtype);
-                return Ok(answer);
+                cached.secure &= secure;
+                return Ok(cached);
             }
             crate::metrics::dns_query(rtype);
             let asked = self.ask(&name, rtype).await;
             if asked.is_err() {
                 crate::metrics::dns_query_failed(rtype);
             }
-            match asked? {
+            let (step, authentic) = asked?;
+            match step {
                 Step::Done(answer, ttl) => {
-                    self.cache.borrow_mut().insert(&name, rtype, answer.clone(), ttl);
-                    return Ok(answer);
+                    let found = Secured { answer, secure: self.dnssec && authentic };
+                    self.cache.borrow_mut().insert(&name, rtype, found.clone(), ttl);
+                    return Ok(Secured { secure: secure && found.secure, ..found });
                 }
-                Step::Follow(target) => name = target,
+                Step::Follow(target) => {
+                    secure &= authentic;
+                    name = target;
+                }
             }
         }
         Err(DnsError::CnameLoop)
@@ -100,44 +119,51 @@ impl Resolver {
 
     /// The mail exchangers of `domain`.
     pub async fn mail_exchangers(&self, domain: &str) -> Result<MailExchangers, DnsError> {
-        let mut found: Vec<(u16, String)> = match self.lookup(domain, RecordType::MX).await? {
-            Answer::NoSuchName => return Ok(MailExchangers::NoSuchDomain),
-            Answer::NoData => return Ok(MailExchangers::Implicit),
-            Answer::Records(records) => records
-                .iter()
-                .filter_map(|r| match r {
-                    RData::MX(mx) => Some((mx.preference(), mx.exchange().to_ascii())),
-                    _ => None,
-                })
-                .collect(),
+        Ok(self.mail_exchangers_secured(domain).await?.0)
+    }
+
+    /// The mail exchangers of `domain`, and whether DNSSEC validated them.
+    pub async fn mail_exchangers_secured(&self, domain: &str) -> Result<(MailExchangers, bool), DnsError> {
+        let Secured { answer, secure } = self.lookup_secured(domain, RecordType::MX).await?;
+        let exchangers = match answer {
+            Answer::NoSuchName => MailExchangers::NoSuchDomain,
+            Answer::NoData => MailExchangers::Implicit,
+            Answer::Records(records) => exchangers(&records),
         };
-        if found.len() == 1 && found[0].1 == "." {
-            return Ok(MailExchangers::NullMx);
-        }
-        found.shuffle(&mut rand::thread_rng());
-        found.sort_by_key(|(preference, _)| *preference);
-        Ok(MailExchangers::Hosts(found.into_iter().map(|(_, host)| host.trim_end_matches('.').to_string()).collect()))
+        Ok((exchangers, secure))
     }
 
     /// The IPv4 and IPv6 addresses of `host` (empty when it has none). A failed lookup of one
     /// family does not hide the addresses of the other.
     pub async fn addresses(&self, host: &str) -> Result<Vec<IpAddr>, DnsError> {
+        Ok(self.addresses_secured(host).await?.0)
+    }
+
+    /// The addresses of `host`, and whether DNSSEC validated every family that answered.
+    pub async fn addresses_secured(&self, host: &str) -> Result<(Vec<IpAddr>, bool), DnsError> {
         let mut out = Vec::new();
         let mut failure = None;
+        let mut secure = self.dnssec;
         for rtype in [RecordType::A, RecordType::AAAA] {
-            match self.lookup(host, rtype).await {
-                Ok(Answer::Records(records)) => out.extend(records.iter().filter_map(|r| match r {
-                    RData::A(a) => Some(IpAddr::V4(a.0)),
-                    RData::AAAA(a) => Some(IpAddr::V6(a.0)),
-                    _ => None,
-                })),
-                Ok(_) => {}
+            match self.lookup_secured(host, rtype).await {
+                Ok(found) => {
+                    secure &= found.secure;
+                    if let Answer::Records(records) = found.answer {
+                        out.extend(records.iter().filter_map(|r| match r {
+                            RData::A(a) => Some(IpAddr::V4(a.0)),
+                            RData::AAAA(a) => Some(IpAddr::V6(a.0)),
+                            _ => None,
+                        }));
+                    }
+                }
                 Err(e) => failure = Some(e),
             }
         }
         match failure {
             Some(e) if out.is_empty() => Err(e),
-            _ => Ok(out),
+            // A family whose lookup failed was not validated.
+            Some(_) => Ok((out, false)),
+            None => Ok((out, secure)),
         }
     }
 
@@ -155,16 +181,21 @@ impl Resolver {
             .collect())
     }
 
-    /// One question to the nameservers, in turn, for `attempts` rounds.
-    async fn ask(&self, name: &Name, rtype: RecordType) -> Result<Step, DnsError> {
+    /// One question to the nameservers, in turn, for `attempts` rounds: what it means, and
+    /// whether the answer came marked authentic.
+    async fn ask(&self, name: &Name, rtype: RecordType) -> Result<(Step, bool), DnsError> {
         let mut last_error = String::from("no attempt made");
         for _ in 0..self.attempts {
             for &server in &self.servers {
                 match self.exchange(server, name, rtype).await {
                     Ok(response) => match response.code {
-                        ResponseCode::NoError => return follow(name, rtype, response.answers, response.negative_ttl),
+                        ResponseCode::NoError => {
+                            let step = follow(name, rtype, response.answers, response.negative_ttl)?;
+                            return Ok((step, response.authentic));
+                        }
                         ResponseCode::NXDomain => {
-                            return Ok(Step::Done(Answer::NoSuchName, response.negative_ttl.unwrap_or(0)));
+                            let step = Step::Done(Answer::NoSuchName, response.negative_ttl.unwrap_or(0));
+                            return Ok((step, response.authentic));
                         }
                         code => last_error = format!("{server} answered {code}"),
                     },
@@ -187,6 +218,24 @@ impl Resolver {
         let bytes = transport::tcp(server, &query, self.timeout).await.map_err(|e| format!("TCP: {e}"))?;
         wire::response(&bytes, id, name, rtype).map_err(|e| e.to_string())
     }
+}
+
+/// The hosts of MX `records`: by preference, shuffled among equal ones; `MX 0 .` alone is a
+/// null MX.
+fn exchangers(records: &[RData]) -> MailExchangers {
+    let mut found: Vec<(u16, String)> = records
+        .iter()
+        .filter_map(|r| match r {
+            RData::MX(mx) => Some((mx.preference(), mx.exchange().to_ascii())),
+            _ => None,
+        })
+        .collect();
+    if found.len() == 1 && found[0].1 == "." {
+        return MailExchangers::NullMx;
+    }
+    found.shuffle(&mut rand::thread_rng());
+    found.sort_by_key(|(preference, _)| *preference);
+    MailExchangers::Hosts(found.into_iter().map(|(_, host)| host.trim_end_matches('.').to_string()).collect())
 }
 
 /// What one answer means for the lookup.

@@ -11,7 +11,7 @@ use super::dsn::{self, Action, Notice, Returned};
 use super::mta_sts::Found;
 use super::pool::{self, Idle, PoolKey};
 use super::routes::Plan;
-use super::tls_policy::{self, Reporting};
+use super::tls_policy::{self, HostTls, Reporting};
 use super::{Group, Outbound};
 use crate::config::outbound::{RelayHost, TlsPolicy};
 use crate::dns::{MailExchangers, Resolver};
@@ -63,11 +63,12 @@ struct Route {
 }
 
 impl Route {
-    /// Counts one session's TLS outcome (`None`: it succeeded) with `host` at `ip`.
-    fn count_tls(&mut self, result: Option<ResultType>, host: &str, ip: Option<IpAddr>) {
-        if let Some(reported) = &self.reported {
-            self.tls_report.push(reported.row(result, host, ip));
-        }
+    /// Counts one session's TLS outcome (`None`: it succeeded) with `host` at `ip`: in the
+    /// report of the host's DANE policy when it has one, else of the domain's.
+    fn count_tls(&mut self, dane: Option<&Reporting>, result: Option<ResultType>, host: &str, ip: Option<IpAddr>) {
+        let Some(reporting) = dane.or(self.reported.as_ref()) else { return };
+        let row = reporting.row(result, host, ip);
+        self.tls_report.push(row);
     }
 }
 
@@ -303,19 +304,27 @@ async fn send(
     }
 }
 
-/// The hosts to try, in order, and their port: the route's relay host, or the MX hosts.
-async fn hosts(ctx: &Services, resolver: &Resolver, plan: &Plan, domain: &str) -> Result<(Vec<String>, u16), Verdicts> {
+/// Where an attempt goes: the hosts to try in order, their port, and whether DNSSEC validated
+/// the MX records (so that DANE may apply to the hosts).
+struct Hosts {
+    names: Vec<String>,
+    port: u16,
+    secure: bool,
+}
+
+/// The route's relay host, or the MX hosts.
+async fn hosts(ctx: &Services, resolver: &Resolver, plan: &Plan, domain: &str) -> Result<Hosts, Verdicts> {
     if let Some(relay) = &plan.relay {
-        return Ok((vec![relay.name.clone()], relay.port));
+        return Ok(Hosts { names: vec![relay.name.clone()], port: relay.port, secure: false });
     }
     let port = ctx.config.delivery.port;
-    match resolver.mail_exchangers(domain).await {
-        Ok(MailExchangers::Hosts(hosts)) => Ok((hosts, port)),
-        Ok(MailExchangers::Implicit) => Ok((vec![domain.to_string()], port)),
-        Ok(MailExchangers::NullMx) => {
+    match resolver.mail_exchangers_secured(domain).await {
+        Ok((MailExchangers::Hosts(names), secure)) => Ok(Hosts { names, port, secure }),
+        Ok((MailExchangers::Implicit, secure)) => Ok(Hosts { names: vec![domain.to_string()], port, secure }),
+        Ok((MailExchangers::NullMx, _)) => {
             Err(Verdicts::Failed("5.1.10", format!("556 5.1.10 {domain} accepts no mail (null MX)")))
         }
-        Ok(MailExchangers::NoSuchDomain) => {
+        Ok((MailExchangers::NoSuchDomain, _)) => {
             Err(Verdicts::Failed("5.1.2", format!("Host or domain name not found: {domain}")))
         }
         Err(e) => Err(Verdicts::Deferred(format!("DNS lookup of {domain} failed: {e}"))),
@@ -328,12 +337,13 @@ enum Verdicts {
     Deferred(String),
 }
 
-/// A host's addresses: itself when it is an IP address, else from DNS.
-async fn addresses(resolver: &Resolver, host: &str) -> Result<Vec<IpAddr>, String> {
+/// A host's addresses, and whether DNSSEC validated them: itself when it is an IP address,
+/// else from DNS.
+async fn addresses(resolver: &Resolver, host: &str) -> Result<(Vec<IpAddr>, bool), String> {
     if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(vec![ip]);
+        return Ok((vec![ip], false));
     }
-    resolver.addresses(host).await.map_err(|e| format!("{host}: {e}"))
+    resolver.addresses_secured(host).await.map_err(|e| format!("{host}: {e}"))
 }
 
 /// The same verdict for every recipient of the group.
@@ -374,10 +384,12 @@ async fn conversations(
         Some(_) => Found::default(),
     };
     let sts = found.applied;
-    let (hosts, port) = match hosts(ctx, &outbound.resolver, &plan, &group.domain).await {
+    let Hosts { names: hosts, port, secure } = match hosts(ctx, &outbound.resolver, &plan, &group.domain).await {
         Ok(found) => found,
         Err(verdicts) => return every(group, verdicts),
     };
+    // DANE (RFC 7672 2.2.1) for hosts that validated MX records name; never for relay hosts.
+    let dane = secure && plan.relay.is_none();
     let reporting = Reporting::new(ctx, &group.domain, plan.source);
     if let (Some(kind), Some(reporting)) = (found.fetch_failed, &reporting) {
         route.tls_report.push(reporting.row(Some(kind), "", None));
@@ -400,7 +412,7 @@ async fn conversations(
         Some(sts) => match tls_policy::allowed_hosts(&group.domain, sts, hosts) {
             Ok(hosts) => hosts,
             Err((reason, refused)) => {
-                route.count_tls(Some(ResultType::ValidationFailure), &refused, None);
+                route.count_tls(None, Some(ResultType::ValidationFailure), &refused, None);
                 return every(group, Verdicts::Deferred(reason));
             }
         },
@@ -417,7 +429,7 @@ async fn conversations(
     let Some(slot) = ctx.sites.enter(&hosts, port, &ctx.shutdown).await else {
         return every(group, Verdicts::Deferred("the server is stopping".into()));
     };
-    let mut verdicts = converse(ctx, outbound, group, message, route, (&plan, &hosts, port)).await;
+    let mut verdicts = converse(ctx, outbound, group, message, route, (&plan, &hosts, port, dane)).await;
     slot.finish(feedback(&verdicts));
     if let Some(sts) = enforced {
         let kept = if sts.kept { ", kept from an earlier fetch" } else { "" };
@@ -450,16 +462,18 @@ fn suspended(destination: &str, suspension: &Suspension) -> Verdicts {
 }
 
 /// The SMTP conversations of one attempt: each host of `to` in turn, each of its addresses,
-/// until one takes the transaction.
+/// until one takes the transaction. With `dane`, each host whose addresses validated is
+/// checked for TLSA records first.
 async fn converse(
     ctx: &Services,
     outbound: &Outbound,
     group: &Group,
     message: &[u8],
     route: &mut Route,
-    to: (&Plan, &[String], u16),
+    to: (&Plan, &[String], u16, bool),
 ) -> Vec<Verdict> {
-    let (plan, hosts, port) = to;
+    let (plan, hosts, port, dane) = to;
+    let domain_policy = route.tls_policy;
     let sender = &group.recipients[0].entry.sender;
     let recipients: Vec<Recipient> = group
         .recipients
@@ -487,24 +501,51 @@ async fn converse(
     let login = plan.login.as_ref().map(|(user, password)| (user.as_str(), password.as_str()));
     let mut last_error = format!("no address found for the mail exchangers of {}", group.domain);
     for host in hosts {
-        let addresses = match addresses(&outbound.resolver, host).await {
-            Ok(addresses) => addresses,
+        let (addresses, secure) = match addresses(&outbound.resolver, host).await {
+            Ok(found) => found,
             Err(e) => {
                 last_error = e;
                 continue;
             }
         };
+        let host_tls = match dane && secure {
+            true => match tls_policy::host_tls(&outbound.resolver, &group.domain, host, port).await {
+                Ok(host_tls) => host_tls,
+                Err(e) => {
+                    tracing::info!(host, "{e}: not using the host");
+                    let reporting = Reporting::new(ctx, host, plan.source);
+                    route.count_tls(reporting.as_ref(), Some(ResultType::DnssecInvalid), host, None);
+                    last_error = e;
+                    continue;
+                }
+            },
+            false => HostTls::Domain,
+        };
+        let dane_reporting = match host_tls {
+            HostTls::Domain => None,
+            _ => Reporting::new(ctx, host, plan.source),
+        };
+        let (tls, tls_policy) = match host_tls {
+            HostTls::Domain => (plan.tls, domain_policy),
+            HostTls::Dane(_) => (TlsPolicy::Required, "dane"),
+            HostTls::Encrypt => (TlsPolicy::Required, "dane-tls-only"),
+        };
+        route.tls_policy = tls_policy;
+        let dane_host = match &host_tls {
+            HostTls::Dane(host) => Some(host),
+            _ => None,
+        };
         for ip in addresses {
             let addr = SocketAddr::new(ip, port);
             (route.mx, route.ip) = (Some(host.clone()), Some(ip));
-            let mut peer = Peer { addr, host, helo: &plan.helo, source: plan.source, tls: plan.tls, login };
+            let mut peer = Peer { addr, host, helo: &plan.helo, source: plan.source, tls, dane: dane_host, login };
             let site = route.site.clone().unwrap_or_default();
             let mut sent = send(ctx, outbound, (&peer, &site), timeouts, &envelope).await;
             let mut counted = false;
             if let Err(SessionError::Tls(kind, text)) = &sent {
-                route.count_tls(Some(*kind), host, Some(ip));
+                route.count_tls(dane_reporting.as_ref(), Some(*kind), host, Some(ip));
                 counted = true;
-                if route.testing {
+                if route.testing && host_tls == HostTls::Domain {
                     tracing::info!(%addr, "MTA-STS testing: {text}; delivering as without the policy");
                     peer.tls = TlsPolicy::Opportunistic;
                     sent = send(ctx, outbound, (&peer, &site), timeouts, &envelope).await;
@@ -528,7 +569,7 @@ async fn converse(
                     route.tls = transaction.tls.as_ref().map(|t| format!("{} {}", t.version, t.cipher));
                     if !counted {
                         let missing = transaction.tls.is_none().then_some(ResultType::StarttlsNotSupported);
-                        route.count_tls(missing, host, Some(ip));
+                        route.count_tls(dane_reporting.as_ref(), missing, host, Some(ip));
                     }
                     route.dsn = transaction.dsn;
                     return group

@@ -13,15 +13,17 @@ use std::time::Duration;
 use crate::cluster::Lease;
 use crate::config::outbound::TlsPolicy;
 use crate::smtp::client::{Peer, Session};
+use crate::tls::dane::DaneHost;
 
 /// What an idle session is good for: the same server, reached from the same address with the
-/// same name, TLS policy and login.
+/// same name, TLS policy (DANE records included) and login.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PoolKey {
     addr: SocketAddr,
     source: Option<IpAddr>,
     helo: String,
     tls: TlsPolicy,
+    dane: Option<DaneHost>,
     user: Option<String>,
 }
 
@@ -33,6 +35,7 @@ impl PoolKey {
             source: peer.source,
             helo: peer.helo.to_string(),
             tls: peer.tls,
+            dane: peer.dane.cloned(),
             user: peer.login.map(|(user, _)| user.to_string()),
         }
     }

@@ -1,5 +1,6 @@
-//! A delivery attempt under its destination's TLS policy (MTA-STS, kept by `mta_sts.rs`): the
-//! MX hosts it may use, and the TLS report (RFC 8460) rows its sessions count for.
+//! A delivery attempt under its destination's TLS policy (MTA-STS, kept by `mta_sts.rs`; DANE,
+//! from each MX host's TLSA records): the MX hosts it may use, how each host's certificate is
+//! checked, and the TLS report (RFC 8460) rows its sessions count for.
 
 use std::net::IpAddr;
 
@@ -12,6 +13,9 @@ use store::unix_now;
 use super::mta_sts::{Applied, Found};
 use super::{Outbound, Services};
 use crate::config::outbound::TlsPolicy;
+use crate::dns::Resolver;
+use crate::dns::tlsa::ServerTlsa;
+use crate::tls::dane::DaneHost;
 
 /// The policy that mail to `domain` follows, when `[delivery] mta_sts` is on and a verifying
 /// TLS client can be made.
@@ -40,6 +44,29 @@ pub(super) fn allowed_hosts(domain: &str, sts: &Applied, hosts: Vec<String>) -> 
         Mode::Enforce => Ok(allowed),
         _ => Ok(allowed.into_iter().chain(refused).collect()),
     }
+}
+
+/// How one MX host's certificate is checked (RFC 7672 2.2), once its MX and address records
+/// validated.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum HostTls {
+    /// No validated TLSA records: the domain's policy applies (MTA-STS, or the route's).
+    Domain,
+    /// DANE: TLS is required and the certificate must match the host's records.
+    Dane(DaneHost),
+    /// Validated TLSA records, none of them usable: TLS is required, unauthenticated.
+    Encrypt,
+}
+
+/// The DANE policy of MX `host` of `domain` on `port`, from its TLSA records; an error when
+/// the lookup failed (a bogus DNSSEC answer fails too): the host must then not be used.
+pub(super) async fn host_tls(resolver: &Resolver, domain: &str, host: &str, port: u16) -> Result<HostTls, String> {
+    let found = resolver.tlsa(host, port).await.map_err(|e| format!("DANE: the TLSA lookup of {host} failed: {e}"))?;
+    Ok(match found {
+        ServerTlsa::None => HostTls::Domain,
+        ServerTlsa::Unusable => HostTls::Encrypt,
+        ServerTlsa::Usable(records) => HostTls::Dane(DaneHost { records, names: vec![host.into(), domain.into()] }),
+    })
 }
 
 /// The TLS report an attempt's sessions count for: this period's, of its domain.

@@ -3,7 +3,8 @@
 //! rejecting certificates that do not verify, since MX host names are not authenticated by DNS
 //! without DANE. Handshake signatures are still checked, so the session key is the peer's.
 //! Verified (Postfix's `secure`): the chain must lead to a trusted CA (the system's trust store
-//! and `[delivery] tls_ca_file`) and name the host connected to.
+//! and `[delivery] tls_ca_file`) and name the host connected to. DANE (`dane.rs`): the chain
+//! must match the host's TLSA records.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use rustls::version::{TLS12, TLS13};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 
+use super::dane::{self, DaneHost};
 use crate::config::outbound::TlsPolicy;
 
 /// The TLS client configurations of one shard, made once and shared by its deliveries (so
@@ -38,6 +40,11 @@ impl Connectors {
             TlsPolicy::Verify => self.verified.as_ref().map_err(Clone::clone),
             _ => Ok(&self.opportunistic),
         }
+    }
+
+    /// A connector for one MX host under DANE.
+    pub fn for_dane(&self, host: &DaneHost) -> TlsConnector {
+        dane::connector(host, provider())
     }
 }
 

@@ -7,9 +7,12 @@
 //! | `resolver.rs` | choosing a certificate by SNI; reloading them all on SIGHUP |
 //! | `stream.rs` | a stream that is plain TCP or TLS (server or client side), and what TLS was negotiated |
 //! | `client.rs` | outbound SMTP TLS: opportunistic, or verified against trusted CAs |
+//! | `dane.rs` | outbound SMTP TLS verified by an MX host's TLSA records (DANE) |
+//! | `https_agent.rs`, `policy_fetch.rs` | HTTPS for MTA-STS policies and TLS report POSTs |
 
 pub mod certs;
 pub mod client;
+pub mod dane;
 pub mod https_agent;
 pub mod policy_fetch;
 pub mod resolver;

@@ -18,6 +18,7 @@ use rustls::pki_types::ServerName;
 use crate::config::outbound::TlsPolicy;
 use crate::net::{Connection, Line, Shutdown};
 use crate::tls::client::Connectors;
+use crate::tls::dane::DaneHost;
 use crate::tls::{ClientStream, TlsInfo};
 use commands::{mail_command, rcpt_command};
 use message::dot_stuffing::write_terminated;
@@ -147,6 +148,9 @@ pub struct Peer<'a> {
     pub source: Option<IpAddr>,
     /// Whether to use STARTTLS.
     pub tls: TlsPolicy,
+    /// DANE: the server must offer STARTTLS and its certificate must match these records
+    /// (whatever `tls` says).
+    pub dane: Option<&'a DaneHost>,
     /// User and password for AUTH, sent only over TLS.
     pub login: Option<(&'a str, &'a str)>,
 }
@@ -215,19 +219,27 @@ impl Client {
         let greeting = self.read(command).await?;
         self.expect_positive(greeting, "greeting")?;
         let mut ehlo = self.hello(peer.helo).await?;
-        if peer.tls != TlsPolicy::None && ehlo.has_extension("STARTTLS") {
-            let connector = connectors.for_policy(peer.tls).map_err(|e| self.temporary(e))?;
+        let required = peer.tls.requires_tls() || peer.dane.is_some();
+        if (peer.tls != TlsPolicy::None || peer.dane.is_some()) && ehlo.has_extension("STARTTLS") {
+            let dane_connector;
+            let connector = match peer.dane {
+                Some(host) => {
+                    dane_connector = connectors.for_dane(host);
+                    &dane_connector
+                }
+                None => connectors.for_policy(peer.tls).map_err(|e| self.temporary(e))?,
+            };
             let ready = self.command("STARTTLS", command).await?;
             if ready.code == 220 {
-                self.start_tls(peer.host, connector).await?;
+                self.start_tls(peer.host, connector, peer.dane.is_some()).await?;
                 ehlo = self.hello(peer.helo).await?;
-            } else if peer.tls.requires_tls() {
+            } else if required {
                 let text = format!("TLS is required, but STARTTLS was answered with {ready}");
                 return Err(self.tls_failure(ResultType::StarttlsNotSupported, text));
             }
         }
         let encrypted = self.conn.stream().tls_info().is_some();
-        if peer.tls.requires_tls() && !encrypted {
+        if required && !encrypted {
             let text = "TLS is required, but the server does not offer STARTTLS".to_string();
             return Err(self.tls_failure(ResultType::StarttlsNotSupported, text));
         }
@@ -240,8 +252,9 @@ impl Client {
         Ok(ehlo)
     }
 
-    /// The TLS handshake after the server's `220` to STARTTLS.
-    async fn start_tls(&mut self, host: &str, connector: &TlsConnector) -> Result<(), SessionError> {
+    /// The TLS handshake after the server's `220` to STARTTLS; `dane` when the certificate is
+    /// checked against TLSA records.
+    async fn start_tls(&mut self, host: &str, connector: &TlsConnector, dane: bool) -> Result<(), SessionError> {
         let name =
             ServerName::try_from(host.to_string()).unwrap_or_else(|_| ServerName::IpAddress(self.addr.ip().into()));
         // Anything the server sent before the handshake is not to be trusted.
@@ -254,7 +267,7 @@ impl Client {
         };
         or(handshake, expire)
             .await
-            .map_err(|e| self.tls_failure(handshake_failure(&e), format!("TLS handshake failed: {e}")))
+            .map_err(|e| self.tls_failure(handshake_failure(&e, dane), format!("TLS handshake failed: {e}")))
     }
 
     /// AUTH PLAIN (or LOGIN) as `user`. A refused login is temporary: the mail waits in the
@@ -517,10 +530,12 @@ fn classify(reply: ServerReply) -> RecipientOutcome {
     }
 }
 
-/// How a failed handshake counts in TLS reports: what rustls found wrong with the certificate.
-fn handshake_failure(e: &std::io::Error) -> ResultType {
+/// How a failed handshake counts in TLS reports: what rustls found wrong with the certificate
+/// (under DANE: that it matched no TLSA record).
+fn handshake_failure(e: &std::io::Error, dane: bool) -> ResultType {
     use rustls::CertificateError as Cert;
     match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+        Some(rustls::Error::InvalidCertificate(_)) if dane => ResultType::TlsaInvalid,
         Some(rustls::Error::InvalidCertificate(cert)) => match cert {
             Cert::NotValidForName | Cert::NotValidForNameContext { .. } => ResultType::CertificateHostMismatch,
             Cert::Expired | Cert::ExpiredContext { .. } => ResultType::CertificateExpired,
