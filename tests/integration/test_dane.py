@@ -139,6 +139,8 @@ class DaneTest(unittest.TestCase):
 
     def test_dane_ee_delivers_over_tls_to_the_key_the_records_name(self):
         self.assert_delivered("ee.dane.test", "dane ee", True, "dane")
+        event = self.events("ee.dane.test", "delivery")[0]
+        self.assertEqual(event["tls_cert"], "mx.ta.dane.test mx.ee.dane.test", "the certificate's names")
 
     def test_dane_ta_delivers_through_a_chain_to_the_named_ca(self):
         self.assert_delivered("ta.dane.test", "dane ta", True, "dane")

@@ -83,8 +83,11 @@ pub struct Outcome {
     pub ip: Option<IpAddr>,
     /// TLS version and cipher of the session, if any.
     pub tls: Option<String>,
+    /// The DNS names of the certificate the server presented in that session.
+    pub tls_cert: Option<String>,
     /// The policy the TLS of the delivery followed: `none` (opportunistic, or the route's
-    /// setting), `mta-sts` (enforced), `mta-sts-testing`.
+    /// setting), `mta-sts` (enforced), `mta-sts-testing`, `dane`, `dane-tls-only` (its TLSA
+    /// records are all unusable: TLS without authentication).
     pub tls_policy: &'static str,
     /// Which attempt this was (1 for the first).
     pub attempt: u32,
@@ -212,6 +215,7 @@ mod tests {
             mx: Some("mx.far.example".into()),
             ip: Some("192.0.2.1".parse().unwrap()),
             tls: None,
+            tls_cert: None,
             tls_policy: "none",
             attempt: 1,
             reply: "550 5.1.1 unknown".into(),

@@ -125,6 +125,7 @@ mod tests {
                 mx: None,
                 ip: None,
                 tls: None,
+                tls_cert: None,
                 tls_policy: "none",
                 attempt: 1,
                 reply: "250 ok".into(),

@@ -45,6 +45,8 @@ struct Route {
     mx: Option<String>,
     ip: Option<IpAddr>,
     tls: Option<String>,
+    /// The names in the certificate of the server that took the transaction.
+    tls_cert: Option<String>,
     /// The TLS policy followed, as events name it.
     tls_policy: &'static str,
     /// The server offered DSN: it reports delivery itself.
@@ -125,6 +127,7 @@ pub async fn deliver(ctx: &Services, outbound: &Outbound, group: Group) -> Feedb
             mx: route.mx.clone(),
             ip: route.ip,
             tls: route.tls.clone(),
+            tls_cert: route.tls_cert.clone(),
             tls_policy: route.tls_policy,
             attempt: entry.attempts + 1,
             reply: reply.to_string(),
@@ -567,6 +570,7 @@ async fn converse(
                 Ok(transaction) => {
                     metrics::outbound_transaction(transaction.tls.is_some());
                     route.tls = transaction.tls.as_ref().map(|t| format!("{} {}", t.version, t.cipher));
+                    route.tls_cert = transaction.tls.as_ref().map(|t| t.peer_names.clone()).filter(|n| !n.is_empty());
                     if !counted {
                         let missing = transaction.tls.is_none().then_some(ResultType::StarttlsNotSupported);
                         route.count_tls(dane_reporting.as_ref(), missing, host, Some(ip));

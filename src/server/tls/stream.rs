@@ -21,6 +21,9 @@ pub struct TlsInfo {
     pub version: &'static str,
     /// The cipher suite, e.g. `TLS13_AES_256_GCM_SHA384`.
     pub cipher: String,
+    /// On our side of a session we opened: the DNS names of the certificate the server
+    /// presented, space-separated (empty when it names none).
+    pub peer_names: String,
 }
 
 /// A connection in clear text or TLS; `T` is rustls' server or client stream.
@@ -60,7 +63,14 @@ impl ClientStream {
     /// The negotiated TLS parameters, when this is a TLS stream.
     pub fn tls_info(&self) -> Option<TlsInfo> {
         let MaybeTls::Tls(tls) = self else { return None };
-        info(tls.get_ref().1.protocol_version(), tls.get_ref().1.negotiated_cipher_suite())
+        let connection = tls.get_ref().1;
+        let mut info = info(connection.protocol_version(), connection.negotiated_cipher_suite())?;
+        if let Some(cert) = connection.peer_certificates().and_then(|chain| chain.first())
+            && let Ok(parsed) = webpki::EndEntityCert::try_from(cert)
+        {
+            info.peer_names = parsed.valid_dns_names().collect::<Vec<_>>().join(" ");
+        }
+        Some(info)
     }
 }
 
@@ -87,7 +97,14 @@ impl ServerStream {
     /// The negotiated TLS parameters, when this is a TLS stream.
     pub fn tls_info(&self) -> Option<TlsInfo> {
         let MaybeTls::Tls(tls) = self else { return None };
-        info(tls.get_ref().1.protocol_version(), tls.get_ref().1.negotiated_cipher_suite())
+        let connection = tls.get_ref().1;
+        let mut info = info(connection.protocol_version(), connection.negotiated_cipher_suite())?;
+        if let Some(cert) = connection.peer_certificates().and_then(|chain| chain.first())
+            && let Ok(parsed) = webpki::EndEntityCert::try_from(cert)
+        {
+            info.peer_names = parsed.valid_dns_names().collect::<Vec<_>>().join(" ");
+        }
+        Some(info)
     }
 }
 
@@ -98,7 +115,7 @@ fn info(version: Option<ProtocolVersion>, suite: Option<rustls::SupportedCipherS
         _ => "TLS",
     };
     let cipher = suite.map(|s| format!("{:?}", s.suite())).unwrap_or_default();
-    Some(TlsInfo { version, cipher })
+    Some(TlsInfo { version, cipher, peer_names: String::new() })
 }
 
 fn gone() -> io::Error {

@@ -79,7 +79,7 @@ mod tests {
             "Received: from client?.example ([192.0.2.7])\r\n\tby mx.example (ringmail) with ESMTP id \
              000000000000000000000000000000AB\r\n\tfor <bob@example.com>; Tue, 14 Nov 2023 22:13:20 +0000\r\n"
         );
-        let tls = TlsInfo { version: "TLSv1.3", cipher: "TLS13_AES_256_GCM_SHA384".into() };
+        let tls = TlsInfo { version: "TLSv1.3", cipher: "TLS13_AES_256_GCM_SHA384".into(), peer_names: String::new() };
         let r = Received { protocol: "ESMTPSA", tls: Some(&tls), single_recipient: None, ..r };
         assert_eq!(
             std::str::from_utf8(&r.to_header(t)).unwrap(),
