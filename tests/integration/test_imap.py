@@ -383,6 +383,73 @@ class ImapTest(unittest.TestCase):
         self.assertEqual(r.cmd("m", f"SEARCH MODSEQ {new}"), [f"* SEARCH 1 (MODSEQ {new})", "m OK SEARCH completed"])
         r.close()
 
+    def test_address_keys_match_the_address_however_the_field_spells_it(self):
+        # imaptest's search-addresses forms: a display name, quotes, comments, white space
+        # around the @; the last one is the control that must not match.
+        froms = ["User From <user-from@domain.org>", '"User From" <user-from@domain.org>',
+                 "user-from @ domain.org (User From)", '"user-from"@domain.org',
+                 "=?UTF-8?Q?User_From?= <user-from@Domain.ORG>", "Other <other-user@domain.org>"]
+        for n, sender in enumerate(froms):
+            self.deliver(f"From: {sender}\r\nTo: {USER}\r\nSubject: from {n}\r\n\r\nhi\r\n")
+        r = self.raw()
+        r.cmd("s", "SELECT INBOX")
+        for attempt in ("cold", "warm"):
+            self.assertEqual(r.cmd(f"f{attempt}", "SEARCH FROM user-from@domain.org")[0], "* SEARCH 1 2 3 4 5")
+        self.assertEqual(r.cmd("n", 'SEARCH FROM "user from"')[0], "* SEARCH 1 2 3 5")
+        self.assertEqual(r.cmd("h", "SEARCH HEADER FROM user-from@domain.org")[0], "* SEARCH 1 2 3 4 5")
+        self.assertEqual(r.cmd("o", "SEARCH FROM other-user@domain.org")[0], "* SEARCH 6")
+        r.close()
+
+    def test_modseq_with_min_max_and_after_a_plain_select(self):
+        self.deliver(message("m1"), message("m2"), message("m3"))
+        r = self.raw()
+        r.cmd("s", "SELECT INBOX")
+        # The first CONDSTORE enabling command on a mailbox selected without it reports the
+        # highest mod-sequence (RFC 7162 3.1).
+        lines = r.cmd("f", "FETCH 1 (MODSEQ)")
+        self.assertRegex(lines[0], r"^\* OK \[HIGHESTMODSEQ \d+\]")
+        self.assertEqual(len([line for line in r.cmd("f2", "FETCH 1 (MODSEQ)") if "HIGHESTMODSEQ" in line]), 0,
+                         "only once")
+        r.cmd("t", r"STORE 2 +FLAGS.SILENT (\Flagged)")
+        modseqs = {}
+        for line in r.cmd("a", "FETCH 1:3 (MODSEQ)")[:3]:
+            number, modseq = re.match(r"\* (\d+) FETCH \(MODSEQ \((\d+)\)", line).groups()
+            modseqs[int(number)] = int(modseq)
+        self.assertGreater(modseqs[2], max(modseqs[1], modseqs[3]))
+        # RFC 7162 3.1.5: MIN/MAX alone report the MODSEQ of the messages they return.
+        self.assertEqual(r.cmd("m1", "SEARCH RETURN (MIN) MODSEQ 1")[0],
+                         f'* ESEARCH (TAG "m1") MIN 1 MODSEQ {modseqs[1]}')
+        self.assertEqual(r.cmd("m2", "SEARCH RETURN (MAX) MODSEQ 1")[0],
+                         f'* ESEARCH (TAG "m2") MAX 3 MODSEQ {modseqs[3]}')
+        self.assertEqual(r.cmd("m3", "SEARCH RETURN (MIN MAX) MODSEQ 1")[0],
+                         f'* ESEARCH (TAG "m3") MIN 1 MAX 3 MODSEQ {max(modseqs[1], modseqs[3])}')
+        self.assertEqual(r.cmd("m4", "SEARCH RETURN (MIN COUNT) MODSEQ 1")[0],
+                         f'* ESEARCH (TAG "m4") MIN 1 COUNT 3 MODSEQ {modseqs[2]}', "COUNT: over all of them")
+        r.close()
+
+    def test_subscribed_children_show_through_their_parents(self):
+        r = self.raw()
+        for name in ("Foo/Bar", "Foo/Baz", "Top"):
+            r.cmd("c", f"CREATE {name}")
+        r.cmd("u", "SUBSCRIBE Foo/Bar")
+        r.cmd("u2", "SUBSCRIBE Top")
+        r.cmd("u3", "SUBSCRIBE Gone/Child")  # subscribed, neither it nor its parent exists
+        # RFC 5258 3.5 / example 5.9: a parent whose child is subscribed comes with CHILDINFO.
+        self.assertEqual(r.cmd("l", 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "%"'),
+                         [r'* LIST (\HasChildren) "/" Foo ("CHILDINFO" ("SUBSCRIBED"))',
+                          r'* LIST (\HasNoChildren \Subscribed) "/" Top',
+                          r'* LIST (\NonExistent) "/" Gone ("CHILDINFO" ("SUBSCRIBED"))', "l OK LIST completed"])
+        self.assertEqual(r.cmd("l2", 'LIST (SUBSCRIBED) "" "%"'),
+                         [r'* LIST (\HasNoChildren \Subscribed) "/" Top', "l2 OK LIST completed"], "control")
+        # RFC 3501 6.3.9: LSUB % shows the unsubscribed parent as \Noselect.
+        self.assertEqual(sorted(r.cmd("ls", 'LSUB "" "%"')[:-1]),
+                         sorted([r'* LSUB (\Noselect) "/" Foo', r'* LSUB () "/" Top', r'* LSUB (\Noselect) "/" Gone']))
+        self.assertEqual(sorted(r.cmd("ls2", 'LSUB "" "*"')[:-1]),
+                         sorted([r'* LSUB () "/" Foo/Bar', r'* LSUB () "/" Top', r'* LSUB (\Noselect) "/" Gone/Child']))
+        for name in ("Gone/Child", "Foo/Bar", "Top"):
+            r.cmd("x", f"UNSUBSCRIBE {name}")
+        r.close()
+
     # --- two sessions -----------------------------------------------------------------------
 
     def test_two_sessions_see_each_others_changes_at_the_right_points(self):

@@ -16,5 +16,5 @@ mod utf7;
 
 pub use date::{parse_date, sent_date, sent_day};
 pub use encoded_words::decode as decode_encoded_words;
-pub use search_text::{body_text, contains_ignore_case, header_values};
+pub use search_text::{address_values, body_text, contains_ignore_case, header_values};
 pub use structure::{Disposition, MAX_DEPTH, MAX_PARTS, Part, parse};

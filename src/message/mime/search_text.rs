@@ -1,5 +1,6 @@
 //! Text for SEARCH: decoded header values, the decoded body text, and case-insensitive matching.
 
+use super::address;
 use super::charset::to_utf8;
 use super::decode::transfer_decode;
 use super::encoded_words;
@@ -14,6 +15,33 @@ pub fn header_values(message: &[u8], part: &Part, name: &str) -> Vec<String> {
         .filter(|f| f.is(name))
         .map(|f| encoded_words::decode(&unfold(f.value)))
         .collect()
+}
+
+/// Values of every address field named `name` (From, To, Cc, Bcc) for SEARCH: each field's
+/// decoded value as [`header_values`] gives it, then its addresses written out again as
+/// `name <local@domain>` (display names decoded; comments, quotes and white space around the
+/// `@` dropped), so that an address key matches however the field spells the address.
+pub fn address_values(message: &[u8], part: &Part, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for field in fields(slice(message, &part.header)).filter(|f| f.is(name)) {
+        let unfolded = unfold(field.value);
+        out.push(encoded_words::decode(&unfolded));
+        let written: Vec<String> = address::mailboxes(&unfolded)
+            .iter()
+            .filter_map(|a| {
+                let (local, domain) = (a.mailbox.as_deref()?, a.host.as_deref()?);
+                let at = format!("{}@{}", String::from_utf8_lossy(local), String::from_utf8_lossy(domain));
+                Some(match a.name.as_deref().map(encoded_words::decode) {
+                    Some(name) if !name.is_empty() => format!("{name} <{at}>"),
+                    _ => at,
+                })
+            })
+            .collect();
+        if !written.is_empty() {
+            out.push(written.join(", "));
+        }
+    }
+    out
 }
 
 /// The searchable text of the message body: every text/* part (and encapsulated messages),

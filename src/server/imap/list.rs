@@ -57,6 +57,16 @@ fn glob(pattern: &[char], name: &[char]) -> bool {
     reachable[name.len()]
 }
 
+/// The names above `name` in the hierarchy, nearest last: `a`, `a/b` for `a/b/c`.
+pub fn parents(name: &str) -> impl Iterator<Item = &str> {
+    name.match_indices(DELIMITER).map(move |(i, _)| &name[..i]).filter(|p| !p.is_empty())
+}
+
+/// Whether `child` is somewhere below `parent` in the hierarchy.
+pub fn is_parent(parent: &str, child: &str) -> bool {
+    child.len() > parent.len() + 1 && child.starts_with(parent) && child[parent.len()..].starts_with(DELIMITER)
+}
+
 /// The RFC 6154 special use of one of the mailboxes every account gets.
 pub fn special_use(name: &str) -> Option<&'static str> {
     match name {
@@ -88,5 +98,14 @@ mod tests {
         assert!(!matches("", "INBOX"));
         assert_eq!(full_pattern("Archive/", "%"), "Archive/%");
         assert_eq!(full_pattern("Archive/", "/x"), "/x");
+    }
+
+    #[test]
+    fn parents_and_children() {
+        assert_eq!(parents("a/b/c").collect::<Vec<_>>(), ["a", "a/b"]);
+        assert_eq!(parents("top").count(), 0);
+        assert!(is_parent("a", "a/b/c"));
+        assert!(!is_parent("a", "ab/c"));
+        assert!(!is_parent("a/b", "a/b"));
     }
 }

@@ -40,6 +40,20 @@ impl SearchField {
         SearchField::ALL.into_iter().find(|f| f.name().eq_ignore_ascii_case(name))
     }
 
+    /// Whether the field holds addresses (all but Subject).
+    pub fn is_address(self) -> bool {
+        self != SearchField::Subject
+    }
+
+    /// Its values in `message` as SEARCH matches them: decoded, and for address fields with
+    /// the addresses written out plainly too (`mime::address_values`).
+    pub fn values(self, message: &[u8], root: &Part) -> Vec<String> {
+        match self.is_address() {
+            true => mime::address_values(message, root, self.name()),
+            false => mime::header_values(message, root, self.name()),
+        }
+    }
+
     /// The field's name as written in messages.
     pub fn name(self) -> &'static str {
         match self {
@@ -62,7 +76,8 @@ pub struct Summary {
     /// The day of the sent date (the `Date` field) as written, in days since the epoch, when
     /// it parses.
     sent_day: Option<i64>,
-    /// Every value of the [`SearchField`]s, unfolded, decoded and lower-cased.
+    /// Every value of the [`SearchField`]s, unfolded, decoded and lower-cased (address fields
+    /// also with their addresses written out plainly).
     fields: Box<[(SearchField, Box<str>)]>,
 }
 
@@ -78,9 +93,7 @@ impl Summary {
         let fields = SearchField::ALL
             .into_iter()
             .flat_map(|field| {
-                mime::header_values(message, root, field.name())
-                    .into_iter()
-                    .map(move |value| (field, value.to_lowercase().into_boxed_str()))
+                field.values(message, root).into_iter().map(move |value| (field, value.to_lowercase().into_boxed_str()))
             })
             .collect();
         Summary {
@@ -232,6 +245,29 @@ mod tests {
             );
             assert_eq!((early.sent_day(), &early.fields), (late.sent_day(), &late.fields));
         }
+    }
+
+    #[test]
+    fn address_keys_match_however_the_field_spells_the_address() {
+        // imaptest's search-addresses forms, and Dovecot's matching of them.
+        for from in [
+            "User From <user-from@domain.org>",
+            "\"User From\" <user-from@domain.org>",
+            "user-from @ domain.org (User From)",
+            "\"user-from\"@domain.org",
+            "<user-from@Domain.ORG>",
+            "group: other@example.net, User From <user-from@domain.org>;",
+            "=?UTF-8?Q?User_From?= <user-from (comment) @domain.org>",
+        ] {
+            let message = format!("From: {from}\r\nSubject: x\r\n\r\nbody\r\n");
+            let s = Summary::new(message.as_bytes(), &mime::parse(message.as_bytes()));
+            assert!(s.contains(SearchField::From, "user-from@domain.org"), "{from}");
+            assert!(!s.contains(SearchField::From, "other-user@domain.org"), "{from}");
+        }
+        let message = b"From: =?UTF-8?Q?User_From?= <u@domain.org>\r\n\r\n";
+        let s = Summary::new(message, &mime::parse(message));
+        assert!(s.contains(SearchField::From, "user from <u@domain.org>"), "name and address as written out");
+        assert!(!s.contains(SearchField::Subject, ""));
     }
 
     #[test]

@@ -50,7 +50,7 @@ impl Session {
         let view = &selected.view;
         let Ok(mut indexes) = view.resolve(set, uid) else { return Done::bad("Invalid message number") };
         if changed_since.is_some() || attributes.contains(&FetchAttribute::ModSeq) {
-            self.condstore = true;
+            self.enable_condstore(view);
         }
         if let Some(since) = changed_since {
             indexes.retain(|&i| view.get(i).entry.modseq > since);

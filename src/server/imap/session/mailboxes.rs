@@ -76,6 +76,15 @@ impl Session {
         if select.subscribed {
             candidates.extend(subscriptions.iter().filter(|s| !names.contains(s)).cloned());
         }
+        // RFC 5258 3.5: the parents of subscribed mailboxes, for CHILDINFO.
+        let recursive = select.subscribed && select.recursive_match;
+        if recursive {
+            for parent in subscriptions.iter().flat_map(|s| list::parents(s)) {
+                if !candidates.iter().any(|c| c == parent) {
+                    candidates.push(parent.to_string());
+                }
+            }
+        }
         let show_subscribed = select.subscribed || returns.subscribed;
         let mut out = BytesMut::new();
         let mut statuses = Vec::new();
@@ -85,7 +94,8 @@ impl Session {
             }
             let subscribed = subscriptions.contains(name);
             let special = list::special_use(name);
-            if (select.special_use && special.is_none()) || (select.subscribed && !subscribed) {
+            let child_subscribed = recursive && !subscribed && subscriptions.iter().any(|s| list::is_parent(name, s));
+            if (select.special_use && special.is_none()) || (select.subscribed && !subscribed && !child_subscribed) {
                 continue;
             }
             let exists = names.contains(name);
@@ -105,6 +115,9 @@ impl Session {
             }
             out.put_slice(format!("* LIST ({}) \"{DELIMITER}\" ", attributes.join(" ")).as_bytes());
             wire::astring(&mut out, name.as_bytes());
+            if child_subscribed {
+                out.put_slice(b" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
+            }
             out.put_slice(b"\r\n");
             if exists && returns.status.is_some() {
                 statuses.push(name.clone());
@@ -126,9 +139,25 @@ impl Session {
             Ok(found) => found,
             Err(done) => return done,
         };
+        let pattern = list::full_pattern(reference, pattern);
+        // A subscribed mailbox the pattern does not reach (`%` stops at the delimiter) shows
+        // through its unsubscribed parents the pattern matches, as \Noselect (RFC 3501 6.3.9).
+        let mut listed: Vec<(&str, bool)> = Vec::new();
+        for name in &subscriptions {
+            if list::matches(&pattern, name) {
+                listed.push((name, !names.contains(name)));
+                continue;
+            }
+            for parent in list::parents(name) {
+                let shown = subscriptions.iter().any(|s| s == parent) || listed.iter().any(|(n, _)| *n == parent);
+                if !shown && list::matches(&pattern, parent) {
+                    listed.push((parent, true));
+                }
+            }
+        }
         let mut out = BytesMut::new();
-        for name in subscriptions.iter().filter(|s| list::matches(&list::full_pattern(reference, pattern), s)) {
-            let attributes = if names.contains(name) { "" } else { "\\Noselect" };
+        for (name, noselect) in listed {
+            let attributes = if noselect { "\\Noselect" } else { "" };
             out.put_slice(format!("* LSUB ({attributes}) \"{DELIMITER}\" ").as_bytes());
             wire::astring(&mut out, name.as_bytes());
             out.put_slice(b"\r\n");

@@ -64,7 +64,7 @@ impl Session {
         }
         let Ok(indexes) = view.resolve(set, uid) else { return Done::bad("Invalid message number") };
         if unchanged_since.is_some() {
-            self.condstore = true;
+            self.enable_condstore(view);
         }
         let given = GivenFlags::from_flags(given);
         let op = MailboxOp::Store {

@@ -486,6 +486,16 @@ impl Session {
     }
 
     /// Appends untagged text to the output.
+    /// A CONDSTORE enabling command (RFC 7162 3.1) on the selected mailbox: from now on
+    /// FETCH responses carry MODSEQ; the first one also reports the mailbox's highest
+    /// mod-sequence, which its SELECT did not.
+    fn enable_condstore(&mut self, view: &crate::imap::view::View) {
+        if !self.condstore {
+            self.condstore = true;
+            self.untagged(&format!("OK [HIGHESTMODSEQ {}] Highest", view.highest_modseq));
+        }
+    }
+
     fn untagged(&mut self, text: &str) {
         let out = self.conn.output();
         out.put_slice(b"* ");

@@ -77,12 +77,12 @@ impl Session {
             return Done::no("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
         }
         let uses_modseq = mentions_modseq(&key);
+        let view = &selected.view;
         if uses_modseq {
-            self.condstore = true;
+            self.enable_condstore(view);
         }
         let mut key = key;
         lower_needles(&mut key);
-        let view = &selected.view;
         let candidates: Vec<usize> = (0..view.len()).filter(|&i| !view.get(i).expunged).collect();
         let mut matched = Vec::new();
         match need(&key) {
@@ -133,7 +133,7 @@ impl Session {
             }
         }
         let values: Vec<u32> = matched.iter().map(|&i| if uid { view.get(i).uid } else { i as u32 + 1 }).collect();
-        let highest = matched.iter().map(|&i| view.get(i).entry.modseq).max();
+        let highest = reported_modseq(view, &matched, returns.as_deref());
         let line = match (&returns, self.rev2) {
             (None, false) => {
                 let mut line = String::from("SEARCH");
@@ -191,6 +191,24 @@ fn esearch(tag: &str, uid: bool, values: &[u32], returns: &[SearchReturn], modse
         line.push_str(&format!(" MODSEQ {modseq}"));
     }
     line
+}
+
+/// The MODSEQ a search with a MODSEQ key reports (RFC 7162 3.1.5): the highest of the matched
+/// messages; when the only RETURN options are MIN and/or MAX, of those messages alone.
+fn reported_modseq(view: &View, matched: &[usize], returns: Option<&[SearchReturn]>) -> Option<u64> {
+    let modseq = |i: &usize| view.get(*i).entry.modseq;
+    match returns {
+        Some(returns)
+            if !returns.is_empty() && returns.iter().all(|r| matches!(r, SearchReturn::Min | SearchReturn::Max)) =>
+        {
+            returns
+                .iter()
+                .filter_map(|r| if *r == SearchReturn::Min { matched.first() } else { matched.last() })
+                .map(modseq)
+                .max()
+        }
+        _ => matched.iter().map(modseq).max(),
+    }
 }
 
 /// Sorted numbers as a compact sequence set.
@@ -333,7 +351,10 @@ fn sent_day(c: &Candidate) -> Option<i64> {
 fn header_has(c: &Candidate, field: SearchField, needle: &str) -> bool {
     match c.content.as_ref() {
         Some(Content::Summary(summary)) => summary.contains(field, needle),
-        Some(Content::Message(parsed)) => field_has(parsed, field.name(), needle),
+        Some(Content::Message(parsed)) => field
+            .values(parsed.raw, &parsed.root)
+            .iter()
+            .any(|v| needle.is_empty() || mime::contains_ignore_case(v, needle)),
         None => false,
     }
 }
