@@ -16,6 +16,7 @@ pub mod directory;
 pub mod dkim_keys;
 pub mod dmarc_reports;
 pub mod events;
+pub mod expunged;
 pub mod journal;
 pub mod keys;
 pub mod mail;
@@ -83,8 +84,10 @@ pub mod cf {
     pub const EVENTS: &str = "events";
     /// How far each webhook has read the event log.
     pub const EVENT_CURSOR: &str = "event_cursor";
+    /// Bodies of expunged messages, kept readable for a while, by when and message id.
+    pub const EXPUNGED: &str = "expunged";
     /// All of them, in creation order.
-    pub const ALL: [&str; 22] = [
+    pub const ALL: [&str; 23] = [
         DOMAIN,
         ACCOUNT,
         ALIAS,
@@ -107,6 +110,7 @@ pub mod cf {
         MTA_STS,
         TLS_REPORT,
         TLS_REPORT_IN,
+        EXPUNGED,
     ];
 }
 

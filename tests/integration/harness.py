@@ -52,8 +52,9 @@ def unreachable_route(domain):
 class Server:
     """One ringmail server process with its own data directory and config file."""
 
-    def __init__(self, shards=2, hostname="mx.test", limits=None, extra="", smtp_extra="", sections=""):
-        """`extra`: top-level keys; `smtp_extra`: keys for [smtp]; `sections`: whole tables."""
+    def __init__(self, shards=2, hostname="mx.test", limits=None, extra="", smtp_extra="", sections="", imap_extra=""):
+        """`extra`: top-level keys; `smtp_extra`, `imap_extra`: keys for [smtp], [imap];
+        `sections`: whole tables."""
         self.dir = tempfile.mkdtemp(prefix="ringmail-test-")
         self.port = free_port()
         self.submission_port = free_port()
@@ -83,6 +84,7 @@ class Server:
             f'listen = ["127.0.0.1:{self.pop3s_port}"]',
             "[imap]",
             f'listen = ["127.0.0.1:{self.imap_port}"]',
+            imap_extra,
             "[imaps]",
             f'listen = ["127.0.0.1:{self.imaps_port}"]',
             sections,

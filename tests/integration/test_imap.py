@@ -704,3 +704,134 @@ class ImapConcurrencyTest(unittest.TestCase):
         self.assertEqual(status, f"* STATUS INBOX (MESSAGES {exists})", "the counters agree with the messages")
         self.assertEqual(uids, counts[0][1])
         r.close()
+
+
+class ImapManySessionsTest(unittest.TestCase):
+    """Fifty clients on one mailbox at once (issue 22): a session that has not been told of an
+    expunge yet can still read what it sees (RFC 2180 4.1.1), and a FETCH never answers NO."""
+
+    def setUp(self):
+        self.server = Server(shards=2).start()
+        self.server.cli("domain", "add", "example.com")
+        self.server.add_user(USER, PASSWORD)
+        self.ctx = ssl.create_default_context(cafile=self.server.cert_path)
+
+    def tearDown(self):
+        self.server.cleanup()
+
+    def test_fifty_sessions_fetch_store_expunge_and_append_without_expungeissued(self):
+        import random
+        sessions, seconds = 50, 8
+        r = Raw(self.server.imaps_port, self.ctx)
+        r.cmd("L", f"LOGIN {USER} {PASSWORD}")
+        for i in range(100):
+            body = f"Subject: tok-seed-{i}\r\n\r\ntok-seed-{i}\r\n".encode()
+            r.send(f"a{i} APPEND INBOX {{{len(body)}+}}\r\n".encode() + body + b"\r\n")
+            r.until(f"a{i}")
+        r.close()
+        errors, refused, fetched = [], [], [0]
+        start = threading.Barrier(sessions, timeout=60)
+
+        def session(rng):
+            r = Raw(self.server.imaps_port, self.ctx)
+            r.cmd("L", f"LOGIN {USER} {PASSWORD}")
+            lines = r.cmd("S", "SELECT INBOX")
+            return r, int(next(line.split()[1] for line in lines if line.endswith(" EXISTS")))
+
+        def worker(n):
+            rng = random.Random(n)
+            try:
+                start.wait()
+                r, count = session(rng)
+                deadline = time.time() + seconds
+                i = 0
+                while time.time() < deadline:
+                    i += 1
+                    tag, op = f"t{i}", rng.random()
+                    if op < 0.15 or count < 5:
+                        body = f"Subject: tok-{n}-{i}\r\n\r\ntok-{n}-{i}\r\n".encode()
+                        r.send(f"{tag} APPEND INBOX {{{len(body)}+}}\r\n".encode() + body + b"\r\n")
+                        lines = r.until(tag)
+                    elif op < 0.30:
+                        lines = r.cmd(tag, f"STORE {rng.randint(1, count)} +FLAGS.SILENT (\\Deleted)")
+                    elif op < 0.40:
+                        lines = r.cmd(tag, "EXPUNGE")
+                    elif op < 0.85:
+                        first = rng.randint(1, count)
+                        lines = r.cmd(tag, f"FETCH {first}:{min(count, first + 5)} "
+                                           "(UID BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY.PEEK[TEXT])")
+                        for line in lines:
+                            # (other sessions' flag changes come as FETCH responses too)
+                            if re.match(r"\* \d+ FETCH \(", line) and "BODY[" in line:
+                                fetched[0] += 1
+                                tokens = re.findall(r"tok-[\w-]+", line)
+                                if len(tokens) != 2 or tokens[0] != tokens[1]:
+                                    errors.append(f"session {n}: a message read wrong: {line[:300]!r}")
+                        if not lines[-1].startswith(f"{tag} OK"):
+                            refused.append(lines[-1])
+                    elif op < 0.95:
+                        lines = r.cmd(tag, "NOOP")
+                    else:
+                        r.cmd(tag, "LOGOUT")
+                        r.close()
+                        r, count = session(rng)
+                        continue
+                    if not re.match(rf"{tag} (OK|NO) ", lines[-1]):
+                        raise AssertionError(f"{tag}: {lines[-1]}")
+                    for line in lines:
+                        if m := re.match(r"\* (\d+) EXISTS$", line):
+                            count = int(m.group(1))
+                        elif re.match(r"\* \d+ EXPUNGE$", line):
+                            count -= 1
+                r.cmd("O", "LOGOUT")
+            except Exception as e:  # reported below with the session number
+                errors.append(f"session {n}: {e!r}")
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(sessions)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        self.assertEqual(errors, [])
+        self.assertGreater(fetched[0], 500, "the sessions did read messages")
+        self.assertEqual(refused, [], f"{len(refused)} FETCH commands were not answered OK")
+
+
+class ImapExpungedBodiesTest(unittest.TestCase):
+    """The body of a message another session expunged stays readable for
+    `[imap] keep_expunged_secs` (RFC 2180 4.1.1), then is deleted."""
+
+    def setUp(self):
+        self.server = Server(shards=2, imap_extra="keep_expunged_secs = 2").start()
+        self.server.cli("domain", "add", "example.com")
+        self.server.add_user(USER, PASSWORD)
+        self.ctx = ssl.create_default_context(cafile=self.server.cert_path)
+
+    def tearDown(self):
+        self.server.cleanup()
+
+    def test_a_session_not_told_of_an_expunge_reads_the_message_until_it_is_deleted(self):
+        with smtplib.SMTP("127.0.0.1", self.server.port, timeout=30) as c:
+            for subject in ("one", "two"):
+                c.sendmail("bob@outside.example", [USER], message(subject, body=f"body of {subject}\r\n"))
+        a, b = Raw(self.server.imaps_port, self.ctx), Raw(self.server.imaps_port, self.ctx)
+        for r in (a, b):
+            r.cmd("L", f"LOGIN {USER} {PASSWORD}")
+            r.cmd("S", "SELECT INBOX")
+        self.assertEqual(b.cmd("d", r"STORE 1 +FLAGS.SILENT (\Deleted)")[-1], "d OK STORE completed")
+        self.assertEqual(b.cmd("x", "EXPUNGE")[0], "* 1 EXPUNGE")
+        lines = a.cmd("f", "FETCH 1:2 (BODY.PEEK[TEXT])")
+        self.assertIn("body of one", lines[0], "A was not told: it still reads message 1")
+        self.assertIn("body of two", lines[1])
+        self.assertEqual(lines[-1], "f OK FETCH completed")
+        time.sleep(4)  # longer than keep_expunged_secs and the sweep after it
+        lines = a.cmd("g", "FETCH 1:2 (BODY.PEEK[TEXT])")
+        self.assertEqual(len(lines), 2, lines)
+        self.assertIn("body of two", lines[0], "the live message is answered")
+        self.assertEqual(lines[-1], "g OK [EXPUNGEISSUED] FETCH completed; some messages were deleted meanwhile")
+        self.assertEqual(a.cmd("h", "FETCH 1 (BODY.PEEK[TEXT])")[-1],
+                         "h NO [EXPUNGEISSUED] The messages were deleted meanwhile")
+        self.assertEqual(a.cmd("n", "NOOP")[0], "* 1 EXPUNGE")
+        self.assertIn("body of two", a.cmd("i", "FETCH 1 (BODY.PEEK[TEXT])")[0])
+        a.close()
+        b.close()

@@ -149,11 +149,14 @@ pub struct ImapConfig {
     pub listen: Vec<SocketAddr>,
     /// Memory for cached message summaries (ENVELOPE, BODYSTRUCTURE, search fields), in MiB.
     pub summary_cache_mib: u64,
+    /// Seconds the body of an expunged message stays readable for the sessions (IMAP, POP3)
+    /// that have not been told of the expunge yet (RFC 2180 4.1.1).
+    pub keep_expunged_secs: u64,
 }
 
 impl Default for ImapConfig {
     fn default() -> ImapConfig {
-        ImapConfig { listen: vec!["127.0.0.1:2143".parse().unwrap()], summary_cache_mib: 64 }
+        ImapConfig { listen: vec!["127.0.0.1:2143".parse().unwrap()], summary_cache_mib: 64, keep_expunged_secs: 300 }
     }
 }
 

@@ -19,6 +19,7 @@
 //! change of a mailbox to its watchers (`store::changes`), and each session reports them to
 //! its client where the protocol allows.
 
+pub mod expunged;
 pub mod flags;
 pub mod list;
 mod services;

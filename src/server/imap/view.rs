@@ -132,10 +132,21 @@ impl View {
     /// beyond the mailbox are an error; UIDs not present are skipped (RFC 9051 6.4.9).
     /// Messages expunged but not yet reported are left out.
     pub fn resolve(&self, set: &SequenceSet, uid: bool) -> Result<Vec<usize>, BadSequence> {
+        self.resolve_among(set, uid, false)
+    }
+
+    /// [`View::resolve`] with the messages expunged but not yet reported left in: the client
+    /// still sees them, and may still read them (RFC 2180 4.1.1).
+    pub fn resolve_readable(&self, set: &SequenceSet, uid: bool) -> Result<Vec<usize>, BadSequence> {
+        self.resolve_among(set, uid, true)
+    }
+
+    fn resolve_among(&self, set: &SequenceSet, uid: bool, expunged: bool) -> Result<Vec<usize>, BadSequence> {
+        let wanted = |i: usize| expunged || !self.messages[i].expunged;
         if uid {
             let largest = self.messages.last().map_or(0, |m| m.uid);
             return Ok((0..self.messages.len())
-                .filter(|&i| !self.messages[i].expunged && set.contains(self.messages[i].uid, largest))
+                .filter(|&i| wanted(i) && set.contains(self.messages[i].uid, largest))
                 .collect());
         }
         let count = self.messages.len() as u32;
@@ -146,9 +157,7 @@ impl View {
         if out_of_range {
             return Err(BadSequence);
         }
-        Ok((0..self.messages.len())
-            .filter(|&i| !self.messages[i].expunged && set.contains(i as u32 + 1, count))
-            .collect())
+        Ok((0..self.messages.len()).filter(|&i| wanted(i) && set.contains(i as u32 + 1, count)).collect())
     }
 
     /// Applies every change waiting in the watch; true when the watch fell behind and the

@@ -138,6 +138,8 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         0 => {}
         dropped => tracing::info!(dropped, "removed the parts of messages still arriving when the server stopped"),
     }
+    // Bodies kept for sessions that had not been told of an expunge: there are none now.
+    store.sweep_expunged(u64::MAX, usize::MAX).context("deleting the bodies of expunged messages")?;
     let tls = Tls::new(&config).context("loading TLS certificates")?;
     let antivirus = load_signatures(&config)?;
     let spam_model = config.spam.enabled.then(|| match config.spam.shipped_model {
@@ -402,6 +404,10 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
     });
     // The dashboard's per-second history is process-wide: one sampler, on shard 0.
     let stats = (shard == 0).then(|| glommio::spawn_local(http::sample_stats(shared.shutdown.clone())));
+    let sweeper = (shard == 0).then(|| {
+        let keep = shared.config.imap.keep_expunged_secs;
+        glommio::spawn_local(crate::imap::expunged::run(shared.store.clone(), keep, shared.shutdown.clone()))
+    });
     let sessions = Rc::new(Gate::new());
     let loops: Vec<_> = listeners
         .into_iter()
@@ -419,6 +425,9 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
     }
     if let Some(stats) = stats {
         stats.await;
+    }
+    if let Some(sweeper) = sweeper {
+        sweeper.await;
     }
     let drained = or(
         async {

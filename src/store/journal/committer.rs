@@ -13,7 +13,7 @@ use super::{Committed, Job, JournalOp};
 use crate::changes::Watchers;
 use crate::queue_feed::QueueFeed;
 use crate::records::{MailboxMeta, Parts};
-use crate::{MessageId, Store, StoreError, cf, keys};
+use crate::{MessageId, Store, StoreError, cf, keys, unix_now};
 
 /// Most operations committed in one group.
 const MAX_GROUP: usize = 1024;
@@ -155,16 +155,36 @@ impl Committer {
     /// Drops one reference to a blob that [`Committer::held`] found; the last reference
     /// deletes the body.
     pub(super) fn release_blob(&self, batch: &mut WriteBatch, staged: &mut Staged, id: MessageId, held: Held) {
+        self.release(batch, staged, id, held, None);
+    }
+
+    /// Drops one reference to a blob of an expunged message; after the last one the body
+    /// stays readable until [`Store::sweep_expunged`] deletes it (RFC 2180 4.1.1: sessions not
+    /// yet told of the expunge may still read it).
+    ///
+    /// [`Store::sweep_expunged`]: crate::Store::sweep_expunged
+    pub(super) fn release_expunged(&self, batch: &mut WriteBatch, staged: &mut Staged, id: MessageId, held: Held) {
+        self.release(batch, staged, id, held, Some(unix_now()));
+    }
+
+    /// Drops one reference; the last one deletes the body, or with `kept_since` leaves it in
+    /// the `expunged` column family from that second.
+    fn release(&self, batch: &mut WriteBatch, staged: &mut Staged, id: MessageId, held: Held, kept_since: Option<u64>) {
         let delta = staged.refs.entry(id.0).or_default();
         *delta -= 1;
-        if held.refs + *delta <= 0 {
-            batch.delete_cf(self.store.cf(cf::BLOB), keys::message(id));
-            batch.delete_cf(self.store.cf(cf::REFS), keys::message(id));
-            if let Some(parts) = held.parts {
-                self.store.delete_parts(batch, id, parts);
-            }
-        } else {
+        if held.refs + *delta > 0 {
             batch.merge_cf(self.store.cf(cf::REFS), keys::message(id), (-1i64).to_le_bytes());
+            return;
+        }
+        batch.delete_cf(self.store.cf(cf::REFS), keys::message(id));
+        match kept_since {
+            Some(at) => batch.put_cf(self.store.cf(cf::EXPUNGED), keys::expunged(at, id), []),
+            None => {
+                batch.delete_cf(self.store.cf(cf::BLOB), keys::message(id));
+                if let Some(parts) = held.parts {
+                    self.store.delete_parts(batch, id, parts);
+                }
+            }
         }
     }
 }

@@ -224,6 +224,8 @@ mod tests {
         assert!(store.blob(id).unwrap().is_some(), "the mailbox copy still holds it");
         let expunge = JournalOp::Expunge { account: "bob@example.com".into(), mailbox: "INBOX".into(), uids: vec![1] };
         h.submit_blocking(expunge).unwrap();
+        assert_eq!(store.blob(id).unwrap().as_deref(), Some(&whole[..]), "readable a while after the expunge");
+        assert_eq!(store.sweep_expunged(u64::MAX, usize::MAX).unwrap(), 1);
         assert_eq!(store.blob(id).unwrap(), None);
         assert!(store.received_parts(id, 2).is_err(), "every part is gone");
         journal.stop();

@@ -1,5 +1,6 @@
-//! Expunging: messages leave a mailbox for good (IMAP EXPUNGE, POP3 DELE then QUIT), and a
-//! body whose last reference goes is deleted with them.
+//! Expunging: messages leave a mailbox for good (IMAP EXPUNGE, POP3 DELE then QUIT); a body
+//! whose last reference goes stays readable for a while, then `Store::sweep_expunged` deletes
+//! it.
 
 use rocksdb::WriteBatch;
 
@@ -43,7 +44,7 @@ impl Committer {
             if entry.flags & flags::SEEN == 0 {
                 meta.unseen = meta.unseen.saturating_sub(1);
             }
-            self.release_blob(batch, staged, MessageId(entry.message_id), holding);
+            self.release_expunged(batch, staged, MessageId(entry.message_id), holding);
             removed.push(uid);
         }
         if !removed.is_empty() {
@@ -82,14 +83,35 @@ mod tests {
         assert_eq!((after.messages, after.unseen, after.size), (0, 0, 0));
         assert!(after.highest_modseq > before.highest_modseq);
         assert_eq!(after.uid_next, before.uid_next, "UIDs are never reused");
-        assert!(store.blob(MessageId(2)).unwrap().is_none(), "bob's own body is gone");
+        assert!(store.blob(MessageId(2)).unwrap().is_some(), "bob's own body is kept a while");
+        store.sweep_expunged(u64::MAX, usize::MAX).unwrap();
+        assert!(store.blob(MessageId(2)).unwrap().is_none(), "then it is gone");
         assert!(store.blob(MessageId(1)).unwrap().is_some(), "eve still holds the shared body");
         assert_eq!(store.blob_refs(MessageId(1)).unwrap(), 1);
         assert_eq!(h.submit_blocking(expunge(vec![1])).unwrap(), Committed::Expunged(vec![]), "idempotent");
 
         let eve = JournalOp::Expunge { account: "eve@example.com".into(), mailbox: "INBOX".into(), uids: vec![1] };
         assert_eq!(h.submit_blocking(eve).unwrap(), Committed::Expunged(vec![1]));
+        store.sweep_expunged(u64::MAX, usize::MAX).unwrap();
         assert!(store.blob(MessageId(1)).unwrap().is_none(), "the last holder freed it");
         journal.stop();
+    }
+
+    #[test]
+    fn an_expunged_body_stays_readable_until_swept() {
+        let (_dir, store) = temp_store();
+        let journal = Journal::start(store.clone());
+        let h = journal.handle();
+        create(&h, "bob@example.com");
+        h.submit_blocking(delivery(1, &["bob@example.com"], &[], b"kept a while")).unwrap();
+        let inbox = store.mailbox_meta("bob@example.com", "INBOX").unwrap().unwrap().id;
+        let expunge = JournalOp::Expunge { account: "bob@example.com".into(), mailbox: "INBOX".into(), uids: vec![1] };
+        h.submit_blocking(expunge).unwrap();
+        assert!(store.mail_entries_of("bob@example.com", inbox).unwrap().is_empty(), "the message is gone");
+        assert!(store.blob(MessageId(1)).unwrap().is_some(), "its body is not, yet");
+        assert_eq!(store.sweep_expunged(crate::unix_now() - 60, 100).unwrap(), 0, "expunged just now");
+        assert_eq!(store.sweep_expunged(crate::unix_now() + 1, 100).unwrap(), 1);
+        assert_eq!(store.blob(MessageId(1)).unwrap(), None);
+        assert_eq!(store.sweep_expunged(u64::MAX, 100).unwrap(), 0);
     }
 }

@@ -52,6 +52,15 @@ pub fn message(id: MessageId) -> [u8; 16] {
     id.0.to_be_bytes()
 }
 
+/// `expunged` key: when the message's last reference went (Unix seconds), then its id, so
+/// that the oldest come first.
+pub fn expunged(at: u64, id: MessageId) -> [u8; 24] {
+    let mut k = [0; 24];
+    k[..8].copy_from_slice(&at.to_be_bytes());
+    k[8..].copy_from_slice(&message(id));
+    k
+}
+
 /// `blob` key of part `n` of a message stored in parts (see `parts.rs`): the message's key,
 /// then `n`, so a message's parts sort in order.
 pub fn message_part(id: MessageId, n: u32) -> [u8; 20] {

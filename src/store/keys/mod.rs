@@ -40,7 +40,8 @@ pub use directory::{
 };
 pub use events::{event, event_cursor, event_seq};
 pub use mail::{
-    account_prefix, mail, mail_prefix, mailbox, mailbox_name, message, message_part, subscription, uid_of_mail_key,
+    account_prefix, expunged, mail, mail_prefix, mailbox, mailbox_name, message, message_part, subscription,
+    uid_of_mail_key,
 };
 pub use queue::{queue, queue_due, queue_from, queue_message_id, suppression};
 

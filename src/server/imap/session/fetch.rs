@@ -48,7 +48,7 @@ impl Session {
         changed_since: Option<u64>,
     ) -> Done {
         let view = &selected.view;
-        let Ok(mut indexes) = view.resolve(set, uid) else { return Done::bad("Invalid message number") };
+        let Ok(mut indexes) = view.resolve_readable(set, uid) else { return Done::bad("Invalid message number") };
         if changed_since.is_some() || attributes.contains(&FetchAttribute::ModSeq) {
             self.enable_condstore(view);
         }
@@ -68,6 +68,9 @@ impl Session {
         let needs_summary = !needs_message && attributes.iter().any(summarized);
         let view = &selected.view;
         let chunks = batches(&indexes, |i| if needs_message { view.get(i).entry.size } else { 0 });
+        // Messages whose body was deleted before they could be read (expunged longer ago than
+        // `[imap] keep_expunged_secs`): left out of the answer.
+        let mut gone = 0;
         for chunk in chunks {
             let bodies = match needs_message {
                 true => match self.read_bodies(&selected.view, chunk).await {
@@ -90,6 +93,10 @@ impl Session {
                     (_, _, Some(summary)) => Some(Content::Summary(summary)),
                     _ => None,
                 };
+                if content.is_none() && (needs_message || needs_summary) {
+                    gone += 1;
+                    continue;
+                }
                 let view = &mut selected.view;
                 let response = self.write_fetch(view, i, uid, &attributes, content.as_ref(), &seen_now);
                 let sent = match response {
@@ -105,7 +112,12 @@ impl Session {
                 return Done::Close;
             }
         }
-        self.updated(selected, Done::ok("FETCH completed"), uid)
+        let done = match gone {
+            0 => Done::ok("FETCH completed"),
+            n if n == indexes.len() => Done::no("[EXPUNGEISSUED] The messages were deleted meanwhile"),
+            _ => Done::ok("[EXPUNGEISSUED] FETCH completed; some messages were deleted meanwhile"),
+        };
+        self.updated(selected, done, uid)
     }
 
     /// Sets `\Seen` on the messages at `indexes` that lack it; returns their UIDs.
