@@ -94,6 +94,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = mime::contains_ignore_case(&text, &needle);
     for name in ["subject", "from", "to"] {
         let _ = mime::header_values(data, &root, name);
+        let _ = mime::address_values(data, &root, name);
     }
     let _ = mime::sent_date(data, &root);
 });

@@ -128,7 +128,8 @@ fn exercise_bytes(name: &str, message: &[u8]) {
     let text = mime::body_text(&message, &root);
     assert!(mime::contains_ignore_case(&text, "") && !mime::contains_ignore_case(&text, "\u{1F980}never here"));
     for field in ["subject", "from", "to", "cc"] {
-        let _ = mime::header_values(&message, &root, field);
+        let values = mime::header_values(&message, &root, field);
+        assert!(mime::address_values(&message, &root, field).len() >= values.len(), "each field, then its addresses");
     }
     let _ = mime::sent_date(&message, &root);
 }
