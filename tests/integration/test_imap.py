@@ -450,6 +450,40 @@ class ImapTest(unittest.TestCase):
             r.cmd("x", f"UNSUBSCRIBE {name}")
         r.close()
 
+    def test_sort_and_thread_as_rfc_5256_orders_and_groups(self):
+        mails = [  # (From, Subject, Date, extra fields)
+            ("Aaron <zed@x.example>", "apple", "Thu, 1 Jan 2026 10:00:00 +0000", "Message-ID: <a@x>\r\n"),
+            ("Amy <amy@y.example>", "Re: apple", "Sat, 3 Jan 2026 10:00:00 +0000",
+             "Message-ID: <b@x>\r\nReferences: <a@x>\r\n"),
+            ("bob <bob@z.example>", "banana", "Fri, 2 Jan 2026 10:00:00 +0000", "Message-ID: <c@x>\r\n"),
+            ("<carl@w.example>", "Fwd: Re: apple", "Sun, 4 Jan 2026 10:00:00 +0000",
+             "Message-ID: <d@x>\r\nIn-Reply-To: <b@x>\r\n"),
+            ("Dan <dan@v.example>", "[list]  banana", "Mon, 5 Jan 2026 10:00:00 +0000",
+             "Message-ID: <e@x>\r\nReferences: <nowhere@x>\r\n"),
+        ]
+        self.deliver(*[f"From: {f}\r\nTo: {USER}\r\nSubject: {s}\r\nDate: {d}\r\n{x}\r\nhi\r\n"
+                       for f, s, d, x in mails])
+        r = self.raw()
+        self.assertIn("SORT=DISPLAY", r.cmd("c", "CAPABILITY")[0])
+        r.cmd("s", "SELECT INBOX")
+        for n, (criteria, want) in enumerate([
+                ("DATE", "1 3 2 4 5"), ("REVERSE DATE", "5 4 2 3 1"), ("SUBJECT", "1 2 4 3 5"),
+                ("SUBJECT REVERSE DATE", "4 2 1 5 3"), ("FROM", "2 3 4 5 1"), ("DISPLAYFROM", "1 2 3 4 5"),
+                ("ARRIVAL", "1 2 3 4 5")]):
+            self.assertEqual(r.cmd(f"o{n}", f"SORT ({criteria}) UTF-8 ALL"), [f"* SORT {want}", f"o{n} OK SORT completed"])
+        self.assertEqual(r.cmd("k", "SORT (DATE) UTF-8 FROM amy")[0], "* SORT 2")
+        uids = r.cmd("u", "UID SEARCH ALL")[0].split()[2:]
+        self.assertEqual(r.cmd("us", "UID SORT (REVERSE DATE) UTF-8 ALL")[0],
+                         "* SORT " + " ".join(uids[i - 1] for i in (5, 4, 2, 3, 1)))
+        self.assertEqual(r.cmd("b", "SORT (DATE) KOI8-R ALL")[-1], "b NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset")
+        # REFERENCES: 1 <- 2 <- 4 by References/In-Reply-To; 5's parent is missing, and it
+        # shares its base subject with 3 (neither a reply): siblings under a dummy.
+        self.assertEqual(r.cmd("t", "THREAD REFERENCES UTF-8 ALL")[0], "* THREAD (1 2 4)((3)(5))")
+        # ORDEREDSUBJECT: by base subject; the first of each group is the parent of the rest.
+        self.assertEqual(r.cmd("t2", "THREAD ORDEREDSUBJECT UTF-8 ALL")[0], "* THREAD (1 (2)(4))(3 5)")
+        self.assertEqual(r.cmd("t3", "THREAD REFERENCES UTF-8 SUBJECT banana")[0], "* THREAD ((3)(5))")
+        r.close()
+
     # --- two sessions -----------------------------------------------------------------------
 
     def test_two_sessions_see_each_others_changes_at_the_right_points(self):
@@ -518,6 +552,10 @@ class ImapTest(unittest.TestCase):
         m.append("Sent", r"(\Seen)", None, message("sent one").encode())
         typ, data = m.status("Sent", "(MESSAGES)")
         self.assertEqual(data, [b"Sent (MESSAGES 1)"])
+        self.deliver(message("Re: hello world", extra="In-Reply-To: <hello.world@outside.example>\r\n"))
+        m.noop()
+        self.assertEqual(m.sort("(REVERSE SIZE)", "UTF-8", "ALL"), ("OK", [b"2 1"]))
+        self.assertEqual(m.thread("REFERENCES", "UTF-8", "ALL"), ("OK", [b"(1 2)"]))
         m.logout()
 
     def test_curl_lists_and_fetches(self):

@@ -3,7 +3,7 @@
 use super::error::Result;
 use super::lexer::{Lexer, upper};
 use super::types::Command;
-use super::{fetch, flag, list, search};
+use super::{fetch, flag, list, search, sort};
 
 /// A parser for a command's arguments, called after the name and its SP.
 type Arguments = fn(&mut Lexer<'_>) -> Result<Command>;
@@ -52,6 +52,8 @@ fn with_arguments(name: &[u8]) -> Option<Arguments> {
         b"APPEND" => append,
         b"UID" => uid,
         b"SEARCH" => |lx| search::search(lx, false),
+        b"SORT" => |lx| sort::sort(lx, false),
+        b"THREAD" => |lx| sort::thread(lx, false),
         b"FETCH" => |lx| fetch::fetch(lx, false),
         b"STORE" => |lx| flag::store(lx, false),
         b"COPY" => |lx| copy_move(lx, false, false),
@@ -153,7 +155,7 @@ fn append(lx: &mut Lexer<'_>) -> Result<Command> {
     Ok(Command::Append { mailbox, flags, date, message })
 }
 
-/// `UID` followed by FETCH, STORE, COPY, MOVE, SEARCH or EXPUNGE.
+/// `UID` followed by FETCH, STORE, COPY, MOVE, SEARCH, SORT, THREAD or EXPUNGE.
 fn uid(lx: &mut Lexer<'_>) -> Result<Command> {
     let mut buf = [0; 24];
     let name = upper(lx.atom()?, &mut buf);
@@ -161,6 +163,8 @@ fn uid(lx: &mut Lexer<'_>) -> Result<Command> {
         b"FETCH" => |lx| fetch::fetch(lx, true),
         b"STORE" => |lx| flag::store(lx, true),
         b"SEARCH" => |lx| search::search(lx, true),
+        b"SORT" => |lx| sort::sort(lx, true),
+        b"THREAD" => |lx| sort::thread(lx, true),
         b"COPY" => |lx| copy_move(lx, true, false),
         b"MOVE" => |lx| copy_move(lx, true, true),
         b"EXPUNGE" => |lx| {

@@ -14,6 +14,7 @@ mod line_end;
 mod list;
 mod search;
 mod sequence;
+mod sort;
 mod string;
 mod types;
 
@@ -26,6 +27,7 @@ pub use fetch::FetchAttribute;
 pub use line_end::{LineEnd, line_end};
 pub use search::{SearchKey, SearchReturn};
 pub use sequence::{SeqNum, SeqRange, SequenceSet};
+pub use sort::{SortCriterion, SortKey, ThreadAlgorithm};
 pub use types::{Command, Flag, ListReturn, ListSelect, StatusItem, StoreAction, Tagged};
 
 use lexer::{Lexer, is_astring_char};

@@ -119,16 +119,22 @@ pub(super) fn search(lx: &mut Lexer<'_>, uid: bool) -> Result<Command> {
         charset = Some(if lx.peek() == Some(b'"') { lx.string()? } else { lx.atom_string()? });
         lx.sp()?;
     }
+    let key = search_keys(lx)?;
+    Ok(Command::Search { uid, charset, key, returns })
+}
+
+/// `search-key *(SP search-key)` to the end of the command; several make one
+/// [`SearchKey::And`]. (SORT and THREAD end with them too.)
+pub(super) fn search_keys(lx: &mut Lexer<'_>) -> Result<SearchKey> {
     let mut keys = vec![lx.search_key(0)?];
     while lx.eat(b' ') {
         keys.push(lx.search_key(0)?);
     }
     lx.end()?;
-    let key = match keys.pop() {
+    Ok(match keys.pop() {
         Some(key) if keys.is_empty() => key,
         last => SearchKey::And(keys.into_iter().chain(last).collect()),
-    };
-    Ok(Command::Search { uid, charset, key, returns })
+    })
 }
 
 impl Lexer<'_> {

@@ -3,6 +3,7 @@
 use super::fetch::FetchAttribute;
 use super::search::{SearchKey, SearchReturn};
 use super::sequence::SequenceSet;
+use super::sort::{SortCriterion, ThreadAlgorithm};
 
 /// A command and its tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,6 +144,28 @@ pub enum Command {
         key: SearchKey,
         /// ESEARCH return options: `Some(vec![])` for `RETURN ()`.
         returns: Option<Vec<SearchReturn>>,
+    },
+    /// `[UID] SORT (criteria) charset keys` (RFC 5256).
+    Sort {
+        /// Whether it came as `UID SORT`.
+        uid: bool,
+        /// The criteria, most significant first.
+        criteria: Vec<SortCriterion>,
+        /// The charset of the keys' strings, as given.
+        charset: String,
+        /// The criteria of the messages sorted; several top-level keys make a `SearchKey::And`.
+        key: SearchKey,
+    },
+    /// `[UID] THREAD algorithm charset keys` (RFC 5256).
+    Thread {
+        /// Whether it came as `UID THREAD`.
+        uid: bool,
+        /// How messages are grouped.
+        algorithm: ThreadAlgorithm,
+        /// The charset of the keys' strings, as given.
+        charset: String,
+        /// The criteria of the messages threaded.
+        key: SearchKey,
     },
     /// `[UID] FETCH set attributes [(CHANGEDSINCE n)]`.
     Fetch {

@@ -24,6 +24,7 @@ pub mod flags;
 pub mod list;
 mod services;
 mod session;
+pub mod sort_fields;
 pub mod summary;
 pub mod view;
 

@@ -1,5 +1,6 @@
 //! Message summaries: what clients ask of whole mailboxes at a time (ENVELOPE, BODYSTRUCTURE
-//! and BODY for FETCH; the address and subject fields and the sent date for SEARCH), made from
+//! and BODY for FETCH; the address and subject fields and the sent date for SEARCH; the keys
+//! of SORT and THREAD), made from
 //! one MIME pass and kept in a memory-bounded cache shared by every shard, so that the next
 //! FETCH or SEARCH over the mailbox reads and parses no message. Dovecot keeps the same fields
 //! in its `dovecot.index.cache` for the same reason.
@@ -15,6 +16,8 @@ use quick_cache::Weighter;
 use imap_proto::mime::{write_body_structure, write_envelope};
 use message::mime::{self, Part};
 use store::MessageId;
+
+use super::sort_fields::SortFields;
 
 /// A header field that SEARCH keys name and summaries keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +82,8 @@ pub struct Summary {
     /// Every value of the [`SearchField`]s, unfolded, decoded and lower-cased (address fields
     /// also with their addresses written out plainly).
     fields: Box<[(SearchField, Box<str>)]>,
+    /// What SORT and THREAD compare.
+    sort: SortFields,
 }
 
 impl Summary {
@@ -101,6 +106,7 @@ impl Summary {
             starts: [body_structure, body],
             sent_day: mime::sent_day(message, root),
             fields,
+            sort: SortFields::new(message, root),
         }
     }
 
@@ -136,12 +142,17 @@ impl Summary {
             .any(|(_, value)| value.contains(needle))
     }
 
+    /// What SORT and THREAD compare.
+    pub fn sort_fields(&self) -> &SortFields {
+        &self.sort
+    }
+
     /// Memory held, for the cache's bound.
     fn weight(&self) -> u64 {
         let fields: usize = self.fields.iter().map(|(_, v)| size_of::<(SearchField, Box<str>)>() + v.len()).sum();
         // The Arc's counts, and the cache's slot and key.
         const OVERHEAD: usize = 16 + 40;
-        (size_of::<Summary>() + self.items.len() + fields + OVERHEAD) as u64
+        (size_of::<Summary>() + self.items.len() + fields + self.sort.heap_bytes() + OVERHEAD) as u64
     }
 }
 

@@ -142,3 +142,39 @@ fn malformed_searches() {
         bad(input);
     }
 }
+
+#[test]
+fn sort_and_thread_rfc5256_examples() {
+    use super::super::{SortCriterion as C, SortKey as S, ThreadAlgorithm as T};
+    match ok("A282 SORT (SUBJECT) UTF-8 SINCE 1-Feb-1994") {
+        Command::Sort { uid, criteria, charset, key } => {
+            assert!(!uid);
+            assert_eq!(criteria, vec![C { key: S::Subject, reverse: false }]);
+            assert_eq!((charset.as_str(), key), ("UTF-8", K::Since(8797)));
+        }
+        other => panic!("{other:?}"),
+    }
+    match ok("A283 UID SORT (REVERSE DATE displayfrom) US-ASCII ALL SEEN") {
+        Command::Sort { uid, criteria, key, .. } => {
+            assert!(uid);
+            assert_eq!(criteria, vec![C { key: S::Date, reverse: true }, C { key: S::DisplayFrom, reverse: false }]);
+            assert_eq!(key, K::And(vec![K::All, K::Seen]));
+        }
+        other => panic!("{other:?}"),
+    }
+    match ok("A283 THREAD ORDEREDSUBJECT UTF-8 SINCE 5-MAR-2000") {
+        Command::Thread { uid, algorithm, .. } => assert_eq!((uid, algorithm), (false, T::OrderedSubject)),
+        other => panic!("{other:?}"),
+    }
+    match ok("A284 UID THREAD REFERENCES US-ASCII TEXT \"gewp\"") {
+        Command::Thread { uid, algorithm, key, .. } => {
+            assert_eq!((uid, algorithm, key), (true, T::References, K::Text(s("gewp"))))
+        }
+        other => panic!("{other:?}"),
+    }
+    bad("a SORT () UTF-8 ALL");
+    bad("a SORT (REVERSE) UTF-8 ALL");
+    bad("a SORT (SUBJECT NAME) UTF-8 ALL");
+    bad("a SORT (SUBJECT) UTF-8");
+    bad("a THREAD JWZ UTF-8 ALL");
+}

@@ -15,6 +15,7 @@
 //! | `messages.rs` | APPEND, STORE, COPY, MOVE |
 //! | `fetch.rs` | FETCH |
 //! | `search.rs` | SEARCH |
+//! | `sort.rs` | SORT, THREAD |
 //! | `summaries.rs` | cached ENVELOPE, BODYSTRUCTURE and search fields for both |
 
 mod auth;
@@ -23,6 +24,7 @@ mod mailboxes;
 mod messages;
 mod search;
 mod select;
+mod sort;
 mod summaries;
 
 use std::mem;
@@ -324,6 +326,10 @@ impl Session {
             Command::Search { uid, charset, key, returns } => {
                 self.search(selected, tag, uid, charset, key, returns).await
             }
+            Command::Sort { uid, criteria, charset, key } => self.sort(selected, uid, &criteria, &charset, key).await,
+            Command::Thread { uid, algorithm, charset, key } => {
+                self.thread(selected, uid, algorithm, &charset, key).await
+            }
             Command::Fetch { uid, set, attributes, changed_since } => {
                 self.fetch(selected, uid, &set, attributes, changed_since).await
             }
@@ -525,6 +531,8 @@ fn uses_numbers(command: &Command) -> bool {
         Command::Fetch { uid, .. }
         | Command::Store { uid, .. }
         | Command::Search { uid, .. }
+        | Command::Sort { uid, .. }
+        | Command::Thread { uid, .. }
         | Command::Copy { uid, .. }
         | Command::Move { uid, .. } => !uid,
         _ => false,

@@ -71,67 +71,19 @@ impl Session {
         returns: Option<Vec<SearchReturn>>,
     ) -> Done {
         if let Some(charset) = &charset
-            && !charset.eq_ignore_ascii_case("UTF-8")
-            && !charset.eq_ignore_ascii_case("US-ASCII")
+            && !supported_charset(charset)
         {
             return Done::no("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
         }
         let uses_modseq = mentions_modseq(&key);
-        let view = &selected.view;
         if uses_modseq {
-            self.enable_condstore(view);
+            self.enable_condstore(&selected.view);
         }
-        let mut key = key;
-        lower_needles(&mut key);
-        let candidates: Vec<usize> = (0..view.len()).filter(|&i| !view.get(i).expunged).collect();
-        let mut matched = Vec::new();
-        match need(&key) {
-            Need::View => {
-                for i in candidates {
-                    let mut candidate = Candidate { number: i as u32 + 1, message: view.get(i), view, content: None };
-                    if matches(&key, &mut candidate) {
-                        matched.push(i);
-                    }
-                }
-            }
-            Need::Summary => {
-                for chunk in candidates.chunks(SUMMARY_BATCH) {
-                    let summaries = match self.summaries(view, chunk).await {
-                        Ok(summaries) => summaries,
-                        Err(done) => return done,
-                    };
-                    for (&i, summary) in chunk.iter().zip(summaries) {
-                        let Some(summary) = summary else { continue };
-                        let content = Some(Content::Summary(&summary));
-                        let mut candidate = Candidate { number: i as u32 + 1, message: view.get(i), view, content };
-                        if matches(&key, &mut candidate) {
-                            matched.push(i);
-                        }
-                    }
-                }
-            }
-            Need::Message => {
-                // Read in batches bounded in count and octets, as FETCH reads them.
-                for chunk in super::fetch::batches(&candidates, |i| view.get(i).entry.size) {
-                    let ids: Vec<MessageId> = chunk.iter().map(|&i| MessageId(view.get(i).entry.message_id)).collect();
-                    let read = self
-                        .blocking(move |store| ids.into_iter().map(|id| store.blob(id)).collect::<Result<Vec<_>, _>>());
-                    let bodies = match read.await {
-                        Ok(bodies) => bodies,
-                        Err(e) => return store_failure(e),
-                    };
-                    for (&i, body) in chunk.iter().zip(bodies) {
-                        let Some(raw) = body else { continue };
-                        let mut parsed = Parsed { root: mime::parse(&raw), raw: &raw, text: None };
-                        let content = Some(Content::Message(&mut parsed));
-                        let mut candidate = Candidate { number: i as u32 + 1, message: view.get(i), view, content };
-                        if matches(&key, &mut candidate) {
-                            matched.push(i);
-                        }
-                    }
-                }
-            }
-        }
+        let matched = match self.matching(selected, key).await {
+            Ok(matched) => matched,
+            Err(done) => return done,
+        };
+        let view = &selected.view;
         let values: Vec<u32> = matched.iter().map(|&i| if uid { view.get(i).uid } else { i as u32 + 1 }).collect();
         let highest = reported_modseq(view, &matched, returns.as_deref());
         let line = match (&returns, self.rev2) {
@@ -158,6 +110,69 @@ impl Session {
         self.untagged(&line);
         self.updated(selected, Done::ok("SEARCH completed"), uid)
     }
+
+    /// The indexes in the view of the messages that match `key`, in order; those expunged but
+    /// not yet reported are left out (RFC 2180 4.3).
+    pub(super) async fn matching(&mut self, selected: &Selected, key: SearchKey) -> Result<Vec<usize>, Done> {
+        let mut key = key;
+        lower_needles(&mut key);
+        let view = &selected.view;
+        let candidates: Vec<usize> = (0..view.len()).filter(|&i| !view.get(i).expunged).collect();
+        let mut matched = Vec::new();
+        match need(&key) {
+            Need::View => {
+                for i in candidates {
+                    let mut candidate = Candidate { number: i as u32 + 1, message: view.get(i), view, content: None };
+                    if matches(&key, &mut candidate) {
+                        matched.push(i);
+                    }
+                }
+            }
+            Need::Summary => {
+                for chunk in candidates.chunks(SUMMARY_BATCH) {
+                    let summaries = match self.summaries(view, chunk).await {
+                        Ok(summaries) => summaries,
+                        Err(done) => return Err(done),
+                    };
+                    for (&i, summary) in chunk.iter().zip(summaries) {
+                        let Some(summary) = summary else { continue };
+                        let content = Some(Content::Summary(&summary));
+                        let mut candidate = Candidate { number: i as u32 + 1, message: view.get(i), view, content };
+                        if matches(&key, &mut candidate) {
+                            matched.push(i);
+                        }
+                    }
+                }
+            }
+            Need::Message => {
+                // Read in batches bounded in count and octets, as FETCH reads them.
+                for chunk in super::fetch::batches(&candidates, |i| view.get(i).entry.size) {
+                    let ids: Vec<MessageId> = chunk.iter().map(|&i| MessageId(view.get(i).entry.message_id)).collect();
+                    let read = self
+                        .blocking(move |store| ids.into_iter().map(|id| store.blob(id)).collect::<Result<Vec<_>, _>>());
+                    let bodies = match read.await {
+                        Ok(bodies) => bodies,
+                        Err(e) => return Err(store_failure(e)),
+                    };
+                    for (&i, body) in chunk.iter().zip(bodies) {
+                        let Some(raw) = body else { continue };
+                        let mut parsed = Parsed { root: mime::parse(&raw), raw: &raw, text: None };
+                        let content = Some(Content::Message(&mut parsed));
+                        let mut candidate = Candidate { number: i as u32 + 1, message: view.get(i), view, content };
+                        if matches(&key, &mut candidate) {
+                            matched.push(i);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(matched)
+    }
+}
+
+/// Whether search strings may come in `charset` (UTF-8, and its subset US-ASCII).
+pub(super) fn supported_charset(charset: &str) -> bool {
+    charset.eq_ignore_ascii_case("UTF-8") || charset.eq_ignore_ascii_case("US-ASCII")
 }
 
 /// The `ESEARCH` response (RFC 4731).

@@ -1,0 +1,127 @@
+//! SORT and THREAD (RFC 5256, with RFC 5957's DISPLAYFROM/DISPLAYTO): the messages a search
+//! key matches, ordered by their cached sort keys, or grouped into threads.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use super::search::supported_charset;
+use super::{Done, Selected, Session};
+use crate::imap::summary::Summary;
+use crate::imap::view::View;
+use imap_proto::command::{SearchKey, SortCriterion, SortKey, ThreadAlgorithm};
+use imap_proto::thread::{self, ThreadInput};
+
+/// Summaries looked up (and made, when not cached) in one go.
+const SUMMARY_BATCH: usize = 256;
+
+impl Session {
+    pub(super) async fn sort(
+        &mut self,
+        selected: &mut Selected,
+        uid: bool,
+        criteria: &[SortCriterion],
+        charset: &str,
+        key: SearchKey,
+    ) -> Done {
+        let found = match self.summarized(selected, charset, key).await {
+            Ok(found) => found,
+            Err(done) => return done,
+        };
+        let view = &selected.view;
+        let mut found = found;
+        found.sort_by(|a, b| {
+            criteria.iter().map(|c| compare(view, c, a, b)).find(|o| o.is_ne()).unwrap_or_else(|| a.0.cmp(&b.0))
+        });
+        let mut line = String::from("SORT");
+        for (i, _) in &found {
+            line.push(' ');
+            line.push_str(&number(view, *i, uid).to_string());
+        }
+        self.untagged(&line);
+        self.updated(selected, Done::ok("SORT completed"), uid)
+    }
+
+    pub(super) async fn thread(
+        &mut self,
+        selected: &mut Selected,
+        uid: bool,
+        algorithm: ThreadAlgorithm,
+        charset: &str,
+        key: SearchKey,
+    ) -> Done {
+        let found = match self.summarized(selected, charset, key).await {
+            Ok(found) => found,
+            Err(done) => return done,
+        };
+        let view = &selected.view;
+        let inputs: Vec<ThreadInput> = found
+            .iter()
+            .map(|(i, summary)| {
+                let fields = summary.sort_fields();
+                ThreadInput {
+                    number: number(view, *i, uid),
+                    sent: sent(view, *i, summary),
+                    message_id: fields.message_id.as_deref(),
+                    references: fields.references.iter().map(AsRef::as_ref).collect(),
+                    subject: &fields.full_subject,
+                }
+            })
+            .collect();
+        let threads = match algorithm {
+            ThreadAlgorithm::OrderedSubject => thread::ordered_subject(&inputs),
+            ThreadAlgorithm::References => thread::references(&inputs),
+        };
+        let mut line = String::from("THREAD ");
+        thread::write(&mut line, &threads);
+        self.untagged(line.trim_end());
+        self.updated(selected, Done::ok("THREAD completed"), uid)
+    }
+
+    /// The messages `key` matches, in mailbox order, each with its summary (a message whose
+    /// body is gone meanwhile is left out).
+    async fn summarized(
+        &mut self,
+        selected: &Selected,
+        charset: &str,
+        key: SearchKey,
+    ) -> Result<Vec<(usize, Arc<Summary>)>, Done> {
+        if !supported_charset(charset) {
+            return Err(Done::no("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset"));
+        }
+        let matched = self.matching(selected, key).await?;
+        let mut found = Vec::with_capacity(matched.len());
+        for chunk in matched.chunks(SUMMARY_BATCH) {
+            let summaries = self.summaries(&selected.view, chunk).await?;
+            found.extend(chunk.iter().zip(summaries).filter_map(|(&i, s)| Some((i, s?))));
+        }
+        Ok(found)
+    }
+}
+
+/// The message's number in the response: its UID, or its sequence number.
+fn number(view: &View, index: usize, uid: bool) -> u32 {
+    if uid { view.get(index).uid } else { index as u32 + 1 }
+}
+
+/// The sent date, or the internal date when the message has none (RFC 5256 3).
+fn sent(view: &View, index: usize, summary: &Summary) -> i64 {
+    summary.sort_fields().sent.unwrap_or(view.get(index).entry.internal_date as i64)
+}
+
+/// One criterion's order of two messages.
+fn compare(view: &View, criterion: &SortCriterion, a: &(usize, Arc<Summary>), b: &(usize, Arc<Summary>)) -> Ordering {
+    let (fa, fb) = (a.1.sort_fields(), b.1.sort_fields());
+    let (ea, eb) = (&view.get(a.0).entry, &view.get(b.0).entry);
+    let order = match criterion.key {
+        SortKey::Arrival => ea.internal_date.cmp(&eb.internal_date),
+        SortKey::Date => sent(view, a.0, &a.1).cmp(&sent(view, b.0, &b.1)),
+        SortKey::Size => ea.size.cmp(&eb.size),
+        SortKey::Subject => fa.subject.cmp(&fb.subject),
+        SortKey::From => fa.from.cmp(&fb.from),
+        SortKey::To => fa.to.cmp(&fb.to),
+        SortKey::Cc => fa.cc.cmp(&fb.cc),
+        SortKey::DisplayFrom => fa.display_from.cmp(&fb.display_from),
+        SortKey::DisplayTo => fa.display_to.cmp(&fb.display_to),
+    };
+    if criterion.reverse { order.reverse() } else { order }
+}

@@ -1,0 +1,91 @@
+//! What SORT and THREAD (RFC 5256, RFC 5957) compare of a message, made with its summary: the
+//! sent date, the first From/To/Cc address (its mailbox, and for DISPLAYFROM/DISPLAYTO its
+//! display name), the base subject, and the Message-ID and References that threads follow.
+
+use imap_proto::base_subject::base_subject;
+use imap_proto::thread::{message_ids, reference_ids};
+use message::headers::{fields, slice, unfold};
+use message::mime::{self, Part, address};
+
+/// References kept per message at most (the nearest parents are the last ones).
+const MAX_REFERENCES: usize = 64;
+
+/// The sort and thread keys of one message; strings are lower case (`i;unicode-casemap`).
+#[derive(Debug, Default)]
+pub struct SortFields {
+    /// The sent date (the `Date` field) in Unix seconds, when it parses.
+    pub sent: Option<i64>,
+    /// The mailbox (local part) of the first From address.
+    pub from: Box<str>,
+    /// The mailbox of the first To address.
+    pub to: Box<str>,
+    /// The mailbox of the first Cc address.
+    pub cc: Box<str>,
+    /// The display name of the first From address, else its address (RFC 5957).
+    pub display_from: Box<str>,
+    /// The display name of the first To address, else its address.
+    pub display_to: Box<str>,
+    /// The base subject (RFC 5256 2.1).
+    pub subject: Box<str>,
+    /// The decoded subject as written, for THREAD's grouping of replies.
+    pub full_subject: Box<str>,
+    /// The Message-ID.
+    pub message_id: Option<Box<str>>,
+    /// The ids in References, or the one in In-Reply-To when there is no References, oldest
+    /// first (the last [`MAX_REFERENCES`]).
+    pub references: Box<[Box<str>]>,
+}
+
+impl SortFields {
+    /// The keys of `message`, whose structure is `root`.
+    pub fn new(message: &[u8], root: &Part) -> SortFields {
+        let header = slice(message, &root.header);
+        let value = |name: &str| fields(header).find(|f| f.is(name)).map(|f| unfold(f.value));
+        let first = |name: &str| value(name).and_then(|v| address::mailboxes(&v).into_iter().next());
+        let mailbox = |a: &Option<address::Address>| {
+            a.as_ref().and_then(|a| a.mailbox.as_deref()).map(mime::decode_encoded_words).unwrap_or_default()
+        };
+        let display = |a: &Option<address::Address>| {
+            let Some(a) = a else { return String::new() };
+            match a.name.as_deref().map(mime::decode_encoded_words).filter(|n| !n.trim().is_empty()) {
+                Some(name) => name.trim().to_string(),
+                None => {
+                    let text =
+                        |v: &Option<Vec<u8>>| String::from_utf8_lossy(v.as_deref().unwrap_or_default()).into_owned();
+                    format!("{}@{}", text(&a.mailbox), text(&a.host))
+                }
+            }
+        };
+        let (from, to, cc) = (first("From"), first("To"), first("Cc"));
+        let subject = value("Subject").map(|v| mime::decode_encoded_words(&v)).unwrap_or_default();
+        let text = |name: &str| value(name).map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default();
+        let (ids, replied) = (text("References"), text("In-Reply-To"));
+        let references = reference_ids(&ids, &replied);
+        let skip = references.len().saturating_sub(MAX_REFERENCES);
+        SortFields {
+            sent: mime::sent_date(message, root),
+            from: lower(&mailbox(&from)),
+            to: lower(&mailbox(&to)),
+            cc: lower(&mailbox(&cc)),
+            display_from: lower(&display(&from)),
+            display_to: lower(&display(&to)),
+            subject: lower(&base_subject(&subject).text),
+            full_subject: subject.into(),
+            message_id: message_ids(&text("Message-ID")).first().map(|id| Box::from(*id)),
+            references: references.into_iter().skip(skip).map(Box::from).collect(),
+        }
+    }
+
+    /// Memory held beyond the struct, for the summary cache's bound.
+    pub fn heap_bytes(&self) -> usize {
+        let strings = [&self.from, &self.to, &self.cc, &self.display_from, &self.display_to, &self.subject];
+        strings.iter().map(|s| s.len()).sum::<usize>()
+            + self.full_subject.len()
+            + self.message_id.as_ref().map_or(0, |m| m.len())
+            + self.references.iter().map(|r| r.len() + size_of::<Box<str>>()).sum::<usize>()
+    }
+}
+
+fn lower(text: &str) -> Box<str> {
+    text.to_lowercase().into_boxed_str()
+}
