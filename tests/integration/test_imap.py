@@ -484,6 +484,35 @@ class ImapTest(unittest.TestCase):
         self.assertEqual(r.cmd("t3", "THREAD REFERENCES UTF-8 SUBJECT banana")[0], "* THREAD ((3)(5))")
         r.close()
 
+    def test_within_searches_by_the_age_of_the_internal_date(self):
+        r = self.raw()
+        for n, date in enumerate(['"01-Jan-2020 10:00:00 +0000" ', ""]):
+            body = message(f"age {n}").encode()
+            r.send(f"a{n} APPEND INBOX {date}{{{len(body)}+}}\r\n".encode() + body + b"\r\n")
+            self.assertIn("OK", r.until(f"a{n}")[-1])
+        r.cmd("s", "SELECT INBOX")
+        self.assertIn("WITHIN", r.cmd("c", "CAPABILITY")[0])
+        self.assertEqual(r.cmd("y", "SEARCH YOUNGER 3600")[0], "* SEARCH 2")
+        self.assertEqual(r.cmd("o", "SEARCH OLDER 3600")[0], "* SEARCH 1")
+        self.assertEqual(r.cmd("b", "SEARCH OLDER 3600 YOUNGER 3600")[0], "* SEARCH")
+        self.assertEqual(r.cmd("z", "SEARCH YOUNGER 0")[-1][:5], "z BAD")
+        r.close()
+
+    def test_preview_is_the_start_of_what_a_reader_sees(self):
+        self.deliver(message("plain", body="Hello   Alice,\r\n\r\nthe report is attached.\r\n"),
+                     message("html", body="<html><style>p{}</style><p>Big &amp; <b>bold</b> news</p></html>\r\n",
+                             extra="Content-Type: text/html\r\n"))
+        r = self.raw()
+        self.assertIn("PREVIEW", r.cmd("c", "CAPABILITY")[0])
+        r.cmd("s", "SELECT INBOX")
+        self.assertEqual(r.cmd("p", "FETCH 1:2 (PREVIEW)")[:2],
+                         ['* 1 FETCH (PREVIEW "Hello Alice, the report is attached.")',
+                          '* 2 FETCH (PREVIEW "Big & bold news")'])
+        self.assertEqual(r.cmd("l", "FETCH 2 (PREVIEW (LAZY))")[0], '* 2 FETCH (PREVIEW "Big & bold news")')
+        # The same text whether it comes from the cached summary or the message read whole.
+        self.assertIn('PREVIEW "Hello Alice, the report is attached."', r.cmd("w", "FETCH 1 (PREVIEW BODY.PEEK[])")[0])
+        r.close()
+
     # --- two sessions -----------------------------------------------------------------------
 
     def test_two_sessions_see_each_others_changes_at_the_right_points(self):

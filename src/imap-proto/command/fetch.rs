@@ -25,6 +25,8 @@ pub enum FetchAttribute {
     Body,
     /// `MODSEQ` (RFC 7162).
     ModSeq,
+    /// `PREVIEW`, or `PREVIEW (LAZY)` (RFC 8970).
+    Preview,
     /// `RFC822`.
     Rfc822,
     /// `RFC822.HEADER`.
@@ -110,6 +112,14 @@ impl<'a> Lexer<'a> {
             (b"BODYSTRUCTURE", false) => A::BodyStructure,
             (b"BODY", false) => A::Body,
             (b"MODSEQ", false) => A::ModSeq,
+            (b"PREVIEW", false) => {
+                // `(LAZY)` lets a server answer NIL for now; the preview is always at hand.
+                if self.input[self.pos..].starts_with(b" (") {
+                    self.sp()?;
+                    self.list(false, |lx| if lx.keyword("LAZY") { Ok(()) } else { Err("unknown PREVIEW modifier") })?;
+                }
+                A::Preview
+            }
             (b"RFC822", false) => A::Rfc822,
             (b"RFC822.HEADER", false) => A::Rfc822Header,
             (b"RFC822.TEXT", false) => A::Rfc822Text,

@@ -77,6 +77,10 @@ pub enum SearchKey {
     Larger(u64),
     /// `SMALLER n` octets.
     Smaller(u64),
+    /// `OLDER n` (RFC 5032): an internal date more than `n` seconds ago.
+    Older(u32),
+    /// `YOUNGER n` (RFC 5032): an internal date at most `n` seconds ago.
+    Younger(u32),
     /// `UID set`.
     Uid(SequenceSet),
     /// A bare sequence set of message numbers.
@@ -205,6 +209,8 @@ impl Lexer<'_> {
             b"SENTSINCE" => K::SentSince(self.arg(Self::date)?),
             b"LARGER" => K::Larger(self.arg(Self::number64)?),
             b"SMALLER" => K::Smaller(self.arg(Self::number64)?),
+            b"OLDER" => K::Older(self.arg(Self::nz_number)?),
+            b"YOUNGER" => K::Younger(self.arg(Self::nz_number)?),
             b"UID" => K::Uid(self.arg(Self::sequence_set)?),
             b"MODSEQ" => K::ModSeq(self.arg(Self::modseq_criterion)?),
             b"NOT" => K::Not(Box::new(self.arg(|lx| lx.search_key(depth + 1))?)),

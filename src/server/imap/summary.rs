@@ -1,6 +1,6 @@
 //! Message summaries: what clients ask of whole mailboxes at a time (ENVELOPE, BODYSTRUCTURE
-//! and BODY for FETCH; the address and subject fields and the sent date for SEARCH; the keys
-//! of SORT and THREAD), made from
+//! BODY and PREVIEW for FETCH; the address and subject fields and the sent date for SEARCH;
+//! the keys of SORT and THREAD), made from
 //! one MIME pass and kept in a memory-bounded cache shared by every shard, so that the next
 //! FETCH or SEARCH over the mailbox reads and parses no message. Dovecot keeps the same fields
 //! in its `dovecot.index.cache` for the same reason.
@@ -84,6 +84,8 @@ pub struct Summary {
     fields: Box<[(SearchField, Box<str>)]>,
     /// What SORT and THREAD compare.
     sort: SortFields,
+    /// The PREVIEW text (RFC 8970).
+    preview: Box<str>,
 }
 
 impl Summary {
@@ -107,6 +109,7 @@ impl Summary {
             sent_day: mime::sent_day(message, root),
             fields,
             sort: SortFields::new(message, root),
+            preview: mime::preview(message, root).into_boxed_str(),
         }
     }
 
@@ -142,6 +145,11 @@ impl Summary {
             .any(|(_, value)| value.contains(needle))
     }
 
+    /// The PREVIEW text: the start of the first text part, at most 256 characters.
+    pub fn preview(&self) -> &str {
+        &self.preview
+    }
+
     /// What SORT and THREAD compare.
     pub fn sort_fields(&self) -> &SortFields {
         &self.sort
@@ -152,7 +160,8 @@ impl Summary {
         let fields: usize = self.fields.iter().map(|(_, v)| size_of::<(SearchField, Box<str>)>() + v.len()).sum();
         // The Arc's counts, and the cache's slot and key.
         const OVERHEAD: usize = 16 + 40;
-        (size_of::<Summary>() + self.items.len() + fields + self.sort.heap_bytes() + OVERHEAD) as u64
+        (size_of::<Summary>() + self.items.len() + fields + self.sort.heap_bytes() + self.preview.len() + OVERHEAD)
+            as u64
     }
 }
 

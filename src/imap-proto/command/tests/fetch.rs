@@ -139,3 +139,19 @@ fn uid_fetch_and_changedsince() {
         bad(input);
     }
 }
+
+#[test]
+fn preview_rfc8970() {
+    use super::super::FetchAttribute as A;
+    for input in ["a FETCH 1 (PREVIEW)", "a FETCH 1 (PREVIEW (LAZY))", "a FETCH 1 PREVIEW"] {
+        match super::ok(input) {
+            super::super::Command::Fetch { attributes, .. } => assert_eq!(attributes, vec![A::Preview], "{input}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    match super::ok("a FETCH 1 (UID PREVIEW (LAZY) FLAGS)") {
+        super::super::Command::Fetch { attributes, .. } => assert_eq!(attributes, vec![A::Uid, A::Preview, A::Flags]),
+        other => panic!("{other:?}"),
+    }
+    super::bad("a FETCH 1 (PREVIEW (EAGER))");
+}

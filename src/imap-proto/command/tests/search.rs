@@ -136,7 +136,7 @@ fn malformed_searches() {
         "a SEARCH MODSEQ \"/flags/x\" bogus 5",
         "a SEARCH MODSEQ 9223372036854775808",
         "a SEARCH $",
-        "a SEARCH YOUNGER 10",
+        "a SEARCH FUZZY TEXT x",
         "a SEARCH SUBJECT \u{e9}t\u{e9}",
     ] {
         bad(input);
@@ -177,4 +177,12 @@ fn sort_and_thread_rfc5256_examples() {
     bad("a SORT (SUBJECT NAME) UTF-8 ALL");
     bad("a SORT (SUBJECT) UTF-8");
     bad("a THREAD JWZ UTF-8 ALL");
+}
+
+#[test]
+fn within_rfc5032() {
+    assert_eq!(key("YOUNGER 3600 OLDER 60"), K::And(vec![K::Younger(3600), K::Older(60)]));
+    bad("a SEARCH YOUNGER 0");
+    bad("a SEARCH OLDER -5");
+    bad("a SEARCH OLDER");
 }

@@ -368,6 +368,10 @@ fn write_content<'a>(items: &mut Items<'a>, attribute: &FetchAttribute, content:
             items.out.put_slice(part_numbers(part).as_bytes());
             items.out.put_slice(format!("] {size}").as_bytes());
         }
+        FetchAttribute::Preview => {
+            items.start("PREVIEW ");
+            wire::string(&mut items.out, mime::preview(body, root).as_bytes());
+        }
         FetchAttribute::Flags
         | FetchAttribute::Uid
         | FetchAttribute::InternalDate
@@ -384,6 +388,11 @@ fn write_summarized(items: &mut Items, attribute: &FetchAttribute, summary: &Sum
         FetchAttribute::Envelope => ("ENVELOPE ", summary.envelope()),
         FetchAttribute::BodyStructure => ("BODYSTRUCTURE ", summary.body_structure()),
         FetchAttribute::Body => ("BODY ", summary.body()),
+        FetchAttribute::Preview => {
+            items.start("PREVIEW ");
+            wire::string(&mut items.out, summary.preview().as_bytes());
+            return;
+        }
         _ => return,
     };
     items.start(name);
@@ -452,7 +461,10 @@ fn sets_seen(attribute: &FetchAttribute) -> bool {
 
 /// Whether the attribute is kept in message summaries.
 fn summarized(attribute: &FetchAttribute) -> bool {
-    matches!(attribute, FetchAttribute::Envelope | FetchAttribute::BodyStructure | FetchAttribute::Body)
+    matches!(
+        attribute,
+        FetchAttribute::Envelope | FetchAttribute::BodyStructure | FetchAttribute::Body | FetchAttribute::Preview
+    )
 }
 
 /// Whether the attribute needs the stored message itself.

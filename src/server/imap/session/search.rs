@@ -9,8 +9,8 @@ use crate::imap::view::Message;
 use crate::imap::{flags as imap_flags, view::View};
 use imap_proto::command::{SearchKey, SearchReturn};
 use message::mime::{self, Part};
-use store::MessageId;
 use store::records::flags;
+use store::{MessageId, unix_now};
 
 /// Summaries looked up (and made, when not cached) in one go.
 const SUMMARY_BATCH: usize = 256;
@@ -312,6 +312,8 @@ fn matches(key: &SearchKey, c: &mut Candidate) -> bool {
         SearchKey::Unseen => !has(flags::SEEN),
         SearchKey::Keyword(k) => imap_flags::keyword_bit(&c.view.keywords, k).is_some_and(has),
         SearchKey::Unkeyword(k) => !imap_flags::keyword_bit(&c.view.keywords, k).is_some_and(has),
+        SearchKey::Older(n) => c.message.entry.internal_date + u64::from(*n) < unix_now(),
+        SearchKey::Younger(n) => c.message.entry.internal_date + u64::from(*n) >= unix_now(),
         SearchKey::Larger(n) => c.message.entry.size > *n,
         SearchKey::Smaller(n) => c.message.entry.size < *n,
         SearchKey::Before(d) => day < *d,
