@@ -6,8 +6,9 @@
 #   2. Mix: N_CLIENTS client processes, each logged in once, start together and loop for SECONDS
 #      over SELECT INBOX, FETCH 1:50 (FLAGS ENVELOPE), UID FETCH of one BODY.PEEK[], STORE
 #      +FLAGS and UID STORE -FLAGS \Flagged on random messages, SEARCH SUBJECT word, SEARCH
-#      UNSEEN, NOOP, and every 10th loop an APPEND of a small \Deleted message and UID EXPUNGE of
-#      it. All clients share the one INBOX (USERS=K spreads them over K accounts, each loaded
+#      UNSEEN, NOOP, every 5th loop SORT (REVERSE DATE), THREAD REFERENCES and SEARCH TEXT word
+#      (which reads every message), and every 10th loop an APPEND of a small \Deleted message and
+#      UID EXPUNGE of it. All clients share the one INBOX (USERS=K spreads them over K accounts, each loaded
 #      with the data set). Commands/s, and the CPU time of the server's process tree per command
 #      (with the client's, to show how much of the 2 cores the client took). Both servers are
 #      up during this part and the mix runs ROUNDS times (default 3) on each, alternating, so

@@ -13,8 +13,10 @@ cost only). Subcommands:
         N processes, each logged in once (clients spread over the U users), start together and
         loop for S seconds over: SELECT INBOX; FETCH 1:50 (FLAGS ENVELOPE); UID FETCH r BODY.PEEK[];
         STORE r +FLAGS (\\Flagged); UID STORE r -FLAGS (\\Flagged); SEARCH SUBJECT w; SEARCH UNSEEN;
-        NOOP; and every 10th loop APPEND of a small \\Deleted message then UID EXPUNGE of its
-        APPENDUID (the data set stays as loaded); --skip leaves steps out (e.g. search-subject).
+        NOOP; every 5th loop SORT (REVERSE DATE) UTF-8 ALL, THREAD REFERENCES UTF-8 ALL and
+        SEARCH TEXT w (reading every message); and every 10th loop APPEND of a small \\Deleted
+        message then UID EXPUNGE of its APPENDUID (the data set stays as loaded); --skip leaves
+        steps out (e.g. search-subject, sort, thread, search-text).
         Random choices come from a fixed seed per client, so both servers see the same command
         sequence. Prints commands/s, per-command
         latencies, NO/BAD answers and sanity-check failures; with --pid, also the CPU time of
@@ -182,10 +184,11 @@ def load(args):
 
 # Per command kind: [count, total seconds, max seconds, NO, BAD, latencies sample].
 KINDS = ("SELECT", "FETCH 1:50 ENVELOPE", "UID FETCH BODY[]", "STORE +FLAGS", "UID STORE -FLAGS",
-         "SEARCH SUBJECT", "SEARCH UNSEEN", "NOOP", "APPEND", "UID EXPUNGE")
+         "SEARCH SUBJECT", "SEARCH UNSEEN", "NOOP", "SORT", "THREAD", "SEARCH TEXT", "APPEND", "UID EXPUNGE")
 
 
-STEPS = ("select", "fetch-envelope", "fetch-body", "store", "search-subject", "search-unseen", "noop", "append")
+STEPS = ("select", "fetch-envelope", "fetch-body", "store", "search-subject", "search-unseen", "noop", "sort", "thread",
+         "search-text", "append")
 
 
 def worker(args, index, barrier, result):
@@ -259,6 +262,16 @@ def worker(args, index, barrier, result):
                 check(hits and hits[0] >= args.messages // 2, f"SEARCH UNSEEN: {hits} hits")
             if "noop" not in skip and time.time() < deadline:
                 run("NOOP", b"NOOP")
+            if "sort" not in skip and loops % 5 == 0 and time.time() < deadline:
+                _, _, untagged = run("SORT", b"SORT (REVERSE DATE) UTF-8 ALL")
+                got = [len(l.split()) - 2 for l in untagged if l.startswith(b"* SORT")]
+                check(got and got[0] >= args.messages, f"SORT: {got} numbers")
+            if "thread" not in skip and loops % 5 == 0 and time.time() < deadline:
+                _, _, untagged = run("THREAD", b"THREAD REFERENCES UTF-8 ALL")
+                check(any(l.startswith(b"* THREAD (") for l in untagged), "THREAD: no * THREAD")
+            if "search-text" not in skip and loops % 5 == 0 and time.time() < deadline:
+                _, _, untagged = run("SEARCH TEXT", b"SEARCH TEXT " + word)
+                check(any(l.startswith(b"* SEARCH") for l in untagged), f"SEARCH TEXT {word}: no * SEARCH")
             if "append" not in skip and loops % 10 == 0 and time.time() < deadline:
                 body = (f"From: load@bench.test\r\nTo: u@bench.test\r\nSubject: transient {index}.{loops}\r\n"
                         f"Message-ID: <t{index}.{loops}@bench.test>\r\n\r\nA small message, expunged at once.\r\n")

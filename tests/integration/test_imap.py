@@ -174,7 +174,8 @@ class ImapTest(unittest.TestCase):
         self.assertRegex(lines[5], r"^\* OK \[UIDVALIDITY \d+\] UIDs valid$")
         self.assertRegex(lines[6], r"^\* OK \[UIDNEXT \d+\] Predicted next UID$")
         self.assertRegex(lines[7], r"^\* OK \[HIGHESTMODSEQ \d+\] Highest$")
-        self.assertEqual(lines[8], "s OK [READ-WRITE] SELECT completed")
+        self.assertRegex(lines[8], r"^\* OK \[MAILBOXID \([\w-]+\)\] Ok$")
+        self.assertEqual(lines[9], "s OK [READ-WRITE] SELECT completed")
         uids = [int(x) for x in r.cmd("u", "UID SEARCH ALL")[0].split()[2:]]
         self.assertEqual(len(uids), 2)
         self.assertEqual(r.cmd("f", "FETCH 1:2 (FLAGS)"),
@@ -340,7 +341,7 @@ class ImapTest(unittest.TestCase):
 
     def test_mailbox_hierarchy_subscriptions_and_special_use(self):
         r = self.raw()
-        self.assertEqual(r.cmd("c", "CREATE Projects/2026/Q4"), ["c OK CREATE completed"])
+        self.assertRegex(r.cmd("c", "CREATE Projects/2026/Q4")[0], r"^c OK \[MAILBOXID \([\w-]+\)\] CREATE completed$")
         self.assertEqual(r.cmd("c2", "CREATE Projects")[-1], "c2 NO [ALREADYEXISTS] mailbox Projects exists already")
         self.assertEqual(r.cmd("l", 'LIST "" Projects/%'),
                          [r'* LIST (\HasChildren) "/" Projects/2026', "l OK LIST completed"])
@@ -511,6 +512,26 @@ class ImapTest(unittest.TestCase):
         self.assertEqual(r.cmd("l", "FETCH 2 (PREVIEW (LAZY))")[0], '* 2 FETCH (PREVIEW "Big & bold news")')
         # The same text whether it comes from the cached summary or the message read whole.
         self.assertIn('PREVIEW "Hello Alice, the report is attached."', r.cmd("w", "FETCH 1 (PREVIEW BODY.PEEK[])")[0])
+        r.close()
+
+    def test_object_ids_are_stable_and_shared_by_copies(self):
+        self.deliver(message("object one"), message("object two"))
+        r = self.raw()
+        self.assertIn("OBJECTID", r.cmd("c", "CAPABILITY")[0])
+        created = r.cmd("m", "CREATE Objects")[-1]
+        mailbox_id = re.match(r"m OK \[MAILBOXID \(([\w-]+)\)\] CREATE completed", created).group(1)
+        self.assertEqual(r.cmd("st", "STATUS Objects (MAILBOXID)")[0], f"* STATUS Objects (MAILBOXID ({mailbox_id}))")
+        r.cmd("rn", "RENAME Objects Renamed")
+        self.assertIn(f"* OK [MAILBOXID ({mailbox_id})] Ok", r.cmd("s", "SELECT Renamed"), "kept across RENAME")
+        selected = r.cmd("s2", "SELECT INBOX")
+        self.assertTrue(any(line.startswith("* OK [MAILBOXID (") and mailbox_id not in line for line in selected))
+        lines = r.cmd("f", "FETCH 1:2 (EMAILID THREADID)")
+        ids = [re.match(r"\* \d FETCH \(EMAILID \(([\w-]+)\) THREADID NIL\)", line).group(1) for line in lines[:2]]
+        self.assertNotEqual(ids[0], ids[1])
+        r.cmd("cp", "COPY 1 Renamed")
+        self.assertEqual(r.cmd("se", f"SEARCH EMAILID {ids[1]}")[0], "* SEARCH 2")
+        r.cmd("s3", "SELECT Renamed")
+        self.assertIn(f"EMAILID ({ids[0]})", r.cmd("f2", "FETCH 1 (EMAILID)")[0], "a copy has the same EMAILID")
         r.close()
 
     # --- two sessions -----------------------------------------------------------------------

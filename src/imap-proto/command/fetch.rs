@@ -27,6 +27,10 @@ pub enum FetchAttribute {
     ModSeq,
     /// `PREVIEW`, or `PREVIEW (LAZY)` (RFC 8970).
     Preview,
+    /// `EMAILID` (RFC 8474).
+    EmailId,
+    /// `THREADID` (RFC 8474).
+    ThreadId,
     /// `RFC822`.
     Rfc822,
     /// `RFC822.HEADER`.
@@ -112,6 +116,8 @@ impl<'a> Lexer<'a> {
             (b"BODYSTRUCTURE", false) => A::BodyStructure,
             (b"BODY", false) => A::Body,
             (b"MODSEQ", false) => A::ModSeq,
+            (b"EMAILID", false) => A::EmailId,
+            (b"THREADID", false) => A::ThreadId,
             (b"PREVIEW", false) => {
                 // `(LAZY)` lets a server answer NIL for now; the preview is always at hand.
                 if self.input[self.pos..].starts_with(b" (") {

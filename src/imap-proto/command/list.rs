@@ -101,6 +101,7 @@ impl Lexer<'_> {
                 b"DELETED" => StatusItem::Deleted,
                 b"SIZE" => StatusItem::Size,
                 b"HIGHESTMODSEQ" => StatusItem::HighestModSeq,
+                b"MAILBOXID" => StatusItem::MailboxId,
                 _ => return Err("unknown STATUS item"),
             };
             items.push(item);

@@ -77,6 +77,10 @@ pub enum SearchKey {
     Larger(u64),
     /// `SMALLER n` octets.
     Smaller(u64),
+    /// `EMAILID id` (RFC 8474).
+    EmailId(String),
+    /// `THREADID id` (RFC 8474).
+    ThreadId(String),
     /// `OLDER n` (RFC 5032): an internal date more than `n` seconds ago.
     Older(u32),
     /// `YOUNGER n` (RFC 5032): an internal date at most `n` seconds ago.
@@ -210,6 +214,8 @@ impl Lexer<'_> {
             b"LARGER" => K::Larger(self.arg(Self::number64)?),
             b"SMALLER" => K::Smaller(self.arg(Self::number64)?),
             b"OLDER" => K::Older(self.arg(Self::nz_number)?),
+            b"EMAILID" => K::EmailId(self.arg(Self::object_id)?),
+            b"THREADID" => K::ThreadId(self.arg(Self::object_id)?),
             b"YOUNGER" => K::Younger(self.arg(Self::nz_number)?),
             b"UID" => K::Uid(self.arg(Self::sequence_set)?),
             b"MODSEQ" => K::ModSeq(self.arg(Self::modseq_criterion)?),
@@ -221,6 +227,15 @@ impl Lexer<'_> {
             _ => return Err("unknown search key"),
         };
         Ok(key)
+    }
+
+    /// An `objectid` (RFC 8474): 1 to 255 letters, digits, `_` and `-`.
+    fn object_id(&mut self) -> Result<String> {
+        let id = self.take_while(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        match id.len() {
+            1..=255 => Ok(id.iter().map(|&b| char::from(b)).collect()),
+            _ => Err("expected an object id"),
+        }
     }
 
     /// The rest of `MODSEQ`: `[entry-name SP entry-type-req SP] mod-sequence-valzer`; the

@@ -290,4 +290,6 @@ pub enum StatusItem {
     Size,
     /// `HIGHESTMODSEQ`.
     HighestModSeq,
+    /// `MAILBOXID` (RFC 8474).
+    MailboxId,
 }

@@ -22,6 +22,7 @@
 pub mod expunged;
 pub mod flags;
 pub mod list;
+pub mod object_ids;
 mod services;
 mod session;
 pub mod sort_fields;

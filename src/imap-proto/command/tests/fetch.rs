@@ -155,3 +155,12 @@ fn preview_rfc8970() {
     }
     super::bad("a FETCH 1 (PREVIEW (EAGER))");
 }
+
+#[test]
+fn object_ids_rfc8474() {
+    use super::super::FetchAttribute as A;
+    match super::ok("a FETCH 1:* (EMAILID THREADID)") {
+        super::super::Command::Fetch { attributes, .. } => assert_eq!(attributes, vec![A::EmailId, A::ThreadId]),
+        other => panic!("{other:?}"),
+    }
+}

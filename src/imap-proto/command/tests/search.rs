@@ -186,3 +186,12 @@ fn within_rfc5032() {
     bad("a SEARCH OLDER -5");
     bad("a SEARCH OLDER");
 }
+
+#[test]
+fn object_ids_rfc8474() {
+    assert_eq!(key("EMAILID M6d99ac3275bb4e"), K::EmailId(s("M6d99ac3275bb4e")));
+    assert_eq!(key("THREADID T64b478a75b7ea9"), K::ThreadId(s("T64b478a75b7ea9")));
+    bad("a SEARCH EMAILID");
+    bad("a SEARCH EMAILID a.b");
+    bad(format!("a SEARCH EMAILID {}", "x".repeat(256)));
+}

@@ -14,9 +14,9 @@ use std::time::Duration;
 use bytes::{BufMut, BytesMut};
 
 use super::{Done, Selected, Session, store_failure};
-use crate::imap::flags;
 use crate::imap::summary::Summary;
 use crate::imap::view::{Message, View};
+use crate::imap::{flags, object_ids};
 use crate::net::Connection;
 use crate::net::connection::OUTPUT_HIGH_WATER;
 use crate::tls::ServerStream;
@@ -197,6 +197,12 @@ impl Session {
                     items.out.put_slice(m.entry.size.to_string().as_bytes());
                 }
                 FetchAttribute::ModSeq => {}
+                FetchAttribute::EmailId => {
+                    items.start("EMAILID (");
+                    items.out.put_slice(object_ids::email_id(m.entry.message_id).as_bytes());
+                    items.out.put_u8(b')');
+                }
+                FetchAttribute::ThreadId => items.start("THREADID NIL"),
                 _ => {
                     let Some(content) = content else {
                         return Err(Done::no("[EXPUNGEISSUED] Some messages were deleted meanwhile"));
@@ -376,7 +382,9 @@ fn write_content<'a>(items: &mut Items<'a>, attribute: &FetchAttribute, content:
         | FetchAttribute::Uid
         | FetchAttribute::InternalDate
         | FetchAttribute::Rfc822Size
-        | FetchAttribute::ModSeq => {}
+        | FetchAttribute::ModSeq
+        | FetchAttribute::EmailId
+        | FetchAttribute::ThreadId => {}
     }
     Ok(())
 }
@@ -477,6 +485,8 @@ fn needs_message(attribute: &FetchAttribute) -> bool {
                 | FetchAttribute::InternalDate
                 | FetchAttribute::Rfc822Size
                 | FetchAttribute::ModSeq
+                | FetchAttribute::EmailId
+                | FetchAttribute::ThreadId
         )
 }
 

@@ -5,6 +5,7 @@ use bytes::{BufMut, BytesMut};
 
 use super::{Done, Session, store_failure};
 use crate::imap::list::{self, DELIMITER};
+use crate::imap::object_ids;
 use imap_proto::command::{ListReturn, ListSelect, StatusItem};
 use imap_proto::wire;
 use store::journal::{JournalOp, MailboxOp};
@@ -22,7 +23,15 @@ impl Session {
         if name.eq_ignore_ascii_case("INBOX") {
             return Done::no("[ALREADYEXISTS] INBOX exists already");
         }
-        self.mailbox_op(MailboxOp::Create { account: account.into(), name }, "CREATE").await
+        let op = MailboxOp::Create { account: account.into(), name: name.clone() };
+        if let Err(e) = self.ctx.journal.submit(JournalOp::Mailbox(op)).await {
+            return store_failure(e);
+        }
+        let account = account.to_string();
+        match self.blocking(move |store| store.mailbox_meta(&account, &name)).await {
+            Ok(Some(meta)) => Done::ok(format!("[MAILBOXID ({})] CREATE completed", object_ids::mailbox_id(&meta))),
+            _ => Done::ok("CREATE completed"),
+        }
     }
 
     pub(super) async fn delete(&mut self, account: &str, name: String) -> Done {
@@ -228,5 +237,6 @@ fn status_item(item: StatusItem, meta: &MailboxMeta, counted: &Counted) -> Strin
         StatusItem::Deleted => format!("DELETED {}", counted.deleted),
         StatusItem::Size => format!("SIZE {}", meta.size),
         StatusItem::HighestModSeq => format!("HIGHESTMODSEQ {}", meta.highest_modseq),
+        StatusItem::MailboxId => format!("MAILBOXID ({})", object_ids::mailbox_id(meta)),
     }
 }

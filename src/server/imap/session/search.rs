@@ -4,6 +4,7 @@
 //! header, body and text keys read each candidate message once.
 
 use super::{Done, Selected, Session, store_failure};
+use crate::imap::object_ids;
 use crate::imap::summary::{SearchField, Summary};
 use crate::imap::view::Message;
 use crate::imap::{flags as imap_flags, view::View};
@@ -312,6 +313,8 @@ fn matches(key: &SearchKey, c: &mut Candidate) -> bool {
         SearchKey::Unseen => !has(flags::SEEN),
         SearchKey::Keyword(k) => imap_flags::keyword_bit(&c.view.keywords, k).is_some_and(has),
         SearchKey::Unkeyword(k) => !imap_flags::keyword_bit(&c.view.keywords, k).is_some_and(has),
+        SearchKey::EmailId(id) => *id == object_ids::email_id(c.message.entry.message_id),
+        SearchKey::ThreadId(_) => false,
         SearchKey::Older(n) => c.message.entry.internal_date + u64::from(*n) < unix_now(),
         SearchKey::Younger(n) => c.message.entry.internal_date + u64::from(*n) >= unix_now(),
         SearchKey::Larger(n) => c.message.entry.size > *n,

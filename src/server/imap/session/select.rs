@@ -4,8 +4,8 @@ use bytes::BytesMut;
 use futures_lite::future::or;
 
 use super::{Done, Selected, Session, State, store_failure};
-use crate::imap::flags;
 use crate::imap::view::View;
+use crate::imap::{flags, object_ids};
 use crate::net::{Line, ReadError};
 use imap_proto::command::SequenceSet;
 use imap_proto::wire;
@@ -73,6 +73,8 @@ impl Session {
             format!("* OK [UIDNEXT {}] Predicted next UID\r\n", view.uid_next(meta.uid_next)).as_bytes(),
         );
         out.extend_from_slice(format!("* OK [HIGHESTMODSEQ {}] Highest\r\n", view.highest_modseq).as_bytes());
+        let id = object_ids::mailbox_id_of(view.id, view.uid_validity);
+        out.extend_from_slice(format!("* OK [MAILBOXID ({id})] Ok\r\n").as_bytes());
         if self.rev2 {
             out.extend_from_slice(b"* LIST () \"/\" ");
             wire::astring(&mut out, view.name.as_bytes());
