@@ -89,6 +89,14 @@ pub enum Request {
         /// What it may no longer send as.
         grant: Grant,
     },
+    /// Show an account's storage quota and usage, or set it (`none` removes it).
+    UserQuota {
+        /// The account address.
+        address: String,
+        /// The new limit: octets with an optional `K`, `M`, `G` or `T` suffix (1024-based), or
+        /// `none`; `None` only shows it.
+        limit: Option<String>,
+    },
     /// Change an account's password.
     UserPasswd {
         /// The account address.

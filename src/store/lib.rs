@@ -26,6 +26,7 @@ pub mod operator;
 pub mod parts;
 pub mod queue;
 pub mod queue_feed;
+pub mod quota;
 pub mod records;
 pub mod suppression;
 pub mod tls_reports;
@@ -86,8 +87,10 @@ pub mod cf {
     pub const EVENT_CURSOR: &str = "event_cursor";
     /// Bodies of expunged messages, kept readable for a while, by when and message id.
     pub const EXPUNGED: &str = "expunged";
+    /// Storage quotas of accounts, in octets.
+    pub const QUOTA: &str = "quota";
     /// All of them, in creation order.
-    pub const ALL: [&str; 23] = [
+    pub const ALL: [&str; 24] = [
         DOMAIN,
         ACCOUNT,
         ALIAS,
@@ -111,6 +114,7 @@ pub mod cf {
         TLS_REPORT,
         TLS_REPORT_IN,
         EXPUNGED,
+        QUOTA,
     ];
 }
 

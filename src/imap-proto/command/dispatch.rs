@@ -59,6 +59,13 @@ fn with_arguments(name: &[u8]) -> Option<Arguments> {
         b"COPY" => |lx| copy_move(lx, false, false),
         b"MOVE" => |lx| copy_move(lx, false, true),
         b"ID" => id,
+        b"GETQUOTA" => |lx| {
+            let root = lx.astring()?;
+            lx.end()?;
+            Ok(Command::GetQuota { root })
+        },
+        b"GETQUOTAROOT" => |lx| mailbox(lx).map(|mailbox| Command::GetQuotaRoot { mailbox }),
+        b"SETQUOTA" => set_quota,
         _ => return None,
     })
 }
@@ -125,6 +132,19 @@ fn mailbox(lx: &mut Lexer<'_>) -> Result<String> {
     let mailbox = lx.mailbox()?;
     lx.end()?;
     Ok(mailbox)
+}
+
+/// `SETQUOTA root SP "(" [resource SP number *(SP resource SP number)] ")"`.
+fn set_quota(lx: &mut Lexer<'_>) -> Result<Command> {
+    let root = lx.astring()?;
+    lx.sp()?;
+    lx.list(true, |lx| {
+        lx.atom()?;
+        lx.sp()?;
+        lx.number64().map(drop)
+    })?;
+    lx.end()?;
+    Ok(Command::SetQuota { root })
 }
 
 /// `RENAME from SP to`.

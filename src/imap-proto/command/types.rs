@@ -39,6 +39,21 @@ pub enum Command {
     Idle,
     /// `NAMESPACE`.
     Namespace,
+    /// `GETQUOTA root` (RFC 9208).
+    GetQuota {
+        /// The quota root.
+        root: String,
+    },
+    /// `GETQUOTAROOT mailbox` (RFC 9208).
+    GetQuotaRoot {
+        /// The mailbox.
+        mailbox: String,
+    },
+    /// `SETQUOTA root (resource limit ...)` (RFC 9208); the limits are ignored.
+    SetQuota {
+        /// The quota root.
+        root: String,
+    },
     /// `AUTHENTICATE mechanism [initial-response]`.
     Authenticate {
         /// The SASL mechanism, upper-cased.

@@ -93,6 +93,7 @@ pub fn execute(ctx: &AdminContext, request: Request) -> Result<Vec<u8>, AdminErr
         Request::UserList => Ok(lines(store.accounts()?)),
         Request::UserGrant { address, grant } => send_as(ctx, &address, grant, true),
         Request::UserRevoke { address, grant } => send_as(ctx, &address, grant, false),
+        Request::UserQuota { address, limit } => quota(ctx, &address.to_lowercase(), limit.as_deref()),
         Request::UserPasswd { address, password } => {
             check_password(&password)?;
             let address = address.to_lowercase();
@@ -250,6 +251,52 @@ fn send_as(ctx: &AdminContext, address: &str, grant: Grant, give: bool) -> Resul
     Ok(format!("{address} may send as: {may}\n").into_bytes())
 }
 
+/// Sets an account's quota when `limit` is given, then shows it with the usage.
+fn quota(ctx: &AdminContext, address: &str, limit: Option<&str>) -> Result<Vec<u8>, AdminError> {
+    if let Some(limit) = limit {
+        let bytes = match limit.eq_ignore_ascii_case("none") {
+            true => None,
+            false => Some(parse_size(limit).ok_or_else(|| AdminError(format!("`{limit}` is not a size like 500M")))?),
+        };
+        ctx.journal.submit_blocking(JournalOp::Directory(DirectoryOp::SetQuota { address: address.into(), bytes }))?;
+    }
+    if ctx.store.account(address)?.is_none() {
+        return Err(AdminError(format!("no account {address}")));
+    }
+    let used = ctx.store.usage(address)?;
+    let line = match ctx.store.quota(address)? {
+        Some(limit) => {
+            let share = used.saturating_mul(100).checked_div(limit).unwrap_or(100);
+            format!("{address}: {} of {} ({share}%)", mib(used), mib(limit))
+        }
+        None => format!("{address}: {}, no quota", mib(used)),
+    };
+    Ok(format!("{line}\n").into_bytes())
+}
+
+/// `500M`, `2G`, `1024`: octets, with a 1024-based suffix.
+fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().last()? {
+        (at, c) if c.is_ascii_alphabetic() => (&text[..at], c.to_ascii_uppercase()),
+        _ => (text, 'B'),
+    };
+    let shift = match unit {
+        'B' => 0,
+        'K' => 10,
+        'M' => 20,
+        'G' => 30,
+        'T' => 40,
+        _ => return None,
+    };
+    digits.parse::<u64>().ok()?.checked_mul(1 << shift)
+}
+
+/// Octets as MiB with two decimals.
+fn mib(bytes: u64) -> String {
+    format!("{:.2} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
 fn lines(items: Vec<String>) -> Vec<u8> {
     items.into_iter().flat_map(|i| format!("{i}\n").into_bytes()).collect()
 }
@@ -313,4 +360,19 @@ fn tls_reports(store: &Store, domain: Option<&str>) -> Result<String, AdminError
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_take_1024_based_suffixes() {
+        assert_eq!(parse_size("500M"), Some(500 << 20));
+        assert_eq!(parse_size("2g"), Some(2 << 30));
+        assert_eq!(parse_size("1024"), Some(1024));
+        assert_eq!(parse_size("5X"), None);
+        assert_eq!(parse_size("M"), None);
+        assert_eq!(parse_size("99999999999T"), None, "overflow");
+    }
 }

@@ -244,6 +244,15 @@ pub enum UserCommand {
         #[arg(long)]
         send_as_anyone: bool,
     },
+    /// Show an account's storage quota and what its mail takes, or set it: octets with an
+    /// optional K, M, G or T suffix (1024-based), or `none` for no limit. Over it, mail for the
+    /// account is refused at RCPT (`552 5.2.2`) and IMAP APPEND and COPY answer `NO [OVERQUOTA]`.
+    Quota {
+        /// The account address, e.g. `alice@example.org`.
+        address: String,
+        /// The new limit, e.g. `500M`; leave out to show the current one.
+        limit: Option<String>,
+    },
     /// Change a password.
     Passwd {
         /// The account address, e.g. `alice@example.org`.
@@ -327,6 +336,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             UserCommand::Del { address } => Request::UserDel { address },
             UserCommand::List => Request::UserList,
+            UserCommand::Quota { address, limit } => Request::UserQuota { address, limit },
             UserCommand::Passwd { address, .. } => Request::UserPasswd { address, password: read_password()? },
             UserCommand::Grant { address, send_as, .. } => Request::UserGrant { address, grant: grant(send_as) },
             UserCommand::Revoke { address, send_as, .. } => Request::UserRevoke { address, grant: grant(send_as) },

@@ -42,6 +42,13 @@ pub enum DirectoryOp {
         /// Lower-case address, or `@domain` for a catch-all.
         alias: String,
     },
+    /// Set (or with `None` remove) an account's storage quota in octets.
+    SetQuota {
+        /// Lower-case address of the account.
+        address: String,
+        /// The limit.
+        bytes: Option<u64>,
+    },
     /// Let an account send as another address or a whole domain, or as anyone; answered with
     /// the account as it then is.
     Grant {
@@ -117,6 +124,14 @@ impl Committer {
                     return Err(StoreError::NotFound(format!("alias {alias}")));
                 }
                 self.delete(batch, staged, cf::ALIAS, key.to_vec());
+            }
+            DirectoryOp::SetQuota { address, bytes } => {
+                self.staged_account(staged, address)?;
+                let key = keys::account(address).to_vec();
+                match bytes {
+                    Some(bytes) => self.put(batch, staged, cf::QUOTA, key, bytes.to_le_bytes().to_vec()),
+                    None => self.delete(batch, staged, cf::QUOTA, key),
+                }
             }
             DirectoryOp::Grant { address, grant } | DirectoryOp::Revoke { address, grant } => {
                 let give = matches!(op, DirectoryOp::Grant { .. });
@@ -321,6 +336,29 @@ mod tests {
         let account = store.account("bob@example.com").unwrap().unwrap();
         assert_eq!((account.send_as.len(), account.send_as_anyone), (1, true));
         let nobody = DirectoryOp::Grant { address: "nobody@example.com".into(), grant: SendAs::Anyone };
+        assert!(matches!(h.submit_blocking(op(nobody)), Err(StoreError::NotFound(_))));
+        journal.stop();
+    }
+
+    #[test]
+    fn quotas_are_set_counted_against_the_mailboxes_and_removed() {
+        let (_dir, store) = temp_store();
+        let journal = Journal::start(store.clone());
+        let h = journal.handle();
+        create(&h, "bob@example.com");
+        assert_eq!(store.quota("bob@example.com").unwrap(), None);
+        assert_eq!(store.room_for("bob@example.com", u64::MAX).unwrap(), Ok(()), "no limit");
+        h.submit_blocking(super::super::testing::delivery(1, &["bob@example.com"], &[], b"0123456789")).unwrap();
+        let used = store.usage("bob@example.com").unwrap();
+        assert!(used >= 10, "the delivered message counts: {used}");
+        let set = |bytes| op(DirectoryOp::SetQuota { address: "bob@example.com".into(), bytes });
+        h.submit_blocking(set(Some(used + 5))).unwrap();
+        assert_eq!(store.quota("bob@example.com").unwrap(), Some(used + 5));
+        assert_eq!(store.room_for("bob@example.com", 5).unwrap(), Ok(()));
+        assert_eq!(store.room_for("bob@example.com", 6).unwrap(), Err((used, used + 5)));
+        h.submit_blocking(set(None)).unwrap();
+        assert_eq!(store.quota("bob@example.com").unwrap(), None);
+        let nobody = DirectoryOp::SetQuota { address: "nobody@example.com".into(), bytes: Some(1) };
         assert!(matches!(h.submit_blocking(op(nobody)), Err(StoreError::NotFound(_))));
         journal.stop();
     }

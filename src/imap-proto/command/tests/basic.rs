@@ -123,3 +123,13 @@ fn id_fields() {
     bad("a ID (name \"x\")");
     bad("a ID");
 }
+
+#[test]
+fn quota_commands_rfc9208() {
+    assert_eq!(ok("a GETQUOTAROOT INBOX"), C::GetQuotaRoot { mailbox: "INBOX".into() });
+    assert_eq!(ok("a GETQUOTA \"\""), C::GetQuota { root: String::new() });
+    assert_eq!(ok("a SETQUOTA \"\" (STORAGE 512)"), C::SetQuota { root: String::new() });
+    assert_eq!(ok("a SETQUOTA x ()"), C::SetQuota { root: "x".into() });
+    bad("a SETQUOTA x (STORAGE)");
+    bad("a GETQUOTA");
+}

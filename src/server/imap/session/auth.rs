@@ -10,7 +10,7 @@ use sasl::{self, Credentials, Mechanism};
 const BASE: &str = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT CHILDREN";
 /// What a logged-in session offers besides.
 const AFTER_LOGIN: &str = "UIDPLUS MOVE LIST-EXTENDED LIST-STATUS SPECIAL-USE CONDSTORE ESEARCH STATUS=SIZE BINARY \
-                           SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES WITHIN PREVIEW OBJECTID";
+                           SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES WITHIN PREVIEW OBJECTID QUOTA QUOTA=RES-STORAGE";
 
 impl Session {
     /// Whether passwords may be sent now (TLS, or allowed in clear text).

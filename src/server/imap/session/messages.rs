@@ -27,6 +27,9 @@ impl Session {
         if message.is_empty() {
             return Done::no("An empty message cannot be appended");
         }
+        if let Some(refused) = self.over_quota(account, message.len() as u64).await {
+            return refused;
+        }
         let given = GivenFlags::from_flags(given);
         let op = MailboxOp::Append {
             account: account.into(),
@@ -148,6 +151,13 @@ impl Session {
         let name = if remove { "MOVE" } else { "COPY" };
         if indexes.is_empty() {
             return self.updated(selected, Done::ok(format!("{name} completed")), uid || !remove);
+        }
+        // A MOVE within the account changes no usage; a COPY adds its messages' sizes.
+        let adds: u64 = if remove { 0 } else { indexes.iter().map(|&i| view.get(i).entry.size).sum() };
+        if adds > 0
+            && let Some(refused) = self.over_quota(&selected.account, adds).await
+        {
+            return refused;
         }
         let op = MailboxOp::Copy {
             account: selected.account.clone(),

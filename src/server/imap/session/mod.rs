@@ -16,12 +16,14 @@
 //! | `fetch.rs` | FETCH |
 //! | `search.rs` | SEARCH |
 //! | `sort.rs` | SORT, THREAD |
+//! | `quota.rs` | GETQUOTA, GETQUOTAROOT, SETQUOTA, and the quota checks of APPEND and COPY |
 //! | `summaries.rs` | cached ENVELOPE, BODYSTRUCTURE and search fields for both |
 
 mod auth;
 mod fetch;
 mod mailboxes;
 mod messages;
+mod quota;
 mod search;
 mod select;
 mod sort;
@@ -308,6 +310,9 @@ impl Session {
                 Done::ok("NAMESPACE completed")
             }
             Command::Status { mailbox, items } => self.status(account, &mailbox, &items).await,
+            Command::GetQuota { root } => self.get_quota(account, &root).await,
+            Command::GetQuotaRoot { mailbox } => self.get_quota_root(account, &mailbox).await,
+            Command::SetQuota { .. } => Done::no("[NOPERM] Quotas are set by the administrator"),
             Command::Append { mailbox, flags, date, message } => {
                 self.append(account, mailbox, &flags, date, message).await
             }

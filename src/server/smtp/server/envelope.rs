@@ -106,6 +106,29 @@ impl Session {
                 return if reply.code >= 500 { self.error(reply) } else { self.reply(reply) };
             }
         };
+        // Accounts over their storage quota (with the declared size) take nothing more.
+        let size = transaction.params.size.unwrap_or(0);
+        let mut found = found;
+        let mut full = Vec::new();
+        for account in &found.local {
+            match self.ctx.store.room_for(account, size) {
+                Ok(Ok(())) => {}
+                Ok(Err((used, limit))) => {
+                    tracing::info!(%account, used, limit, "over quota: refusing mail for it");
+                    full.push(account.clone());
+                }
+                Err(e) => {
+                    tracing::error!("reading the quota of {account}: {e}");
+                    return self.reply(replies::storage_failure());
+                }
+            }
+        }
+        if !full.is_empty() {
+            found.local.retain(|a| !full.contains(a));
+            if found.local.is_empty() && found.remote.is_empty() {
+                return self.error(replies::mailbox_full(&to));
+            }
+        }
         let transaction = self.transaction.as_mut().expect("checked above");
         if !found.local.is_empty() && params.notify.success() {
             transaction.success_wanted.push(SuccessWanted { recipient: to.to_string(), orcpt: params.orcpt.clone() });

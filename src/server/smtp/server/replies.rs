@@ -60,6 +60,11 @@ pub fn needs_smtputf8() -> Reply {
     Reply::new(553, Status(5, 6, 7), "Non-ASCII address requires SMTPUTF8")
 }
 
+/// `552 5.2.2` for a recipient whose account is over its storage quota (RFC 9208's STORAGE).
+pub fn mailbox_full(rcpt: &Mailbox) -> Reply {
+    Reply::new(552, Status(5, 2, 2), format!("<{rcpt}>: mailbox full"))
+}
+
 /// `451` when the store could not take the message.
 pub fn storage_failure() -> Reply {
     Reply::new(451, Status(4, 3, 0), "Temporary storage failure, try again later")
