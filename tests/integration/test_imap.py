@@ -684,23 +684,26 @@ SyncState *
                 self.assertIn(b"fetchmail body", f.read())
 
 
-if __name__ == "__main__":
-    unittest.main()
 
+class OwnServerTest(unittest.TestCase):
+    """A test with a server of its own (started with `IMAP_EXTRA` keys for [imap]) and USER."""
 
-class ImapConcurrencyTest(unittest.TestCase):
-    """Several sessions, on both shards, change one mailbox at random at the same time; each
-    tracks the message count from its own untagged EXISTS/EXPUNGE responses. At the end every
-    session's count must match the server's, and all sessions must agree on UIDs and flags."""
+    IMAP_EXTRA = ""
 
     def setUp(self):
-        self.server = Server(shards=2).start()
+        self.server = Server(shards=2, imap_extra=self.IMAP_EXTRA).start()
         self.server.cli("domain", "add", "example.com")
         self.server.add_user(USER, PASSWORD)
         self.ctx = ssl.create_default_context(cafile=self.server.cert_path)
 
     def tearDown(self):
         self.server.cleanup()
+
+
+class ImapConcurrencyTest(OwnServerTest):
+    """Several sessions, on both shards, change one mailbox at random at the same time; each
+    tracks the message count from its own untagged EXISTS/EXPUNGE responses. At the end every
+    session's count must match the server's, and all sessions must agree on UIDs and flags."""
 
     def test_random_concurrent_sessions_stay_consistent(self):
         import random
@@ -794,18 +797,9 @@ class ImapConcurrencyTest(unittest.TestCase):
         r.close()
 
 
-class ImapManySessionsTest(unittest.TestCase):
+class ImapManySessionsTest(OwnServerTest):
     """Fifty clients on one mailbox at once (issue 22): a session that has not been told of an
     expunge yet can still read what it sees (RFC 2180 4.1.1), and a FETCH never answers NO."""
-
-    def setUp(self):
-        self.server = Server(shards=2).start()
-        self.server.cli("domain", "add", "example.com")
-        self.server.add_user(USER, PASSWORD)
-        self.ctx = ssl.create_default_context(cafile=self.server.cert_path)
-
-    def tearDown(self):
-        self.server.cleanup()
 
     def test_fifty_sessions_fetch_store_expunge_and_append_without_expungeissued(self):
         import random
@@ -885,18 +879,11 @@ class ImapManySessionsTest(unittest.TestCase):
         self.assertEqual(refused, [], f"{len(refused)} FETCH commands were not answered OK")
 
 
-class ImapExpungedBodiesTest(unittest.TestCase):
+class ImapExpungedBodiesTest(OwnServerTest):
     """The body of a message another session expunged stays readable for
     `[imap] keep_expunged_secs` (RFC 2180 4.1.1), then is deleted."""
 
-    def setUp(self):
-        self.server = Server(shards=2, imap_extra="keep_expunged_secs = 2").start()
-        self.server.cli("domain", "add", "example.com")
-        self.server.add_user(USER, PASSWORD)
-        self.ctx = ssl.create_default_context(cafile=self.server.cert_path)
-
-    def tearDown(self):
-        self.server.cleanup()
+    IMAP_EXTRA = "keep_expunged_secs = 2"
 
     def test_a_session_not_told_of_an_expunge_reads_the_message_until_it_is_deleted(self):
         with smtplib.SMTP("127.0.0.1", self.server.port, timeout=30) as c:
@@ -923,3 +910,7 @@ class ImapExpungedBodiesTest(unittest.TestCase):
         self.assertIn("body of two", a.cmd("i", "FETCH 1 (BODY.PEEK[TEXT])")[0])
         a.close()
         b.close()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -21,8 +21,8 @@ pub struct TlsInfo {
     pub version: &'static str,
     /// The cipher suite, e.g. `TLS13_AES_256_GCM_SHA384`.
     pub cipher: String,
-    /// On our side of a session we opened: the DNS names of the certificate the server
-    /// presented, space-separated (empty when it names none).
+    /// The DNS names of the certificate the peer presented, space-separated (empty when it
+    /// names none, or sent none: our clients never do).
     pub peer_names: String,
 }
 
@@ -63,14 +63,7 @@ impl ClientStream {
     /// The negotiated TLS parameters, when this is a TLS stream.
     pub fn tls_info(&self) -> Option<TlsInfo> {
         let MaybeTls::Tls(tls) = self else { return None };
-        let connection = tls.get_ref().1;
-        let mut info = info(connection.protocol_version(), connection.negotiated_cipher_suite())?;
-        if let Some(cert) = connection.peer_certificates().and_then(|chain| chain.first())
-            && let Ok(parsed) = webpki::EndEntityCert::try_from(cert)
-        {
-            info.peer_names = parsed.valid_dns_names().collect::<Vec<_>>().join(" ");
-        }
-        Some(info)
+        info(tls.get_ref().1)
     }
 }
 
@@ -97,25 +90,25 @@ impl ServerStream {
     /// The negotiated TLS parameters, when this is a TLS stream.
     pub fn tls_info(&self) -> Option<TlsInfo> {
         let MaybeTls::Tls(tls) = self else { return None };
-        let connection = tls.get_ref().1;
-        let mut info = info(connection.protocol_version(), connection.negotiated_cipher_suite())?;
-        if let Some(cert) = connection.peer_certificates().and_then(|chain| chain.first())
-            && let Ok(parsed) = webpki::EndEntityCert::try_from(cert)
-        {
-            info.peer_names = parsed.valid_dns_names().collect::<Vec<_>>().join(" ");
-        }
-        Some(info)
+        info(tls.get_ref().1)
     }
 }
 
-fn info(version: Option<ProtocolVersion>, suite: Option<rustls::SupportedCipherSuite>) -> Option<TlsInfo> {
-    let version = match version? {
+/// What a connection's handshake settled on, and the names in the peer's certificate.
+fn info(connection: &rustls::CommonState) -> Option<TlsInfo> {
+    let version = match connection.protocol_version()? {
         ProtocolVersion::TLSv1_3 => "TLSv1.3",
         ProtocolVersion::TLSv1_2 => "TLSv1.2",
         _ => "TLS",
     };
-    let cipher = suite.map(|s| format!("{:?}", s.suite())).unwrap_or_default();
-    Some(TlsInfo { version, cipher, peer_names: String::new() })
+    let cipher = connection.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite())).unwrap_or_default();
+    let peer_names = match connection.peer_certificates().and_then(|chain| chain.first()) {
+        Some(cert) => webpki::EndEntityCert::try_from(cert)
+            .map(|parsed| parsed.valid_dns_names().collect::<Vec<_>>().join(" "))
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    Some(TlsInfo { version, cipher, peer_names })
 }
 
 fn gone() -> io::Error {
