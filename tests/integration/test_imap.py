@@ -465,7 +465,7 @@ class ImapTest(unittest.TestCase):
         self.deliver(*[f"From: {f}\r\nTo: {USER}\r\nSubject: {s}\r\nDate: {d}\r\n{x}\r\nhi\r\n"
                        for f, s, d, x in mails])
         r = self.raw()
-        self.assertIn("SORT=DISPLAY", r.cmd("c", "CAPABILITY")[0])
+        self.assertIn("SORT=DISPLAY ESORT", r.cmd("c", "CAPABILITY")[0])
         r.cmd("s", "SELECT INBOX")
         for n, (criteria, want) in enumerate([
                 ("DATE", "1 3 2 4 5"), ("REVERSE DATE", "5 4 2 3 1"), ("SUBJECT", "1 2 4 3 5"),
@@ -473,6 +473,9 @@ class ImapTest(unittest.TestCase):
                 ("ARRIVAL", "1 2 3 4 5")]):
             self.assertEqual(r.cmd(f"o{n}", f"SORT ({criteria}) UTF-8 ALL"), [f"* SORT {want}", f"o{n} OK SORT completed"])
         self.assertEqual(r.cmd("k", "SORT (DATE) UTF-8 FROM amy")[0], "* SORT 2")
+        # ESORT (RFC 5267): MIN and MAX in sort order, ALL in sort order.
+        self.assertEqual(r.cmd("e", "SORT RETURN (MIN MAX COUNT ALL) (DATE) UTF-8 ALL")[0],
+                         '* ESEARCH (TAG "e") MIN 1 MAX 5 COUNT 5 ALL 1,3,2,4:5')
         uids = r.cmd("u", "UID SEARCH ALL")[0].split()[2:]
         self.assertEqual(r.cmd("us", "UID SORT (REVERSE DATE) UTF-8 ALL")[0],
                          "* SORT " + " ".join(uids[i - 1] for i in (5, 4, 2, 3, 1)))

@@ -114,13 +114,7 @@ pub enum SearchReturn {
 
 /// `SEARCH` after its name and SP: `[RETURN (opts) SP] [CHARSET x SP] key *(SP key)`.
 pub(super) fn search(lx: &mut Lexer<'_>, uid: bool) -> Result<Command> {
-    let mut returns = None;
-    if lx.keyword("RETURN") {
-        lx.sp()?;
-        let options = returns.insert(Vec::new());
-        lx.list(true, |lx| lx.search_return().map(|r| options.push(r)))?;
-        lx.sp()?;
-    }
+    let returns = search_return_options(lx)?;
     let mut charset = None;
     if lx.keyword("CHARSET") {
         lx.sp()?;
@@ -129,6 +123,19 @@ pub(super) fn search(lx: &mut Lexer<'_>, uid: bool) -> Result<Command> {
     }
     let key = search_keys(lx)?;
     Ok(Command::Search { uid, charset, key, returns })
+}
+
+/// `RETURN (options) SP`, if it comes next (ESEARCH, and ESORT for SORT): `Some(vec![])` for
+/// `RETURN ()`.
+pub(super) fn search_return_options(lx: &mut Lexer<'_>) -> Result<Option<Vec<SearchReturn>>> {
+    if !lx.keyword("RETURN") {
+        return Ok(None);
+    }
+    lx.sp()?;
+    let mut options = Vec::new();
+    lx.list(true, |lx| lx.search_return().map(|r| options.push(r)))?;
+    lx.sp()?;
+    Ok(Some(options))
 }
 
 /// `search-key *(SP search-key)` to the end of the command; several make one

@@ -1,9 +1,10 @@
-//! SORT (RFC 5256 3, with RFC 5957's DISPLAYFROM and DISPLAYTO) and THREAD (RFC 5256 3):
-//! `SORT (criteria) charset key *(SP key)` and `THREAD algorithm charset key *(SP key)`.
+//! SORT (RFC 5256 3, with RFC 5957's DISPLAYFROM and DISPLAYTO, and RFC 5267's ESORT return
+//! options) and THREAD (RFC 5256 3): `SORT [RETURN (options)] (criteria) charset key *(SP
+//! key)` and `THREAD algorithm charset key *(SP key)`.
 
 use super::error::Result;
 use super::lexer::{Lexer, upper};
-use super::search::search_keys;
+use super::search::{search_keys, search_return_options};
 use super::types::Command;
 
 /// One SORT criterion.
@@ -49,6 +50,7 @@ pub enum ThreadAlgorithm {
 
 /// `SORT` after its name and SP.
 pub(super) fn sort(lx: &mut Lexer<'_>, uid: bool) -> Result<Command> {
+    let returns = search_return_options(lx)?;
     let mut criteria = Vec::new();
     lx.list(false, |lx| {
         let mut buf = [0; 24];
@@ -65,7 +67,7 @@ pub(super) fn sort(lx: &mut Lexer<'_>, uid: bool) -> Result<Command> {
     let charset = lx.astring()?;
     lx.sp()?;
     let key = search_keys(lx)?;
-    Ok(Command::Sort { uid, criteria, charset, key })
+    Ok(Command::Sort { uid, criteria, charset, key, returns })
 }
 
 /// `THREAD` after its name and SP.

@@ -170,6 +170,8 @@ pub enum Command {
         charset: String,
         /// The criteria of the messages sorted; several top-level keys make a `SearchKey::And`.
         key: SearchKey,
+        /// ESORT return options (RFC 5267): `Some(vec![])` for `RETURN ()`.
+        returns: Option<Vec<SearchReturn>>,
     },
     /// `[UID] THREAD algorithm charset keys` (RFC 5256).
     Thread {

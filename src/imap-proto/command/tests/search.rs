@@ -147,8 +147,8 @@ fn malformed_searches() {
 fn sort_and_thread_rfc5256_examples() {
     use super::super::{SortCriterion as C, SortKey as S, ThreadAlgorithm as T};
     match ok("A282 SORT (SUBJECT) UTF-8 SINCE 1-Feb-1994") {
-        Command::Sort { uid, criteria, charset, key } => {
-            assert!(!uid);
+        Command::Sort { uid, criteria, charset, key, returns } => {
+            assert!(!uid && returns.is_none());
             assert_eq!(criteria, vec![C { key: S::Subject, reverse: false }]);
             assert_eq!((charset.as_str(), key), ("UTF-8", K::Since(8797)));
         }
@@ -194,4 +194,17 @@ fn object_ids_rfc8474() {
     bad("a SEARCH EMAILID");
     bad("a SEARCH EMAILID a.b");
     bad(format!("a SEARCH EMAILID {}", "x".repeat(256)));
+}
+
+#[test]
+fn esort_rfc5267() {
+    match ok("a UID SORT RETURN (MIN COUNT) (DATE) UTF-8 UNDELETED") {
+        Command::Sort { uid, returns, key, .. } => {
+            assert!(uid);
+            assert_eq!(returns, Some(vec![R::Min, R::Count]));
+            assert_eq!(key, K::Undeleted);
+        }
+        other => panic!("{other:?}"),
+    }
+    bad("a SORT RETURN (MIN) UTF-8 ALL");
 }

@@ -331,7 +331,9 @@ impl Session {
             Command::Search { uid, charset, key, returns } => {
                 self.search(selected, tag, uid, charset, key, returns).await
             }
-            Command::Sort { uid, criteria, charset, key } => self.sort(selected, uid, &criteria, &charset, key).await,
+            Command::Sort { uid, criteria, charset, key, returns } => {
+                self.sort(selected, tag, uid, (&criteria, &charset), key, returns).await
+            }
             Command::Thread { uid, algorithm, charset, key } => {
                 self.thread(selected, uid, algorithm, &charset, key).await
             }

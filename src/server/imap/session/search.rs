@@ -227,8 +227,8 @@ fn reported_modseq(view: &View, matched: &[usize], returns: Option<&[SearchRetur
     }
 }
 
-/// Sorted numbers as a compact sequence set.
-fn as_set(values: &[u32]) -> String {
+/// Numbers as a compact sequence set: ascending runs become ranges, the order is kept.
+pub(super) fn as_set(values: &[u32]) -> String {
     let mut runs: Vec<(u32, u32)> = Vec::new();
     for &v in values {
         match runs.last_mut() {

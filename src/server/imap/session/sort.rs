@@ -4,11 +4,11 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use super::search::supported_charset;
+use super::search::{as_set, supported_charset};
 use super::{Done, Selected, Session};
 use crate::imap::summary::Summary;
 use crate::imap::view::View;
-use imap_proto::command::{SearchKey, SortCriterion, SortKey, ThreadAlgorithm};
+use imap_proto::command::{SearchKey, SearchReturn, SortCriterion, SortKey, ThreadAlgorithm};
 use imap_proto::thread::{self, ThreadInput};
 
 /// Summaries looked up (and made, when not cached) in one go.
@@ -18,10 +18,11 @@ impl Session {
     pub(super) async fn sort(
         &mut self,
         selected: &mut Selected,
+        tag: &str,
         uid: bool,
-        criteria: &[SortCriterion],
-        charset: &str,
+        (criteria, charset): (&[SortCriterion], &str),
         key: SearchKey,
+        returns: Option<Vec<SearchReturn>>,
     ) -> Done {
         let found = match self.summarized(selected, charset, key).await {
             Ok(found) => found,
@@ -32,11 +33,11 @@ impl Session {
         found.sort_by(|a, b| {
             criteria.iter().map(|c| compare(view, c, a, b)).find(|o| o.is_ne()).unwrap_or_else(|| a.0.cmp(&b.0))
         });
-        let mut line = String::from("SORT");
-        for (i, _) in &found {
-            line.push(' ');
-            line.push_str(&number(view, *i, uid).to_string());
-        }
+        let numbers: Vec<u32> = found.iter().map(|(i, _)| number(view, *i, uid)).collect();
+        let line = match returns {
+            Some(returns) => esort(tag, uid, &numbers, &returns),
+            None => numbers.iter().fold(String::from("SORT"), |line, n| format!("{line} {n}")),
+        };
         self.untagged(&line);
         self.updated(selected, Done::ok("SORT completed"), uid)
     }
@@ -98,6 +99,26 @@ impl Session {
     }
 }
 
+/// The `ESEARCH` answer to a SORT with return options (RFC 5267 3): MIN and MAX are the first
+/// and last in sort order, ALL lists them in sort order.
+fn esort(tag: &str, uid: bool, numbers: &[u32], returns: &[SearchReturn]) -> String {
+    let mut line = format!("ESEARCH (TAG \"{tag}\")");
+    if uid {
+        line.push_str(" UID");
+    }
+    let all = [SearchReturn::All];
+    for option in if returns.is_empty() { &all[..] } else { returns } {
+        match (option, numbers.first(), numbers.last()) {
+            (SearchReturn::Min, Some(first), _) => line.push_str(&format!(" MIN {first}")),
+            (SearchReturn::Max, _, Some(last)) => line.push_str(&format!(" MAX {last}")),
+            (SearchReturn::Count, ..) => line.push_str(&format!(" COUNT {}", numbers.len())),
+            (SearchReturn::All, Some(_), _) => line.push_str(&format!(" ALL {}", as_set(numbers))),
+            _ => {}
+        }
+    }
+    line
+}
+
 /// The message's number in the response: its UID, or its sequence number.
 fn number(view: &View, index: usize, uid: bool) -> u32 {
     if uid { view.get(index).uid } else { index as u32 + 1 }
@@ -124,4 +145,20 @@ fn compare(view: &View, criterion: &SortCriterion, a: &(usize, Arc<Summary>), b:
         SortKey::DisplayTo => fa.display_to.cmp(&fb.display_to),
     };
     if criterion.reverse { order.reverse() } else { order }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn esort_keeps_the_sort_order() {
+        let returns = [SearchReturn::Min, SearchReturn::Max, SearchReturn::Count, SearchReturn::All];
+        assert_eq!(
+            esort("a", false, &[5, 2, 3, 4, 1], &returns),
+            "ESEARCH (TAG \"a\") MIN 5 MAX 1 COUNT 5 ALL 5,2:4,1"
+        );
+        assert_eq!(esort("b", true, &[], &returns), "ESEARCH (TAG \"b\") UID COUNT 0");
+        assert_eq!(esort("c", false, &[7], &[]), "ESEARCH (TAG \"c\") ALL 7", "RETURN () means ALL");
+    }
 }
