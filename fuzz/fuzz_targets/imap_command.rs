@@ -10,7 +10,8 @@ use libfuzzer_sys::fuzz_target;
 const MAX_DEPTH: usize = 64;
 
 fn check_set(set: &SequenceSet) {
-    assert!(!set.0.is_empty());
+    // The only empty set is `$`, the saved result (RFC 5182).
+    assert_eq!(set.is_saved(), set.0.is_empty());
     for range in &set.0 {
         for end in [range.start, range.end] {
             assert_ne!(end, SeqNum::Value(0));

@@ -12,7 +12,8 @@ fn check(key: &SearchKey, depth: usize) {
     assert!(depth <= MAX_DEPTH);
     match key {
         SearchKey::Uid(set) | SearchKey::Sequence(set) => {
-            assert!(!set.0.is_empty());
+            // The only empty set is `$`, the saved result (RFC 5182).
+            assert!(set.is_saved() == set.0.is_empty());
             assert!(set.0.iter().all(|r| r.start != SeqNum::Value(0) && r.end != SeqNum::Value(0)));
         }
         SearchKey::Not(key) => check(key, depth + 1),

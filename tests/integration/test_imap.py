@@ -537,6 +537,26 @@ class ImapTest(unittest.TestCase):
         self.assertIn(f"EMAILID ({ids[0]})", r.cmd("f2", "FETCH 1 (EMAILID)")[0], "a copy has the same EMAILID")
         r.close()
 
+    def test_searchres_saves_a_result_for_later_commands(self):
+        self.deliver(*[message(f"res {n}") for n in range(1, 6)])
+        r = self.raw()
+        self.assertIn("SEARCHRES", r.cmd("c", "CAPABILITY")[0])
+        r.cmd("s", "SELECT INBOX")
+        r.cmd("f", r"STORE 2,4 +FLAGS.SILENT (\Flagged)")
+        # RFC 5182 examples: SAVE alone answers nothing; $ then names the saved messages.
+        self.assertEqual(r.cmd("a", "SEARCH RETURN (SAVE) FLAGGED"), ["a OK SEARCH completed"])
+        lines = r.cmd("b", "FETCH $ (UID)")
+        self.assertEqual([line.split()[1] for line in lines[:-1]], ["2", "4"])
+        self.assertEqual(r.cmd("c2", "SEARCH $ SUBJECT \"res 4\"")[0], "* SEARCH 4")
+        self.assertEqual(r.cmd("d", "SEARCH RETURN (SAVE MIN) UNFLAGGED")[0], '* ESEARCH (TAG "d") MIN 1')
+        self.assertEqual(r.cmd("e", "SEARCH $")[0], "* SEARCH 1 3 5")
+        self.assertEqual(r.cmd("g", "SORT RETURN (SAVE) (REVERSE ARRIVAL) UTF-8 FLAGGED"), ["g OK SORT completed"])
+        self.assertEqual(r.cmd("h", "UID SEARCH UID $")[0].split()[2:], r.cmd("h2", "UID SEARCH FLAGGED")[0].split()[2:])
+        # A failing search leaves $ empty.
+        self.assertIn("BADCHARSET", r.cmd("i", "SEARCH RETURN (SAVE) CHARSET KOI8-R ALL")[-1])
+        self.assertEqual(r.cmd("j", "SEARCH $")[0], "* SEARCH")
+        r.close()
+
     # --- two sessions -----------------------------------------------------------------------
 
     def test_two_sessions_see_each_others_changes_at_the_right_points(self):

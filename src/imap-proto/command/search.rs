@@ -110,6 +110,8 @@ pub enum SearchReturn {
     All,
     /// `COUNT`.
     Count,
+    /// `SAVE` (RFC 5182): keep the result for `$`.
+    Save,
 }
 
 /// `SEARCH` after its name and SP: `[RETURN (opts) SP] [CHARSET x SP] key *(SP key)`.
@@ -161,6 +163,7 @@ impl Lexer<'_> {
             b"MAX" => Ok(SearchReturn::Max),
             b"ALL" => Ok(SearchReturn::All),
             b"COUNT" => Ok(SearchReturn::Count),
+            b"SAVE" => Ok(SearchReturn::Save),
             _ => Err("unknown SEARCH return option"),
         }
     }
@@ -183,7 +186,7 @@ impl Lexer<'_> {
                 self.list(false, |lx| lx.search_key(depth + 1).map(|k| keys.push(k)))?;
                 return Ok(K::And(keys));
             }
-            Some(b'*' | b'0'..=b'9') => return self.sequence_set().map(K::Sequence),
+            Some(b'*' | b'$' | b'0'..=b'9') => return self.sequence_set().map(K::Sequence),
             _ => {}
         }
         let mut buf = [0; 24];

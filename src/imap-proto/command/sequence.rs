@@ -1,4 +1,5 @@
-//! Sequence sets (RFC 9051 9 `sequence-set`): `1:3,5,7:*`, used for message numbers and UIDs.
+//! Sequence sets (RFC 9051 9 `sequence-set`): `1:3,5,7:*`, used for message numbers and UIDs,
+//! and `$`, the result the last `SEARCH RETURN (SAVE)` saved (RFC 5182).
 
 use super::error::Result;
 use super::lexer::Lexer;
@@ -21,7 +22,8 @@ pub struct SeqRange {
     pub end: SeqNum,
 }
 
-/// A comma-separated list of numbers and ranges; never empty when parsed.
+/// A comma-separated list of numbers and ranges, or `$` ([`SequenceSet::saved`]), which is
+/// the only empty set the parser makes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SequenceSet(pub Vec<SeqRange>);
 
@@ -36,6 +38,17 @@ impl SeqNum {
 }
 
 impl SequenceSet {
+    /// `$`: the messages the last `SEARCH RETURN (SAVE)` found (RFC 5182).
+    pub fn saved() -> SequenceSet {
+        SequenceSet(Vec::new())
+    }
+
+    /// Whether this is `$` (the caller looks the saved result up; [`SequenceSet::contains`]
+    /// holds nothing for it).
+    pub fn is_saved(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Whether `n` is in the set when `*` stands for `largest` (ranges may be given reversed,
     /// 5:2 == 2:5).
     pub fn contains(&self, n: u32, largest: u32) -> bool {
@@ -55,8 +68,11 @@ impl Lexer<'_> {
         self.nz_number().map(SeqNum::Value).map_err(|_| "bad sequence set")
     }
 
-    /// `sequence-set`: `(seq-number / seq-range) *("," ...)`.
+    /// `sequence-set`: `(seq-number / seq-range) *("," ...)`, or `$`.
     pub(super) fn sequence_set(&mut self) -> Result<SequenceSet> {
+        if self.eat(b'$') {
+            return Ok(SequenceSet::saved());
+        }
         let mut ranges = Vec::new();
         loop {
             let start = self.seq_number()?;

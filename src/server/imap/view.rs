@@ -44,6 +44,8 @@ pub struct View {
     pub gone: bool,
     /// Tell the client of `\Recent` (IMAP4rev1; not after ENABLE IMAP4rev2).
     pub rev1: bool,
+    /// The UIDs the last `SEARCH RETURN (SAVE)` found, ascending: what `$` means (RFC 5182).
+    pub saved: Vec<u32>,
     messages: Vec<Message>,
     /// Arrived, not yet announced with EXISTS.
     arrived: Vec<Message>,
@@ -83,11 +85,17 @@ impl View {
             keywords: meta.keywords.clone(),
             highest_modseq: meta.highest_modseq,
             gone: false,
+            saved: Vec::new(),
             messages: messages.collect(),
             arrived: Vec::new(),
             keywords_changed: false,
             watch,
         }
+    }
+
+    /// Whether `uid` is in the saved search result (`$`).
+    pub fn is_saved(&self, uid: u32) -> bool {
+        self.saved.binary_search(&uid).is_ok()
     }
 
     /// Messages the client knows of (its EXISTS count).
@@ -143,6 +151,11 @@ impl View {
 
     fn resolve_among(&self, set: &SequenceSet, uid: bool, expunged: bool) -> Result<Vec<usize>, BadSequence> {
         let wanted = |i: usize| expunged || !self.messages[i].expunged;
+        if set.is_saved() {
+            return Ok((0..self.messages.len())
+                .filter(|&i| wanted(i) && self.is_saved(self.messages[i].uid))
+                .collect());
+        }
         if uid {
             let largest = self.messages.last().map_or(0, |m| m.uid);
             return Ok((0..self.messages.len())

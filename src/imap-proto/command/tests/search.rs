@@ -102,7 +102,7 @@ fn return_options_and_charset() {
         (false, Some(s("us-ascii")), K::Seen, Some(vec![R::Count, R::All]))
     );
     bad("a SEARCH CHARSET UTF-8 RETURN (MIN) ALL");
-    bad("a SEARCH RETURN (SAVE) ALL");
+    bad("a SEARCH RETURN (PARTIAL) ALL");
     bad("a SEARCH RETURN MIN ALL");
     bad("a SEARCH RETURN (MIN)");
     bad("a SEARCH CHARSET UTF-8");
@@ -135,7 +135,7 @@ fn malformed_searches() {
         "a SEARCH MODSEQ",
         "a SEARCH MODSEQ \"/flags/x\" bogus 5",
         "a SEARCH MODSEQ 9223372036854775808",
-        "a SEARCH $",
+        "a SEARCH $$",
         "a SEARCH FUZZY TEXT x",
         "a SEARCH SUBJECT \u{e9}t\u{e9}",
     ] {
@@ -207,4 +207,17 @@ fn esort_rfc5267() {
         other => panic!("{other:?}"),
     }
     bad("a SORT RETURN (MIN) UTF-8 ALL");
+}
+
+#[test]
+fn searchres_rfc5182() {
+    use super::super::SequenceSet;
+    assert_eq!(search("a SEARCH RETURN (SAVE) FLAGGED").3, Some(vec![R::Save]));
+    assert_eq!(key("$ SEEN"), K::And(vec![K::Sequence(SequenceSet::saved()), K::Seen]));
+    assert_eq!(key("UID $"), K::Uid(SequenceSet::saved()));
+    match ok("a UID FETCH $ (FLAGS)") {
+        Command::Fetch { set, .. } => assert!(set.is_saved()),
+        other => panic!("{other:?}"),
+    }
+    bad("a FETCH $,1 FLAGS");
 }

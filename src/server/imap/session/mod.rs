@@ -105,8 +105,8 @@ enum State {
     NotAuthenticated,
     /// Logged in as the account, no mailbox selected.
     Authenticated(String),
-    /// Logged in, with a mailbox selected.
-    Selected(Selected),
+    /// Logged in, with a mailbox selected (boxed: the view is large, the other states small).
+    Selected(Box<Selected>),
 }
 
 impl State {

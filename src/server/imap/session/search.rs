@@ -71,6 +71,11 @@ impl Session {
         key: SearchKey,
         returns: Option<Vec<SearchReturn>>,
     ) -> Done {
+        let saves = returns.as_ref().is_some_and(|r| r.contains(&SearchReturn::Save));
+        if saves {
+            // A search that fails leaves `$` empty (RFC 5182 2.1).
+            selected.view.saved.clear();
+        }
         if let Some(charset) = &charset
             && !supported_charset(charset)
         {
@@ -84,6 +89,9 @@ impl Session {
             Ok(matched) => matched,
             Err(done) => return done,
         };
+        if saves {
+            selected.view.saved = matched.iter().map(|&i| selected.view.get(i).uid).collect();
+        }
         let view = &selected.view;
         let values: Vec<u32> = matched.iter().map(|&i| if uid { view.get(i).uid } else { i as u32 + 1 }).collect();
         let highest = reported_modseq(view, &matched, returns.as_deref());
@@ -99,6 +107,8 @@ impl Session {
                 }
                 line
             }
+            // SAVE alone answers nothing but the tagged OK (RFC 5182 2.1).
+            (Some(returns), _) if saves && returns.len() == 1 => String::new(),
             (returns, _) => {
                 let all = [SearchReturn::All];
                 let returns = match returns.as_deref() {
@@ -108,7 +118,9 @@ impl Session {
                 esearch(tag, uid, &values, returns, uses_modseq.then_some(highest).flatten())
             }
         };
-        self.untagged(&line);
+        if !line.is_empty() {
+            self.untagged(&line);
+        }
         self.updated(selected, Done::ok("SEARCH completed"), uid)
     }
 
@@ -195,6 +207,7 @@ fn esearch(tag: &str, uid: bool, values: &[u32], returns: &[SearchReturn], modse
                 }
             }
             SearchReturn::Count => line.push_str(&format!(" COUNT {}", values.len())),
+            SearchReturn::Save => {}
             SearchReturn::All => {
                 if !values.is_empty() {
                     line.push_str(" ALL ");
@@ -213,9 +226,11 @@ fn esearch(tag: &str, uid: bool, values: &[u32], returns: &[SearchReturn], modse
 /// messages; when the only RETURN options are MIN and/or MAX, of those messages alone.
 fn reported_modseq(view: &View, matched: &[usize], returns: Option<&[SearchReturn]>) -> Option<u64> {
     let modseq = |i: &usize| view.get(*i).entry.modseq;
+    let shown = |r: &&SearchReturn| **r != SearchReturn::Save;
     match returns {
         Some(returns)
-            if !returns.is_empty() && returns.iter().all(|r| matches!(r, SearchReturn::Min | SearchReturn::Max)) =>
+            if returns.iter().any(|r| shown(&r))
+                && returns.iter().filter(shown).all(|r| matches!(r, SearchReturn::Min | SearchReturn::Max)) =>
         {
             returns
                 .iter()
@@ -323,6 +338,7 @@ fn matches(key: &SearchKey, c: &mut Candidate) -> bool {
         SearchKey::On(d) => day == *d,
         SearchKey::Since(d) => day >= *d,
         SearchKey::ModSeq(m) => c.message.entry.modseq >= *m,
+        SearchKey::Uid(set) | SearchKey::Sequence(set) if set.is_saved() => c.view.is_saved(c.message.uid),
         SearchKey::Uid(set) => {
             let largest = c.view.messages().last().map_or(0, |m| m.uid);
             set.contains(c.message.uid, largest)

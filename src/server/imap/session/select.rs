@@ -81,7 +81,7 @@ impl Session {
             out.extend_from_slice(b"\r\n");
         }
         self.conn.send(&out);
-        *state = State::Selected(Selected { account, view });
+        *state = State::Selected(Box::new(Selected { account, view }));
         let mode = if read_only { "READ-ONLY" } else { "READ-WRITE" };
         Done::ok(format!("[{mode}] {} completed", if read_only { "EXAMINE" } else { "SELECT" }))
     }

@@ -33,12 +33,22 @@ impl Session {
         found.sort_by(|a, b| {
             criteria.iter().map(|c| compare(view, c, a, b)).find(|o| o.is_ne()).unwrap_or_else(|| a.0.cmp(&b.0))
         });
+        if returns.as_ref().is_some_and(|r| r.contains(&SearchReturn::Save)) {
+            let mut uids: Vec<u32> = found.iter().map(|(i, _)| view.get(*i).uid).collect();
+            uids.sort_unstable();
+            selected.view.saved = uids;
+        }
+        let view = &selected.view;
         let numbers: Vec<u32> = found.iter().map(|(i, _)| number(view, *i, uid)).collect();
         let line = match returns {
+            // SAVE alone answers nothing but the tagged OK (RFC 5182 2.4).
+            Some(returns) if returns == [SearchReturn::Save] => String::new(),
             Some(returns) => esort(tag, uid, &numbers, &returns),
             None => numbers.iter().fold(String::from("SORT"), |line, n| format!("{line} {n}")),
         };
-        self.untagged(&line);
+        if !line.is_empty() {
+            self.untagged(&line);
+        }
         self.updated(selected, Done::ok("SORT completed"), uid)
     }
 
@@ -113,6 +123,7 @@ fn esort(tag: &str, uid: bool, numbers: &[u32], returns: &[SearchReturn]) -> Str
             (SearchReturn::Max, _, Some(last)) => line.push_str(&format!(" MAX {last}")),
             (SearchReturn::Count, ..) => line.push_str(&format!(" COUNT {}", numbers.len())),
             (SearchReturn::All, Some(_), _) => line.push_str(&format!(" ALL {}", as_set(numbers))),
+            // SAVE with SORT keeps the result as a set (RFC 5182 2.4): done by the caller.
             _ => {}
         }
     }
