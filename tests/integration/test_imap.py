@@ -465,7 +465,9 @@ class ImapTest(unittest.TestCase):
         self.deliver(*[f"From: {f}\r\nTo: {USER}\r\nSubject: {s}\r\nDate: {d}\r\n{x}\r\nhi\r\n"
                        for f, s, d, x in mails])
         r = self.raw()
-        self.assertIn("SORT=DISPLAY ESORT", r.cmd("c", "CAPABILITY")[0])
+        caps = r.cmd("c", "CAPABILITY")[0]
+        self.assertIn("SORT=DISPLAY ESORT", caps)
+        self.assertRegex(caps, r" APPENDLIMIT=\d+")
         r.cmd("s", "SELECT INBOX")
         for n, (criteria, want) in enumerate([
                 ("DATE", "1 3 2 4 5"), ("REVERSE DATE", "5 4 2 3 1"), ("SUBJECT", "1 2 4 3 5"),

@@ -24,6 +24,8 @@ impl Session {
         if !matches!(state, State::NotAuthenticated) {
             caps.push(' ');
             caps.push_str(AFTER_LOGIN);
+            // RFC 7889: the largest APPEND taken, so that clients do not upload one to have it refused.
+            caps.push_str(&format!(" APPENDLIMIT={}", self.ctx.config.limits.max_message_size.get()));
             return caps;
         }
         if !self.conn.stream().is_tls() {
