@@ -89,3 +89,37 @@ impl SortFields {
 fn lower(text: &str) -> Box<str> {
     text.to_lowercase().into_boxed_str()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(message: &[u8]) -> SortFields {
+        SortFields::new(message, &mime::parse(message))
+    }
+
+    #[test]
+    fn keys_come_from_the_first_address_and_the_base_subject() {
+        let f = fields(
+            b"From: =?UTF-8?Q?J=C3=B6rg?= <Joerg@Example.org>, other@example.org\r\nTo: <Ann@example.net>\r\n\
+            Subject: Re: [team] Plans (fwd)\r\nDate: Tue, 4 Mar 2025 10:00:00 +0100\r\nMessage-ID: <m1@x>\r\n\
+            In-Reply-To: <p@x>\r\n\r\nbody\r\n",
+        );
+        assert_eq!((&*f.from, &*f.display_from), ("joerg", "jörg"));
+        assert_eq!((&*f.to, &*f.display_to), ("ann", "ann@example.net"), "no display name: the address");
+        assert_eq!((&*f.cc, &*f.subject), ("", "plans"));
+        assert_eq!(f.sent, Some(1_741_078_800));
+        assert_eq!(f.message_id.as_deref(), Some("m1@x"));
+        assert_eq!(f.references.iter().map(|r| &**r).collect::<Vec<_>>(), ["p@x"], "In-Reply-To without References");
+    }
+
+    #[test]
+    fn a_message_without_fields_sorts_as_empty_and_references_are_capped() {
+        let f = fields(b"\r\nbody\r\n");
+        assert_eq!((f.sent, &*f.from, &*f.subject, f.message_id.is_none()), (None, "", "", true));
+        let many: String = (0..1000).map(|n| format!("<r{n}@x> ")).collect();
+        let f = fields(format!("References: {many}\r\n\r\nbody\r\n").as_bytes());
+        assert_eq!(f.references.len(), MAX_REFERENCES);
+        assert_eq!(&*f.references[MAX_REFERENCES - 1], "r999@x", "the nearest parents are kept");
+    }
+}
