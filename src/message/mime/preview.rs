@@ -82,12 +82,15 @@ fn entities(text: &str) -> String {
 /// Runs of white space as one space, trimmed, cut to [`PREVIEW_CHARS`].
 fn collapsed(text: &str) -> String {
     let mut out = String::new();
-    for word in text.split_whitespace().take(PREVIEW_CHARS) {
-        if !out.is_empty() {
+    let mut chars = 0;
+    for word in text.split_whitespace() {
+        if chars > 0 {
             out.push(' ');
+            chars += 1;
         }
         out.push_str(word);
-        if out.chars().count() >= PREVIEW_CHARS {
+        chars += word.chars().count();
+        if chars >= PREVIEW_CHARS {
             break;
         }
     }

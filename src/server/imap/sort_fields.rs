@@ -2,10 +2,15 @@
 //! sent date, the first From/To/Cc address (its mailbox, and for DISPLAYFROM/DISPLAYTO its
 //! display name), the base subject, and the Message-ID and References that threads follow.
 
+use std::borrow::Cow;
+
 use imap_proto::base_subject::base_subject;
 use imap_proto::thread::{message_ids, reference_ids};
 use message::headers::{fields, slice, unfold};
 use message::mime::{self, Part, address};
+
+/// The header fields the keys come from, in the order `SortFields::new` takes them apart.
+const FIELDS: [&str; 8] = ["From", "To", "Cc", "Subject", "References", "In-Reply-To", "Message-ID", "Date"];
 
 /// References kept per message at most (the nearest parents are the last ones).
 const MAX_REFERENCES: usize = 64;
@@ -37,11 +42,18 @@ pub struct SortFields {
 }
 
 impl SortFields {
-    /// The keys of `message`, whose structure is `root`.
+    /// The keys of `message`, whose structure is `root`, from one pass over its header.
     pub fn new(message: &[u8], root: &Part) -> SortFields {
-        let header = slice(message, &root.header);
-        let value = |name: &str| fields(header).find(|f| f.is(name)).map(|f| unfold(f.value));
-        let first = |name: &str| value(name).and_then(|v| address::mailboxes(&v).into_iter().next());
+        let mut found: [Option<Cow<[u8]>>; FIELDS.len()] = Default::default();
+        for field in fields(slice(message, &root.header)) {
+            if let Some(at) = FIELDS.iter().position(|name| field.is(name))
+                && found[at].is_none()
+            {
+                found[at] = Some(unfold(field.value));
+            }
+        }
+        let [from, to, cc, subject, references, in_reply_to, message_id, date] = found;
+        let first = |value: Option<Cow<[u8]>>| value.and_then(|v| address::mailboxes(&v).into_iter().next());
         let mailbox = |a: &Option<address::Address>| {
             a.as_ref().and_then(|a| a.mailbox.as_deref()).map(mime::decode_encoded_words).unwrap_or_default()
         };
@@ -56,22 +68,24 @@ impl SortFields {
                 }
             }
         };
-        let (from, to, cc) = (first("From"), first("To"), first("Cc"));
-        let subject = value("Subject").map(|v| mime::decode_encoded_words(&v)).unwrap_or_default();
-        let text = |name: &str| value(name).map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default();
-        let (ids, replied) = (text("References"), text("In-Reply-To"));
+        let (from, to, cc) = (first(from), first(to), first(cc));
+        let subject = subject.map(|v| mime::decode_encoded_words(&v)).unwrap_or_default();
+        let text =
+            |value: Option<Cow<[u8]>>| value.map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default();
+        let (ids, replied) = (text(references), text(in_reply_to));
         let references = reference_ids(&ids, &replied);
         let skip = references.len().saturating_sub(MAX_REFERENCES);
         SortFields {
-            sent: mime::sent_date(message, root),
+            sent: date.and_then(|d| mime::parse_date(&d)),
             from: lower(&mailbox(&from)),
             to: lower(&mailbox(&to)),
             cc: lower(&mailbox(&cc)),
             display_from: lower(&display(&from)),
             display_to: lower(&display(&to)),
-            subject: lower(&base_subject(&subject).text),
+            // Already lower case.
+            subject: base_subject(&subject).text.into_boxed_str(),
             full_subject: subject.into(),
-            message_id: message_ids(&text("Message-ID")).first().map(|id| Box::from(*id)),
+            message_id: message_ids(&text(message_id)).first().map(|id| Box::from(*id)),
             references: references.into_iter().skip(skip).map(Box::from).collect(),
         }
     }
