@@ -528,16 +528,8 @@ async fn converse(
             HostTls::Domain => None,
             _ => Reporting::new(ctx, host, plan.source),
         };
-        let (tls, tls_policy) = match host_tls {
-            HostTls::Domain => (plan.tls, domain_policy),
-            HostTls::Dane(_) => (TlsPolicy::Required, "dane"),
-            HostTls::Encrypt => (TlsPolicy::Required, "dane-tls-only"),
-        };
-        route.tls_policy = tls_policy;
-        let dane_host = match &host_tls {
-            HostTls::Dane(host) => Some(host),
-            _ => None,
-        };
+        let (tls, dane_host) = (host_tls.tls(plan.tls), host_tls.dane());
+        route.tls_policy = host_tls.name(domain_policy);
         for ip in addresses {
             let addr = SocketAddr::new(ip, port);
             (route.mx, route.ip) = (Some(host.clone()), Some(ip));

@@ -58,6 +58,33 @@ pub(super) enum HostTls {
     Encrypt,
 }
 
+impl HostTls {
+    /// The STARTTLS policy of sessions to the host, where the domain's is `domain`.
+    pub(super) fn tls(&self, domain: TlsPolicy) -> TlsPolicy {
+        match self {
+            HostTls::Domain => domain,
+            HostTls::Dane(_) | HostTls::Encrypt => TlsPolicy::Required,
+        }
+    }
+
+    /// What the certificate must match, under DANE.
+    pub(super) fn dane(&self) -> Option<&DaneHost> {
+        match self {
+            HostTls::Dane(host) => Some(host),
+            _ => None,
+        }
+    }
+
+    /// The policy as events name it, where the domain's is `domain`.
+    pub(super) fn name(&self, domain: &'static str) -> &'static str {
+        match self {
+            HostTls::Domain => domain,
+            HostTls::Dane(_) => "dane",
+            HostTls::Encrypt => "dane-tls-only",
+        }
+    }
+}
+
 /// The DANE policy of MX `host` of `domain` on `port`, from its TLSA records; an error when
 /// the lookup failed (a bogus DNSSEC answer fails too): the host must then not be used.
 pub(super) async fn host_tls(resolver: &Resolver, domain: &str, host: &str, port: u16) -> Result<HostTls, String> {
