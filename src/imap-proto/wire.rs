@@ -47,6 +47,30 @@ pub fn astring(out: &mut BytesMut, s: &[u8]) {
     }
 }
 
+/// Numbers (UIDs, message numbers) as runs of consecutive ones, in the order given.
+pub fn runs(numbers: impl IntoIterator<Item = u32>) -> Vec<(u32, u32)> {
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for n in numbers {
+        match runs.last_mut() {
+            Some((_, end)) if end.checked_add(1) == Some(n) => *end = n,
+            _ => runs.push((n, n)),
+        }
+    }
+    runs
+}
+
+/// Inclusive ranges written as a set: `1:3,5,7:8`.
+pub fn ranges(ranges: &[(u32, u32)]) -> String {
+    let parts: Vec<String> =
+        ranges.iter().map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}:{b}") }).collect();
+    parts.join(",")
+}
+
+/// Numbers as a set, in the order given: runs become `a:b` (`1:3,5,7:8`).
+pub fn compact(numbers: impl IntoIterator<Item = u32>) -> String {
+    ranges(&runs(numbers))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +90,13 @@ mod tests {
         assert_eq!(written(|o| astring(o, b"INBOX")), "INBOX");
         assert_eq!(written(|o| astring(o, b"My Folder")), "\"My Folder\"");
         assert_eq!(written(|o| astring(o, b"")), "\"\"");
+    }
+
+    #[test]
+    fn sets_are_compact_and_keep_order() {
+        assert_eq!(compact([1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
+        assert_eq!(compact([9, 4]), "9,4");
+        assert_eq!(compact([u32::MAX - 1, u32::MAX]), "4294967294:4294967295");
+        assert_eq!(compact([]), "");
     }
 }

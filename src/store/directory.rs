@@ -50,6 +50,7 @@ impl Store {
         batch.delete_range_cf(self.cf(cf::MAILBOX), &prefix, &end);
         batch.delete_range_cf(self.cf(cf::MAIL), &prefix, &end);
         batch.delete_range_cf(self.cf(cf::SUBSCRIPTION), &prefix, &end);
+        batch.delete_range_cf(self.cf(cf::VANISHED), &prefix, &end);
         batch.delete_cf(self.cf(cf::QUOTA), keys::account(address));
     }
 

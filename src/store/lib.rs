@@ -30,6 +30,7 @@ pub mod quota;
 pub mod records;
 pub mod suppression;
 pub mod tls_reports;
+pub mod vanished;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -89,8 +90,10 @@ pub mod cf {
     pub const EXPUNGED: &str = "expunged";
     /// Storage quotas of accounts, in octets.
     pub const QUOTA: &str = "quota";
+    /// Expunge tombstones (the UIDs each expunge removed) for QRESYNC, by mailbox and modseq.
+    pub const VANISHED: &str = "vanished";
     /// All of them, in creation order.
-    pub const ALL: [&str; 24] = [
+    pub const ALL: [&str; 25] = [
         DOMAIN,
         ACCOUNT,
         ALIAS,
@@ -115,6 +118,7 @@ pub mod cf {
         TLS_REPORT_IN,
         EXPUNGED,
         QUOTA,
+        VANISHED,
     ];
 }
 

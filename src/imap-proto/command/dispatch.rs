@@ -2,6 +2,7 @@
 
 use super::error::Result;
 use super::lexer::{Lexer, upper};
+use super::select::select;
 use super::types::Command;
 use super::{fetch, flag, list, search, sort};
 
@@ -39,8 +40,8 @@ fn with_arguments(name: &[u8]) -> Option<Arguments> {
         b"AUTHENTICATE" => authenticate,
         b"LOGIN" => login,
         b"ENABLE" => enable,
-        b"SELECT" => |lx| select(lx).map(|(mailbox, condstore)| Command::Select { mailbox, condstore }),
-        b"EXAMINE" => |lx| select(lx).map(|(mailbox, condstore)| Command::Examine { mailbox, condstore }),
+        b"SELECT" => |lx| select(lx).map(|(mailbox, params)| Command::Select { mailbox, params }),
+        b"EXAMINE" => |lx| select(lx).map(|(mailbox, params)| Command::Examine { mailbox, params }),
         b"CREATE" => |lx| mailbox(lx).map(|mailbox| Command::Create { mailbox }),
         b"DELETE" => |lx| mailbox(lx).map(|mailbox| Command::Delete { mailbox }),
         b"SUBSCRIBE" => |lx| mailbox(lx).map(|mailbox| Command::Subscribe { mailbox }),
@@ -111,20 +112,6 @@ fn enable(lx: &mut Lexer<'_>) -> Result<Command> {
     }
     lx.end()?;
     Ok(Command::Enable(names))
-}
-
-/// SELECT/EXAMINE: `mailbox [SP (CONDSTORE)]`, as the mailbox and whether CONDSTORE was given.
-fn select(lx: &mut Lexer<'_>) -> Result<(String, bool)> {
-    let mailbox = lx.mailbox()?;
-    let mut condstore = false;
-    if lx.eat(b' ') {
-        lx.list(false, |lx| {
-            condstore = lx.keyword("CONDSTORE");
-            if condstore { Ok(()) } else { Err("unknown SELECT parameter") }
-        })?;
-    }
-    lx.end()?;
-    Ok((mailbox, condstore))
 }
 
 /// A lone mailbox argument.

@@ -64,7 +64,7 @@ pub enum FetchAttribute {
 
 use FetchAttribute as A;
 
-/// `FETCH` after its name and SP: `set (ALL|FAST|FULL|att|(att ...)) [(CHANGEDSINCE n)]`.
+/// `FETCH` after its name and SP: `set (ALL|FAST|FULL|att|(att ...)) [(CHANGEDSINCE n [VANISHED])]`.
 pub(super) fn fetch(lx: &mut Lexer<'_>, uid: bool) -> Result<Command> {
     let set = lx.sequence_set()?;
     lx.sp()?;
@@ -81,19 +81,26 @@ pub(super) fn fetch(lx: &mut Lexer<'_>, uid: bool) -> Result<Command> {
     } else {
         vec![lx.fetch_attribute()?]
     };
-    let mut changed_since = None;
+    let (mut changed_since, mut vanished) = (None, false);
     if lx.eat(b' ') {
         lx.list(false, |lx| {
-            if changed_since.is_some() || !lx.keyword("CHANGEDSINCE") {
+            if changed_since.is_none() && lx.keyword("CHANGEDSINCE") {
+                lx.sp()?;
+                changed_since = Some(lx.mod_sequence()?);
+            } else if !vanished && lx.keyword("VANISHED") {
+                vanished = true;
+            } else {
                 return Err("bad FETCH modifier");
             }
-            lx.sp()?;
-            changed_since = Some(lx.mod_sequence()?);
             Ok(())
         })?;
     }
     lx.end()?;
-    Ok(Command::Fetch { uid, set, attributes, changed_since })
+    // RFC 7162 3.2.6: VANISHED only in UID FETCH, and only with CHANGEDSINCE.
+    if vanished && (!uid || changed_since.is_none()) {
+        return Err("VANISHED needs UID FETCH and CHANGEDSINCE");
+    }
+    Ok(Command::Fetch { uid, set, attributes, changed_since, vanished })
 }
 
 impl<'a> Lexer<'a> {

@@ -2,6 +2,7 @@
 
 use super::fetch::FetchAttribute;
 use super::search::{SearchKey, SearchReturn};
+use super::select::SelectParams;
 use super::sequence::SequenceSet;
 use super::sort::{SortCriterion, ThreadAlgorithm};
 
@@ -70,19 +71,19 @@ pub enum Command {
     },
     /// `ENABLE cap...`: capability names, upper-cased.
     Enable(Vec<String>),
-    /// `SELECT mailbox [(CONDSTORE)]`.
+    /// `SELECT mailbox [(CONDSTORE | QRESYNC (...))]`.
     Select {
         /// The mailbox.
         mailbox: String,
-        /// Whether the `CONDSTORE` parameter was given.
-        condstore: bool,
+        /// The CONDSTORE and QRESYNC parameters.
+        params: SelectParams,
     },
-    /// `EXAMINE mailbox [(CONDSTORE)]`.
+    /// `EXAMINE mailbox [(CONDSTORE | QRESYNC (...))]`.
     Examine {
         /// The mailbox.
         mailbox: String,
-        /// Whether the `CONDSTORE` parameter was given.
-        condstore: bool,
+        /// The CONDSTORE and QRESYNC parameters.
+        params: SelectParams,
     },
     /// `CREATE mailbox`.
     Create {
@@ -184,7 +185,7 @@ pub enum Command {
         /// The criteria of the messages threaded.
         key: SearchKey,
     },
-    /// `[UID] FETCH set attributes [(CHANGEDSINCE n)]`.
+    /// `[UID] FETCH set attributes [(CHANGEDSINCE n [VANISHED])]`.
     Fetch {
         /// Whether it came as `UID FETCH`.
         uid: bool,
@@ -194,6 +195,8 @@ pub enum Command {
         attributes: Vec<FetchAttribute>,
         /// The `CHANGEDSINCE` modifier.
         changed_since: Option<u64>,
+        /// The `VANISHED` modifier (QRESYNC, UID FETCH with CHANGEDSINCE only).
+        vanished: bool,
     },
     /// `[UID] STORE set [(UNCHANGEDSINCE n)] [+|-]FLAGS[.SILENT] flags`.
     Store {

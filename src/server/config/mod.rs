@@ -152,11 +152,19 @@ pub struct ImapConfig {
     /// Seconds the body of an expunged message stays readable for the sessions (IMAP, POP3)
     /// that have not been told of the expunge yet (RFC 2180 4.1.1).
     pub keep_expunged_secs: u64,
+    /// Days the UIDs of expunged messages are remembered for QRESYNC clients (RFC 7162); a
+    /// client away longer is told of every UID the mailbox does not hold.
+    pub keep_vanished_days: u64,
 }
 
 impl Default for ImapConfig {
     fn default() -> ImapConfig {
-        ImapConfig { listen: vec!["127.0.0.1:2143".parse().unwrap()], summary_cache_mib: 64, keep_expunged_secs: 300 }
+        ImapConfig {
+            listen: vec!["127.0.0.1:2143".parse().unwrap()],
+            summary_cache_mib: 64,
+            keep_expunged_secs: 300,
+            keep_vanished_days: 90,
+        }
     }
 }
 

@@ -27,6 +27,7 @@ mod services;
 mod session;
 pub mod sort_fields;
 pub mod summary;
+pub mod vanished;
 pub mod view;
 
 use std::net::SocketAddr;

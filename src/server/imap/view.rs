@@ -46,6 +46,15 @@ pub struct View {
     pub rev1: bool,
     /// The UIDs the last `SEARCH RETURN (SAVE)` found, ascending: what `$` means (RFC 5182).
     pub saved: Vec<u32>,
+    /// QRESYNC is on: expunges are reported as `VANISHED` (RFC 7162 3.2.10).
+    pub vanished: bool,
+    /// The oldest modseq of an expunge not yet reported; until it is, the client is not told
+    /// of a HIGHESTMODSEQ at or past it, or a resync from there would miss the expunge.
+    unreported_expunge: Option<u64>,
+    /// The newest modseq of an expunge not yet reported.
+    newest_expunge: u64,
+    /// The newest message modseq a held-back HIGHESTMODSEQ was last sent for.
+    capped_for: u64,
     messages: Vec<Message>,
     /// Arrived, not yet announced with EXISTS.
     arrived: Vec<Message>,
@@ -86,6 +95,10 @@ impl View {
             highest_modseq: meta.highest_modseq,
             gone: false,
             saved: Vec::new(),
+            vanished: false,
+            unreported_expunge: None,
+            newest_expunge: 0,
+            capped_for: 0,
             messages: messages.collect(),
             arrived: Vec::new(),
             keywords_changed: false,
@@ -208,12 +221,21 @@ impl View {
                     m.dirty = true;
                 }
             }
-            Change::Expunged { uids, .. } => {
+            Change::Expunged { uids, modseq } => {
+                let mut marked = false;
                 for uid in uids {
                     self.arrived.retain(|m| m.uid != uid);
-                    if let Some(m) = self.find_mut(uid) {
-                        m.expunged = true;
+                    if let Ok(i) = self.messages.binary_search_by_key(&uid, |m| m.uid) {
+                        self.messages[i].expunged = true;
+                        marked = true;
                     }
+                }
+                if marked {
+                    self.unreported_expunge = Some(self.unreported_expunge.map_or(modseq, |m| m.min(modseq)));
+                    self.newest_expunge = self.newest_expunge.max(modseq);
+                } else {
+                    // Nothing left to tell (this session's own expunge, already reported).
+                    self.highest_modseq = self.highest_modseq.max(modseq);
                 }
             }
             Change::Keywords(table) => {
@@ -245,7 +267,12 @@ impl View {
                     m.dirty = true;
                 }
                 Some((_, entry)) => m.entry = entry,
-                None => m.expunged = true,
+                None if !m.expunged => {
+                    m.expunged = true;
+                    // When is not known: hold HIGHESTMODSEQ where it is until reported.
+                    self.unreported_expunge.get_or_insert(self.highest_modseq + 1);
+                }
+                None => {}
             }
         }
         let last = self.messages.last().map_or(0, |m| m.uid);
@@ -270,7 +297,7 @@ impl View {
             m.entry.modseq = modseq;
             m.dirty = false;
         }
-        self.highest_modseq = self.highest_modseq.max(modseq);
+        self.highest_modseq = self.highest_modseq.max(modseq.min(self.cap()));
     }
 
     /// Writes what the client has not been told: EXPUNGE (only when `expunges` is allowed),
@@ -292,6 +319,7 @@ impl View {
                 out.put_slice(format!("* {} RECENT\r\n", self.recent()).as_bytes());
             }
         }
+        let cap = self.cap();
         for (i, m) in self.messages.iter_mut().enumerate() {
             if m.dirty && !m.expunged {
                 m.dirty = false;
@@ -304,7 +332,18 @@ impl View {
             }
         }
         let newest = self.messages.iter().map(|m| m.entry.modseq).max().unwrap_or(0);
-        self.highest_modseq = self.highest_modseq.max(newest);
+        self.highest_modseq = self.highest_modseq.max(newest.min(cap));
+        if condstore && self.vanished && newest > cap && newest != self.capped_for {
+            // The client may have seen a MODSEQ past an expunge it cannot be told of yet: the
+            // HIGHESTMODSEQ to resynchronise from later is still below it (RFC 7162 3.2.10).
+            self.capped_for = newest;
+            out.put_slice(format!("* OK [HIGHESTMODSEQ {}] Expunges pending\r\n", self.highest_modseq).as_bytes());
+        }
+    }
+
+    /// The highest modseq the client may be told of: below any expunge not yet reported.
+    fn cap(&self) -> u64 {
+        self.unreported_expunge.map_or(u64::MAX, |modseq| modseq - 1)
     }
 
     /// Writes FLAGS and PERMANENTFLAGS when the keyword table grew since the client was told.
@@ -316,18 +355,31 @@ impl View {
     }
 
     /// Writes `* n EXPUNGE` for every expunged message, highest number first so that each
-    /// number is right when the client reads it, and drops them from the view.
+    /// number is right when the client reads it (or, with QRESYNC, one `* VANISHED` of their
+    /// UIDs), and drops them from the view.
     fn report_expunges(&mut self, out: &mut BytesMut) {
-        for i in (0..self.messages.len()).rev() {
-            if self.messages[i].expunged {
-                out.put_slice(format!("* {} EXPUNGE\r\n", i + 1).as_bytes());
-                self.messages.remove(i);
+        if self.vanished {
+            let gone = self.messages.iter().filter(|m| m.expunged).map(|m| m.uid);
+            let set = imap_proto::wire::compact(gone);
+            if !set.is_empty() {
+                out.put_slice(format!("* VANISHED {set}\r\n").as_bytes());
+                self.messages.retain(|m| !m.expunged);
             }
+        } else {
+            for i in (0..self.messages.len()).rev() {
+                if self.messages[i].expunged {
+                    out.put_slice(format!("* {} EXPUNGE\r\n", i + 1).as_bytes());
+                    self.messages.remove(i);
+                }
+            }
+        }
+        if self.unreported_expunge.take().is_some() {
+            self.highest_modseq = self.highest_modseq.max(self.newest_expunge);
         }
     }
 
-    /// Drops `uids` that this session expunged itself, writing `* n EXPUNGE` for each (or,
-    /// when `vanished`, nothing: the caller reports them otherwise).
+    /// Drops `uids` that this session expunged itself, writing `* n EXPUNGE` for each (or
+    /// `* VANISHED` with QRESYNC).
     pub fn expunged_own(&mut self, out: &mut BytesMut, uids: &[u32]) {
         for &uid in uids {
             if let Ok(i) = self.messages.binary_search_by_key(&uid, |m| m.uid) {

@@ -405,7 +405,11 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
     // The dashboard's per-second history is process-wide: one sampler, on shard 0.
     let stats = (shard == 0).then(|| glommio::spawn_local(http::sample_stats(shared.shutdown.clone())));
     let sweeper = (shard == 0).then(|| {
-        let keep = shared.config.imap.keep_expunged_secs;
+        let imap = &shared.config.imap;
+        let keep = crate::imap::expunged::Keep {
+            bodies_secs: imap.keep_expunged_secs,
+            vanished_secs: imap.keep_vanished_days.saturating_mul(86_400),
+        };
         glommio::spawn_local(crate::imap::expunged::run(shared.store.clone(), keep, shared.shutdown.clone()))
     });
     let sessions = Rc::new(Gate::new());

@@ -9,7 +9,7 @@ use super::staged::Staged;
 use super::{Committed, Committer};
 use crate::changes::Change;
 use crate::records::{MailEntry, encode, flags};
-use crate::{MessageId, StoreError, cf, keys};
+use crate::{MessageId, StoreError, cf, keys, unix_now};
 
 impl Committer {
     pub(super) fn expunge(
@@ -51,6 +51,7 @@ impl Committer {
             meta.highest_modseq += 1;
             batch.put_cf(self.store.cf(cf::MAILBOX), &key, encode(&meta));
             let modseq = meta.highest_modseq;
+            self.store.put_vanished(batch, (account, meta.id), modseq, &removed, unix_now());
             let notice = || Change::Expunged { uids: removed.clone(), modseq };
             staged.notify(account, meta.id, notice);
             staged.mailboxes.insert(key, Some(meta));
@@ -83,6 +84,9 @@ mod tests {
         assert_eq!((after.messages, after.unseen, after.size), (0, 0, 0));
         assert!(after.highest_modseq > before.highest_modseq);
         assert_eq!(after.uid_next, before.uid_next, "UIDs are never reused");
+        let vanished = store.vanished_since("bob@example.com", after.id, before.highest_modseq).unwrap();
+        assert_eq!(vanished.uids, vec![1, 2], "the tombstone names what went (QRESYNC)");
+        assert!(store.vanished_since("bob@example.com", after.id, after.highest_modseq).unwrap().uids.is_empty());
         assert!(store.blob(MessageId(2)).unwrap().is_some(), "bob's own body is kept a while");
         store.sweep_expunged(u64::MAX, usize::MAX).unwrap();
         assert!(store.blob(MessageId(2)).unwrap().is_none(), "then it is gone");

@@ -235,6 +235,7 @@ impl Committer {
             self.release_blob(batch, staged, MessageId(entry.message_id), holding);
         }
         batch.delete_cf(self.store.cf(cf::MAILBOX), &key);
+        self.store.delete_vanished(batch, account, meta.id);
         staged.mailboxes.insert(key, None);
         staged.notify(account, meta.id, || Change::Gone);
         Ok(Committed::Done)
@@ -366,6 +367,7 @@ impl Committer {
         inbox.size = 0;
         inbox.highest_modseq += 1;
         let modseq = inbox.highest_modseq;
+        self.store.put_vanished(batch, (account, inbox.id), modseq, &uids, unix_now());
         staged.notify(account, inbox.id, || Change::Expunged { uids, modseq });
         self.put_meta(batch, staged, keys::mailbox(account, "INBOX"), inbox);
         self.put_meta(batch, staged, keys::mailbox(account, to), target);

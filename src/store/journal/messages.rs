@@ -10,7 +10,7 @@ use super::staged::Staged;
 use super::{Committed, Committer};
 use crate::changes::Change;
 use crate::records::{MailEntry, MailboxMeta, encode, flags};
-use crate::{MessageId, StoreError, cf, keys};
+use crate::{MessageId, StoreError, cf, keys, unix_now};
 
 /// How STORE combines the given flags with a message's flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,6 +234,7 @@ impl Committer {
             if remove {
                 target.highest_modseq += 1;
                 let modseq = target.highest_modseq;
+                self.store.put_vanished(batch, (account, target.id), modseq, &moved, unix_now());
                 staged.notify(account, target.id, || Change::Expunged { uids: moved, modseq });
             }
             self.put_meta(batch, staged, to_key, target);
@@ -241,6 +242,7 @@ impl Committer {
             if remove {
                 source.highest_modseq += 1;
                 let modseq = source.highest_modseq;
+                self.store.put_vanished(batch, (account, source.id), modseq, &moved, unix_now());
                 staged.notify(account, source.id, || Change::Expunged { uids: moved, modseq });
                 self.put_meta(batch, staged, from_key, source);
             }
@@ -318,6 +320,8 @@ mod tests {
         assert!(matches!(seen[1], Change::Added { uid: 1, .. }), "the keyword is known before it is used");
         assert!(seen.iter().any(|c| matches!(c, Change::Flags { uid: 2, .. })));
         assert!(matches!(seen.last(), Some(Change::Expunged { uids, .. }) if *uids == vec![2, 1]));
+        let inbox = store.mailbox_meta("bob@x", "INBOX").unwrap().unwrap();
+        assert_eq!(store.vanished_since("bob@x", inbox.id, 0).unwrap().uids, vec![1, 2], "moved out: tombstones");
         journal.stop();
     }
 }

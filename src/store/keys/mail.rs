@@ -41,6 +41,21 @@ pub fn mail(account: &str, mailbox_id: u32, uid: u32) -> Vec<u8> {
     k
 }
 
+/// `vanished` key of the UIDs one change removed from a mailbox: the mailbox's
+/// [`mail_prefix`], then the change's modseq, so a mailbox's tombstones sort oldest first.
+/// Modseq 0 (never a change's) keys the mailbox's floor: the newest modseq dropped.
+pub fn vanished(account: &str, mailbox_id: u32, modseq: u64) -> Vec<u8> {
+    let mut k = mail_prefix(account, mailbox_id);
+    k.extend_from_slice(&modseq.to_be_bytes());
+    k
+}
+
+/// The modseq at the end of a `vanished` key.
+pub fn modseq_of_vanished_key(key: &[u8]) -> Option<u64> {
+    let tail: [u8; 8] = key.get(key.len().checked_sub(8)?..)?.try_into().ok()?;
+    Some(u64::from_be_bytes(tail))
+}
+
 /// The UID at the end of a `mail` key.
 pub fn uid_of_mail_key(key: &[u8]) -> Option<u32> {
     let tail: [u8; 4] = key.get(key.len().checked_sub(4)?..)?.try_into().ok()?;

@@ -25,6 +25,10 @@
 //! | `tls_report_in` | arrival (u64 secs), then the report id | [`ReceivedTlsReport`](super::records::ReceivedTlsReport) |
 //! | `events`  | sequence number (u64) | the event as one JSON object (UTF-8) |
 //! | `event_cursor` | reader's name | sequence number of the last event it has (u64) |
+//! | `expunged` | when the last reference went (u64 secs) message id (u128) | empty |
+//! | `quota`   | address | storage limit in octets (u64 LE) |
+//! | `vanished` | address `\0` mailbox id (u32) modseq (u64) | [`Vanished`](super::records::Vanished) |
+//! | `vanished` | address `\0` mailbox id (u32) 0 (u64) | the mailbox's floor: newest modseq swept (u64) |
 //!
 //! Records are encoded as `records.rs` says: a version byte of their type, then postcard.
 
@@ -40,8 +44,8 @@ pub use directory::{
 };
 pub use events::{event, event_cursor, event_seq};
 pub use mail::{
-    account_prefix, expunged, mail, mail_prefix, mailbox, mailbox_name, message, message_part, subscription,
-    uid_of_mail_key,
+    account_prefix, expunged, mail, mail_prefix, mailbox, mailbox_name, message, message_part, modseq_of_vanished_key,
+    subscription, uid_of_mail_key, vanished,
 };
 pub use queue::{queue, queue_due, queue_from, queue_message_id, suppression};
 

@@ -15,6 +15,7 @@ mod operator;
 mod parts;
 mod queue;
 mod tls_report;
+mod vanished;
 
 pub use directory::{Account, Alias};
 pub use dkim::DkimKey;
@@ -24,6 +25,7 @@ pub use operator::{ApiToken, Suspension};
 pub use parts::Parts;
 pub use queue::{QueueEntry, QueueOptions, Suppression};
 pub use tls_report::{ReceivedTlsPolicy, ReceivedTlsReport};
+pub use vanished::Vanished;
 
 use serde::{Serialize, de::DeserializeOwned};
 

@@ -1,6 +1,6 @@
 //! Commands without arguments, authentication, mailbox management, COPY/MOVE, ENABLE and ID.
 
-use super::super::{Command as C, Tagged};
+use super::super::{Command as C, SelectParams, Tagged};
 use super::{bad, ok, parse, set};
 
 #[test]
@@ -68,13 +68,43 @@ fn enable_upper_cases() {
 
 #[test]
 fn select_examine_and_condstore() {
-    assert_eq!(ok("A142 SELECT INBOX"), C::Select { mailbox: "INBOX".into(), condstore: false });
-    assert_eq!(ok("a select inbox (condstore)"), C::Select { mailbox: "INBOX".into(), condstore: true });
-    assert_eq!(ok("A932 EXAMINE blurdybloop"), C::Examine { mailbox: "blurdybloop".into(), condstore: false });
-    assert_eq!(ok("a EXAMINE \"a b\" (CONDSTORE)"), C::Examine { mailbox: "a b".into(), condstore: true });
+    let params = |condstore| SelectParams { condstore, qresync: None };
+    assert_eq!(ok("A142 SELECT INBOX"), C::Select { mailbox: "INBOX".into(), params: params(false) });
+    assert_eq!(ok("a select inbox (condstore)"), C::Select { mailbox: "INBOX".into(), params: params(true) });
+    assert_eq!(ok("A932 EXAMINE blurdybloop"), C::Examine { mailbox: "blurdybloop".into(), params: params(false) });
+    assert_eq!(ok("a EXAMINE \"a b\" (CONDSTORE)"), C::Examine { mailbox: "a b".into(), params: params(true) });
     bad("a SELECT INBOX ()");
     bad("a SELECT INBOX (QRESYNC)");
+    bad("a SELECT INBOX (CONDSTORE CONDSTORE)");
     bad("a SELECT");
+}
+
+/// RFC 7162 3.2.5.2's examples, and the forms around them.
+#[test]
+fn select_qresync() {
+    let qresync = |line: &str| match ok(line) {
+        C::Select { params: SelectParams { qresync: Some(q), .. }, .. } => q,
+        other => panic!("{other:?}"),
+    };
+    let q = qresync("A02 SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541))");
+    assert_eq!((q.uid_validity, q.modseq), (67890007, 20050715194045000));
+    assert_eq!(q.known_uids.map(|s| s.0.len()), Some(3));
+    assert_eq!(q.seq_match, None);
+    let q = qresync(
+        "B02 SELECT INBOX (QRESYNC (67890007 90060115194045000 1:29997 (5000,7500,9000,9990:9999 15000,22500,27000,29970,29973,29976,29979,29982,29985,29988,29991,29994,29997)))",
+    );
+    assert_eq!(q.known_uids.map(|s| s.0.len()), Some(1));
+    let (numbers, uids) = q.seq_match.unwrap();
+    assert_eq!((numbers.0.len(), uids.0.len()), (4, 13));
+    let q = qresync("a select inbox (qresync (1 2 (3 4)))");
+    assert_eq!((q.known_uids, q.seq_match.is_some()), (None, true), "seq-match-data without known UIDs");
+    let q = qresync("a SELECT INBOX (CONDSTORE QRESYNC (1 2))");
+    assert_eq!((q.uid_validity, q.modseq, q.known_uids), (1, 2, None));
+    bad("a SELECT INBOX (QRESYNC (0 2))");
+    bad("a SELECT INBOX (QRESYNC (1 0))");
+    bad("a SELECT INBOX (QRESYNC (1 2 3 4))");
+    bad("a SELECT INBOX (QRESYNC (1 2) QRESYNC (1 2))");
+    bad("a SELECT INBOX (QRESYNC (1 2 (3)))");
 }
 
 #[test]

@@ -39,6 +39,7 @@ fn rfc3501_example() {
                 body(false, &[], fields(false, &["DATE", "FROM"]), None)
             ],
             changed_since: None,
+            vanished: false,
         }
     );
     assert_eq!(attrs("A654 FETCH 2:4 (FLAGS BODY[HEADER.FIELDS (DATE FROM)])").len(), 2);
@@ -122,13 +123,23 @@ fn binary() {
 fn uid_fetch_and_changedsince() {
     assert_eq!(fetch("a UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345)"), (true, vec![A::Flags], Some(12345)));
     assert_eq!(fetch("a FETCH 1 FLAGS (changedsince 9223372036854775807)").2, Some(i64::MAX as u64));
+    // RFC 7162 3.2.6's example, and the modifiers the other way round.
+    for input in [
+        "s100 UID FETCH 300:500 (FLAGS) (CHANGEDSINCE 12345 VANISHED)",
+        "a UID FETCH 1 FLAGS (VANISHED CHANGEDSINCE 1)",
+    ] {
+        assert!(matches!(ok(input), Command::Fetch { vanished: true, changed_since: Some(_), .. }), "{input}");
+    }
+    assert!(matches!(ok("a UID FETCH 1 FLAGS (CHANGEDSINCE 1)"), Command::Fetch { vanished: false, .. }));
     for input in [
         "a FETCH 1 FLAGS (CHANGEDSINCE 0)",
         "a FETCH 1 FLAGS (CHANGEDSINCE 9223372036854775808)",
         "a FETCH 1 FLAGS (CHANGEDSINCE)",
         "a FETCH 1 FLAGS ()",
         "a FETCH 1 FLAGS (CHANGEDSINCE 1 CHANGEDSINCE 2)",
-        "a UID FETCH 1 FLAGS (VANISHED CHANGEDSINCE 1)",
+        "a UID FETCH 1 FLAGS (VANISHED)",
+        "a FETCH 1 FLAGS (CHANGEDSINCE 1 VANISHED)",
+        "a UID FETCH 1 FLAGS (CHANGEDSINCE 1 VANISHED VANISHED)",
         "a FETCH 1 FLAGS UID",
         "a FETCH 1 ()",
         "a FETCH 1 (FLAGS",

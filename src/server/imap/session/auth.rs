@@ -10,7 +10,7 @@ use sasl::{self, Credentials, Mechanism};
 const BASE: &str = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT CHILDREN";
 /// What a logged-in session offers besides.
 const AFTER_LOGIN: &str = "UIDPLUS MOVE LIST-EXTENDED LIST-STATUS SPECIAL-USE CONDSTORE ESEARCH STATUS=SIZE BINARY \
-                           SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES WITHIN PREVIEW OBJECTID QUOTA QUOTA=RES-STORAGE SEARCHRES";
+                           QRESYNC SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES WITHIN PREVIEW OBJECTID QUOTA QUOTA=RES-STORAGE SEARCHRES";
 
 impl Session {
     /// Whether passwords may be sent now (TLS, or allowed in clear text).
@@ -117,6 +117,8 @@ impl Session {
         for name in names {
             match name.as_str() {
                 "CONDSTORE" => self.condstore = true,
+                // RFC 7162 3.2.3: QRESYNC implies CONDSTORE.
+                "QRESYNC" => (self.condstore, self.qresync) = (true, true),
                 "IMAP4REV2" => self.rev2 = true,
                 _ => continue,
             }

@@ -45,13 +45,23 @@ impl Session {
         uid: bool,
         set: &SequenceSet,
         attributes: Vec<FetchAttribute>,
-        changed_since: Option<u64>,
+        (changed_since, vanished): (Option<u64>, bool),
     ) -> Done {
+        if vanished && !self.qresync {
+            return Done::bad("VANISHED needs ENABLE QRESYNC first");
+        }
         let view = &selected.view;
         let Ok(mut indexes) = view.resolve_readable(set, uid) else { return Done::bad("Invalid message number") };
         if changed_since.is_some() || attributes.contains(&FetchAttribute::ModSeq) {
             self.enable_condstore(view);
         }
+        if let (Some(since), true) = (changed_since, vanished)
+            && let done @ (Done::No(_) | Done::Bad(_) | Done::Close) =
+                self.vanished_in(&selected.account, &selected.view, set, since).await
+        {
+            return done;
+        }
+        let view = &selected.view;
         if let Some(since) = changed_since {
             indexes.retain(|&i| view.get(i).entry.modseq > since);
         }

@@ -8,6 +8,7 @@ use crate::filter::learned;
 use crate::imap::flags::{self, GivenFlags};
 use crate::imap::view::View;
 use imap_proto::command::{Flag, SequenceSet, StoreAction};
+use imap_proto::wire;
 use store::journal::{Committed, FlagAction, JournalOp, MailboxOp};
 use store::unix_now;
 use store::{MessageId, StoreError};
@@ -178,8 +179,8 @@ impl Session {
             let ids: Vec<u128> = copied.map(|m| m.entry.message_id).collect();
             self.learn(&selected.account, ids, spam).await;
         }
-        let sources = compact(pairs.iter().map(|p| p.0));
-        let copies = compact(pairs.iter().map(|p| p.1));
+        let sources = wire::compact(pairs.iter().map(|p| p.0));
+        let copies = wire::compact(pairs.iter().map(|p| p.1));
         let code =
             if pairs.is_empty() { String::new() } else { format!("[COPYUID {uid_validity} {sources} {copies}] ") };
         if !remove {
@@ -231,29 +232,4 @@ impl Session {
 fn numbers_of(view: &View, uids: &[u32]) -> String {
     let numbers = (0..view.len()).filter(|&i| uids.contains(&view.get(i).uid)).map(|i| (i + 1).to_string());
     numbers.collect::<Vec<_>>().join(",")
-}
-
-/// A UID list as a compact set: runs become `a:b`.
-fn compact(uids: impl Iterator<Item = u32>) -> String {
-    let mut out: Vec<(u32, u32)> = Vec::new();
-    for uid in uids {
-        match out.last_mut() {
-            Some((_, end)) if *end + 1 == uid => *end = uid,
-            _ => out.push((uid, uid)),
-        }
-    }
-    let parts: Vec<String> =
-        out.into_iter().map(|(a, b)| if a == b { a.to_string() } else { format!("{a}:{b}") }).collect();
-    parts.join(",")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::compact;
-
-    #[test]
-    fn uid_sets_are_compact_and_keep_order() {
-        assert_eq!(compact([1, 2, 3, 5, 7, 8].into_iter()), "1:3,5,7:8");
-        assert_eq!(compact([9, 4].into_iter()), "9,4");
-    }
 }

@@ -23,6 +23,7 @@ mod auth;
 mod fetch;
 mod mailboxes;
 mod messages;
+mod qresync;
 mod quota;
 mod search;
 mod select;
@@ -135,6 +136,8 @@ pub struct Session {
     timeout: Duration,
     /// CONDSTORE is on (RFC 7162 3.1: enabled by ENABLE or by any CONDSTORE command).
     condstore: bool,
+    /// The client enabled QRESYNC (RFC 7162 3.2.3): expunges are reported as VANISHED.
+    qresync: bool,
     /// The client enabled IMAP4rev2.
     rev2: bool,
     errors: usize,
@@ -147,7 +150,17 @@ impl Session {
     /// A session for a connection from `peer`.
     pub fn new(conn: Connection<ServerStream>, ctx: Rc<Services>, peer: SocketAddr) -> Session {
         let literals = ctx.message_memory.reservation();
-        Session { conn, ctx, peer, timeout: PRE_AUTH_TIMEOUT, condstore: false, rev2: false, errors: 0, literals }
+        Session {
+            conn,
+            ctx,
+            peer,
+            timeout: PRE_AUTH_TIMEOUT,
+            condstore: false,
+            qresync: false,
+            rev2: false,
+            errors: 0,
+            literals,
+        }
     }
 
     /// Runs the session to its end; `implicit_tls` starts with a handshake (IMAPS).
@@ -267,9 +280,9 @@ impl Session {
                 &selected.account
             }
         };
-        let (mailbox, condstore, read_only) = match command {
-            Command::Select { mailbox, condstore } => (mailbox, condstore, false),
-            Command::Examine { mailbox, condstore } => (mailbox, condstore, true),
+        let (mailbox, params, read_only) = match command {
+            Command::Select { mailbox, params } => (mailbox, params, false),
+            Command::Examine { mailbox, params } => (mailbox, params, true),
             command => {
                 let reports = reports_changes(&command);
                 return match self.run_authenticated(account, command).await {
@@ -288,7 +301,7 @@ impl Session {
             }
         };
         let account = account.clone();
-        self.select(state, account, mailbox, condstore, read_only).await
+        self.select(state, account, mailbox, params, read_only).await
     }
 
     /// Runs a command of the authenticated state (valid in the selected state too) as
@@ -337,8 +350,8 @@ impl Session {
             Command::Thread { uid, algorithm, charset, key } => {
                 self.thread(selected, uid, algorithm, &charset, key).await
             }
-            Command::Fetch { uid, set, attributes, changed_since } => {
-                self.fetch(selected, uid, &set, attributes, changed_since).await
+            Command::Fetch { uid, set, attributes, changed_since, vanished } => {
+                self.fetch(selected, uid, &set, attributes, (changed_since, vanished)).await
             }
             Command::Store { uid, set, action, silent, flags, unchanged_since } => {
                 self.store(selected, uid, &set, action, silent, &flags, unchanged_since).await
@@ -371,6 +384,7 @@ impl Session {
             self.conn.send(b"* BYE [NONEXISTENT] The selected mailbox was deleted or renamed\r\n");
             return Done::Close;
         }
+        view.vanished = self.qresync;
         view.report(self.conn.output(), expunges, self.condstore);
         done
     }
@@ -498,7 +512,6 @@ impl Session {
         glommio::executor().spawn_blocking(move || read(store)).await
     }
 
-    /// Appends untagged text to the output.
     /// A CONDSTORE enabling command (RFC 7162 3.1) on the selected mailbox: from now on
     /// FETCH responses carry MODSEQ; the first one also reports the mailbox's highest
     /// mod-sequence, which its SELECT did not.
@@ -509,6 +522,7 @@ impl Session {
         }
     }
 
+    /// Appends untagged text to the output.
     fn untagged(&mut self, text: &str) {
         let out = self.conn.output();
         out.put_slice(b"* ");

@@ -7,7 +7,7 @@ use super::{Done, Selected, Session, State, store_failure};
 use crate::imap::view::View;
 use crate::imap::{flags, object_ids};
 use crate::net::{Line, ReadError};
-use imap_proto::command::SequenceSet;
+use imap_proto::command::{SelectParams, SequenceSet};
 use imap_proto::wire;
 use store::journal::{Committed, JournalOp};
 use store::records::flags::DELETED;
@@ -28,13 +28,17 @@ impl Session {
         state: &mut State,
         account: String,
         name: String,
-        condstore: bool,
+        params: SelectParams,
         read_only: bool,
     ) -> Done {
+        if params.qresync.is_some() && !self.qresync {
+            // RFC 7162 3.2.5: the parameter needs ENABLE QRESYNC first.
+            return Done::bad("QRESYNC needs ENABLE QRESYNC first");
+        }
         if state.unselect() {
             self.untagged("OK [CLOSED] Previous mailbox closed");
         }
-        if condstore {
+        if params.condstore || params.qresync.is_some() {
             self.condstore = true;
         }
         let Ok(Some(meta)) = self.ctx.store.mailbox_meta(&account, &name) else {
@@ -54,6 +58,7 @@ impl Session {
         };
         let mut view = View::new(name, &meta, entries, watch, read_only);
         view.rev1 = !self.rev2;
+        view.vanished = self.qresync;
         view.drain();
         // Changes that raced the read are folded in silently: the responses below describe
         // the mailbox as it is now.
@@ -81,6 +86,12 @@ impl Session {
             out.extend_from_slice(b"\r\n");
         }
         self.conn.send(&out);
+        if let Some(qresync) = &params.qresync
+            && let done @ (Done::No(_) | Done::Bad(_) | Done::Close) =
+                self.resync(&account, &mut view, qresync, meta.uid_next).await
+        {
+            return done;
+        }
         *state = State::Selected(Box::new(Selected { account, view }));
         let mode = if read_only { "READ-ONLY" } else { "READ-WRITE" };
         Done::ok(format!("[{mode}] {} completed", if read_only { "EXAMINE" } else { "SELECT" }))
@@ -115,17 +126,21 @@ impl Session {
             },
             None => deleted_uids(view, None),
         };
-        if uids.is_empty() {
-            return self.updated(selected, Done::ok("EXPUNGE completed"), true);
-        }
-        let op = JournalOp::Expunge { account: selected.account.clone(), mailbox: view.name.clone(), uids };
-        match self.ctx.journal.submit(op).await {
-            Ok(Committed::Expunged(removed)) => {
-                selected.view.expunged_own(self.conn.output(), &removed);
-                self.updated(selected, Done::ok("EXPUNGE completed"), true)
+        if !uids.is_empty() {
+            let op = JournalOp::Expunge { account: selected.account.clone(), mailbox: view.name.clone(), uids };
+            match self.ctx.journal.submit(op).await {
+                Ok(Committed::Expunged(removed)) => selected.view.expunged_own(self.conn.output(), &removed),
+                Ok(_) => {}
+                Err(e) => return store_failure(e),
             }
-            Ok(_) => self.updated(selected, Done::ok("EXPUNGE completed"), true),
-            Err(e) => store_failure(e),
+        }
+        if let Done::Close = self.updated(selected, Done::Answered, true) {
+            return Done::Close;
+        }
+        match self.qresync {
+            // RFC 7162 3.2.10: the client cannot work out the new HIGHESTMODSEQ from VANISHED.
+            true => Done::ok(format!("[HIGHESTMODSEQ {}] EXPUNGE completed", selected.view.highest_modseq)),
+            false => Done::ok("EXPUNGE completed"),
         }
     }
 
