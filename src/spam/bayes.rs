@@ -2,12 +2,21 @@
 //! combined with Fisher's chi-square method (as in SpamBayes and bogofilter) over the most
 //! significant tokens of a message.
 
+use super::linear::Linear;
+
 /// Token counts from some store (in memory, RocksDB, or a layered default+learned view).
 pub trait TokenCounts {
     /// (spam, ham) counts for each token, in order.
     fn counts(&self, tokens: &[u64]) -> Vec<(u32, u32)>;
     /// Messages trained: (spam, ham).
     fn totals(&self) -> (u32, u32);
+    /// The linear layer to score with. A [`Model`](crate::Model) has its own (empty unless
+    /// built by [`Model::build`](crate::Model::build)); other stores, such as the shipped
+    /// model with learned counts layered over it, use the shipped model's, as they use the
+    /// shipped rules.
+    fn linear(&self) -> &Linear {
+        crate::shipped_linear()
+    }
 }
 
 /// Fewest messages of each class trained before the classifier says anything.

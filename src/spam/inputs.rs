@@ -1,6 +1,7 @@
 //! Symbols from what the caller found out (authentication results, DNS blocklists) and from
 //! the Bayes probability.
 
+use super::hash;
 use super::verdict::Symbol;
 
 /// What the caller knows about a message from outside it.
@@ -59,6 +60,36 @@ pub(crate) fn check(inputs: &Inputs, out: &mut Vec<Symbol>) {
 /// `first` for one listing, `more` for each further one, at most `cap`.
 fn listed_score(listings: usize, first: f64, more: f64, cap: f64) -> f64 {
     (first + more * listings.saturating_sub(1) as f64).min(cap)
+}
+
+/// The inputs as features of the linear layer (`in:spf:fail`, `in:dnsbl`, ...), so that what
+/// they say can be learned rather than only scored by hand.
+pub(crate) fn features(inputs: &Inputs) -> Vec<u64> {
+    let mut out = Vec::new();
+    let mut add =
+        |name: &str, value: &str| out.push(hash::token(name.as_bytes(), value.trim().to_ascii_lowercase().as_bytes()));
+    if inputs.authenticated {
+        add("in:", "authenticated");
+    }
+    for (name, value) in [("in:spf:", &inputs.spf), ("in:dkim:", &inputs.dkim), ("in:dmarc:", &inputs.dmarc)] {
+        if let Some(value) = value {
+            add(name, value);
+        }
+    }
+    for (name, listed) in [("in:dnsbl:", &inputs.dnsbl), ("in:uribl:", &inputs.uribl)] {
+        if !listed.is_empty() {
+            add(name, super::tokenize::bucket(listed.len()));
+        }
+    }
+    out
+}
+
+/// Adds `LEARNED_SPAM` or `LEARNED_HAM` for what the linear layer adds (nothing when it
+/// adds less than 0.05 points either way).
+pub(crate) fn learned(score: f64, out: &mut Vec<Symbol>) {
+    if score.is_finite() && score.abs() >= 0.05 {
+        out.push(Symbol { name: if score > 0.0 { "LEARNED_SPAM" } else { "LEARNED_HAM" }, score });
+    }
 }
 
 /// Adds `BAYES_SPAM` or `BAYES_HAM` for a Bayes probability, scaled by how sure it is. From

@@ -1,17 +1,23 @@
-//! An in-memory Bayes model and its compact serialized form.
+//! An in-memory model (Bayes counts and the linear layer) and its compact serialized form.
 //!
-//! Format (version 1), all integers LEB128 varints:
-//! `b"RMBAYES"`, version byte `1`, spam total, ham total, token count, then per token in
+//! Format (version 2), all integers LEB128 varints, signed ones zigzag-encoded first:
+//! `b"RMBAYES"`, version byte `2`, spam total, ham total, token count, then per token in
 //! increasing hash order: the hash's difference from the previous one (the first from 0; later
-//! ones at least 1), its spam count, its ham count. Varints must be in their shortest form and
-//! nothing may follow, so each model has exactly one encoding.
+//! ones at least 1), its spam count, its ham count. Then the linear layer: its quantized bias
+//! (signed), weight count, and per weight in increasing feature order the feature's difference
+//! from the previous one (as for tokens) and the quantized weight (signed, never 0). Varints
+//! must be in their shortest form and nothing may follow, so each model has exactly one
+//! encoding. Version 1 (Bayes counts only, ending after the tokens) is still read.
 
 use std::collections::HashMap;
 
 use super::bayes::TokenCounts;
+use super::linear::Linear;
 
 const MAGIC: &[u8] = b"RMBAYES";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
+/// The format without the linear layer.
+const VERSION_COUNTS_ONLY: u8 = 1;
 
 /// Why serialized model bytes were refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,12 +36,14 @@ pub enum ModelError {
     Corrupt,
 }
 
-/// Token counts held in memory: what training saw, per token hash.
+/// Token counts held in memory (what training saw, per token hash), and the linear layer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Model {
     tokens: HashMap<u64, (u32, u32)>,
     spam: u32,
     ham: u32,
+    /// The linear layer ([`Model::build`] fits it).
+    pub(crate) linear: Linear,
 }
 
 impl TokenCounts for Model {
@@ -45,6 +53,10 @@ impl TokenCounts for Model {
 
     fn totals(&self) -> (u32, u32) {
         (self.spam, self.ham)
+    }
+
+    fn linear(&self) -> &Linear {
+        &self.linear
     }
 }
 
@@ -112,6 +124,16 @@ impl Model {
             put_varint(&mut out, u64::from(ham));
             previous = token;
         }
+        let mut weights: Vec<(u64, i32)> = self.linear.weights.iter().map(|(&f, &w)| (f, w)).collect();
+        weights.sort_unstable_by_key(|&(feature, _)| feature);
+        put_varint(&mut out, zigzag(self.linear.bias));
+        put_varint(&mut out, weights.len() as u64);
+        let mut previous = 0;
+        for (feature, weight) in weights {
+            put_varint(&mut out, feature - previous);
+            put_varint(&mut out, zigzag(weight));
+            previous = feature;
+        }
         out
     }
 
@@ -120,7 +142,7 @@ impl Model {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
         let rest = bytes.strip_prefix(MAGIC).ok_or(ModelError::BadMagic)?;
         let (&version, mut rest) = rest.split_first().ok_or(ModelError::Truncated)?;
-        if version != VERSION {
+        if version != VERSION && version != VERSION_COUNTS_ONLY {
             return Err(ModelError::Version(version));
         }
         let spam = read_u32(&mut rest)?;
@@ -133,20 +155,53 @@ impl Model {
         let mut tokens = HashMap::with_capacity(count as usize);
         let mut previous: Option<u64> = None;
         for _ in 0..count {
-            let delta = read_varint(&mut rest)?;
-            let token = match previous {
-                None => delta,
-                Some(_) if delta == 0 => return Err(ModelError::Corrupt),
-                Some(p) => p.checked_add(delta).ok_or(ModelError::Corrupt)?,
-            };
+            let token = next_key(&mut rest, &mut previous)?;
             tokens.insert(token, (read_u32(&mut rest)?, read_u32(&mut rest)?));
-            previous = Some(token);
+        }
+        let mut linear = Linear::default();
+        if version == VERSION {
+            linear.bias = read_i32(&mut rest)?;
+            let count = read_varint(&mut rest)?;
+            // Each weight takes at least two bytes.
+            if count > (rest.len() / 2) as u64 {
+                return Err(ModelError::Truncated);
+            }
+            linear.weights.reserve(count as usize);
+            let mut previous = None;
+            for _ in 0..count {
+                let feature = next_key(&mut rest, &mut previous)?;
+                match read_i32(&mut rest)? {
+                    0 => return Err(ModelError::Corrupt),
+                    weight => linear.weights.insert(feature, weight),
+                };
+            }
         }
         if !rest.is_empty() {
             return Err(ModelError::Corrupt);
         }
-        Ok(Self { tokens, spam, ham })
+        Ok(Self { tokens, spam, ham, linear })
     }
+}
+
+/// Reads the next key of an increasing sequence, stored as its difference from `previous`.
+fn next_key(bytes: &mut &[u8], previous: &mut Option<u64>) -> Result<u64, ModelError> {
+    let delta = read_varint(bytes)?;
+    let key = match *previous {
+        None => delta,
+        Some(_) if delta == 0 => return Err(ModelError::Corrupt),
+        Some(p) => p.checked_add(delta).ok_or(ModelError::Corrupt)?,
+    };
+    *previous = Some(key);
+    Ok(key)
+}
+
+fn zigzag(n: i32) -> u64 {
+    u64::from(((n << 1) ^ (n >> 31)) as u32)
+}
+
+fn read_i32(bytes: &mut &[u8]) -> Result<i32, ModelError> {
+    let n = read_u32(bytes)?;
+    Ok(((n >> 1) as i32) ^ -((n & 1) as i32))
 }
 
 fn put_varint(out: &mut Vec<u8>, mut n: u64) {
@@ -199,12 +254,25 @@ mod tests {
         model.prune(2);
         assert_eq!(model.len(), 1);
         assert_eq!(Model::from_bytes(&Model::new().to_bytes()), Ok(Model::new()));
+        model.linear.bias = -3;
+        model.linear.weights.extend([(5, 7), (9, i32::MIN), (u64::MAX, i32::MAX)]);
+        assert_eq!(Model::from_bytes(&model.to_bytes()), Ok(model.clone()));
+    }
+
+    #[test]
+    fn reads_version_1() {
+        let v1 = [MAGIC, &[1, 1, 0, 1, 3, 1, 0]].concat();
+        let model = Model::from_bytes(&v1).unwrap();
+        assert_eq!((model.totals(), model.counts(&[3]), model.linear.is_empty()), ((1, 0), vec![(1, 0)], true));
+        let zero_weight = [MAGIC, &[2, 0, 0, 0, 0, 1, 4, 0]].concat();
+        assert_eq!(Model::from_bytes(&zero_weight), Err(ModelError::Corrupt));
     }
 
     #[test]
     fn refuses_bad_bytes() {
         let mut model = Model::new();
         model.train(&[3, 4], true);
+        model.linear.weights.insert(8, -2);
         let good = model.to_bytes();
         assert_eq!(Model::from_bytes(b"nope"), Err(ModelError::BadMagic));
         for cut in 0..good.len() {
@@ -217,11 +285,11 @@ mod tests {
         version[MAGIC.len()] = 9;
         assert_eq!(Model::from_bytes(&version), Err(ModelError::Version(9)));
         let mut huge = MAGIC.to_vec();
-        huge.extend_from_slice(&[1, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F]);
+        huge.extend_from_slice(&[2, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F]);
         assert_eq!(Model::from_bytes(&huge), Err(ModelError::Truncated));
-        let overlong = [MAGIC, &[1], &[0xFF; 11][..]].concat();
+        let overlong = [MAGIC, &[2], &[0xFF; 11][..]].concat();
         assert_eq!(Model::from_bytes(&overlong), Err(ModelError::Corrupt));
-        let padded = [MAGIC, &[1, 0x80, 0x00, 0, 0]].concat();
+        let padded = [MAGIC, &[2, 0x80, 0x00, 0, 0, 0, 0]].concat();
         assert_eq!(Model::from_bytes(&padded), Err(ModelError::Corrupt));
     }
 }
