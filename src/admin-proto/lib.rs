@@ -188,6 +188,11 @@ pub enum Request {
         /// What to do.
         request: QueueRequest,
     },
+    /// The traffic-shaping rules.
+    Shaping {
+        /// What to do.
+        request: ShapingRequest,
+    },
     /// Make an HTTP API token; the answer shows it, once.
     ApiTokenAdd {
         /// Its name.
@@ -299,6 +304,16 @@ pub enum QueueRequest {
         #[cfg_attr(feature = "clap", arg(long = "wait", default_value_t = 600))]
         wait_secs: u64,
     },
+}
+
+/// A traffic-shaping request; also the `ringmail shaping ...` subcommands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::Subcommand))]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ShapingRequest {
+    /// The rules in use (shipped and from `[delivery] shaping`), then the actions in force:
+    /// which site, what, until when, and the reply that caused it.
+    List,
 }
 
 /// A DKIM key request; also the `ringmail dkim ...` subcommands.

@@ -29,6 +29,11 @@ class Sink:
     def close(self):
         self.listener.close()
 
+    def on_mail(self, line):
+        """Called with each MAIL command; a reply line to answer it with instead of `250`
+        (a `421` one also ends the session), or None."""
+        return None
+
     def on_message(self, envelope):
         """Called with each message before its `250`; False hangs up without a reply instead."""
         return True
@@ -66,6 +71,12 @@ class Sink:
                         send(f"250-{text}")
                     send(f"250 {lines[-1]}")
                 elif verb == "MAIL":
+                    scripted = self.on_mail(line)
+                    if scripted:
+                        send(scripted)
+                        if scripted.startswith("421"):
+                            break
+                        continue
                     envelope = {"mail": line, "rcpts": []}
                     send("250 2.1.0 OK")
                 elif verb == "RCPT":

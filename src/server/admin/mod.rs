@@ -20,6 +20,7 @@ use crate::auth::password;
 use crate::config::Config;
 use crate::events::{Event, EventLog};
 use crate::filter::access::Entry;
+use crate::queue::shaping::Shaping;
 use crate::queue::suspensions::Suspensions;
 use crate::queue::transfers::Transfers;
 use crate::routing::{self, POSTMASTER, ROLE_ADDRESSES, Router};
@@ -30,7 +31,7 @@ use store::directory::domain_of;
 use store::journal::{AccessOp, Committed, DEFAULT_MAILBOXES, DirectoryOp, JournalOp, SendAs, SuppressionOp};
 use store::{JournalHandle, MessageId, Store, StoreError};
 
-use admin_proto::Grant;
+use admin_proto::{Grant, ShapingRequest};
 
 use crate::cluster::Cluster;
 pub use admin_proto::Request;
@@ -46,6 +47,8 @@ pub struct AdminContext {
     pub journal: JournalHandle,
     /// The suspended destinations (the running server's, which its schedulers read).
     pub suspensions: Arc<Suspensions>,
+    /// The traffic-shaping rules and what they hold (the running server's; None without one).
+    pub shaping: Option<Arc<Shaping>>,
     /// Queued mail being handed to another node (the running server's; None without one).
     pub transfers: Option<Arc<Transfers>>,
     /// Where the events of changes go besides the store (the running server's file).
@@ -129,6 +132,10 @@ pub fn execute(ctx: &AdminContext, request: Request) -> Result<Vec<u8>, AdminErr
             store.blob(MessageId(entry.message_id))?.ok_or_else(|| AdminError("message body is missing".into()))
         }
         Request::Queue { request } => queue::execute(ctx, request),
+        Request::Shaping { request: ShapingRequest::List } => match &ctx.shaping {
+            Some(shaping) => Ok(shaping.listing(true).into_bytes()),
+            None => Ok(Shaping::load(&ctx.config.delivery).map_err(AdminError)?.listing(false).into_bytes()),
+        },
         Request::ApiTokenAdd { name, scope, user, domains } => {
             let token = tokens::add(ctx, &name, &scope, user, domains)?;
             done(format!("{token}\n(token {name} made; this is the only time it is shown)"))

@@ -17,7 +17,7 @@ use crate::config::{Config, DEFAULTS_TOML};
 use crate::events::EventLog;
 use crate::filter::access::List;
 use crate::queue::suspensions::Suspensions;
-use admin_proto::Grant;
+use admin_proto::{Grant, ShapingRequest};
 use store::{Journal, Store};
 
 /// ringmail: a shard-per-core mail server.
@@ -55,6 +55,9 @@ pub enum Command {
     /// Inspect and manage the outbound queue.
     #[command(subcommand)]
     Queue(QueueRequest),
+    /// Traffic shaping: the rules on remote replies and what they hold now.
+    #[command(subcommand)]
+    Shaping(ShapingRequest),
     /// Bearer tokens of the HTTP API.
     #[command(subcommand)]
     ApiToken(ApiTokenCommand),
@@ -351,6 +354,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             MailCommand::Cat { address, uid, mailbox } => Request::MailCat { address, mailbox, uid },
         },
         Command::Queue(request) => Request::Queue { request },
+        Command::Shaping(request) => Request::Shaping { request },
         Command::ApiToken(c) => match c {
             ApiTokenCommand::Add { name, scope, user, domains } => Request::ApiTokenAdd { name, scope, user, domains },
             ApiTokenCommand::List => Request::ApiTokenList,
@@ -433,6 +437,7 @@ fn open_local(config: Config) -> anyhow::Result<(Journal, AdminContext)> {
         store,
         journal: journal.handle(),
         suspensions,
+        shaping: None,
         transfers: None,
         events,
         cluster: None,

@@ -298,6 +298,11 @@ pub struct DeliveryConfig {
     pub mta_sts_timeout_secs: NonZeroU64,
     /// Seconds each TLS report (RFC 8460) covers; 0: no reports.
     pub tls_report_interval_secs: u64,
+    /// A TOML file of traffic-shaping rules added to (or replacing) the shipped ones; empty:
+    /// the shipped ones alone.
+    pub shaping: PathBuf,
+    /// Use the shaping rules shipped with ringmail (Gmail, Yahoo, Microsoft, ...).
+    pub shaping_defaults: bool,
 }
 
 /// What `[delivery] suppressed` does with mail for an address on the suppression list.
@@ -336,6 +341,8 @@ impl Default for DeliveryConfig {
             mta_sts_port: 443,
             mta_sts_timeout_secs: nz64(30),
             tls_report_interval_secs: 86_400,
+            shaping: PathBuf::new(),
+            shaping_defaults: true,
         }
     }
 }

@@ -9,6 +9,8 @@ use serde::Deserialize;
 
 use super::Hostname;
 
+pub use shaping::Rate;
+
 /// One `[[route]]`: overrides MX delivery for a recipient domain, or for every domain (`"*"`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -241,50 +243,5 @@ impl TryFrom<DestinationEntry> for DestinationOverride {
             _ => return Err("a [[delivery.destination]] names either `domain` or `mx`"),
         };
         Ok(DestinationOverride { target, max_connections: entry.max_connections, max_rate: entry.max_rate })
-    }
-}
-
-/// A message rate: `"N/s"`, `"N/min"` or `"N/h"`; `"0"` (or `0/...`) is unlimited.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
-pub struct Rate {
-    /// Messages allowed per window; 0 is unlimited.
-    pub messages: u64,
-    /// The window.
-    pub per: std::time::Duration,
-}
-
-impl TryFrom<String> for Rate {
-    type Error = String;
-
-    fn try_from(text: String) -> Result<Rate, String> {
-        let bad = || format!("{text:?}: a rate is N/s, N/min or N/h (0 for unlimited)");
-        let (count, unit) = text.trim().split_once('/').unwrap_or((text.trim(), "min"));
-        let messages: u64 = count.trim().parse().map_err(|_| bad())?;
-        let secs = match unit.trim() {
-            "s" | "sec" | "second" => 1,
-            "min" | "m" | "minute" => 60,
-            "h" | "hour" => 3600,
-            _ => return Err(bad()),
-        };
-        match messages {
-            0 => Ok(Rate::default()),
-            _ => Ok(Rate { messages, per: std::time::Duration::from_secs(secs) }),
-        }
-    }
-}
-
-#[cfg(test)]
-mod rate_tests {
-    use super::Rate;
-
-    #[test]
-    fn rates_per_second_minute_and_hour() {
-        let rate = |s: &str| Rate::try_from(s.to_string());
-        assert_eq!(rate("10/s").unwrap(), Rate { messages: 10, per: std::time::Duration::from_secs(1) });
-        assert_eq!(rate("600/min").unwrap().per.as_secs(), 60);
-        assert_eq!(rate("50000/h").unwrap().per.as_secs(), 3600);
-        assert_eq!(rate("0").unwrap().messages, 0);
-        assert!(rate("ten/s").is_err() && rate("5/day").is_err());
     }
 }

@@ -22,11 +22,13 @@ pub enum EventKind {
     Suppression,
     /// A recipient reported a message as spam (a feedback-loop report).
     Complaint,
+    /// A traffic-shaping rule fired at a site.
+    Shaping,
 }
 
 impl EventKind {
     /// Every kind, the default of `events`.
-    pub const ALL: [EventKind; 7] = [
+    pub const ALL: [EventKind; 8] = [
         EventKind::Reception,
         EventKind::Delivery,
         EventKind::Deferral,
@@ -34,6 +36,7 @@ impl EventKind {
         EventKind::Expiry,
         EventKind::Suppression,
         EventKind::Complaint,
+        EventKind::Shaping,
     ];
 }
 

@@ -66,6 +66,21 @@ pub enum Event {
         /// The message whose bounce suppressed it; none when the operator did.
         id: Option<String>,
     },
+    /// A traffic-shaping rule fired at a site (`[delivery] shaping`).
+    Shaping {
+        /// The rule's name.
+        rule: String,
+        /// The site.
+        site: String,
+        /// What it does: `suspend`, `suspend-source`, `limit`, `bounce` or `count`.
+        action: &'static str,
+        /// The source address it is about (`suspend-source`).
+        source: Option<String>,
+        /// Until when (Unix seconds); none for `count`.
+        until: Option<u64>,
+        /// The reply that made it fire.
+        reply: String,
+    },
 }
 
 /// The details of a delivery attempt's outcome for one recipient.

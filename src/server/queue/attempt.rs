@@ -11,6 +11,7 @@ use super::dsn::{self, Action, Notice, Returned};
 use super::mta_sts::Found;
 use super::pool::{self, Idle, PoolKey};
 use super::routes::Plan;
+use super::shaping::{self, Held};
 use super::tls_policy::{self, HostTls, Reporting};
 use super::{Group, Outbound};
 use crate::config::outbound::{RelayHost, TlsPolicy};
@@ -37,6 +38,16 @@ enum Verdict {
         hard: bool,
     },
     Deferred(String),
+}
+
+impl Verdict {
+    /// What the remote server (or the attempt) said.
+    fn reply(&self) -> &str {
+        match self {
+            Verdict::Delivered(reply) | Verdict::Deferred(reply) => reply,
+            Verdict::Failed { failure, .. } => &failure.diagnostic,
+        }
+    }
 }
 
 /// Where the attempt got to, for the event log and the reports.
@@ -429,11 +440,27 @@ async fn conversations(
         route.suspended = true;
         return every(group, suspended(&site, &suspension));
     }
+    if let Some(held) = ctx.shaping.held(&site, plan.source) {
+        route.suspended = true;
+        return every(
+            group,
+            match held {
+                Held::Bounce(reason) => Verdicts::Failed("5.0.0", reason),
+                Held::Defer(reason) => Verdicts::Deferred(reason),
+            },
+        );
+    }
     let Some(slot) = ctx.sites.enter(&hosts, port, &ctx.shutdown).await else {
         return every(group, Verdicts::Deferred("the server is stopping".into()));
     };
     let mut verdicts = converse(ctx, outbound, group, message, route, (&plan, &hosts, port, dane)).await;
     slot.finish(feedback(&verdicts));
+    let replies: Vec<&str> = verdicts.iter().map(Verdict::reply).collect();
+    let mx = route.mx.as_deref().or(hosts.first().map(String::as_str)).unwrap_or_default();
+    let fired = ctx.shaping.observe(&site, mx, plan.source, &replies);
+    if !fired.is_empty() {
+        shaping::apply(ctx, fired).await;
+    }
     if let Some(sts) = enforced {
         let kept = if sts.kept { ", kept from an earlier fetch" } else { "" };
         for verdict in &mut verdicts {
@@ -461,7 +488,7 @@ fn held_in_transfer(verdict: Verdict, node: &RelayHost) -> Verdict {
 
 /// The verdict on mail for a destination the operator suspended: it waits in the queue.
 fn suspended(destination: &str, suspension: &Suspension) -> Verdicts {
-    Verdicts::Deferred(format!("delivery to {destination} is suspended by the operator: {}", suspension.reason))
+    Verdicts::Deferred(format!("delivery to {destination} is suspended: {}", suspension.reason))
 }
 
 /// The SMTP conversations of one attempt: each host of `to` in turn, each of its addresses,

@@ -99,7 +99,19 @@ impl Destinations {
 
     /// Takes a connection and a message slot for `domain`; false when a limit is reached.
     pub fn try_start(&mut self, domain: &str, now: Instant) -> bool {
-        let limits = self.overrides.get(domain).copied().unwrap_or(self.default);
+        self.try_start_within(domain, now, (None, None))
+    }
+
+    /// [`Destinations::try_start`] within the `shaped` connection limit and rate as well,
+    /// where they are lower.
+    pub fn try_start_within(&mut self, domain: &str, now: Instant, shaped: (Option<usize>, Option<Rate>)) -> bool {
+        let mut limits = self.overrides.get(domain).copied().unwrap_or(self.default);
+        if let Some(connections) = shaped.0 {
+            limits.connections = limits.connections.min(connections);
+        }
+        if let Some(rate) = shaped.1.filter(|rate| rate.is_below(&limits.rate)) {
+            limits.rate = rate;
+        }
         if self.state.len() >= PRUNE_AT {
             self.state.retain(|_, s| s.connections > 0 || now.duration_since(s.window_start) < WINDOW);
         }

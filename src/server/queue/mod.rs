@@ -28,6 +28,7 @@ pub mod pool;
 mod ready;
 pub mod routes;
 mod services;
+pub mod shaping;
 pub mod sites;
 pub mod suspensions;
 mod tls_policy;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use store::{JournalHandle, MessageIdGenerator, Store};
 
+use super::shaping::Shaping;
 use super::sites::Sites;
 use super::suspensions::Suspensions;
 use super::transfers::Transfers;
@@ -32,6 +33,8 @@ pub struct Services {
     pub sites: Arc<Sites>,
     /// Destinations the operator suspended, shared by all shards.
     pub suspensions: Arc<Suspensions>,
+    /// The traffic-shaping rules and what they hold, shared by all shards.
+    pub shaping: Arc<Shaping>,
     /// Queued mail being handed to another node, shared by all shards.
     pub transfers: Arc<Transfers>,
 }

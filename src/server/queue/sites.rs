@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::destinations::{Destinations, Feedback, rolled_up_site};
+use super::shaping::Shaping;
 use crate::cluster::Cluster;
 use crate::config::DeliveryConfig;
 use crate::config::outbound::Rate;
@@ -31,6 +32,8 @@ pub struct Sites {
     rollups: Vec<String>,
     /// The cluster whose limits apply instead, with the limits of each site.
     cluster: Option<(Arc<Cluster>, Destinations)>,
+    /// Limits that shaping rules set for a while, under either.
+    shaping: Arc<Shaping>,
 }
 
 /// A connection slot held at a site; given back by [`SiteSlot::finish`], or when dropped
@@ -41,24 +44,29 @@ pub struct SiteSlot<'a> {
 }
 
 impl Sites {
-    /// Sites with the destination limits of `[delivery]` and its `mx` entries, or none when
-    /// turned off.
-    pub fn new(config: &DeliveryConfig) -> Sites {
+    /// Sites with the destination limits of `[delivery]` and its `mx` entries (or none when
+    /// turned off), and those `shaping` rules set.
+    pub fn new(config: &DeliveryConfig, shaping: Arc<Shaping>) -> Sites {
         let rollups = config.destination.iter().filter_map(|o| o.target.mx().map(str::to_string)).collect();
-        Sites { limits: config.sites.then(|| Mutex::new(Destinations::for_sites(config))), rollups, cluster: None }
+        let limits = config.sites.then(|| Mutex::new(Destinations::for_sites(config)));
+        Sites { limits, rollups, cluster: None, shaping }
     }
 
-    /// Sites whose limits are those of the whole `cluster`.
-    pub fn clustered(config: &DeliveryConfig, cluster: Arc<Cluster>) -> Sites {
+    /// Sites whose limits are those of the whole `cluster` (and of this node's `shaping`).
+    pub fn clustered(config: &DeliveryConfig, cluster: Arc<Cluster>, shaping: Arc<Shaping>) -> Sites {
         let cluster = Some((cluster, Destinations::for_sites(config)));
         // The process's own counts are not kept: the cluster's leases and rates are the limits.
-        Sites { limits: None, cluster, ..Sites::new(config) }
+        Sites { limits: None, cluster, ..Sites::new(config, shaping) }
     }
 
     /// The cluster, and the connection limit of the site `name`, when the cluster's limits
     /// apply.
     pub fn cluster_limit(&self, name: &str) -> Option<(&Arc<Cluster>, usize)> {
-        self.cluster.as_ref().map(|(cluster, table)| (cluster, table.limits_of(name).0))
+        let shaped = self.shaping.limits(name).0;
+        self.cluster.as_ref().map(|(cluster, table)| {
+            let limit = table.limits_of(name).0;
+            (cluster, shaped.map_or(limit, |shaped| shaped.min(limit)))
+        })
     }
 
     /// Waits for a slot at the site of `hosts` (the MX or relay hosts, on `port`); None when
@@ -67,6 +75,7 @@ impl Sites {
         if let Some((cluster, table)) = &self.cluster {
             let name = site_name(hosts, port, &self.rollups);
             let rate: Rate = table.limits_of(&name).1;
+            let rate = self.shaping.limits(&name).1.filter(|shaped| shaped.is_below(&rate)).unwrap_or(rate);
             return cluster.rate_slot(&name, rate, shutdown).await.then_some(SiteSlot { sites: self, name: None });
         }
         if self.limits.is_none() {
@@ -74,7 +83,8 @@ impl Sites {
         }
         let name = site_name(hosts, port, &self.rollups);
         loop {
-            if self.locked().is_some_and(|mut limits| limits.try_start(&name, Instant::now())) {
+            let shaped = self.shaping.limits(&name);
+            if self.locked().is_some_and(|mut limits| limits.try_start_within(&name, Instant::now(), shaped)) {
                 return Some(SiteSlot { sites: self, name: Some(name) });
             }
             if shutdown.sleep(RETRY).await {
@@ -172,7 +182,7 @@ mod tests {
             }],
             ..Default::default()
         };
-        let sites = Sites::new(&config);
+        let sites = Sites::new(&config, Arc::default());
         let mut limits = sites.locked().expect("sites on");
         let now = Instant::now();
         let open = |limits: &mut Destinations, name: &str| (0..10).take_while(|_| limits.try_start(name, now)).count();
@@ -189,7 +199,7 @@ mod tests {
         let outcome = LocalExecutorBuilder::new(Placement::Unbound)
             .io_memory(512 * 1024)
             .spawn(move || async move {
-                let sites = Sites::new(&config);
+                let sites = Sites::new(&config, Arc::default());
                 let (trigger, stop) = shutdown::channel();
                 let one = ["mx1.shared.example".to_string(), "mx2.shared.example".to_string()];
                 let other = ["MX2.shared.example".to_string(), "mx1.shared.example".to_string()];
@@ -215,6 +225,6 @@ mod tests {
             .expect("ran");
         assert!(outcome, "a wait ends when the server stops");
         let off = DeliveryConfig { sites: false, ..Default::default() };
-        assert!(Sites::new(&off).limits.is_none());
+        assert!(Sites::new(&off, Arc::default()).limits.is_none());
     }
 }

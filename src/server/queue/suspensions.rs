@@ -54,8 +54,14 @@ impl Suspensions {
             Suspension { reason: reason.to_string(), until: seconds.map(|s| now.saturating_add(s)), created: now };
         let op = OperatorOp::Suspend { destination: destination.clone(), suspension: suspension.clone() };
         journal.submit_blocking(JournalOp::Operator(op))?;
-        self.entries.write().unwrap_or_else(PoisonError::into_inner).insert(destination, suspension.clone());
+        self.hold(&destination, suspension.clone());
         Ok(suspension)
+    }
+
+    /// Holds `destination` back in memory with `suspension`, which the caller stores.
+    pub fn hold(&self, destination: &str, suspension: Suspension) {
+        let destination = destination.trim_end_matches('.').to_ascii_lowercase();
+        self.entries.write().unwrap_or_else(PoisonError::into_inner).insert(destination, suspension);
     }
 
     /// Lifts the suspension of `destination` durably; `NotFound` when there is none.

@@ -30,6 +30,7 @@ use crate::imap::summary::SummaryCache;
 use crate::net::shutdown::{self, Shutdown};
 use crate::net::{ConnectionLimiter, MessageMemory};
 use crate::pop3::MaildropLocks;
+use crate::queue::shaping::Shaping;
 use crate::queue::sites::Sites;
 use crate::queue::suspensions::Suspensions;
 use crate::queue::transfers::Transfers;
@@ -116,6 +117,7 @@ struct Shared {
     imap_summaries: Arc<SummaryCache>,
     sites: Arc<Sites>,
     suspensions: Arc<Suspensions>,
+    shaping: Arc<Shaping>,
     transfers: Arc<Transfers>,
     admin: AdminContext,
     scrape: crate::metrics::Scrape,
@@ -160,6 +162,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     signals::on_stop_signal(trigger.clone())?;
     signals::on_reload_signal(tls.clone())?;
     let suspensions = Suspensions::load(&store).context("reading the suspended destinations")?;
+    let shaping = Arc::new(Shaping::load(&config.delivery).map_err(|e| anyhow::anyhow!("shaping rules: {e}"))?);
     let transfers = Arc::new(Transfers::default());
     let cluster = match config.cluster.enabled() {
         true => Some(Cluster::start(&config.cluster, config.hostname.as_str())?),
@@ -170,6 +173,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         store: store.clone(),
         journal: journal.handle(),
         suspensions: Arc::clone(&suspensions),
+        shaping: Some(Arc::clone(&shaping)),
         transfers: Some(Arc::clone(&transfers)),
         events: events.clone(),
         cluster: cluster.clone(),
@@ -208,9 +212,10 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         spam_model,
         imap_summaries: Arc::new(SummaryCache::new(config.imap.summary_cache_mib << 20)),
         sites: Arc::new(match &cluster {
-            Some(cluster) => Sites::clustered(&config.delivery, Arc::clone(cluster)),
-            None => Sites::new(&config.delivery),
+            Some(cluster) => Sites::clustered(&config.delivery, Arc::clone(cluster), Arc::clone(&shaping)),
+            None => Sites::new(&config.delivery, Arc::clone(&shaping)),
         }),
+        shaping,
         suspensions,
         transfers,
         admin: admin_ctx,
@@ -351,6 +356,7 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         shutdown: shared.shutdown.clone(),
         sites: Arc::clone(&shared.sites),
         suspensions: Arc::clone(&shared.suspensions),
+        shaping: Arc::clone(&shared.shaping),
         transfers: Arc::clone(&shared.transfers),
     });
     let http = Rc::new(http::Services {

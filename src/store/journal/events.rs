@@ -27,6 +27,8 @@ pub enum EventsOp {
         /// The newest event deleted.
         upto: u64,
     },
+    /// Nothing but the events committed with it (what happened changed nothing stored).
+    Record,
 }
 
 impl Committer {
@@ -40,6 +42,7 @@ impl Committer {
                 let end = keys::event(upto.saturating_add(1));
                 batch.delete_range_cf(self.store.cf(cf::EVENTS), keys::event(0), end);
             }
+            EventsOp::Record => {}
         }
         Committed::Done
     }
