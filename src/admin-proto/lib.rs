@@ -153,6 +153,9 @@ pub enum Request {
     SuppressionDel {
         /// The recipient address.
         address: String,
+        /// Only the suppression for this sender domain.
+        #[serde(default)]
+        domain: Option<String>,
     },
     /// Add an entry to the allow or block list.
     AccessAdd {

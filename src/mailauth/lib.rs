@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod arc;
+pub mod arf;
 pub mod author;
 pub mod dane;
 pub mod dkim;

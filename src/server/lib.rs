@@ -28,3 +28,4 @@ pub mod runtime;
 pub mod smtp;
 pub mod tls;
 pub mod tls_reporting;
+pub mod unsubscribe;

@@ -92,8 +92,10 @@ pub mod cf {
     pub const QUOTA: &str = "quota";
     /// Expunge tombstones (the UIDs each expunge removed) for QRESYNC, by mailbox and modseq.
     pub const VANISHED: &str = "vanished";
+    /// Recipients suppressed for one sender domain (unsubscribed, complained), by domain.
+    pub const SENDER_SUPPRESSION: &str = "sender_suppression";
     /// All of them, in creation order.
-    pub const ALL: [&str; 25] = [
+    pub const ALL: [&str; 26] = [
         DOMAIN,
         ACCOUNT,
         ALIAS,
@@ -119,6 +121,7 @@ pub mod cf {
         EXPUNGED,
         QUOTA,
         VANISHED,
+        SENDER_SUPPRESSION,
     ];
 }
 

@@ -167,6 +167,10 @@ pub fn execute(ctx: &AdminContext, request: Request) -> Result<Vec<u8>, AdminErr
                 let since = rfc5322(UNIX_EPOCH + Duration::from_secs(s.since));
                 let _ = writeln!(out, "{address}\t{since}\t{}", s.reason);
             }
+            for (domain, address, s) in store.sender_suppressions()? {
+                let since = rfc5322(UNIX_EPOCH + Duration::from_secs(s.since));
+                let _ = writeln!(out, "{address}\tfor={domain}\t{since}\t{}", s.reason);
+            }
             Ok(out.into_bytes())
         }
         Request::SuppressionAdd { address, reason } => {
@@ -176,7 +180,13 @@ pub fn execute(ctx: &AdminContext, request: Request) -> Result<Vec<u8>, AdminErr
             ctx.events.commit_blocking(&ctx.journal, JournalOp::Suppression(op), vec![event])?;
             done(format!("{address} suppressed"))
         }
-        Request::SuppressionDel { address } => {
+        Request::SuppressionDel { address, domain: Some(domain) } => {
+            let address = parse_address(&address)?;
+            let op = SuppressionOp::DelFor { domain: domain.clone(), address: address.clone() };
+            ctx.journal.submit_blocking(JournalOp::Suppression(op))?;
+            done(format!("{address} may receive mail from {domain} again"))
+        }
+        Request::SuppressionDel { address, domain: None } => {
             let address = parse_address(&address)?;
             ctx.journal.submit_blocking(JournalOp::Suppression(SuppressionOp::Del { address: address.clone() }))?;
             if let Some(cluster) = &ctx.cluster {

@@ -126,7 +126,8 @@ pub enum ApiTokenCommand {
 /// `ringmail suppression ...`
 #[derive(Debug, Subcommand)]
 pub enum SuppressionCommand {
-    /// Address, since when, and the bounce that caused it.
+    /// Address, since when, and the bounce that caused it; then those suppressed for one
+    /// sender domain (unsubscribed, complained) with `for=DOMAIN`.
     List,
     /// Suppress an address by hand.
     Add {
@@ -140,6 +141,9 @@ pub enum SuppressionCommand {
     Del {
         /// The recipient address.
         address: String,
+        /// Only the suppression for this sender domain (an unsubscription or a complaint).
+        #[arg(long)]
+        domain: Option<String>,
     },
 }
 
@@ -367,7 +371,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Suppression(c) => match c {
             SuppressionCommand::List => Request::SuppressionList,
             SuppressionCommand::Add { address, reason } => Request::SuppressionAdd { address, reason },
-            SuppressionCommand::Del { address } => Request::SuppressionDel { address },
+            SuppressionCommand::Del { address, domain } => Request::SuppressionDel { address, domain },
         },
         Command::Dns(DnsCommand::Lookup { name, record_type }) => return dns::lookup(&config, name, &record_type),
         Command::Spam(command) => {

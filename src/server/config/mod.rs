@@ -5,6 +5,7 @@
 //! unit test keeps the two equal. Values are checked while deserializing, so an error always
 //! names the key and the file line.
 
+mod bulk;
 mod cluster;
 mod filtering;
 mod http;
@@ -20,6 +21,7 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use serde::Deserialize;
 
+pub use bulk::{BulkSender, FeedbackConfig, UnsubscribeConfig};
 pub use cluster::ClusterConfig;
 pub use filtering::{AmbiguousAuthor, AntivirusConfig, DnsblConfig, MailAuthConfig, SpamConfig, SpfFailPolicy};
 pub use http::HttpConfig;
@@ -88,6 +90,12 @@ pub struct Config {
     pub http: HttpConfig,
     /// Several nodes sharing limits and lists through Redis.
     pub cluster: ClusterConfig,
+    /// `[[bulk_sender]]`: sender domains whose mail carries one-click unsubscribe links.
+    pub bulk_sender: Vec<BulkSender>,
+    /// The one-click unsubscribe links (RFC 8058).
+    pub unsubscribe: UnsubscribeConfig,
+    /// Complaint feedback loops (RFC 5965 reports).
+    pub feedback: FeedbackConfig,
     /// Protocol limits.
     pub limits: Limits,
 }
@@ -428,6 +436,9 @@ impl Default for Config {
             webhook: Vec::new(),
             http: HttpConfig::default(),
             cluster: ClusterConfig::default(),
+            bulk_sender: Vec::new(),
+            unsubscribe: UnsubscribeConfig::default(),
+            feedback: FeedbackConfig::default(),
             limits: Limits::default(),
         }
     }

@@ -24,11 +24,13 @@ pub enum EventKind {
     Complaint,
     /// A traffic-shaping rule fired at a site.
     Shaping,
+    /// A recipient unsubscribed (one-click or mailto).
+    Unsubscribe,
 }
 
 impl EventKind {
     /// Every kind, the default of `events`.
-    pub const ALL: [EventKind; 8] = [
+    pub const ALL: [EventKind; 9] = [
         EventKind::Reception,
         EventKind::Delivery,
         EventKind::Deferral,
@@ -37,6 +39,7 @@ impl EventKind {
         EventKind::Suppression,
         EventKind::Complaint,
         EventKind::Shaping,
+        EventKind::Unsubscribe,
     ];
 }
 

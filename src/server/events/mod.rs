@@ -66,6 +66,28 @@ pub enum Event {
         /// The message whose bounce suppressed it; none when the operator did.
         id: Option<String>,
     },
+    /// A recipient unsubscribed from a bulk sender's mail (RFC 8058): it is suppressed for
+    /// that sender domain.
+    Unsubscribe {
+        /// The sender domain.
+        domain: String,
+        /// The recipient.
+        address: String,
+        /// `one-click` (the HTTPS POST) or `mail` (the mailto form).
+        via: &'static str,
+    },
+    /// A recipient complained about a message (a feedback report, RFC 5965): it is
+    /// suppressed for that sender domain.
+    Complaint {
+        /// The sender domain.
+        domain: String,
+        /// The recipient.
+        address: String,
+        /// The report's `Feedback-Type` (`abuse`, `fraud`, `virus`).
+        feedback_type: String,
+        /// The report's `User-Agent`.
+        reporter: String,
+    },
     /// A traffic-shaping rule fired at a site (`[delivery] shaping`).
     Shaping {
         /// The rule's name.

@@ -125,7 +125,7 @@ pub async fn route(services: &Services, call: Call) -> Result<HttpResponse, ApiE
             created(run(services, Request::SuppressionAdd { address, reason }).await?)
         }
         (Method::DELETE, ["suppressions", address]) => {
-            done(run(services, Request::SuppressionDel { address: address.to_string() }).await?)
+            done(run(services, Request::SuppressionDel { address: address.to_string(), domain: None }).await?)
         }
         (Method::GET, ["dkim"]) => {
             let keys = read(services, |store| store.all_dkim_keys()).await?;

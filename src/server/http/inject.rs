@@ -26,8 +26,8 @@ use crate::filter::clamd;
 use crate::metrics::Scanner;
 use crate::routing::{RouteError, Router};
 use crate::smtp::server::{self as smtp, Claimant, Received};
-use message::Parsed;
 use message::compose::{self, Attachment, Draft};
+use message::{Parsed, headers};
 use smtp_proto::Mailbox;
 use store::MessageId;
 use store::journal::{Committed, Delivery, JournalOp, RemoteRecipient};
@@ -46,6 +46,10 @@ struct Injection {
     /// Substitutions every recipient gets (its own override them).
     #[serde(default)]
     substitutions: BTreeMap<String, String>,
+    /// Bulk mail: one-click unsubscribe links (RFC 8058) for the sender's domain, as for a
+    /// `[[bulk_sender]]`.
+    #[serde(default)]
+    bulk: bool,
     /// The fields of a built message, at the top level.
     #[serde(flatten)]
     top: Built,
@@ -181,12 +185,33 @@ pub async fn inject(services: &Services, caller: &Caller, call: Call) -> Result<
         (false, None, true) => return Err(ApiError::field("content", "give `content` or a message to build")),
         _ => return Err(ApiError::field("content", "give either `content` or a message to build, not both")),
     };
-    let (routed, mut statuses) = route_recipients(services, body.recipients)?;
+    let (mut routed, mut statuses) = route_recipients(services, body.recipients)?;
+    // A bulk sender's mail: configured, or flagged so; its recipients that unsubscribed are
+    // left out.
+    let bulk = ctx.unsubscribe.bulk_domain(&sender.to_string()).map(str::to_string);
+    let bulk = bulk.or_else(|| body.bulk.then(|| sender.domain.to_ascii_lowercase()));
+    if let Some(domain) = &bulk {
+        let mut kept = Vec::with_capacity(routed.len());
+        for r in routed {
+            match ctx.store.sender_suppression(domain, &r.address).map_err(ApiError::internal)? {
+                Some(s) if !r.remote.is_empty() => statuses.push(RecipientStatus {
+                    email: r.address.clone(),
+                    status: "suppressed",
+                    id: None,
+                    reason: Some(s.reason),
+                }),
+                _ => kept.push(r),
+            }
+        }
+        routed = kept;
+    }
     // Held while the message is built and stored: what the request made besides its body.
     if !memory.reserve_to(memory.held().saturating_mul(STORE_COPIES)) {
         return Err(busy());
     }
+    // A bulk sender's mail gets its own unsubscribe link per recipient, so one message each.
     let groups: Vec<Vec<&Routed>> = match &built {
+        _ if bulk.is_some() => routed.iter().map(|r| vec![r]).collect(),
         Some(built) if built.to.is_none() || routed.iter().any(|r| !r.substitutions.is_empty()) => {
             routed.iter().map(|r| vec![r]).collect()
         }
@@ -199,10 +224,20 @@ pub async fn inject(services: &Services, caller: &Caller, call: Call) -> Result<
     for group in groups {
         let stored = match (&body.content, &built) {
             (Some(content), _) => {
-                store_message(services, caller, claimant, &sender, content.as_bytes().to_vec(), &group).await
+                store_message(
+                    services,
+                    caller,
+                    (claimant, bulk.as_deref()),
+                    &sender,
+                    content.as_bytes().to_vec(),
+                    &group,
+                )
+                .await
             }
             (None, Some(built)) => match build(services, &sender, built, &body.substitutions, &group) {
-                Ok(content) => store_message(services, caller, claimant, &sender, content, &group).await,
+                Ok(content) => {
+                    store_message(services, caller, (claimant, bulk.as_deref()), &sender, content, &group).await
+                }
                 Err(e) => Err(e),
             },
             (None, None) => unreachable!("checked above"),
@@ -357,11 +392,12 @@ fn build(
     compose::compose(&draft, &message_id, store::unix_now()).map_err(|e| ApiError::field("message", e.to_string()))
 }
 
-/// Checks, signs and stores one message for `recipients`; its id once it is on disk.
+/// Checks, signs and stores one message for `recipients` (with the unsubscribe fields of the
+/// bulk sender domain, if any); its id once it is on disk.
 async fn store_message(
     services: &Services,
     caller: &Caller,
-    claimant: Claimant<'_>,
+    (claimant, bulk): (Claimant<'_>, Option<&str>),
     sender: &Mailbox,
     content: Vec<u8>,
     recipients: &[&Routed],
@@ -389,6 +425,14 @@ async fn store_message(
     let content = match remote.is_empty() || content.is_ascii() {
         true => content,
         false => message::seven_bit::to_seven_bit(&content).unwrap_or(content),
+    };
+    let content = match (bulk, &remote[..]) {
+        (Some(domain), [recipient])
+            if headers::first(headers::header_block(&content), "list-unsubscribe").is_none() =>
+        {
+            [ctx.unsubscribe.header_fields(domain, &recipient.address).as_bytes(), &content].concat()
+        }
+        _ => content,
     };
     let parsed = Parsed::new(&content);
     // A 4xx reply is a temporary failure the client should retry.

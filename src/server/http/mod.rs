@@ -1,8 +1,8 @@
 //! The HTTP API, the dashboard and the metrics (`[http]`): hyper's HTTP/1.1 server on the
 //! shard executors, beside SMTP and IMAP, so that an injected message takes the same path
 //! to the journal as one submitted over SMTP, on the same shard, without a hop between
-//! threads. Every request but the dashboard's files carries a bearer token (`ringmail
-//! api-token add`) whose scope covers it.
+//! threads. Every request but the dashboard's files and the unsubscribe links carries a
+//! bearer token (`ringmail api-token add`) whose scope covers it.
 //!
 //! | file | holds |
 //! |---|---|
@@ -13,6 +13,7 @@
 //! | `admin.rs` | domains, users, aliases, DKIM keys, suppressions and tokens |
 //! | `queue.rs` | the queue, its destinations and their suspension |
 //! | `dashboard.rs` | the dashboard's page and the figures it shows |
+//! | `unsubscribe.rs` | the one-click unsubscribe links of bulk mail (RFC 8058) |
 
 mod admin;
 mod dashboard;
@@ -21,6 +22,7 @@ mod io;
 mod queue;
 mod respond;
 mod routes;
+mod unsubscribe;
 
 use std::net::SocketAddr;
 use std::pin::pin;

@@ -101,6 +101,10 @@ async fn route(
         }
         (Listener::Metrics, _) => Err(ApiError::not_found("this listener serves only GET /metrics")),
         (Listener::Api, _) if path.starts_with("/api/v1/") => api(services, peer, request).await,
+        (Listener::Api, _) if path.starts_with("/unsubscribe/") => {
+            let token = path["/unsubscribe/".len()..].to_string();
+            super::unsubscribe::route(services, &token, request).await
+        }
         (Listener::Api, _) if get => super::dashboard::asset(&path).ok_or_else(|| ApiError::not_found("no such page")),
         _ => Err(ApiError::not_found("no such endpoint")),
     }
@@ -171,7 +175,7 @@ fn authenticate(
 /// Content-Length says so, else as soon as that much has arrived). What the client still
 /// sends of a refused body is read and dropped, up to [`DRAIN_LIMIT`], so that it can read the
 /// answer instead of finding the connection reset under it.
-async fn body(
+pub(super) async fn body(
     request: Request<Incoming>,
     limit: usize,
     mut memory: Option<&mut Reservation>,

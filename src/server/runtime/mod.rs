@@ -36,6 +36,7 @@ use crate::queue::suspensions::Suspensions;
 use crate::queue::transfers::Transfers;
 use crate::smtp::server::Role;
 use crate::tls::Tls;
+use crate::unsubscribe::Unsubscribe;
 use crate::{http, imap, pop3, queue, smtp};
 use store::{Journal, JournalHandle, MessageIdGenerator, Store};
 
@@ -118,6 +119,7 @@ struct Shared {
     sites: Arc<Sites>,
     suspensions: Arc<Suspensions>,
     shaping: Arc<Shaping>,
+    unsubscribe: Arc<Unsubscribe>,
     transfers: Arc<Transfers>,
     admin: AdminContext,
     scrape: crate::metrics::Scrape,
@@ -216,6 +218,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
             None => Sites::new(&config.delivery, Arc::clone(&shaping)),
         }),
         shaping,
+        unsubscribe: Arc::new(Unsubscribe::load(&config)?),
         suspensions,
         transfers,
         admin: admin_ctx,
@@ -326,6 +329,7 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         spam_model: shared.spam_model.clone(),
         imap_summaries: Arc::clone(&shared.imap_summaries),
         message_memory: Arc::clone(&shared.message_memory),
+        unsubscribe: Arc::clone(&shared.unsubscribe),
     });
     let imap = Rc::new(imap::Services {
         config: Arc::clone(&shared.config),

@@ -23,6 +23,22 @@ pub enum SuppressionOp {
         /// The address; any case.
         address: String,
     },
+    /// Suppress a recipient for the mail of one sender domain (again: replaced).
+    AddFor {
+        /// The sender domain; any case.
+        domain: String,
+        /// The recipient; any case.
+        address: String,
+        /// Why (unsubscribed, complained).
+        reason: String,
+    },
+    /// Lift a suppression for one sender domain; refused when there is none.
+    DelFor {
+        /// The sender domain; any case.
+        domain: String,
+        /// The recipient; any case.
+        address: String,
+    },
 }
 
 impl Committer {
@@ -41,6 +57,19 @@ impl Committer {
                     return Err(StoreError::NotFound(format!("suppression of {}", address.to_lowercase())));
                 }
                 self.delete(batch, staged, cf::SUPPRESSION, key);
+            }
+            SuppressionOp::AddFor { domain, address, reason } => {
+                let record = Suppression { reason: reason.clone(), since: unix_now() };
+                let key = keys::sender_suppression(domain, address);
+                self.put(batch, staged, cf::SENDER_SUPPRESSION, key, encode(&record));
+            }
+            SuppressionOp::DelFor { domain, address } => {
+                let key = keys::sender_suppression(domain, address);
+                if self.staged_value(staged, cf::SENDER_SUPPRESSION, &key)?.is_none() {
+                    let (domain, address) = (domain.to_ascii_lowercase(), address.to_lowercase());
+                    return Err(StoreError::NotFound(format!("suppression of {address} for {domain}")));
+                }
+                self.delete(batch, staged, cf::SENDER_SUPPRESSION, key);
             }
         }
         Ok(Committed::Done)
@@ -89,5 +118,31 @@ mod tests {
         assert!(answers[0].is_ok() && answers[1].is_ok(), "{answers:?}");
         assert!(matches!(answers[2], Err(StoreError::NotFound(_))));
         assert!(store.suppressions().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_suppression_for_one_sender_domain_holds_for_it_alone() {
+        let (_dir, store) = temp_store();
+        let journal = Journal::start(store.clone());
+        let h = journal.handle();
+        let add_for = |domain: &str| SuppressionOp::AddFor {
+            domain: domain.into(),
+            address: "Bob@Far.Example".into(),
+            reason: "unsubscribed".into(),
+        };
+        h.submit_blocking(JournalOp::Suppression(add_for("News.Example"))).unwrap();
+        assert_eq!(
+            store.sender_suppression("news.example", "bob@far.example").unwrap().unwrap().reason,
+            "unsubscribed"
+        );
+        assert!(store.sender_suppression("shop.example", "bob@far.example").unwrap().is_none(), "another sender");
+        assert!(store.suppression("bob@far.example").unwrap().is_none(), "not for everyone");
+        let listed = store.sender_suppressions().unwrap();
+        assert_eq!((listed[0].0.as_str(), listed[0].1.as_str()), ("news.example", "bob@far.example"));
+        let del = |domain: &str| SuppressionOp::DelFor { domain: domain.into(), address: "bob@far.example".into() };
+        assert!(h.submit_blocking(JournalOp::Suppression(del("shop.example"))).is_err(), "none to lift");
+        h.submit_blocking(JournalOp::Suppression(del("news.example"))).unwrap();
+        assert!(store.sender_suppressions().unwrap().is_empty());
+        journal.stop();
     }
 }

@@ -17,6 +17,7 @@
 //! | `refs`    | message id (u128) | i64 little-endian, summed by a merge operator |
 //! | `queue`   | due (u64 secs) message id (u128) recipient | [`QueueEntry`](super::records::QueueEntry) |
 //! | `suppression` | lower-case recipient address | [`Suppression`](super::records::Suppression) |
+//! | `sender_suppression` | lower-case sender domain `\0` lower-case recipient | [`Suppression`](super::records::Suppression) |
 //! | `dkim_key` | lower-case domain `\0` selector | [`DkimKey`](super::records::DkimKey) |
 //! | `access`  | list (`allow` or `block`) `\0` entry (network, domain or address) | time added (u64 secs) |
 //! | `bayes`   | scope (`""` or an address) `\0` token (u64), or scope `\0T` for totals | spam, ham (i32 LE each, merge-added) |
@@ -47,7 +48,9 @@ pub use mail::{
     account_prefix, expunged, mail, mail_prefix, mailbox, mailbox_name, message, message_part, modseq_of_vanished_key,
     subscription, uid_of_mail_key, vanished,
 };
-pub use queue::{queue, queue_due, queue_from, queue_message_id, suppression};
+pub use queue::{
+    queue, queue_due, queue_from, queue_message_id, sender_suppression, sender_suppression_parts, suppression,
+};
 
 /// Separates a name from what follows.
 const SEP: u8 = 0;

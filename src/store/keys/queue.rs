@@ -31,6 +31,22 @@ pub fn suppression(address: &str) -> Vec<u8> {
     address.to_lowercase().into_bytes()
 }
 
+/// `sender_suppression` key: the sender domain and the recipient, lower-cased, `\0` between,
+/// so that a domain's suppressions sort together.
+pub fn sender_suppression(domain: &str, address: &str) -> Vec<u8> {
+    let mut k = domain.trim_end_matches('.').to_ascii_lowercase().into_bytes();
+    k.push(0);
+    k.extend_from_slice(address.to_lowercase().as_bytes());
+    k
+}
+
+/// The sender domain and recipient of a `sender_suppression` key.
+pub fn sender_suppression_parts(key: &[u8]) -> Option<(String, String)> {
+    let nul = key.iter().position(|&b| b == 0)?;
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    Some((text(&key[..nul]), text(&key[nul + 1..])))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,5 +63,9 @@ mod tests {
         assert_eq!((queue_due(&late), queue_message_id(&late)), (Some(10), Some(MessageId(1))));
         assert_eq!((queue_due(b"short"), queue_message_id(b"still short")), (None, None));
         assert_eq!(suppression("Bob@Far.Example"), b"bob@far.example");
+        let scoped = sender_suppression("News.Example.", "Bob@Far.Example");
+        assert_eq!(scoped, b"news.example\0bob@far.example");
+        assert_eq!(sender_suppression_parts(&scoped), Some(("news.example".into(), "bob@far.example".into())));
+        assert_eq!(sender_suppression_parts(b"no separator"), None);
     }
 }

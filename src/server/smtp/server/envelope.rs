@@ -73,6 +73,7 @@ impl Session {
             recipients: Vec::new(),
             local: Vec::new(),
             remote: Vec::new(),
+            reports: Vec::new(),
             success_wanted: Vec::new(),
             chunks: None,
             parts: None,
@@ -92,6 +93,15 @@ impl Session {
         if to.is_utf8() && !transaction.params.smtputf8 {
             return self.error(replies::needs_smtputf8());
         }
+        let address = to.to_string();
+        if self.ctx.unsubscribe.is_mailto(&address) || self.ctx.unsubscribe.is_feedback(&address) {
+            let transaction = self.transaction.as_mut().expect("checked above");
+            if !transaction.reports.contains(&address) {
+                transaction.reports.push(address);
+            }
+            transaction.recipients.push(to);
+            return self.reply(Reply::new(250, Status(2, 1, 5), "OK"));
+        }
         let may_relay = self.user.is_some() || self.client_in_relay_networks();
         let router = Router::new(&self.ctx.store, self.ctx.config.hostname.as_str());
         let bounce_suppressed = self.ctx.config.delivery.suppressed == SuppressedRecipients::Bounce;
@@ -106,6 +116,9 @@ impl Session {
                 return if reply.code >= 500 { self.error(reply) } else { self.reply(reply) };
             }
         };
+        if let Some(refusal) = self.unsubscribed(&found, &to) {
+            return self.error(refusal);
+        }
         // Accounts over their storage quota (with the declared size) take nothing more.
         let size = transaction.params.size.unwrap_or(0);
         let mut found = found;
@@ -146,5 +159,23 @@ impl Session {
         }
         transaction.recipients.push(to);
         self.reply(Reply::new(250, Status(2, 1, 5), "OK"));
+    }
+
+    /// The refusal of a remote recipient that unsubscribed from, or complained about, the mail
+    /// of the sender's bulk domain.
+    fn unsubscribed(&self, found: &Destinations, to: &Mailbox) -> Option<Reply> {
+        if found.remote.is_empty() {
+            return None;
+        }
+        let sender = self.transaction.as_ref()?.from.as_ref()?.to_string();
+        let domain = self.ctx.unsubscribe.bulk_domain(&sender)?;
+        match self.ctx.store.sender_suppression(domain, &to.to_string()) {
+            Ok(Some(suppression)) => Some(Reply::new(550, Status(5, 7, 1), format!("<{to}>: {}", suppression.reason))),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!("reading the suppressions of {domain}: {e}");
+                Some(replies::storage_failure())
+            }
+        }
     }
 }

@@ -201,6 +201,16 @@ impl Session {
         mut body: MessageBody,
         hashes: Option<BodyHashes>,
     ) -> Reply {
+        if !transaction.reports.is_empty() {
+            match (&transaction.parts, contiguous(&body.segments)) {
+                (None, content) => {
+                    if let Some(reply) = self.take_reports(&transaction, &content).await {
+                        return reply;
+                    }
+                }
+                (Some(_), _) => tracing::info!(peer = %self.peer, "a report too large to read: ignored"),
+            }
+        }
         let mut parts = transaction.parts.take().filter(ReceivedParts::any);
         let id = parts.as_ref().map_or_else(|| self.ctx.ids.next_id(), |p| p.id);
         let signs = self.signs_mail(&transaction);
@@ -250,6 +260,11 @@ impl Session {
         }
         if signs {
             rewritten |= Self::seven_bit_before_signing(&mut body);
+            if let Some(fields) = self.unsubscribe_fields(&transaction, &contiguous(&body.segments)) {
+                body.size += fields.len();
+                body.segments = vec![Bytes::from([fields.as_bytes(), &contiguous(&body.segments)].concat())];
+                rewritten = true;
+            }
         }
         let content = reads.then(|| contiguous(&body.segments));
         // Parsed once: the author checks, the virus scan, DMARC, the spam filter and signing

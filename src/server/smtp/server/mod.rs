@@ -32,6 +32,7 @@ mod listener;
 mod message;
 mod parts;
 mod replies;
+mod reports;
 mod services;
 mod session;
 mod signing;

@@ -14,6 +14,7 @@ use crate::filter::lists::AccessLists;
 use crate::imap::summary::SummaryCache;
 use crate::net::MessageMemory;
 use crate::tls::Tls;
+use crate::unsubscribe::Unsubscribe;
 
 /// The services of one shard that its SMTP sessions share.
 pub struct Services {
@@ -45,4 +46,6 @@ pub struct Services {
     pub imap_summaries: Arc<SummaryCache>,
     /// The budget of message octets all sessions of all shards may hold while receiving.
     pub message_memory: Arc<MessageMemory>,
+    /// Bulk senders' one-click unsubscription and the feedback loop.
+    pub unsubscribe: Arc<Unsubscribe>,
 }

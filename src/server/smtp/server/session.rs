@@ -47,6 +47,9 @@ pub(super) struct Transaction {
     pub local: Vec<String>,
     /// Remote recipients to queue, with their DSN parameters (distinct addresses).
     pub remote: Vec<RemoteRecipient>,
+    /// The unsubscribe and feedback addresses among the recipients: the message is read,
+    /// not stored, for them.
+    pub reports: Vec<String>,
     /// Local recipients whose delivery is to be reported (`NOTIFY=SUCCESS`).
     pub success_wanted: Vec<SuccessWanted>,
     /// SPF of MAIL FROM, for mail from other servers.

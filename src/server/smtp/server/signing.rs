@@ -11,7 +11,7 @@ use super::session::{Session, Transaction};
 use super::submitted::dkim_signatures;
 use mailauth::arc::{ArcResult, Sealer};
 use mailauth::dmarc::organizational_domain;
-use message::{Parsed, seven_bit};
+use message::{Parsed, headers, seven_bit};
 use smtp_proto::MessageBody;
 use store::unix_now;
 
@@ -34,6 +34,18 @@ impl Session {
             return true;
         }
         false
+    }
+
+    /// The one-click unsubscribe fields (RFC 8058) for `content`, mail of a bulk sender to one
+    /// remote recipient that has no `List-Unsubscribe:` of its own; they go in front of it
+    /// before it is signed.
+    pub(super) fn unsubscribe_fields(&self, transaction: &Transaction, content: &[u8]) -> Option<String> {
+        let [recipient] = &transaction.remote[..] else { return None };
+        let domain = self.ctx.unsubscribe.bulk_domain(&transaction.from.as_ref()?.to_string())?;
+        if headers::first(headers::header_block(content), "list-unsubscribe").is_some() {
+            return None;
+        }
+        Some(self.ctx.unsubscribe.header_fields(domain, &recipient.address))
     }
 
     /// The `DKIM-Signature:` headers for `message`, one per key of its `From:` domain.
