@@ -32,6 +32,8 @@ ensure_test_deps() {
   apt_install swaks libnet-ssleay-perl libio-socket-ssl-perl curl openssl fetchmail dnsmasq-base python3-dkim clamav-daemon isync
   # DANE's tests sign a zone with ldns-signzone and validate it with a real unbound (dnssec.py).
   apt_install unbound ldnsutils
+  # IP warm-up's test moves the server's clock a day on with libfaketime (test_warmup.py).
+  apt_install faketime
   # The cluster's tests share a real Redis between nodes (test_cluster.py).
   apt_install redis-server
   # promtool (in Debian's prometheus package) lints the /metrics output (test_metrics.py).

@@ -196,6 +196,11 @@ pub enum Request {
         /// What to do.
         request: ShapingRequest,
     },
+    /// The source-address pools and their IP warm-up.
+    Pool {
+        /// What to do.
+        request: PoolRequest,
+    },
     /// Make an HTTP API token; the answer shows it, once.
     ApiTokenAdd {
         /// Its name.
@@ -317,6 +322,25 @@ pub enum ShapingRequest {
     /// The rules in use (shipped and from `[delivery] shaping`), then the actions in force:
     /// which site, what, until when, and the reply that caused it.
     List,
+}
+
+/// A pool request; also the `ringmail pool ...` subcommands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::Subcommand))]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum PoolRequest {
+    /// Each warming address: its pool, schedule, day, today's allowance per site and what it
+    /// sent to each site today.
+    Status,
+    /// Put an address on a day of its pool's warm-up schedule from today (1: the first day;
+    /// past the schedule's end: no limit), for an address warmer or colder than its progress.
+    Warmup {
+        /// The source address.
+        address: String,
+        /// The day of the schedule.
+        #[cfg_attr(feature = "clap", arg(long))]
+        day: u32,
+    },
 }
 
 /// A DKIM key request; also the `ringmail dkim ...` subcommands.

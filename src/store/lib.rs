@@ -31,6 +31,7 @@ pub mod records;
 pub mod suppression;
 pub mod tls_reports;
 pub mod vanished;
+pub mod warmup;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -94,8 +95,10 @@ pub mod cf {
     pub const VANISHED: &str = "vanished";
     /// Recipients suppressed for one sender domain (unsubscribed, complained), by domain.
     pub const SENDER_SUPPRESSION: &str = "sender_suppression";
+    /// IP warm-up: each source address's step, and its messages per site and day.
+    pub const WARMUP: &str = "warmup";
     /// All of them, in creation order.
-    pub const ALL: [&str; 26] = [
+    pub const ALL: [&str; 27] = [
         DOMAIN,
         ACCOUNT,
         ALIAS,
@@ -122,6 +125,7 @@ pub mod cf {
         QUOTA,
         VANISHED,
         SENDER_SUPPRESSION,
+        WARMUP,
     ];
 }
 
@@ -213,7 +217,9 @@ fn cf_options(name: &str) -> Options {
         // Every flag change rewrites a mail entry: updated in place in the memtable, so that
         // listing a mailbox (SELECT) does not step over thousands of superseded versions.
         cf::MAIL => opts.set_inplace_update_support(true),
-        cf::REFS | cf::DMARC_REPORT | cf::TLS_REPORT => opts.set_merge_operator_associative("add_i64", add_i64),
+        cf::REFS | cf::DMARC_REPORT | cf::TLS_REPORT | cf::WARMUP => {
+            opts.set_merge_operator_associative("add_i64", add_i64)
+        }
         cf::BAYES => opts.set_merge_operator_associative("add_pairs", bayes::add_pairs),
         // Every delivery and deferral deletes a queue key: files thick with deletion markers
         // are compacted early, so reads do not wade through them.

@@ -97,9 +97,11 @@ class Server:
         self.log_path = os.path.join(self.dir, "server.log")
 
     # --- process control -------------------------------------------------------------
-    def start(self, timeout=30):
+    def start(self, timeout=30, env=None):
+        """`env`: variables added to the server's environment."""
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([BIN, "--config", self.config, "serve"], stdout=log, stderr=log)
+            self.proc = subprocess.Popen([BIN, "--config", self.config, "serve"], stdout=log, stderr=log,
+                                         env={**os.environ, **(env or {})})
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

@@ -23,6 +23,7 @@ use crate::filter::access::Entry;
 use crate::queue::shaping::Shaping;
 use crate::queue::suspensions::Suspensions;
 use crate::queue::transfers::Transfers;
+use crate::queue::warmup::Warmup;
 use crate::routing::{self, POSTMASTER, ROLE_ADDRESSES, Router};
 use message::date::rfc5322;
 use message::headers;
@@ -31,7 +32,7 @@ use store::directory::domain_of;
 use store::journal::{AccessOp, Committed, DEFAULT_MAILBOXES, DirectoryOp, JournalOp, SendAs, SuppressionOp};
 use store::{JournalHandle, MessageId, Store, StoreError};
 
-use admin_proto::{Grant, ShapingRequest};
+use admin_proto::{Grant, PoolRequest, ShapingRequest};
 
 use crate::cluster::Cluster;
 pub use admin_proto::Request;
@@ -49,6 +50,8 @@ pub struct AdminContext {
     pub suspensions: Arc<Suspensions>,
     /// The traffic-shaping rules and what they hold (the running server's; None without one).
     pub shaping: Option<Arc<Shaping>>,
+    /// The pools' IP warm-up (the running server's; None without one).
+    pub warmup: Option<Arc<Warmup>>,
     /// Queued mail being handed to another node (the running server's; None without one).
     pub transfers: Option<Arc<Transfers>>,
     /// Where the events of changes go besides the store (the running server's file).
@@ -132,6 +135,7 @@ pub fn execute(ctx: &AdminContext, request: Request) -> Result<Vec<u8>, AdminErr
             store.blob(MessageId(entry.message_id))?.ok_or_else(|| AdminError("message body is missing".into()))
         }
         Request::Queue { request } => queue::execute(ctx, request),
+        Request::Pool { request } => pool(ctx, request),
         Request::Shaping { request: ShapingRequest::List } => match &ctx.shaping {
             Some(shaping) => Ok(shaping.listing(true).into_bytes()),
             None => Ok(Shaping::load(&ctx.config.delivery).map_err(AdminError)?.listing(false).into_bytes()),
@@ -193,6 +197,34 @@ pub fn execute(ctx: &AdminContext, request: Request) -> Result<Vec<u8>, AdminErr
                 cluster.unsuppressed(&address);
             }
             done(format!("{address} may receive mail again"))
+        }
+    }
+}
+
+/// `ringmail pool ...`: the warm-up of the running server, or one read from the store.
+fn pool(ctx: &AdminContext, request: PoolRequest) -> Result<Vec<u8>, AdminError> {
+    let warming: Vec<(String, String, Vec<std::net::IpAddr>)> =
+        ctx.config.pool.iter().filter_map(|p| Some((p.name.clone(), p.warmup.clone()?, p.addresses.clone()))).collect();
+    let loaded;
+    let warmup = match &ctx.warmup {
+        Some(warmup) => warmup,
+        None => {
+            loaded = Warmup::load(&ctx.config.warmup, &ctx.store)?;
+            &loaded
+        }
+    };
+    match request {
+        PoolRequest::Status => Ok(warmup.status(&warming).into_bytes()),
+        PoolRequest::Warmup { address, day } => {
+            let ip: std::net::IpAddr =
+                address.parse().map_err(|_| AdminError(format!("{address}: not an IP address")))?;
+            let (_, schedule, _) = warming
+                .iter()
+                .find(|(_, _, addresses)| addresses.contains(&ip))
+                .ok_or_else(|| AdminError(format!("{ip} is in no pool that warms up")))?;
+            let op = warmup.set_day(ip, day, schedule).map_err(AdminError)?;
+            ctx.journal.submit_blocking(JournalOp::Warmup(op))?;
+            Ok(format!("{ip} is on day {day} of warm-up `{schedule}` from today\n").into_bytes())
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::config::{Config, DEFAULTS_TOML};
 use crate::events::EventLog;
 use crate::filter::access::List;
 use crate::queue::suspensions::Suspensions;
-use admin_proto::{Grant, ShapingRequest};
+use admin_proto::{Grant, PoolRequest, ShapingRequest};
 use store::{Journal, Store};
 
 /// ringmail: a shard-per-core mail server.
@@ -58,6 +58,9 @@ pub enum Command {
     /// Traffic shaping: the rules on remote replies and what they hold now.
     #[command(subcommand)]
     Shaping(ShapingRequest),
+    /// Source-address pools: their IP warm-up.
+    #[command(subcommand)]
+    Pool(PoolRequest),
     /// Bearer tokens of the HTTP API.
     #[command(subcommand)]
     ApiToken(ApiTokenCommand),
@@ -359,6 +362,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         },
         Command::Queue(request) => Request::Queue { request },
         Command::Shaping(request) => Request::Shaping { request },
+        Command::Pool(request) => Request::Pool { request },
         Command::ApiToken(c) => match c {
             ApiTokenCommand::Add { name, scope, user, domains } => Request::ApiTokenAdd { name, scope, user, domains },
             ApiTokenCommand::List => Request::ApiTokenList,
@@ -442,6 +446,7 @@ fn open_local(config: Config) -> anyhow::Result<(Journal, AdminContext)> {
         journal: journal.handle(),
         suspensions,
         shaping: None,
+        warmup: None,
         transfers: None,
         events,
         cluster: None,

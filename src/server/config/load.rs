@@ -38,7 +38,7 @@ impl Config {
     pub fn from_toml(text: &str, name: &str) -> Result<Config, ConfigError> {
         let invalid = |message: String| ConfigError::Invalid { path: name.to_string(), message };
         let config: Config = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
-        super::outbound::check(&config.route, &config.pool).map_err(invalid)?;
+        super::outbound::check(&config.route, &config.pool, &config.warmup).map_err(invalid)?;
         super::webhook::check(&config.webhook).map_err(invalid)?;
         Ok(config)
     }

@@ -74,6 +74,8 @@ pub struct Config {
     pub route: Vec<outbound::Route>,
     /// `[[pool]]`: local source addresses for outbound connections.
     pub pool: Vec<outbound::Pool>,
+    /// `[[warmup]]`: IP warm-up schedules that pools follow.
+    pub warmup: Vec<outbound::WarmupSchedule>,
     /// SPF, DKIM and DMARC checks of received mail.
     pub mailauth: MailAuthConfig,
     /// DNS blocklists for client addresses.
@@ -428,6 +430,7 @@ impl Default for Config {
             delivery: DeliveryConfig::default(),
             route: Vec::new(),
             pool: Vec::new(),
+            warmup: Vec::new(),
             mailauth: MailAuthConfig::default(),
             dnsbl: DnsblConfig::default(),
             antivirus: AntivirusConfig::default(),

@@ -125,13 +125,40 @@ pub struct Pool {
     /// Sender domains whose mail uses this pool when the route names none.
     #[serde(default)]
     pub sender_domains: Vec<Hostname>,
+    /// The `[[warmup]]` schedule its addresses follow, if any.
+    #[serde(default)]
+    pub warmup: Option<String>,
 }
 
-/// Checks that routes and pools fit together; the error says what is wrong.
-pub fn check(routes: &[Route], pools: &[Pool]) -> Result<(), String> {
+/// One `[[warmup]]`: how many messages a new source address may send to one site per day,
+/// day after day, until it is warm.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarmupSchedule {
+    /// The name pools use to pick it.
+    pub name: String,
+    /// Messages per site on the first, second, ... day; after the last day, no limit.
+    pub daily: Vec<u64>,
+}
+
+/// Checks that routes, pools and warm-up schedules fit together; the error says what is wrong.
+pub fn check(routes: &[Route], pools: &[Pool], warmups: &[WarmupSchedule]) -> Result<(), String> {
+    for (i, schedule) in warmups.iter().enumerate() {
+        if schedule.daily.is_empty() || schedule.daily.contains(&0) {
+            return Err(format!("warm-up `{}`: `daily` needs one or more counts above 0", schedule.name));
+        }
+        if warmups[..i].iter().any(|w| w.name == schedule.name) {
+            return Err(format!("warm-up `{}` is defined twice", schedule.name));
+        }
+    }
     for (i, pool) in pools.iter().enumerate() {
         if pool.addresses.is_empty() {
             return Err(format!("pool `{}` has no addresses", pool.name));
+        }
+        if let Some(name) = &pool.warmup
+            && !warmups.iter().any(|w| &w.name == name)
+        {
+            return Err(format!("pool `{}` names warm-up `{name}`, which is not defined", pool.name));
         }
         if pools[..i].iter().any(|p| p.name == pool.name) {
             return Err(format!("pool `{}` is defined twice", pool.name));

@@ -13,12 +13,14 @@ use super::pool::{self, Idle, PoolKey};
 use super::routes::Plan;
 use super::shaping::{self, Held};
 use super::tls_policy::{self, HostTls, Reporting};
+use super::warmup;
 use super::{Group, Outbound};
 use crate::config::outbound::{RelayHost, TlsPolicy};
 use crate::dns::{MailExchangers, Resolver};
 use crate::events::{Event, Outcome, classify};
 use crate::metrics;
 use crate::smtp::client::{self, Envelope, Peer, Recipient, RecipientOutcome, SessionError, Timeouts, Transaction};
+use ::shaping as shaping_rules;
 use mailauth::mta_sts::Mode;
 use mailauth::tlsrpt::ResultType;
 use smtp_proto::RcptParams;
@@ -38,13 +40,16 @@ enum Verdict {
         hard: bool,
     },
     Deferred(String),
+    /// Not tried: it waits, without counting as an attempt, until Unix second `.1` (the pool's
+    /// warm-up allowance for the site is used up today).
+    Held(String, u64),
 }
 
 impl Verdict {
     /// What the remote server (or the attempt) said.
     fn reply(&self) -> &str {
         match self {
-            Verdict::Delivered(reply) | Verdict::Deferred(reply) => reply,
+            Verdict::Delivered(reply) | Verdict::Deferred(reply) | Verdict::Held(reply, _) => reply,
             Verdict::Failed { failure, .. } => &failure.diagnostic,
         }
     }
@@ -123,6 +128,7 @@ pub async fn deliver(ctx: &Services, outbound: &Outbound, group: Group) -> Feedb
     let mut notices = Vec::new();
     let mut delays = Vec::new();
     let mut deferrals = Vec::new();
+    let mut held = Vec::new();
     let mut suppress = Vec::new();
     // The events of `done`, committed with it.
     let mut finished = Vec::new();
@@ -179,6 +185,11 @@ pub async fn deliver(ctx: &Services, outbound: &Outbound, group: Group) -> Feedb
                     notices.push(failure);
                 }
             }
+            Verdict::Held(reason, until) => {
+                counted(metrics::Outcome::Deferred, "warmup");
+                let event = Event::Deferral(outcome(&reason, None, "warmup"));
+                held.push((recipient, reason, until, event));
+            }
             Verdict::Deferred(reason) if age >= d.max_age_secs.get() => {
                 tracing::info!(%id, rcpt = %entry.recipient, %reason, "expired");
                 // RFC 3463 X.4.7: delivery time expired.
@@ -218,6 +229,9 @@ pub async fn deliver(ctx: &Services, outbound: &Outbound, group: Group) -> Feedb
     }
     for (recipient, reason, reported, event) in deferrals {
         defer(ctx, recipient, reason, reported, event).await;
+    }
+    for (recipient, reason, until, event) in held {
+        hold(ctx, recipient, reason, until, event).await;
     }
     if !done.is_empty() {
         let bounce = dsn::bounce(&ctx.store, hostname, ctx.ids.next_id(), Returned::of(first, message), &notices);
@@ -349,6 +363,7 @@ async fn hosts(ctx: &Services, resolver: &Resolver, plan: &Plan, domain: &str) -
 enum Verdicts {
     Failed(&'static str, String),
     Deferred(String),
+    Held(String, u64),
 }
 
 /// A host's addresses, and whether DNSSEC validated them: itself when it is an IP address,
@@ -371,6 +386,7 @@ fn every(group: &Group, verdicts: Verdicts) -> Vec<Verdict> {
                 hard: false,
             },
             Verdicts::Deferred(reason) => Verdict::Deferred(reason.clone()),
+            Verdicts::Held(reason, until) => Verdict::Held(reason.clone(), *until),
         })
         .collect()
 }
@@ -450,6 +466,24 @@ async fn conversations(
             },
         );
     }
+    if let Some(warming) = plan.warmup.clone() {
+        let (source, ops) = ctx.warmup.take(&warming, plan.source, &site);
+        for op in ops {
+            commit(ctx, JournalOp::Warmup(op), Vec::new()).await;
+        }
+        match source {
+            Some(source) => plan.source = Some(source),
+            None => {
+                route.suspended = true;
+                let tomorrow = (unix_now() / warmup::DAY_SECS + 1) * warmup::DAY_SECS;
+                let reason = format!(
+                    "warm-up `{}`: every address of the pool has sent its allowance to {site} today",
+                    warming.schedule
+                );
+                return every(group, Verdicts::Held(reason, tomorrow));
+            }
+        }
+    }
     let Some(slot) = ctx.sites.enter(&hosts, port, &ctx.shutdown).await else {
         return every(group, Verdicts::Deferred("the server is stopping".into()));
     };
@@ -458,6 +492,10 @@ async fn conversations(
     let replies: Vec<&str> = verdicts.iter().map(Verdict::reply).collect();
     let mx = route.mx.as_deref().or(hosts.first().map(String::as_str)).unwrap_or_default();
     let fired = ctx.shaping.observe(&site, mx, plan.source, &replies);
+    let throttles = fired.iter().any(|f| f.action != shaping_rules::Action::Count);
+    if let Some(op) = plan.source.filter(|_| throttles).and_then(|source| ctx.warmup.throttled(source)) {
+        commit(ctx, JournalOp::Warmup(op), Vec::new()).await;
+    }
     if !fired.is_empty() {
         shaping::apply(ctx, fired).await;
     }
@@ -650,6 +688,16 @@ async fn defer(ctx: &Services, recipient: &DueRecipient, reason: String, delay_r
     entry.last_error = Some(reason);
     entry.delay_reported |= delay_reported;
     let op = JournalOp::QueueDefer { key: recipient.key.clone(), due: unix_now() + wait, entry };
+    commit(ctx, op, vec![event]).await;
+}
+
+/// Moves a recipient that was not tried to `until`, with the deferral `event`; it does not count
+/// as an attempt.
+async fn hold(ctx: &Services, recipient: &DueRecipient, reason: String, until: u64, event: Event) {
+    tracing::info!(id = %recipient.id, rcpt = %recipient.entry.recipient, %reason, until, "held");
+    let mut entry = recipient.entry.clone();
+    entry.last_error = Some(reason);
+    let op = JournalOp::QueueDefer { key: recipient.key.clone(), due: until, entry };
     commit(ctx, op, vec![event]).await;
 }
 

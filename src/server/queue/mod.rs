@@ -33,6 +33,7 @@ pub mod sites;
 pub mod suspensions;
 mod tls_policy;
 pub mod transfers;
+pub mod warmup;
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};

@@ -21,6 +21,18 @@ pub struct Plan {
     pub source: Option<IpAddr>,
     /// The name to say in EHLO.
     pub helo: String,
+    /// The pool's warm-up, when its addresses follow one: `source` is then chosen again at
+    /// the site, among these.
+    pub warmup: Option<Warming>,
+}
+
+/// A pool whose addresses warm up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warming {
+    /// The schedule's name.
+    pub schedule: String,
+    /// The pool's addresses, in order.
+    pub addresses: Vec<IpAddr>,
 }
 
 /// A pool with its round-robin position (per shard: no locks).
@@ -29,6 +41,7 @@ struct PoolState {
     addresses: Vec<IpAddr>,
     helo: String,
     sender_domains: Vec<String>,
+    warmup: Option<String>,
     next: Cell<usize>,
 }
 
@@ -51,6 +64,7 @@ impl Routes {
                 addresses: p.addresses.clone(),
                 helo: p.ehlo.as_ref().map_or_else(|| hostname.clone(), |h| h.to_string()),
                 sender_domains: p.sender_domains.iter().map(|d| d.to_string()).collect(),
+                warmup: p.warmup.clone(),
                 next: Cell::new(0),
             })
             .collect();
@@ -81,6 +95,7 @@ impl Routes {
             login: route.and_then(|r| Some((r.user.clone()?, r.password.clone()?))),
             source,
             helo: pool.map_or_else(|| self.hostname.clone(), |p| p.helo.clone()),
+            warmup: pool.and_then(|p| Some(Warming { schedule: p.warmup.clone()?, addresses: p.addresses.clone() })),
         }
     }
 }

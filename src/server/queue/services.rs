@@ -9,6 +9,7 @@ use super::shaping::Shaping;
 use super::sites::Sites;
 use super::suspensions::Suspensions;
 use super::transfers::Transfers;
+use super::warmup::Warmup;
 use crate::config::Config;
 use crate::events::EventLog;
 use crate::net::shutdown::Shutdown;
@@ -35,6 +36,8 @@ pub struct Services {
     pub suspensions: Arc<Suspensions>,
     /// The traffic-shaping rules and what they hold, shared by all shards.
     pub shaping: Arc<Shaping>,
+    /// IP warm-up progress of the pools' addresses, shared by all shards.
+    pub warmup: Arc<Warmup>,
     /// Queued mail being handed to another node, shared by all shards.
     pub transfers: Arc<Transfers>,
 }

@@ -34,6 +34,7 @@ use crate::queue::shaping::Shaping;
 use crate::queue::sites::Sites;
 use crate::queue::suspensions::Suspensions;
 use crate::queue::transfers::Transfers;
+use crate::queue::warmup::Warmup;
 use crate::smtp::server::Role;
 use crate::tls::Tls;
 use crate::unsubscribe::Unsubscribe;
@@ -119,6 +120,7 @@ struct Shared {
     sites: Arc<Sites>,
     suspensions: Arc<Suspensions>,
     shaping: Arc<Shaping>,
+    warmup: Arc<Warmup>,
     unsubscribe: Arc<Unsubscribe>,
     transfers: Arc<Transfers>,
     admin: AdminContext,
@@ -165,6 +167,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     signals::on_reload_signal(tls.clone())?;
     let suspensions = Suspensions::load(&store).context("reading the suspended destinations")?;
     let shaping = Arc::new(Shaping::load(&config.delivery).map_err(|e| anyhow::anyhow!("shaping rules: {e}"))?);
+    let warmup = Arc::new(Warmup::load(&config.warmup, &store).context("reading the warm-up progress")?);
     let transfers = Arc::new(Transfers::default());
     let cluster = match config.cluster.enabled() {
         true => Some(Cluster::start(&config.cluster, config.hostname.as_str())?),
@@ -176,6 +179,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         journal: journal.handle(),
         suspensions: Arc::clone(&suspensions),
         shaping: Some(Arc::clone(&shaping)),
+        warmup: Some(Arc::clone(&warmup)),
         transfers: Some(Arc::clone(&transfers)),
         events: events.clone(),
         cluster: cluster.clone(),
@@ -218,6 +222,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
             None => Sites::new(&config.delivery, Arc::clone(&shaping)),
         }),
         shaping,
+        warmup,
         unsubscribe: Arc::new(Unsubscribe::load(&config)?),
         suspensions,
         transfers,
@@ -361,6 +366,7 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         sites: Arc::clone(&shared.sites),
         suspensions: Arc::clone(&shared.suspensions),
         shaping: Arc::clone(&shared.shaping),
+        warmup: Arc::clone(&shared.warmup),
         transfers: Arc::clone(&shared.transfers),
     });
     let http = Rc::new(http::Services {

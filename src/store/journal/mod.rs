@@ -48,6 +48,7 @@ mod suppression;
 #[cfg(test)]
 mod testing;
 mod tls_report;
+mod warmup;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -72,6 +73,7 @@ pub use mta_sts::MtaStsOp;
 pub use operator::OperatorOp;
 pub use suppression::SuppressionOp;
 pub use tls_report::TlsReportOp;
+pub use warmup::WarmupOp;
 
 /// Work for the journal.
 #[derive(Debug)]
@@ -145,6 +147,8 @@ pub enum JournalOp {
     TlsReport(TlsReportOp),
     /// A webhook's cursor moved, or the oldest events trimmed.
     Events(EventsOp),
+    /// IP warm-up: a message counted, or an address's step moved.
+    Warmup(WarmupOp),
 }
 
 impl JournalOp {

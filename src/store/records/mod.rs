@@ -16,6 +16,7 @@ mod parts;
 mod queue;
 mod tls_report;
 mod vanished;
+mod warmup;
 
 pub use directory::{Account, Alias};
 pub use dkim::DkimKey;
@@ -26,6 +27,7 @@ pub use parts::Parts;
 pub use queue::{QueueEntry, QueueOptions, Suppression};
 pub use tls_report::{ReceivedTlsPolicy, ReceivedTlsReport};
 pub use vanished::Vanished;
+pub use warmup::WarmupState;
 
 use serde::{Serialize, de::DeserializeOwned};
 
