@@ -1,11 +1,13 @@
 //! Header tokens: Subject words, the From name and domain, recipients, header names, mailer,
-//! Message-ID shape, the first Received hops, and priority-style headers.
+//! Message-ID shape, the first Received hops, and priority-style headers; the Received path's
+//! shape features.
 
 use std::net::IpAddr;
 
 use message::Parsed;
 use message::parsed::Mailbox;
 
+use super::shape::Path;
 use super::tokenize::{Tokens, bucket};
 use super::urls;
 
@@ -106,11 +108,14 @@ fn message_id(message: &Parsed<'_>, from: Option<&Mailbox>, tokens: &mut Tokens)
     tokens.add_form("mid:", shape);
 }
 
-/// The number of hops, and the sending hosts' domains and /16 networks of the top few.
+/// The number of hops, and the sending hosts' domains and /16 networks of the top few; the
+/// path's shape features.
 fn received(message: &Parsed<'_>, tokens: &mut Tokens) {
     let mut hops = 0;
+    let mut path = Path::default();
     for hop in message.received() {
         hops += 1;
+        path.hop(hop.from_ip);
         if hops > RECEIVED_HOPS {
             continue;
         }
@@ -125,4 +130,5 @@ fn received(message: &Parsed<'_>, tokens: &mut Tokens) {
         }
     }
     tokens.add_form("rcvd:hops:", bucket(hops));
+    tokens.add_shape(path.features());
 }

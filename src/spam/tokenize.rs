@@ -23,7 +23,7 @@ const MAX_PATH_PIECES: usize = 6;
 /// with [`Parsed::new`]: the tokens [`check`](crate::check) scores.
 pub fn tokenize(message: &[u8]) -> Vec<u64> {
     let message = Parsed::new(message);
-    tokens(&message, &Body::new(&message), false)
+    tokens(&message, &Body::new(&message), false).0
 }
 
 /// Only the tokens of what a message says (body and Subject words, From name and domain, URLs),
@@ -32,23 +32,26 @@ pub fn tokenize(message: &[u8]) -> Vec<u64> {
 /// from these.
 pub fn tokenize_content(message: &[u8]) -> Vec<u64> {
     let message = Parsed::new(message);
-    tokens(&message, &Body::new(&message), true)
+    tokens(&message, &Body::new(&message), true).0
 }
 
-/// The tokens of a parsed message whose body is gathered.
-pub(crate) fn tokens(message: &Parsed<'_>, body: &Body, content_only: bool) -> Vec<u64> {
+/// The tokens of a parsed message whose body is gathered, and its
+/// [shape features](super::shape) (none when only content is wanted).
+pub(crate) fn tokens(message: &Parsed<'_>, body: &Body, content_only: bool) -> (Vec<u64>, Vec<u64>) {
     let mut tokens = Tokens { content_only, ..Tokens::default() };
     header_tokens::emit(message, &mut tokens);
     body_tokens(body, &mut tokens);
-    tokens.finish()
+    let shape = std::mem::take(&mut tokens.shape);
+    (tokens.finish(), shape)
 }
 
-/// A growing set of token hashes.
+/// A growing set of token hashes, and the shape features found on the way.
 #[derive(Default)]
 pub(crate) struct Tokens {
     hashes: Vec<u64>,
+    shape: Vec<u64>,
     scratch: String,
-    /// Leave out the form tokens.
+    /// Leave out the form tokens and the shape features.
     content_only: bool,
 }
 
@@ -64,6 +67,13 @@ impl Tokens {
     pub fn add_form(&mut self, prefix: &str, value: &str) {
         if !self.content_only {
             self.add(prefix, value);
+        }
+    }
+
+    /// Adds shape features (unless only content is wanted).
+    pub fn add_shape(&mut self, features: impl IntoIterator<Item = u64>) {
+        if !self.content_only {
+            self.shape.extend(features);
         }
     }
 

@@ -43,6 +43,18 @@ pub fn older_newer<'a>(messages: &[&'a Labelled]) -> (Vec<&'a Labelled>, Vec<&'a
     (older, newer)
 }
 
+/// The messages of each class, in time order, from share `from` of the class to share `to`
+/// (`window(m, 0.5, 0.6)`: each class's sixth tenth).
+pub fn window<'a>(messages: &[&'a Labelled], from: f64, to: f64) -> Vec<&'a Labelled> {
+    let mut out = Vec::new();
+    for spam in [false, true] {
+        let class: Vec<&Labelled> = messages.iter().copied().filter(|m| m.spam == spam).collect();
+        let at = |share: f64| (class.len() as f64 * share).round() as usize;
+        out.extend_from_slice(&class[at(from)..at(to)]);
+    }
+    out
+}
+
 /// When a message arrived: the time its receiving server wrote in the newest `Received`
 /// field, else its `Date` (which spam often forges), else the epoch.
 pub fn when(raw: &[u8]) -> i64 {
