@@ -196,6 +196,11 @@ pub enum Request {
         /// What to do.
         request: ShapingRequest,
     },
+    /// Each sending domain's delivered recipients, complaints and complaint rate.
+    Senders {
+        /// Over how many hours, up to now (at most a week).
+        hours: u32,
+    },
     /// The source-address pools and their IP warm-up.
     Pool {
         /// What to do.

@@ -28,6 +28,7 @@ pub mod queue;
 pub mod queue_feed;
 pub mod quota;
 pub mod records;
+pub mod sender_stats;
 pub mod suppression;
 pub mod tls_reports;
 pub mod vanished;
@@ -97,8 +98,10 @@ pub mod cf {
     pub const SENDER_SUPPRESSION: &str = "sender_suppression";
     /// IP warm-up: each source address's step, and its messages per site and day.
     pub const WARMUP: &str = "warmup";
+    /// Per sender domain and hour: recipients delivered and complaints about its mail.
+    pub const SENDER_STATS: &str = "sender_stats";
     /// All of them, in creation order.
-    pub const ALL: [&str; 27] = [
+    pub const ALL: [&str; 28] = [
         DOMAIN,
         ACCOUNT,
         ALIAS,
@@ -126,6 +129,7 @@ pub mod cf {
         VANISHED,
         SENDER_SUPPRESSION,
         WARMUP,
+        SENDER_STATS,
     ];
 }
 
@@ -217,7 +221,7 @@ fn cf_options(name: &str) -> Options {
         // Every flag change rewrites a mail entry: updated in place in the memtable, so that
         // listing a mailbox (SELECT) does not step over thousands of superseded versions.
         cf::MAIL => opts.set_inplace_update_support(true),
-        cf::REFS | cf::DMARC_REPORT | cf::TLS_REPORT | cf::WARMUP => {
+        cf::REFS | cf::DMARC_REPORT | cf::TLS_REPORT | cf::WARMUP | cf::SENDER_STATS => {
             opts.set_merge_operator_associative("add_i64", add_i64)
         }
         cf::BAYES => opts.set_merge_operator_associative("add_pairs", bayes::add_pairs),

@@ -172,6 +172,52 @@ class UnsubscribeTest(unittest.TestCase):
         raw = wait_for("the mail at the MX", lambda: self.received("personal"))
         self.assertIsNone(self.header(raw, "List-Unsubscribe"))
 
+    def senders(self):
+        """`ringmail senders`: domain -> (delivered, complaints, rate)."""
+        found = {}
+        for line in self.server.cli("senders").stdout.decode().splitlines():
+            if line.startswith("#"):
+                continue
+            domain, delivered, complaints, rate = line.split("\t")[:4]
+            found[domain] = (int(delivered.split("=")[1]), int(complaints.split("=")[1]), rate.split("=")[1])
+        return found
+
+    def test_the_complaint_rate_per_sending_domain_is_kept_and_shown(self):
+        before = self.senders()
+        news, alice = before.get("news.a.test", (0, 0, "-")), before.get("mx.a.test", (0, 0, "-"))
+        for i in range(4):
+            self.send(f"reader{i}@far.test", f"rate {i}")
+        self.send("frank@far.test", "rate control", sender="alice@mx.a.test", author="alice@mx.a.test")
+        raws = [wait_for(f"newsletter {i} at the MX", lambda i=i: self.received(f"rate {i}")) for i in range(4)]
+        wait_for("the control at the MX", lambda: self.received("rate control"))
+        headers = raws[0].split(b"\r\n\r\n", 1)[0].decode()
+        with smtplib.SMTP("127.0.0.1", self.server.port, timeout=30) as c:
+            c.sendmail("fbl@provider.test", ["fbl@mx.a.test"], ARF.format(headers=headers))
+        wait_for("the complaint counted", lambda: self.senders().get("news.a.test", (0, 0))[1] == news[1] + 1)
+        after = self.senders()
+        delivered, complaints, rate = after["news.a.test"]
+        self.assertEqual(delivered, news[0] + 4, "each newsletter recipient delivered counts once")
+        self.assertEqual(rate, f"{100 * complaints / delivered:.2f}%")
+        self.assertEqual(after["mx.a.test"][:2], (alice[0] + 1, alice[1]), "another sender domain counts apart")
+        listing = self.server.cli("senders").stdout.decode()
+        self.assertIn("over 0.3%", [l for l in listing.splitlines() if l.startswith("news.a.test")][0],
+                      "a complaint in a few deliveries is over what Gmail allows")
+        # The same over the HTTP API, and it survives a restart (RocksDB, not memory).
+        token = self.server.cli("api-token", "add", "reader", "--scope", "read").stdout.decode().split()[0]
+        self.server.stop()
+        self.server.start()
+        request = urllib.request.Request(f"http://127.0.0.1:{self.http_port}/api/v1/senders?hours=24")
+        request.add_header("Authorization", f"Bearer {token}")
+        body = json.loads(urllib.request.urlopen(request, timeout=10).read())
+        row = [r for r in body["senders"] if r["domain"] == "news.a.test"][0]
+        self.assertEqual((row["delivered"], row["complaints"]), (delivered, complaints))
+        self.assertAlmostEqual(row["complaint_rate"], complaints / delivered)
+        bad = urllib.request.Request(f"http://127.0.0.1:{self.http_port}/api/v1/senders?hours=0")
+        bad.add_header("Authorization", f"Bearer {token}")
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(bad, timeout=10)
+        self.assertEqual(e.exception.code, 400)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -7,6 +7,7 @@
 
 pub mod dkim;
 pub mod queue;
+mod senders;
 pub mod socket;
 pub mod spam;
 pub mod tokens;
@@ -136,6 +137,7 @@ pub fn execute(ctx: &AdminContext, request: Request) -> Result<Vec<u8>, AdminErr
         }
         Request::Queue { request } => queue::execute(ctx, request),
         Request::Pool { request } => pool(ctx, request),
+        Request::Senders { hours } => senders::listing(&ctx.store, hours),
         Request::Shaping { request: ShapingRequest::List } => match &ctx.shaping {
             Some(shaping) => Ok(shaping.listing(true).into_bytes()),
             None => Ok(Shaping::load(&ctx.config.delivery).map_err(AdminError)?.listing(false).into_bytes()),

@@ -67,7 +67,13 @@ pub fn execute(ctx: &AdminContext, request: QueueRequest) -> Result<Vec<u8>, Adm
             let filter = Filter::new(id, domain)?;
             let matches = collect(ctx, &filter)?;
             for (id, keys) in by_message(&matches) {
-                ctx.journal.submit_blocking(JournalOp::QueueFinish { keys, id, bounce: None, suppress: Vec::new() })?;
+                ctx.journal.submit_blocking(JournalOp::QueueFinish {
+                    keys,
+                    id,
+                    bounce: None,
+                    suppress: Vec::new(),
+                    tally: None,
+                })?;
             }
             let _ = writeln!(out, "{} recipients deleted", matches.len());
         }
@@ -141,7 +147,13 @@ fn bounce(ctx: &AdminContext, recipients: &[DueRecipient]) -> Result<(), AdminEr
     let returned = dsn::Returned::of(&first.entry, original);
     let bounce = dsn::bounce(&ctx.store, hostname, report_id, returned, &notices);
     let keys = recipients.iter().map(|r| r.key.clone()).collect();
-    ctx.journal.submit_blocking(JournalOp::QueueFinish { keys, id: first.id, bounce, suppress: Vec::new() })?;
+    ctx.journal.submit_blocking(JournalOp::QueueFinish {
+        keys,
+        id: first.id,
+        bounce,
+        suppress: Vec::new(),
+        tally: None,
+    })?;
     Ok(())
 }
 

@@ -61,6 +61,12 @@ pub enum Command {
     /// Source-address pools: their IP warm-up.
     #[command(subcommand)]
     Pool(PoolRequest),
+    /// Each sending domain's deliveries, complaints and complaint rate (Gmail wants it under 0.3%).
+    Senders {
+        /// Over the last HOURS hours (at most 192).
+        #[arg(long, default_value_t = 24)]
+        hours: u32,
+    },
     /// Bearer tokens of the HTTP API.
     #[command(subcommand)]
     ApiToken(ApiTokenCommand),
@@ -363,6 +369,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Queue(request) => Request::Queue { request },
         Command::Shaping(request) => Request::Shaping { request },
         Command::Pool(request) => Request::Pool { request },
+        Command::Senders { hours } => Request::Senders { hours },
         Command::ApiToken(c) => match c {
             ApiTokenCommand::Add { name, scope, user, domains } => Request::ApiTokenAdd { name, scope, user, domains },
             ApiTokenCommand::List => Request::ApiTokenList,

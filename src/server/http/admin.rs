@@ -12,12 +12,13 @@ use super::respond::{ApiError, HttpResponse, json_response, ok};
 use super::routes::{Call, not_allowed};
 use crate::admin::{self, AdminError, Request, tokens};
 use admin_proto::{Grant, List};
-use store::{Store, StoreError};
+use store::sender_stats::KEEP_HOURS;
+use store::{Store, StoreError, unix_now};
 
 /// Largest body of an administration request.
 pub const SMALL_BODY: usize = 64 * 1024;
 
-/// Dispatches `/api/v1/{domains,users,aliases,dkim,suppressions,lists,tokens}...`.
+/// Dispatches `/api/v1/{domains,users,aliases,dkim,suppressions,senders,lists,tokens}...`.
 pub async fn route(services: &Services, call: Call) -> Result<HttpResponse, ApiError> {
     let path: Vec<String> = call.path.clone();
     let path: Vec<&str> = path.iter().map(String::as_str).collect();
@@ -107,6 +108,23 @@ pub async fn route(services: &Services, call: Call) -> Result<HttpResponse, ApiE
         }
         (Method::DELETE, ["aliases", alias]) => {
             done(run(services, Request::AliasDel { alias: alias.to_string() }).await?)
+        }
+        (Method::GET, ["senders"]) => {
+            let hours = match call.query.get("hours").map(|h| h.parse::<u64>()) {
+                None => 24,
+                Some(Ok(hours)) if (1..=KEEP_HOURS).contains(&hours) => hours,
+                Some(_) => return Err(ApiError::new(StatusCode::BAD_REQUEST, "hours must be from 1 to 192")),
+            };
+            let since = (unix_now() / 3600).saturating_sub(hours - 1);
+            let stats = read(services, move |store| store.sender_stats_since(since)).await?;
+            let list: Vec<_> = stats
+                .into_iter()
+                .map(|(domain, s)| {
+                    let rate = (s.delivered > 0).then(|| s.complaint_rate());
+                    json!({ "domain": domain, "delivered": s.delivered, "complaints": s.complaints, "complaint_rate": rate })
+                })
+                .collect();
+            ok(&json!({ "hours": hours, "senders": list }))
         }
         (Method::GET, ["suppressions"]) => {
             let list = read(services, |store| store.suppressions()).await?;

@@ -24,7 +24,8 @@ use ::shaping as shaping_rules;
 use mailauth::mta_sts::Mode;
 use mailauth::tlsrpt::ResultType;
 use smtp_proto::RcptParams;
-use store::journal::JournalOp;
+use store::journal::{JournalOp, SenderTally};
+use store::keys::SenderCount;
 use store::queue::DueRecipient;
 use store::records::Suspension;
 use store::tls_reports::TlsReportRow;
@@ -106,7 +107,12 @@ pub async fn deliver(ctx: &Services, outbound: &Outbound, group: Group) -> Feedb
         Ok(None) => {
             tracing::error!(%id, "queued message has no body; dropping its queue entries");
             let keys = group.recipients.iter().map(|r| r.key.clone()).collect();
-            commit(ctx, JournalOp::QueueFinish { keys, id, bounce: None, suppress: Vec::new() }, Vec::new()).await;
+            commit(
+                ctx,
+                JournalOp::QueueFinish { keys, id, bounce: None, suppress: Vec::new(), tally: None },
+                Vec::new(),
+            )
+            .await;
             return Feedback::Neutral;
         }
         Err(e) => {
@@ -235,7 +241,13 @@ pub async fn deliver(ctx: &Services, outbound: &Outbound, group: Group) -> Feedb
     }
     if !done.is_empty() {
         let bounce = dsn::bounce(&ctx.store, hostname, ctx.ids.next_id(), Returned::of(first, message), &notices);
-        commit(ctx, JournalOp::QueueFinish { keys: done, id, bounce, suppress }, finished).await;
+        let delivered = finished.iter().filter(|e| matches!(e, Event::Delivery(_))).count();
+        let tally = ctx.unsubscribe.counted_domain(&first.sender).filter(|_| delivered > 0).map(|domain| SenderTally {
+            domain,
+            count: SenderCount::Delivered,
+            n: u32::try_from(delivered).unwrap_or(u32::MAX),
+        });
+        commit(ctx, JournalOp::QueueFinish { keys: done, id, bounce, suppress, tally }, finished).await;
     }
     feedback
 }

@@ -13,6 +13,7 @@ use super::warmup::Warmup;
 use crate::config::Config;
 use crate::events::EventLog;
 use crate::net::shutdown::Shutdown;
+use crate::unsubscribe::Unsubscribe;
 
 /// The services of one shard that its outbound deliveries share.
 pub struct Services {
@@ -40,4 +41,6 @@ pub struct Services {
     pub warmup: Arc<Warmup>,
     /// Queued mail being handed to another node, shared by all shards.
     pub transfers: Arc<Transfers>,
+    /// The bulk sender domains, whose deliveries count together.
+    pub unsubscribe: Arc<Unsubscribe>,
 }

@@ -368,6 +368,7 @@ async fn run_shard(shard: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result
         shaping: Arc::clone(&shared.shaping),
         warmup: Arc::clone(&shared.warmup),
         transfers: Arc::clone(&shared.transfers),
+        unsubscribe: Arc::clone(&shared.unsubscribe),
     });
     let http = Rc::new(http::Services {
         smtp: Rc::clone(&smtp),

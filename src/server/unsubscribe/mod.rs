@@ -83,6 +83,14 @@ impl Unsubscribe {
         self.domains.iter().find(within).map(String::as_str)
     }
 
+    /// The domain whose delivery and complaint counts mail from `sender` (an address) adds to:
+    /// its bulk sender domain, else its own, lower-case; None for the null sender (reports).
+    pub fn counted_domain(&self, sender: &str) -> Option<String> {
+        let own = sender.rsplit_once('@')?.1.trim_end_matches('.');
+        Some(self.bulk_domain(sender).map_or_else(|| own.to_ascii_lowercase(), str::to_string))
+            .filter(|d| !d.is_empty())
+    }
+
     /// The header fields for mail from `domain` to `recipient`: both links and the one-click
     /// marker (RFC 8058 section 3.1), each ending in CRLF.
     pub fn header_fields(&self, domain: &str, recipient: &str) -> String {

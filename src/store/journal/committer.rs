@@ -31,13 +31,15 @@ pub(super) struct Committer {
     feed: Arc<QueueFeed>,
     /// Sequence number of the newest event added to the log (`events.rs`).
     pub(super) event_seq: u64,
+    /// The hour whose sender counters older than a week were last swept (`sender_stats.rs`).
+    pub(super) stats_swept_hour: u64,
 }
 
 impl Committer {
     /// A committer over `store` that tells `watchers` and `feed` what it commits.
     pub(super) fn new(store: Store, watchers: Arc<Watchers>, feed: Arc<QueueFeed>) -> Committer {
         let event_seq = super::events::last_sequence(&store);
-        Committer { store, mailboxes: HashMap::new(), watchers, feed, event_seq }
+        Committer { store, mailboxes: HashMap::new(), watchers, feed, event_seq, stats_swept_hour: 0 }
     }
 
     /// Commits groups of jobs until the queue closes and is empty.
@@ -128,8 +130,15 @@ impl Committer {
             }
             JournalOp::DeleteAccount { address } => self.delete_account(batch, staged, address),
             JournalOp::Expunge { account, mailbox, uids } => self.expunge(batch, staged, account, mailbox, uids),
-            JournalOp::QueueFinish { keys, id, bounce, suppress } => {
-                self.queue_finish(batch, staged, keys, *id, bounce.as_ref(), suppress)
+            JournalOp::QueueFinish { keys, id, bounce, suppress, tally } => {
+                // Only the recipients still queued count: a finish seen twice counts once.
+                let Some(finished) = self.queue_finish(batch, staged, keys, *id, bounce.as_ref(), suppress)? else {
+                    return Ok(Committed::Done);
+                };
+                if let Some(tally) = tally {
+                    self.tally(batch, tally);
+                }
+                Ok(finished)
             }
             JournalOp::QueueDefer { key, due, entry } => self.queue_defer(batch, staged, key, *due, entry),
             JournalOp::Mailbox(op) => self.mailbox_op(batch, staged, op),
@@ -143,6 +152,7 @@ impl Committer {
             JournalOp::MtaSts(op) => self.mta_sts_op(batch, staged, op),
             JournalOp::TlsReport(op) => Ok(self.tls_report_op(batch, op)),
             JournalOp::Warmup(op) => Ok(self.warmup_op(batch, op)),
+            JournalOp::Tally(tally) => Ok(self.tally(batch, tally)),
             JournalOp::Events(op) => Ok(self.events_op(batch, op)),
         }
     }

@@ -218,8 +218,13 @@ mod tests {
         assert_eq!(&whole[queued[0].entry.body_offset as usize..][..9], b"Received:");
         assert_eq!(store.drop_unfinished_parts().unwrap(), 0, "stored parts are not unfinished ones");
 
-        let finish =
-            JournalOp::QueueFinish { keys: vec![queued[0].key.clone()], id, bounce: None, suppress: Vec::new() };
+        let finish = JournalOp::QueueFinish {
+            keys: vec![queued[0].key.clone()],
+            id,
+            bounce: None,
+            suppress: Vec::new(),
+            tally: None,
+        };
         h.submit_blocking(finish).unwrap();
         assert!(store.blob(id).unwrap().is_some(), "the mailbox copy still holds it");
         let expunge = JournalOp::Expunge { account: "bob@example.com".into(), mailbox: "INBOX".into(), uids: vec![1] };

@@ -42,6 +42,7 @@ mod messages;
 mod mta_sts;
 mod operator;
 mod queue;
+mod sender_stats;
 mod staged;
 pub mod stats;
 mod suppression;
@@ -71,6 +72,7 @@ pub use mailboxes::{DELIMITER, MailboxOp};
 pub use messages::FlagAction;
 pub use mta_sts::MtaStsOp;
 pub use operator::OperatorOp;
+pub use sender_stats::SenderTally;
 pub use suppression::SuppressionOp;
 pub use tls_report::TlsReportOp;
 pub use warmup::WarmupOp;
@@ -115,6 +117,8 @@ pub enum JournalOp {
         bounce: Option<Delivery>,
         /// Recipients that hard-bounced, with the reason, for the suppression list.
         suppress: Vec<(String, String)>,
+        /// The sender domain's delivered recipients among them, counted with them.
+        tally: Option<SenderTally>,
     },
     /// A queued recipient is deferred: it moves to its next due time with the attempt recorded.
     QueueDefer {
@@ -149,6 +153,8 @@ pub enum JournalOp {
     Events(EventsOp),
     /// IP warm-up: a message counted, or an address's step moved.
     Warmup(WarmupOp),
+    /// A sender domain's delivered recipients or complaints, counted.
+    Tally(SenderTally),
 }
 
 impl JournalOp {

@@ -27,6 +27,8 @@ impl Committer {
         Ok(Committed::Done)
     }
 
+    /// Finishes the entries of `queue_keys` still queued (releasing the body, storing the
+    /// `bounce` report, suppressing `suppress`); None when none of them is.
     pub(super) fn queue_finish(
         &mut self,
         batch: &mut WriteBatch,
@@ -35,7 +37,7 @@ impl Committer {
         id: MessageId,
         bounce: Option<&Delivery>,
         suppress: &[(String, String)],
-    ) -> Result<Committed, StoreError> {
+    ) -> Result<Option<Committed>, StoreError> {
         let mut present = Vec::with_capacity(queue_keys.len());
         for key in queue_keys {
             if !staged.gone_queue.contains(key)
@@ -46,7 +48,7 @@ impl Committer {
             }
         }
         if present.is_empty() {
-            return Ok(Committed::Done);
+            return Ok(None);
         }
         let holding = self.held(id)?;
         let result = match bounce {
@@ -68,7 +70,7 @@ impl Committer {
         for (address, reason) in suppress {
             self.suppress(batch, staged, address, reason);
         }
-        Ok(result)
+        Ok(Some(result))
     }
 }
 
@@ -103,7 +105,7 @@ mod tests {
         let JournalOp::Deliver(report) = delivery(2, &["alice@example.com"], &[], b"bounce") else { unreachable!() };
         let keys = vec![still_due[0].key.clone(), still_due[0].key.clone()];
         let suppress = vec![("Y@far.example".to_string(), "550 5.1.1 no such user".to_string())];
-        let finish = JournalOp::QueueFinish { keys, id: MessageId(1), bounce: Some(report), suppress };
+        let finish = JournalOp::QueueFinish { keys, id: MessageId(1), bounce: Some(report), suppress, tally: None };
         assert!(matches!(h.submit_blocking(finish).unwrap(), Committed::Delivered(_)));
         assert_eq!(queued(&store).len(), 1);
         assert_eq!(store.blob_refs(MessageId(1)).unwrap(), 1, "one reference released, not two");
@@ -112,8 +114,14 @@ mod tests {
 
         let last = queued(&store);
         let key = keys::queue(last[0].due, MessageId(1), &last[0].entry.recipient);
-        h.submit_blocking(JournalOp::QueueFinish { keys: vec![key], id: MessageId(1), bounce: None, suppress: vec![] })
-            .unwrap();
+        h.submit_blocking(JournalOp::QueueFinish {
+            keys: vec![key],
+            id: MessageId(1),
+            bounce: None,
+            suppress: vec![],
+            tally: None,
+        })
+        .unwrap();
         assert!(store.blob(MessageId(1)).unwrap().is_none(), "the last queue entry freed the body");
         journal.stop();
     }

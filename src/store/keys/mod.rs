@@ -18,6 +18,7 @@
 //! | `queue`   | due (u64 secs) message id (u128) recipient | [`QueueEntry`](super::records::QueueEntry) |
 //! | `suppression` | lower-case recipient address | [`Suppression`](super::records::Suppression) |
 //! | `warmup` | `s\0` address, or `u\0` address `\0` day (u64 BE) site | [`WarmupState`](super::records::WarmupState), or a message count (i64 LE, merge-added) |
+//! | `sender_stats` | hour (u64, secs / 3,600) lower-case sender domain `\0` `d` (delivered) or `c` (complaint) | count (i64 LE, merge-added) |
 //! | `sender_suppression` | lower-case sender domain `\0` lower-case recipient | [`Suppression`](super::records::Suppression) |
 //! | `dkim_key` | lower-case domain `\0` selector | [`DkimKey`](super::records::DkimKey) |
 //! | `access`  | list (`allow` or `block`) `\0` entry (network, domain or address) | time added (u64 secs) |
@@ -39,6 +40,7 @@ mod directory;
 mod events;
 mod mail;
 mod queue;
+mod sender_stats;
 mod warmup;
 
 pub use counters::{bayes_token, bayes_totals, dmarc_report, dmarc_row, received_tls_report, tls_report, tls_row};
@@ -53,6 +55,7 @@ pub use mail::{
 pub use queue::{
     queue, queue_due, queue_from, queue_message_id, sender_suppression, sender_suppression_parts, suppression,
 };
+pub use sender_stats::{SenderCount, sender_stat, sender_stat_hour, sender_stat_parts};
 pub use warmup::{warmup_state, warmup_state_address, warmup_use, warmup_use_parts, warmup_use_prefix};
 
 /// Separates a name from what follows.

@@ -4,8 +4,11 @@
 use smtp_proto::{Reply, Status};
 
 use super::session::{Session, Transaction};
+use crate::events::Event;
 use crate::unsubscribe::feedback::Outcome;
 use message::Parsed;
+use store::journal::{JournalOp, SenderTally};
+use store::keys::SenderCount;
 
 impl Session {
     /// Reads `content` for each report address of `transaction`, committing what it asks for;
@@ -20,9 +23,19 @@ impl Session {
             };
             match outcome {
                 Ok((op, event)) => {
+                    let complained = match &event {
+                        Event::Complaint { domain, .. } => Some(domain.clone()),
+                        _ => None,
+                    };
                     if let Err(e) = self.ctx.events.commit(&self.ctx.journal, op, vec![event]).await {
                         tracing::error!(%address, "recording a suppression failed: {e}");
                         return Some(Reply::new(451, Status(4, 3, 0), "Could not record it now; try again later"));
+                    }
+                    if let Some(domain) = complained {
+                        let tally = SenderTally { domain, count: SenderCount::Complaint, n: 1 };
+                        if let Err(e) = self.ctx.journal.submit(JournalOp::Tally(tally)).await {
+                            tracing::warn!(%address, "counting a complaint failed: {e}");
+                        }
                     }
                     tracing::info!(peer = %self.peer, %address, "report read: recipient suppressed");
                 }
