@@ -188,6 +188,7 @@ pub(crate) async fn queue_report(
         remote,
         options: QueueOptions::default(),
         dmarc: Vec::new(),
+        copies: Vec::new(),
     };
     ctx.journal.submit(JournalOp::Deliver(delivery)).await.map_err(|e| e.to_string())?;
     Ok(())

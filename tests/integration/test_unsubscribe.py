@@ -167,6 +167,29 @@ class UnsubscribeTest(unittest.TestCase):
             c.sendmail("erin@far.test", ["unsubscribe@mx.a.test"], f"Subject: unsubscribe {token}\r\n\r\n\r\n")
         self.assertIn("(mail)", self.suppressed("erin@far.test")[0])
 
+    def test_mail_to_several_recipients_gets_a_link_for_each(self):
+        readers = ["gina@far.test", "hank@far.test", "ivy@far.test"]
+        message = ("From: news@news.a.test\r\nTo: readers@news.a.test\r\nSubject: digest\r\n"
+                   "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\ndigest body\r\n")
+        with smtplib.SMTP("127.0.0.1", self.server.port, timeout=30) as c:
+            c.sendmail("bounces@news.a.test", readers, message)
+        copies = wait_for("a copy for each reader", lambda: len(
+            [m for m in self.sink.messages() if b"Subject: digest\r\n" in m["data"]]) == 3 and
+            [m for m in self.sink.messages() if b"Subject: digest\r\n" in m["data"]])
+        urls = {}
+        for copy in copies:
+            self.assertEqual(len(copy["rcpts"]), 1, "one recipient per copy: its link is its own")
+            reader = copy["rcpts"][0].split("<")[1].split(">")[0]
+            self.assertEqual(dkimpy_verify(copy["data"], self.records), [True], f"{reader}'s copy verifies")
+            links = self.header(copy["data"], "List-Unsubscribe")
+            urls[reader] = re.search(r"<(http://[^>]+)>", links)[1]
+        self.assertEqual(sorted(urls), readers)
+        self.assertEqual(len(set(urls.values())), 3, "three different tokens")
+        post = urllib.request.Request(urls["hank@far.test"], data=b"List-Unsubscribe=One-Click")
+        self.assertEqual(urllib.request.urlopen(post, timeout=10).status, 200)
+        self.assertIn("for=news.a.test", self.suppressed("hank@far.test")[0], "hank's link unsubscribes hank")
+        self.assertEqual(self.suppressed("gina@far.test") + self.suppressed("ivy@far.test"), [], "and nobody else")
+
     def test_mail_of_other_senders_gets_no_unsubscribe_fields(self):
         self.send("dave@far.test", "personal", sender="alice@mx.a.test", author="alice@mx.a.test")
         raw = wait_for("the mail at the MX", lambda: self.received("personal"))

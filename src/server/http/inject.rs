@@ -489,6 +489,7 @@ async fn store_message(
         junk: false,
         remote,
         options: QueueOptions { ret: None, envid: None, smtputf8: sender.is_utf8() },
+        copies: Vec::new(),
     };
     let reception = Event::Reception {
         id: id.to_string(),

@@ -41,6 +41,7 @@ fn queue(journal: &Journal, id: u128, remote: &[&str]) {
         remote: remote.iter().map(|r| RemoteRecipient::plain(r.to_string())).collect(),
         options: QueueOptions::default(),
         dmarc: Vec::new(),
+        copies: Vec::new(),
     };
     journal.handle().submit_blocking(JournalOp::Deliver(delivery)).unwrap();
 }

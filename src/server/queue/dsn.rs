@@ -232,6 +232,7 @@ pub fn bounce(
         remote: destinations.remote.into_iter().map(RemoteRecipient::plain).collect(),
         options: QueueOptions::default(),
         dmarc: Vec::new(),
+        copies: Vec::new(),
     })
 }
 

@@ -40,6 +40,21 @@ pub struct Delivery {
     /// DMARC aggregate report rows this message counts one for (checked mail from other
     /// servers whose domain asks for reports), counted in the same write.
     pub dmarc: Vec<ReportRow>,
+    /// Copies with content of their own for other remote recipients (a bulk sender's mail,
+    /// whose unsubscribe link and signature differ per recipient), stored in the same write.
+    pub copies: Vec<OwnCopy>,
+}
+
+/// One more copy of a [`Delivery`]'s message, with its own id and content, for some remote
+/// recipients; it shares the delivery's sender and options.
+#[derive(Debug, Clone)]
+pub struct OwnCopy {
+    /// Id of its blob.
+    pub id: MessageId,
+    /// The message as relayed, whole.
+    pub message: Vec<Bytes>,
+    /// Its recipients.
+    pub remote: Vec<RemoteRecipient>,
 }
 
 /// Where a message's parts already in the store go in its [`Delivery`].
@@ -138,11 +153,38 @@ impl Committer {
             staged.mailboxes.insert(key, Some(meta));
             uids.push((account.clone(), uid));
         }
-        for recipient in &d.remote {
+        self.queue(batch, staged, d, d.id, prefix.len(), &d.remote);
+        self.add_refs(batch, staged, d.id, d.local.len() + d.remote.len());
+        match d.staged {
+            Some(staged) => self.store.complete_parts(batch, d.id, staged.last, blob, tail),
+            None => batch.put_cf(self.store.cf(cf::BLOB), keys::message(d.id), blob),
+        }
+        for copy in &d.copies {
+            self.queue(batch, staged, d, copy.id, 0, &copy.remote);
+            self.add_refs(batch, staged, copy.id, copy.remote.len());
+            batch.put_cf(self.store.cf(cf::BLOB), keys::message(copy.id), copy.message.concat());
+        }
+        self.count_dmarc(batch, &d.dmarc);
+        Ok(Committed::Delivered(uids))
+    }
+
+    /// Queues `remote`, recipients of blob `id` of delivery `d` whose relayed message starts at
+    /// `body_offset`.
+    fn queue(
+        &self,
+        batch: &mut WriteBatch,
+        staged: &mut Staged,
+        d: &Delivery,
+        id: MessageId,
+        body_offset: usize,
+        remote: &[RemoteRecipient],
+    ) {
+        let now = unix_now();
+        for recipient in remote {
             let entry = QueueEntry {
                 sender: d.sender.clone(),
                 recipient: recipient.address.clone(),
-                body_offset: prefix.len() as u32,
+                body_offset: body_offset as u32,
                 attempts: 0,
                 created: now,
                 last_error: None,
@@ -152,19 +194,17 @@ impl Committer {
                 suppressed: recipient.suppressed.clone(),
                 delay_reported: false,
             };
-            let key = keys::queue(now, d.id, &recipient.address);
+            let key = keys::queue(now, id, &recipient.address);
             batch.put_cf(self.store.cf(cf::QUEUE), &key, encode(&entry));
-            staged.queued.push(DueRecipient { key, due: now, id: d.id, entry });
+            staged.queued.push(DueRecipient { key, due: now, id, entry });
         }
-        let refs = (d.local.len() + d.remote.len()) as i64;
-        *staged.refs.entry(d.id.0).or_default() += refs;
-        batch.merge_cf(self.store.cf(cf::REFS), keys::message(d.id), refs.to_le_bytes());
-        match d.staged {
-            Some(staged) => self.store.complete_parts(batch, d.id, staged.last, blob, tail),
-            None => batch.put_cf(self.store.cf(cf::BLOB), keys::message(d.id), blob),
-        }
-        self.count_dmarc(batch, &d.dmarc);
-        Ok(Committed::Delivered(uids))
+    }
+
+    /// Adds `n` references to blob `id`.
+    fn add_refs(&self, batch: &mut WriteBatch, staged: &mut Staged, id: MessageId, n: usize) {
+        let refs = n as i64;
+        *staged.refs.entry(id.0).or_default() += refs;
+        batch.merge_cf(self.store.cf(cf::REFS), keys::message(id), refs.to_le_bytes());
     }
 }
 
@@ -260,6 +300,34 @@ mod tests {
         assert_eq!(queued.len(), 1);
         assert_eq!(queued[0].entry.recipient, "x@remote.example");
         assert_eq!(queued[0].entry.body_offset as usize, "Return-Path: <a@example.net>\r\n".len());
+        journal.stop();
+    }
+
+    #[test]
+    fn copies_of_their_own_are_queued_with_the_delivery() {
+        let (_dir, store) = temp_store();
+        let journal = Journal::start(store.clone());
+        let h = journal.handle();
+        create(&h, "bob@example.com");
+        let JournalOp::Deliver(mut d) = delivery(1, &["bob@example.com"], &["x@remote.example"], b"for x") else {
+            unreachable!()
+        };
+        d.copies = vec![OwnCopy {
+            id: MessageId(2),
+            message: vec![Bytes::from_static(b"sig\r\n"), Bytes::from_static(b"for y")],
+            remote: vec![RemoteRecipient::plain("y@remote.example".into())],
+        }];
+        h.submit_blocking(JournalOp::Deliver(d)).unwrap();
+        assert_eq!(store.blob(MessageId(2)).unwrap().unwrap(), b"sig\r\nfor y", "the copy, whole, without Return-Path");
+        assert_eq!((store.blob_refs(MessageId(1)).unwrap(), store.blob_refs(MessageId(2)).unwrap()), (2, 1));
+        let mut queued: Vec<_> =
+            queued(&store).into_iter().map(|r| (r.id, r.entry.recipient, r.entry.body_offset)).collect();
+        queued.sort();
+        let offset = "Return-Path: <a@example.net>\r\n".len() as u32;
+        assert_eq!(
+            queued,
+            [(MessageId(1), "x@remote.example".into(), offset), (MessageId(2), "y@remote.example".into(), 0)]
+        );
         journal.stop();
     }
 

@@ -63,7 +63,7 @@ use committer::Committer;
 pub use access::AccessOp;
 pub use accounts::DEFAULT_MAILBOXES;
 pub use bayes::Lesson;
-pub use delivery::{Delivery, RemoteRecipient, StagedParts};
+pub use delivery::{Delivery, OwnCopy, RemoteRecipient, StagedParts};
 pub use directory::{DirectoryOp, SendAs};
 pub use dkim::DkimOp;
 pub use dmarc::DmarcOp;

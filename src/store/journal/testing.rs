@@ -34,6 +34,7 @@ pub(super) fn delivery(id: u128, local: &[&str], remote: &[&str], body: &'static
         remote: remote.iter().map(|s| RemoteRecipient::plain(s.to_string())).collect(),
         options: QueueOptions::default(),
         dmarc: Vec::new(),
+        copies: Vec::new(),
     })
 }
 

@@ -258,12 +258,21 @@ impl Session {
                 rewritten = true;
             }
         }
+        // A bulk sender's mail to several remote recipients: the first gets this copy, each of
+        // the others one of its own (what it was before the fields went in front).
+        let mut bulk = None;
         if signs {
             rewritten |= Self::seven_bit_before_signing(&mut body);
-            if let Some(fields) = self.unsubscribe_fields(&transaction, &contiguous(&body.segments)) {
+            let plain = match &body.segments[..] {
+                [one] => one.clone(),
+                many => Bytes::from(many.concat()),
+            };
+            if let Some(domain) = self.unsubscribe_domain(&transaction, &plain) {
+                let fields = self.ctx.unsubscribe.header_fields(&domain, &transaction.remote[0].address);
                 body.size += fields.len();
-                body.segments = vec![Bytes::from([fields.as_bytes(), &contiguous(&body.segments)].concat())];
+                body.segments = vec![Bytes::from([fields.as_bytes(), &plain].concat())];
                 rewritten = true;
+                bulk = Some((domain, plain));
             }
         }
         let content = reads.then(|| contiguous(&body.segments));
@@ -325,12 +334,17 @@ impl Session {
         }
         let tls_report = self.tls_report_in(&transaction.recipients, parsed.as_ref());
         let mut message = Vec::with_capacity(body.segments.len() + signatures.len() + 2);
+        let signed = signatures.len();
         message.extend(signatures.into_iter().map(Bytes::from));
         message.push(self.received_header(&transaction, id));
         if let Some(checked) = &mut checked {
             message.push(Bytes::from(std::mem::take(&mut checked.header)));
         }
         message.extend(spam_headers.map(Bytes::from));
+        let copies = match bulk {
+            Some((domain, plain)) => self.bulk_copies(&mut transaction, &domain, &plain, &message[signed..]),
+            None => Vec::new(),
+        };
         // A message the checks changed is stored whole; its parts go when `parts` is dropped.
         let staged = match (&parts, tail) {
             (Some(parts), Some(tail)) if !rewritten => {
@@ -372,6 +386,7 @@ impl Session {
                 envid: transaction.params.envid.clone(),
                 smtputf8: transaction.params.smtputf8,
             },
+            copies,
         };
         let reception = Event::Reception {
             id: id.to_string(),

@@ -13,6 +13,7 @@ use mailauth::arc::{ArcResult, Sealer};
 use mailauth::dmarc::organizational_domain;
 use message::{Parsed, headers, seven_bit};
 use smtp_proto::MessageBody;
+use store::journal::OwnCopy;
 use store::unix_now;
 
 impl Session {
@@ -36,16 +37,58 @@ impl Session {
         false
     }
 
-    /// The one-click unsubscribe fields (RFC 8058) for `content`, mail of a bulk sender to one
-    /// remote recipient that has no `List-Unsubscribe:` of its own; they go in front of it
-    /// before it is signed.
-    pub(super) fn unsubscribe_fields(&self, transaction: &Transaction, content: &[u8]) -> Option<String> {
-        let [recipient] = &transaction.remote[..] else { return None };
+    /// The bulk sender domain whose one-click unsubscribe fields (RFC 8058) `content` gets, one
+    /// set per remote recipient in front of it before it is signed: mail of a bulk sender that
+    /// has no `List-Unsubscribe:` of its own.
+    pub(super) fn unsubscribe_domain(&self, transaction: &Transaction, content: &[u8]) -> Option<String> {
+        if transaction.remote.is_empty() {
+            return None;
+        }
         let domain = self.ctx.unsubscribe.bulk_domain(&transaction.from.as_ref()?.to_string())?;
         if headers::first(headers::header_block(content), "list-unsubscribe").is_some() {
             return None;
         }
-        Some(self.ctx.unsubscribe.header_fields(domain, &recipient.address))
+        Some(domain.to_string())
+    }
+
+    /// One copy of a bulk sender's message (`plain`, before any unsubscribe fields) for each
+    /// remote recipient of `transaction` after the first, who are taken out of it: each with
+    /// its own fields and signatures, then the `trace` fields of the first. Copies that would
+    /// hold more than `max_message_size` octets together are not made: those recipients stay
+    /// on the first copy, whose link names the first recipient only, and the log says so.
+    pub(super) fn bulk_copies(
+        &self,
+        transaction: &mut Transaction,
+        domain: &str,
+        plain: &[u8],
+        trace: &[Bytes],
+    ) -> Vec<OwnCopy> {
+        let others = transaction.remote.len().saturating_sub(1);
+        if others == 0 {
+            return Vec::new();
+        }
+        let cap = self.ctx.config.limits.max_message_size.get();
+        if (plain.len() as u64).saturating_mul(others as u64) > cap {
+            tracing::warn!(
+                domain,
+                recipients = others + 1,
+                "bulk mail too large to copy per recipient: one unsubscribe link"
+            );
+            return Vec::new();
+        }
+        let remote = transaction.remote.split_off(1);
+        remote
+            .into_iter()
+            .map(|recipient| {
+                let fields = self.ctx.unsubscribe.header_fields(domain, &recipient.address);
+                let content = Bytes::from([fields.as_bytes(), plain].concat());
+                let mut message: Vec<Bytes> =
+                    self.dkim_signatures(&Parsed::new(&content)).into_iter().map(Bytes::from).collect();
+                message.extend(trace.iter().cloned());
+                message.push(content);
+                OwnCopy { id: self.ctx.ids.next_id(), message, remote: vec![recipient] }
+            })
+            .collect()
     }
 
     /// The `DKIM-Signature:` headers for `message`, one per key of its `From:` domain.
