@@ -19,4 +19,4 @@ pub use duration::parse_duration;
 pub use rate::Rate;
 pub use reply::Reply;
 pub use rule::{Action, Rule, RuleSet, Trigger};
-pub use shaper::{Active, Fired, Shaper};
+pub use shaper::{Active, Fired, Shaper, Shared};

@@ -29,6 +29,22 @@ pub struct Fired {
     pub reply: String,
 }
 
+/// An action another node's rule fired, to hold here too: the nodes of a cluster share what
+/// their rules do, by rule name, for the same sites.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shared {
+    /// The rule's name (the nodes share their rules).
+    pub rule: String,
+    /// The site it fired at.
+    pub site: String,
+    /// The source address it is about (`suspend-source`), if any.
+    pub source: Option<String>,
+    /// Until when (Unix seconds).
+    pub until: u64,
+    /// The reply that made it fire.
+    pub reply: String,
+}
+
 /// An action in force, for `ringmail shaping list`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Active {
@@ -114,6 +130,32 @@ impl Shaper {
         fired
     }
 
+    /// Holds what another node's rule fired, with this node's rule of that name, from `now`:
+    /// what it holds, None when the rule is unknown here, only counts, is over, or the same
+    /// action already holds as long.
+    pub fn adopt(&mut self, shared: Shared, now: u64) -> Option<Fired> {
+        let index = self.rules.rules.iter().position(|r| r.name == shared.rule)?;
+        let rule = &self.rules.rules[index];
+        if rule.action == Action::Count || shared.until <= now {
+            return None;
+        }
+        let source = shared.source.filter(|_| rule.action == Action::SuspendSource);
+        let key = (index, shared.site.clone(), source.clone());
+        if self.active.get(&key).is_some_and(|a| a.fired.until >= shared.until) {
+            return None;
+        }
+        let fired = Fired {
+            rule: rule.name.clone(),
+            site: shared.site,
+            source,
+            action: rule.action.clone(),
+            until: shared.until,
+            reply: shared.reply,
+        };
+        self.active.insert(key, Active { fired: fired.clone(), since: now });
+        Some(fired)
+    }
+
     /// The actions in force at `now`, soonest to end first.
     pub fn active(&self, now: u64) -> Vec<Active> {
         let mut active: Vec<Active> = self.active.values().filter(|a| a.fired.until > now).cloned().collect();
@@ -189,6 +231,27 @@ mod tests {
         assert_eq!(s.observe(4600, "*.google.com", "aspmx.l.google.com", None, reply).len(), 1, "again after");
         assert!(s.observe(1000, "mx.example:25", "mx.example", None, reply).is_empty(), "another provider");
         assert!(s.observe(1000, "s", "aspmx.l.google.com", None, "mx: 421 4.7.0 later").is_empty(), "another code");
+    }
+
+    #[test]
+    fn another_nodes_action_is_held_by_rule_name() {
+        let mut s = shaper(GMAIL);
+        let shared = |rule: &str, until| Shared {
+            rule: rule.into(),
+            site: "*.google.com".into(),
+            source: None,
+            until,
+            reply: "421 4.7.28 unusual rate".into(),
+        };
+        let fired = s.adopt(shared("gmail", 5000), 1000).expect("held");
+        assert_eq!((fired.action, fired.until), (Action::Suspend, 5000));
+        assert_eq!(s.active(1001).len(), 1);
+        assert!(s.adopt(shared("gmail", 4000), 1000).is_none(), "already held as long");
+        assert!(s.adopt(shared("gmail", 6000), 1000).is_some(), "held longer");
+        assert!(s.adopt(shared("nope", 6000), 1000).is_none(), "a rule this node does not have");
+        assert!(s.adopt(shared("gmail", 900), 1000).is_none(), "over already");
+        let reply = "aspmx.l.google.com: 421 4.7.28 unusual rate";
+        assert!(s.observe(1001, "*.google.com", "aspmx.l.google.com", None, reply).is_empty(), "in force here");
     }
 
     #[test]

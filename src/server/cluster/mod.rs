@@ -9,6 +9,7 @@
 //! | `rates.rs` | a message slot per destination site under its rate |
 //! | `logins.rs` | failed-login counts per address and per account |
 //! | `suppressions.rs` | the suppression list: published from the event log, applied from pub/sub |
+//! | `shaping.rs` | traffic-shaping actions of one node held by all, carried by the suppression feed |
 //! | `dmarc.rs` | DMARC aggregate report counts, so that one node sends each report |
 //! | `generation.rs` | telling a Redis that restarted empty, so that lost leases settle first |
 //! | `heartbeat.rs` | the nodes alive, their leases and queues, for the shares and `cluster status` |
@@ -26,6 +27,7 @@ mod leases;
 mod logins;
 mod rates;
 mod scripts;
+pub mod shaping;
 pub mod suppressions;
 mod wants;
 

@@ -8,6 +8,8 @@
 //!   records no event), and lost for the other nodes if Redis is away at that moment.
 //! - In: a thread subscribed to the channel applies what other nodes publish to this node's
 //!   store, and on each (re)connection first copies every entry of the shared hash it lacks.
+//!
+//! The same two threads carry the traffic-shaping actions (`shaping.rs`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use store::journal::{EventsOp, JournalHandle, JournalOp, SuppressionOp};
 use store::{Store, StoreError};
 
+use super::shaping::{Adopt, Published};
 use super::{Cluster, Target};
 use crate::config::ClusterConfig;
 
@@ -58,12 +61,14 @@ pub struct Suppressions {
 }
 
 impl Suppressions {
-    /// Starts both threads for `cluster`, reading and writing `store` through `journal`.
+    /// Starts both threads for `cluster`, reading and writing `store` through `journal`;
+    /// `adopt` holds the shaping actions of the other nodes.
     pub fn start(
         cluster: &Arc<Cluster>,
         config: &ClusterConfig,
         store: &Store,
         journal: &JournalHandle,
+        adopt: Adopt,
     ) -> anyhow::Result<Suppressions> {
         let cursor = match store.event_cursor(CURSOR)? {
             Some(cursor) => cursor,
@@ -85,6 +90,7 @@ impl Suppressions {
             cluster: Arc::clone(cluster),
             store: store.clone(),
             journal: journal.clone(),
+            adopt,
             stopping: Arc::clone(&stopping),
         };
         let spawn = |name: &str| std::thread::Builder::new().name(name.into());
@@ -162,6 +168,10 @@ impl Publisher {
         let cluster = &self.cluster;
         let mut pending = Vec::new();
         for (_, line) in &page {
+            if let Some(action) = Published::from_log(line, &cluster.node) {
+                pending.extend(cluster.share_shaping(&action));
+                continue;
+            }
             let Ok(logged) = serde_json::from_slice::<Logged>(line) else { continue };
             if logged.event != "suppression" || logged.address.is_empty() {
                 continue;
@@ -188,6 +198,7 @@ struct Subscriber {
     cluster: Arc<Cluster>,
     store: Store,
     journal: JournalHandle,
+    adopt: Adopt,
     stopping: Arc<AtomicBool>,
 }
 
@@ -205,8 +216,10 @@ impl Subscriber {
     fn session(&mut self) -> anyhow::Result<()> {
         let mut conn = self.target.connect()?;
         let channel = self.cluster.key(&["suppressions"]);
+        let shaping = self.cluster.shaping_key();
         let mut pubsub = conn.as_pubsub();
         pubsub.subscribe(&channel)?;
+        pubsub.subscribe(&shaping)?;
         pubsub.set_read_timeout(Some(POLL))?;
         // Subscribed first, so that nothing published during the copy is missed.
         let mut copy = self.target.connect()?;
@@ -214,16 +227,32 @@ impl Subscriber {
         for (address, reason) in entries {
             self.apply(Change { op: "add".into(), address, reason, node: String::new() })?;
         }
+        let actions = copy.hscan(&shaping)?.collect::<Result<Vec<(String, String)>, _>>()?;
+        for (field, json) in actions {
+            match serde_json::from_str::<Published>(&json) {
+                Ok(action) if action.is_from(&self.cluster.node) && !action.is_over() => {}
+                Ok(action) if !action.is_over() => (self.adopt)(action.into_shared()),
+                _ => self.cluster.client.send(self.cluster.forget_shaping(&field)),
+            }
+        }
         while !self.stopping.load(Ordering::Relaxed) {
             let message = match pubsub.get_message() {
                 Ok(message) => message,
                 Err(e) if e.is_timeout() => continue,
                 Err(e) => return Err(e.into()),
             };
-            if let Ok(change) = serde_json::from_slice::<Change>(message.get_payload_bytes()) {
-                if change.node != self.cluster.node {
-                    self.apply(change)?;
+            let payload = message.get_payload_bytes();
+            if message.get_channel_name() == shaping {
+                match serde_json::from_slice::<Published>(payload) {
+                    Ok(action) if !action.is_from(&self.cluster.node) && !action.is_over() => {
+                        (self.adopt)(action.into_shared());
+                    }
+                    _ => {}
                 }
+            } else if let Ok(change) = serde_json::from_slice::<Change>(payload)
+                && change.node != self.cluster.node
+            {
+                self.apply(change)?;
             }
         }
         Ok(())

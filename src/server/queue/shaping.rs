@@ -2,18 +2,20 @@
 //! distinct reply an attempt gets is shown to the rules, and what fires is applied here and
 //! logged as a `shaping` event. A suspension of the site is an operator suspension with an
 //! end (durable, in `queue suspended`, lifted by `queue resume`); the other actions (limits,
-//! bounces, suspended source addresses) are held in memory for their time.
+//! bounces, suspended source addresses) are held in memory for their time. In a cluster the
+//! other nodes hold them too (`cluster/shaping.rs` brings them, [`Shaping::adopt`] holds them).
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use shaping::{Action, Active, Fired, Rate, RuleSet, Shaper, Trigger};
+use shaping::{Action, Active, Fired, Rate, RuleSet, Shaper, Shared, Trigger};
 use store::journal::{EventsOp, JournalOp, OperatorOp};
 use store::records::Suspension;
-use store::unix_now;
+use store::{JournalHandle, unix_now};
 
 use super::Services;
+use super::suspensions::Suspensions;
 use crate::config::DeliveryConfig;
 use crate::events::Event;
 
@@ -59,6 +61,24 @@ impl Shaping {
             }
         }
         fired
+    }
+
+    /// Holds an action another node of the cluster fired (its rule of the same name, at the
+    /// same site); a suspension of the site is stored, as where it fired. What it holds now,
+    /// None when nothing new.
+    pub fn adopt(&self, suspensions: &Suspensions, journal: &JournalHandle, shared: Shared) -> Option<Fired> {
+        let fired = self.locked().adopt(shared, unix_now())?;
+        tracing::info!(rule = %fired.rule, site = %fired.site, action = fired.action.name(), "shaping action of another node held");
+        if fired.action == Action::Suspend {
+            let reason = format!("shaping rule {} (on another node): {}", fired.rule, fired.reply);
+            let suspension = Suspension { reason, until: Some(fired.until), created: unix_now() };
+            suspensions.hold(&fired.site, suspension.clone());
+            let op = OperatorOp::Suspend { destination: fired.site.clone(), suspension };
+            if let Err(e) = journal.submit_blocking(JournalOp::Operator(op)) {
+                tracing::warn!(site = %fired.site, "storing a suspension of another node failed: {e}");
+            }
+        }
+        Some(fired)
     }
 
     /// The tightest connection limit and rate rules put on `site` now.

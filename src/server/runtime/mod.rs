@@ -192,7 +192,11 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
             readers.push(crate::cluster::suppressions::CURSOR.to_string());
             let figures = scrape.clone();
             let heartbeat = cluster.start_heartbeat(move || figures.queued_recipients())?;
-            let suppressions = Suppressions::start(cluster, &config.cluster, &store, &journal.handle())
+            let (held, suspended, handle) = (Arc::clone(&shaping), Arc::clone(&suspensions), journal.handle());
+            let adopt = Box::new(move |shared| {
+                held.adopt(&suspended, &handle, shared);
+            });
+            let suppressions = Suppressions::start(cluster, &config.cluster, &store, &journal.handle(), adopt)
                 .context("starting the cluster's suppression list")?;
             tracing::info!(node = cluster.node(), "cluster: sharing limits and lists through Redis");
             Some((heartbeat, suppressions))
