@@ -18,7 +18,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 use message::mime;
 use ringmail::imap::summary::SummaryCache;
-use store::journal::{Committed, JournalOp, MailboxOp};
+use store::journal::{Committed, JournalOp, MailboxOp, NewMessage};
 use store::{Journal, MessageId, Store};
 
 const MESSAGES: usize = 10_000;
@@ -122,14 +122,17 @@ fn filled_store() -> (tempfile::TempDir, Store) {
             let h = h.clone();
             s.spawn(move || {
                 for n in (t..MESSAGES).step_by(THREADS) {
-                    let op = MailboxOp::Append {
-                        account: ACCOUNT.into(),
-                        mailbox: "INBOX".into(),
+                    let appended = NewMessage {
                         id: MessageId(base | n as u128),
                         message: Bytes::from(message(n)),
                         flags: 0,
                         keywords: Vec::new(),
                         internal_date: now.as_secs() - (MESSAGES - n) as u64 * 60,
+                    };
+                    let op = MailboxOp::Append {
+                        account: ACCOUNT.into(),
+                        mailbox: "INBOX".into(),
+                        messages: vec![appended],
                     };
                     match h.submit_blocking(JournalOp::Mailbox(op)) {
                         Ok(Committed::Appended { .. }) => {}

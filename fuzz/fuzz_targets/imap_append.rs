@@ -1,8 +1,8 @@
 //! IMAP commands with literals, APPEND first: any byte stream is cut into commands the way the
 //! session reads them (a line, and for each `{N}`, `{N+}` or `~{N}` it ends with, N octets and
 //! the next line; a literal over the limit is refused before it is read) and each command is
-//! parsed. Parsing never panics, and an APPEND's message is exactly the octets of one literal
-//! that the framing read.
+//! parsed. Parsing never panics, and each message of an APPEND (several for MULTIAPPEND) is
+//! exactly the octets of one literal that the framing read, in order.
 #![no_main]
 
 use imap_proto::command::{Command, LineEnd, line_end, parse};
@@ -12,6 +12,8 @@ use libfuzzer_sys::fuzz_target;
 const MAX_LITERAL: u64 = 64 * 1024;
 /// The message size limit standing in for the configured one.
 const MAX_MESSAGE: u64 = 1 << 20;
+/// Messages' worth of octets one MULTIAPPEND may carry, as in the session.
+const MAX_APPEND_MESSAGES: u64 = 4;
 
 /// The same test as the session's: is the command's second word APPEND?
 fn is_append(command: &[u8]) -> bool {
@@ -44,8 +46,10 @@ fn next_command(input: &mut &[u8]) -> Option<Framed> {
         framed.command.extend_from_slice(line);
         framed.command.extend_from_slice(b"\r\n");
         let LineEnd::Literal { length, synchronizing } = line_end(line) else { return Some(framed) };
-        let limit = if is_append(&framed.command) { MAX_MESSAGE } else { MAX_LITERAL };
-        if length > limit || framed.command.len() as u64 + length > limit + MAX_LITERAL {
+        let append = is_append(&framed.command);
+        let limit = if append { MAX_MESSAGE } else { MAX_LITERAL };
+        let total = if append { limit * MAX_APPEND_MESSAGES } else { limit };
+        if length > limit || framed.command.len() as u64 + length > total + MAX_LITERAL {
             // A refused synchronizing literal is never sent; a refused LITERAL+ ends the session.
             return synchronizing.then(|| Framed { command: Vec::new(), literals: Vec::new(), truncated: true });
         }
@@ -74,11 +78,15 @@ fuzz_target!(|data: &[u8]| {
         }
         if let Ok(tagged) = parsed {
             assert!(!tagged.tag.is_empty() && framed.command.starts_with(tagged.tag.as_bytes()));
-            if let Command::Append { message, .. } = &tagged.command {
-                assert!(
-                    framed.literals.iter().any(|&(at, len)| framed.command[at..at + len] == message[..]),
-                    "the APPEND message is not one of the literals read"
-                );
+            if let Command::Append { messages, .. } = &tagged.command {
+                assert!(!messages.is_empty(), "an APPEND without a message");
+                let mut literals = framed.literals.iter();
+                for m in messages {
+                    assert!(
+                        literals.any(|&(at, len)| framed.command[at..at + len] == m.message[..]),
+                        "an APPEND message is not one of the literals read, in order"
+                    );
+                }
             }
         }
     }

@@ -3,7 +3,7 @@
 use super::error::Result;
 use super::lexer::{Lexer, upper};
 use super::select::select;
-use super::types::Command;
+use super::types::{AppendMessage, Command};
 use super::{fetch, flag, list, search, sort};
 
 /// A parser for a command's arguments, called after the name and its SP.
@@ -143,23 +143,28 @@ fn rename(lx: &mut Lexer<'_>) -> Result<Command> {
     Ok(Command::Rename { from, to })
 }
 
-/// `APPEND mailbox [SP flag-list] [SP date-time] SP (literal / literal8)`.
+/// `APPEND mailbox 1*(SP [flag-list SP] [date-time SP] (literal / literal8))`: one message,
+/// or several (MULTIAPPEND, RFC 3502).
 fn append(lx: &mut Lexer<'_>) -> Result<Command> {
     let mailbox = lx.mailbox()?;
-    lx.sp()?;
-    let mut flags = Vec::new();
-    if lx.peek() == Some(b'(') {
-        flags = lx.flag_list()?;
+    let mut messages = Vec::new();
+    while messages.is_empty() || !lx.at_end() {
         lx.sp()?;
+        let mut flags = Vec::new();
+        if lx.peek() == Some(b'(') {
+            flags = lx.flag_list()?;
+            lx.sp()?;
+        }
+        let mut date = None;
+        if lx.peek() == Some(b'"') {
+            date = Some(lx.date_time()?);
+            lx.sp()?;
+        }
+        let message = lx.literal(true)?.to_vec();
+        messages.push(AppendMessage { flags, date, message });
     }
-    let mut date = None;
-    if lx.peek() == Some(b'"') {
-        date = Some(lx.date_time()?);
-        lx.sp()?;
-    }
-    let message = lx.literal(true)?.to_vec();
     lx.end()?;
-    Ok(Command::Append { mailbox, flags, date, message })
+    Ok(Command::Append { mailbox, messages })
 }
 
 /// `UID` followed by FETCH, STORE, COPY, MOVE, SEARCH, SORT, THREAD or EXPUNGE.

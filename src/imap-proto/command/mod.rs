@@ -30,7 +30,7 @@ pub use search::{SearchKey, SearchReturn};
 pub use select::{Qresync, SelectParams};
 pub use sequence::{SeqNum, SeqRange, SequenceSet};
 pub use sort::{SortCriterion, SortKey, ThreadAlgorithm};
-pub use types::{Command, Flag, ListReturn, ListSelect, StatusItem, StoreAction, Tagged};
+pub use types::{AppendMessage, Command, Flag, ListReturn, ListSelect, StatusItem, StoreAction, Tagged};
 
 use lexer::{Lexer, is_astring_char};
 

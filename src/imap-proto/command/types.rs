@@ -15,6 +15,17 @@ pub struct Tagged {
     pub command: Command,
 }
 
+/// One message of an APPEND.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendMessage {
+    /// Flags to set on the new message.
+    pub flags: Vec<Flag>,
+    /// The internal date, as Unix seconds.
+    pub date: Option<i64>,
+    /// The message octets.
+    pub message: Vec<u8>,
+}
+
 /// A client command (RFC 9051 6, with RFC 3501's CHECK/LSUB and the ENABLE, ID, CONDSTORE,
 /// ESEARCH, LIST-EXTENDED, SPECIAL-USE, LIST-STATUS, MOVE, UIDPLUS, UNSELECT, SASL-IR and
 /// BINARY extensions).
@@ -137,16 +148,12 @@ pub enum Command {
         /// The requested items, in order; at least one.
         items: Vec<StatusItem>,
     },
-    /// `APPEND mailbox [(flags)] [date-time] literal`.
+    /// `APPEND mailbox [(flags)] [date-time] literal`, repeated for MULTIAPPEND (RFC 3502).
     Append {
         /// The mailbox.
         mailbox: String,
-        /// Flags to set on the new message.
-        flags: Vec<Flag>,
-        /// The internal date, as Unix seconds.
-        date: Option<i64>,
-        /// The message octets.
-        message: Vec<u8>,
+        /// The messages, in order; at least one.
+        messages: Vec<AppendMessage>,
     },
     /// `UID EXPUNGE set`.
     UidExpunge(SequenceSet),

@@ -52,22 +52,14 @@ pub enum MailboxOp {
         /// True to subscribe, false to unsubscribe.
         subscribed: bool,
     },
-    /// Store a message given by the client (APPEND).
+    /// Store messages given by the client (APPEND, MULTIAPPEND): all of them, or none.
     Append {
         /// Lower-case account address.
         account: String,
         /// Mailbox name.
         mailbox: String,
-        /// Id of the new blob.
-        id: MessageId,
-        /// The message.
-        message: Bytes,
-        /// System flag bits.
-        flags: u32,
-        /// Keywords to set.
-        keywords: Vec<String>,
-        /// INTERNALDATE, unix seconds.
-        internal_date: u64,
+        /// The messages, in order (at least one).
+        messages: Vec<NewMessage>,
     },
     /// Change the flags of messages (STORE).
     Store {
@@ -99,6 +91,21 @@ pub enum MailboxOp {
         /// MOVE rather than COPY.
         remove: bool,
     },
+}
+
+/// A message given by the client, for [`MailboxOp::Append`].
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    /// Id of the new blob.
+    pub id: MessageId,
+    /// The message.
+    pub message: Bytes,
+    /// System flag bits.
+    pub flags: u32,
+    /// Keywords to set.
+    pub keywords: Vec<String>,
+    /// INTERNALDATE, unix seconds.
+    pub internal_date: u64,
 }
 
 /// A new mailbox name without trailing delimiters; no empty level, no NUL.
@@ -135,9 +142,7 @@ impl Committer {
                 }
                 Ok(Committed::Done)
             }
-            MailboxOp::Append { account, mailbox, id, message, flags, keywords, internal_date } => {
-                self.append(batch, staged, account, mailbox, *id, message, (*flags, keywords), *internal_date)
-            }
+            MailboxOp::Append { account, mailbox, messages } => self.append(batch, staged, account, mailbox, messages),
             MailboxOp::Store { account, mailbox, uids, action, flags, keywords, unchanged_since } => {
                 self.store_flags(batch, staged, account, mailbox, uids, *action, (*flags, keywords), *unchanged_since)
             }

@@ -2,10 +2,9 @@
 //! `UNCHANGEDSINCE` checked in the same step as the write), COPY and MOVE. Each keeps the
 //! mailbox counters exact and tells the mailbox's watchers.
 
-use bytes::Bytes;
 use rocksdb::WriteBatch;
 
-use super::mailboxes::no_mailbox;
+use super::mailboxes::{NewMessage, no_mailbox};
 use super::staged::Staged;
 use super::{Committed, Committer};
 use crate::changes::Change;
@@ -45,46 +44,51 @@ impl Committer {
         Ok((bits, grew))
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Appends `messages` to `mailbox` of `account`, each with the next UID; nothing when one
+    /// cannot be (the mailbox is missing, their keywords do not fit).
     pub(super) fn append(
         &mut self,
         batch: &mut WriteBatch,
         staged: &mut Staged,
         account: &str,
         mailbox: &str,
-        id: MessageId,
-        message: &Bytes,
-        (system, keywords): (u32, &[String]),
-        internal_date: u64,
+        messages: &[NewMessage],
     ) -> Result<Committed, StoreError> {
         let key = keys::mailbox(account, mailbox);
         let mut meta = self.meta(staged, &key)?.ok_or_else(|| no_mailbox(mailbox))?;
-        let (keyword_bits, grew) = Self::keyword_bits(&mut meta, keywords, true)?;
-        let uid = meta.uid_next;
-        meta.uid_next += 1;
-        meta.highest_modseq += 1;
-        meta.messages += 1;
-        meta.size += message.len() as u64;
-        let entry = MailEntry {
-            message_id: id.0,
-            flags: (system & flags::SYSTEM) | keyword_bits,
-            internal_date,
-            size: message.len() as u64,
-            modseq: meta.highest_modseq,
-        };
-        meta.unseen += u32::from(entry.flags & flags::SEEN == 0);
-        batch.put_cf(self.store.cf(cf::BLOB), keys::message(id), message);
-        batch.merge_cf(self.store.cf(cf::REFS), keys::message(id), 1i64.to_le_bytes());
-        *staged.refs.entry(id.0).or_default() += 1;
-        batch.put_cf(self.store.cf(cf::MAIL), keys::mail(account, meta.id, uid), encode(&entry));
+        // Every keyword first, so that a failure adds nothing to the batch.
+        let every: Vec<String> = messages.iter().flat_map(|m| m.keywords.iter().cloned()).collect();
+        let (_, grew) = Self::keyword_bits(&mut meta, &every, true)?;
         if grew {
             let table = meta.keywords.clone();
             staged.notify(account, meta.id, || Change::Keywords(table));
         }
-        staged.notify(account, meta.id, || Change::Added { uid, entry });
+        let mut uids = Vec::with_capacity(messages.len());
+        for m in messages {
+            let (keyword_bits, _) = Self::keyword_bits(&mut meta, &m.keywords, false)?;
+            let uid = meta.uid_next;
+            meta.uid_next += 1;
+            meta.highest_modseq += 1;
+            meta.messages += 1;
+            meta.size += m.message.len() as u64;
+            let entry = MailEntry {
+                message_id: m.id.0,
+                flags: (m.flags & flags::SYSTEM) | keyword_bits,
+                internal_date: m.internal_date,
+                size: m.message.len() as u64,
+                modseq: meta.highest_modseq,
+            };
+            meta.unseen += u32::from(entry.flags & flags::SEEN == 0);
+            batch.put_cf(self.store.cf(cf::BLOB), keys::message(m.id), &m.message);
+            batch.merge_cf(self.store.cf(cf::REFS), keys::message(m.id), 1i64.to_le_bytes());
+            *staged.refs.entry(m.id.0).or_default() += 1;
+            batch.put_cf(self.store.cf(cf::MAIL), keys::mail(account, meta.id, uid), encode(&entry));
+            staged.notify(account, meta.id, || Change::Added { uid, entry });
+            uids.push(uid);
+        }
         let uid_validity = meta.uid_validity;
         self.put_meta(batch, staged, key, meta);
-        Ok(Committed::Appended { uid_validity, uid })
+        Ok(Committed::Appended { uid_validity, uids })
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -68,7 +68,7 @@ pub use directory::{DirectoryOp, SendAs};
 pub use dkim::DkimOp;
 pub use dmarc::DmarcOp;
 pub use events::EventsOp;
-pub use mailboxes::{DELIMITER, MailboxOp};
+pub use mailboxes::{DELIMITER, MailboxOp, NewMessage};
 pub use messages::FlagAction;
 pub use mta_sts::MtaStsOp;
 pub use operator::OperatorOp;
@@ -177,12 +177,12 @@ pub enum Committed {
     Done,
     /// These UIDs were removed (a subset of those asked for).
     Expunged(Vec<u32>),
-    /// The appended message got this UID in a mailbox of this UIDVALIDITY.
+    /// The appended messages got these UIDs in a mailbox of this UIDVALIDITY.
     Appended {
         /// The mailbox's UIDVALIDITY.
         uid_validity: u32,
-        /// The new message's UID.
-        uid: u32,
+        /// The new messages' UIDs, in order.
+        uids: Vec<u32>,
     },
     /// Flags were stored.
     Stored {

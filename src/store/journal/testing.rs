@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::{Committed, Delivery, JournalHandle, JournalOp, MailboxOp, RemoteRecipient};
+use super::{Committed, Delivery, JournalHandle, JournalOp, MailboxOp, NewMessage, RemoteRecipient};
 use crate::dmarc_reports::ReportRow;
 use crate::queue::DueRecipient;
 use crate::records::QueueOptions;
@@ -69,17 +69,16 @@ pub(super) fn run(h: &JournalHandle, op: MailboxOp) -> Result<Committed, StoreEr
 
 /// Appends a small message to a mailbox of `bob@x` and returns its UID.
 pub(super) fn append(h: &JournalHandle, mailbox: &str, id: u128, flags: u32, keywords: &[&str]) -> u32 {
-    let op = MailboxOp::Append {
-        account: "bob@x".into(),
-        mailbox: mailbox.into(),
+    let message = NewMessage {
         id: MessageId(id),
         message: Bytes::from_static(b"Subject: x\r\n\r\nbody\r\n"),
         flags,
         keywords: keywords.iter().map(|k| k.to_string()).collect(),
         internal_date: 1000,
     };
+    let op = MailboxOp::Append { account: "bob@x".into(), mailbox: mailbox.into(), messages: vec![message] };
     match run(h, op).unwrap() {
-        Committed::Appended { uid, .. } => uid,
+        Committed::Appended { uids, .. } => uids[0],
         other => panic!("{other:?}"),
     }
 }

@@ -1,6 +1,6 @@
 //! STORE and APPEND, with their flags, modifiers, dates and literals.
 
-use super::super::{Command, Flag as F, StoreAction as Act};
+use super::super::{AppendMessage, Command, Flag as F, StoreAction as Act};
 use super::{bad, ok, set};
 
 fn kw(k: &str) -> F {
@@ -86,7 +86,10 @@ fn append_rfc3501_example() {
     let input = format!("A003 APPEND saved-messages (\\Seen) {{310}}\r\n{message}\r\n");
     assert_eq!(
         ok(input),
-        Command::Append { mailbox: "saved-messages".into(), flags: vec![F::Seen], date: None, message: message.into() }
+        Command::Append {
+            mailbox: "saved-messages".into(),
+            messages: vec![AppendMessage { flags: vec![F::Seen], date: None, message: message.into() }]
+        }
     );
 }
 
@@ -94,15 +97,46 @@ fn append_rfc3501_example() {
 fn append_dates_binary_and_empty_flags() {
     assert_eq!(
         ok("a APPEND inbox () \" 7-Jul-1996 02:44:25 -0700\" {3+}\r\nabc"),
-        Command::Append { mailbox: "INBOX".into(), flags: vec![], date: Some(836_732_665), message: b"abc".to_vec() }
+        Command::Append {
+            mailbox: "INBOX".into(),
+            messages: vec![AppendMessage { flags: vec![], date: Some(836_732_665), message: b"abc".to_vec() }]
+        }
     );
     assert_eq!(
         ok(b"a APPEND x \"07-Jul-1996 02:44:25 -0700\" ~{3}\r\na\0c\r\n"),
-        Command::Append { mailbox: "x".into(), flags: vec![], date: Some(836_732_665), message: b"a\0c".to_vec() }
+        Command::Append {
+            mailbox: "x".into(),
+            messages: vec![AppendMessage { flags: vec![], date: Some(836_732_665), message: b"a\0c".to_vec() }]
+        }
     );
     assert_eq!(
         ok("a APPEND x {0}\r\n"),
-        Command::Append { mailbox: "x".into(), flags: vec![], date: None, message: vec![] }
+        Command::Append {
+            mailbox: "x".into(),
+            messages: vec![AppendMessage { flags: vec![], date: None, message: vec![] }]
+        }
+    );
+}
+
+#[test]
+fn multiappend_rfc3502_example() {
+    // RFC 3502 section 6, the two messages of the example (their octets shortened).
+    let first = "Date: Mon, 7 Feb 1994 21:52:25 -0800 (PST)\r\nSubject: afternoon meeting\r\n\r\nHello Joe\r\n";
+    let second =
+        "Date: Mon, 7 Feb 1994 22:43:04 -0800 (PST)\r\nSubject: afternoon meeting 2\r\n\r\nHello Joe again\r\n";
+    let input = format!(
+        "A003 APPEND saved-messages (\\Seen) {{{}}}\r\n{first} (\\Seen) \"07-Feb-1994 22:43:04 -0800\" {{{}+}}\r\n{second}\r\n",
+        first.len(),
+        second.len()
+    );
+    let Command::Append { mailbox, messages } = ok(input) else { panic!("not an APPEND") };
+    assert_eq!(mailbox, "saved-messages");
+    assert_eq!(
+        messages,
+        [
+            AppendMessage { flags: vec![F::Seen], date: None, message: first.into() },
+            AppendMessage { flags: vec![F::Seen], date: Some(760_689_784), message: second.into() },
+        ]
     );
 }
 
@@ -119,7 +153,9 @@ fn malformed_appends() {
         b"a APPEND x \"07-Jul-1996 02:44:25 -0700\" (\\Seen) {1}\r\na",
         b"a APPEND x (\\Seen) (\\Seen) {1}\r\na",
         b"a APPEND x  {1}\r\na",
-        b"a APPEND x {1}\r\na {1}\r\nb",
+        b"a APPEND x {1}\r\na{1}\r\nb",
+        b"a APPEND x {1}\r\na \r\n",
+        b"a APPEND x {1}\r\na (\\Seen)\r\n",
         b"a APPEND x ~ {1}\r\na",
     ] {
         bad(input);

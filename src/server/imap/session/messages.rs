@@ -7,9 +7,9 @@ use super::{Done, Selected, Session, store_failure};
 use crate::filter::learned;
 use crate::imap::flags::{self, GivenFlags};
 use crate::imap::view::View;
-use imap_proto::command::{Flag, SequenceSet, StoreAction};
+use imap_proto::command::{AppendMessage, Flag, SequenceSet, StoreAction};
 use imap_proto::wire;
-use store::journal::{Committed, FlagAction, JournalOp, MailboxOp};
+use store::journal::{Committed, FlagAction, JournalOp, MailboxOp, NewMessage};
 use store::unix_now;
 use store::{MessageId, StoreError};
 
@@ -17,33 +17,38 @@ use store::{MessageId, StoreError};
 const JUNK: &str = "Junk";
 
 impl Session {
-    pub(super) async fn append(
-        &mut self,
-        account: &str,
-        mailbox: String,
-        given: &[Flag],
-        date: Option<i64>,
-        message: Vec<u8>,
-    ) -> Done {
-        if message.is_empty() {
+    /// APPEND, and MULTIAPPEND (RFC 3502): every message is stored, in one write, or none.
+    pub(super) async fn append(&mut self, account: &str, mailbox: String, messages: Vec<AppendMessage>) -> Done {
+        if messages.iter().any(|m| m.message.is_empty()) {
             return Done::no("An empty message cannot be appended");
         }
-        if let Some(refused) = self.over_quota(account, message.len() as u64).await {
+        let size = messages.iter().map(|m| m.message.len() as u64).sum();
+        if let Some(refused) = self.over_quota(account, size).await {
             return refused;
         }
-        let given = GivenFlags::from_flags(given);
-        let op = MailboxOp::Append {
-            account: account.into(),
-            mailbox,
-            id: self.ctx.ids.next_id(),
-            message: Bytes::from(message),
-            flags: given.system,
-            keywords: given.keywords,
-            internal_date: date.map_or_else(unix_now, |d| d.max(0) as u64),
-        };
+        let messages = messages
+            .into_iter()
+            .map(|m| {
+                let given = GivenFlags::from_flags(&m.flags);
+                NewMessage {
+                    id: self.ctx.ids.next_id(),
+                    message: Bytes::from(m.message),
+                    flags: given.system,
+                    keywords: given.keywords,
+                    internal_date: m.date.map_or_else(unix_now, |d| d.max(0) as u64),
+                }
+            })
+            .collect();
+        let op = MailboxOp::Append { account: account.into(), mailbox, messages };
         match self.ctx.journal.submit(JournalOp::Mailbox(op)).await {
-            Ok(Committed::Appended { uid_validity, uid }) => {
-                Done::ok(format!("[APPENDUID {uid_validity} {uid}] APPEND completed"))
+            Ok(Committed::Appended { uid_validity, uids }) => {
+                // UIDs of one write are consecutive: RFC 4315's uid-set for several.
+                let set = match (uids.first(), uids.last()) {
+                    (Some(first), Some(last)) if first != last => format!("{first}:{last}"),
+                    (Some(first), _) => first.to_string(),
+                    _ => String::new(),
+                };
+                Done::ok(format!("[APPENDUID {uid_validity} {set}] APPEND completed"))
             }
             Ok(_) => Done::ok("APPEND completed"),
             Err(StoreError::NotFound(_)) => Done::no("[TRYCREATE] No such mailbox"),

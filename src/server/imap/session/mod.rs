@@ -47,6 +47,8 @@ use store::StoreError;
 
 /// Longest command line (clients send long UID sets; Dovecot allows 64 KiB too).
 const MAX_LINE: usize = 64 * 1024;
+/// Most messages' worth of octets (the message size limit each) one MULTIAPPEND may carry.
+const MAX_APPEND_MESSAGES: u64 = 4;
 /// Largest literal in commands other than APPEND (passwords, search strings, names).
 const MAX_LITERAL: u64 = 64 * 1024;
 /// Timeout before login (RFC 9051 5.4 asks for at least 30 minutes only once authenticated).
@@ -326,9 +328,7 @@ impl Session {
             Command::GetQuota { root } => self.get_quota(account, &root).await,
             Command::GetQuotaRoot { mailbox } => self.get_quota_root(account, &mailbox).await,
             Command::SetQuota { .. } => Done::no("[NOPERM] Quotas are set by the administrator"),
-            Command::Append { mailbox, flags, date, message } => {
-                self.append(account, mailbox, &flags, date, message).await
-            }
+            Command::Append { mailbox, messages } => self.append(account, mailbox, messages).await,
             command => return Err(command),
         })
     }
@@ -408,8 +408,11 @@ impl Session {
             let LineEnd::Literal { length, synchronizing } = command::line_end(&line) else {
                 return Read::Command(command);
             };
-            let limit = if is_append(&command) { self.ctx.config.limits.max_message_size.get() } else { MAX_LITERAL };
-            if length > limit || command.len() as u64 + length > limit + MAX_LITERAL {
+            let append = is_append(&command);
+            let limit = if append { self.ctx.config.limits.max_message_size.get() } else { MAX_LITERAL };
+            // A MULTIAPPEND (RFC 3502) holds several messages, each up to the limit.
+            let total = if append { limit.saturating_mul(MAX_APPEND_MESSAGES) } else { limit };
+            if length > limit || command.len() as u64 + length > total + MAX_LITERAL {
                 self.errors += 1;
                 let tag = command.split(|&b| b == b' ').next().map(String::from_utf8_lossy).unwrap_or_default();
                 if !synchronizing {
@@ -420,7 +423,7 @@ impl Session {
                 self.conn.send(format!("{tag} NO [TOOBIG] Literal of {length} octets is too big\r\n").as_bytes());
                 return Read::Skipped;
             }
-            if is_append(&command) && !self.literals.reserve_to(self.literals.held() + length as usize) {
+            if append && !self.literals.reserve_to(self.literals.held() + length as usize) {
                 // Every session together already holds `[limits] message_memory` of messages.
                 let tag = command.split(|&b| b == b' ').next().map(String::from_utf8_lossy).unwrap_or_default();
                 if !synchronizing {
