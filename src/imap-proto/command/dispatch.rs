@@ -67,6 +67,11 @@ fn with_arguments(name: &[u8]) -> Option<Arguments> {
         },
         b"GETQUOTAROOT" => |lx| mailbox(lx).map(|mailbox| Command::GetQuotaRoot { mailbox }),
         b"SETQUOTA" => set_quota,
+        b"COMPRESS" => |lx| {
+            let mechanism = String::from_utf8_lossy(lx.atom()?).into_owned();
+            lx.end()?;
+            Ok(Command::Compress { mechanism })
+        },
         _ => return None,
     })
 }

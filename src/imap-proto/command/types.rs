@@ -51,6 +51,11 @@ pub enum Command {
     Idle,
     /// `NAMESPACE`.
     Namespace,
+    /// `COMPRESS mechanism` (RFC 4978).
+    Compress {
+        /// The mechanism, as given (`DEFLATE` is the one defined).
+        mechanism: String,
+    },
     /// `GETQUOTA root` (RFC 9208).
     GetQuota {
         /// The quota root.

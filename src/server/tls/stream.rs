@@ -14,6 +14,8 @@ use glommio::net::TcpStream;
 use rustls::ProtocolVersion;
 use rustls_pki_types::ServerName;
 
+use crate::net::deflate::Deflated;
+
 /// What a TLS handshake settled on, for `Received:` headers and logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsInfo {
@@ -32,6 +34,8 @@ pub enum MaybeTls<T> {
     Plain(TcpStream),
     /// TLS over TCP.
     Tls(Box<T>),
+    /// Either, compressed both ways (IMAP's COMPRESS=DEFLATE).
+    Deflate(Box<Deflated<MaybeTls<T>>>),
     /// During a handshake, and after one failed: every operation fails.
     Gone,
 }
@@ -45,7 +49,23 @@ pub type ClientStream = MaybeTls<client::TlsStream<TcpStream>>;
 impl<T> MaybeTls<T> {
     /// True once TLS is active.
     pub fn is_tls(&self) -> bool {
-        matches!(self, MaybeTls::Tls(_))
+        match self {
+            MaybeTls::Tls(_) => true,
+            MaybeTls::Deflate(inner) => inner.get_ref().is_tls(),
+            MaybeTls::Plain(_) | MaybeTls::Gone => false,
+        }
+    }
+
+    /// True once compression is active.
+    pub fn is_deflated(&self) -> bool {
+        matches!(self, MaybeTls::Deflate(_))
+    }
+
+    /// Compresses the stream both ways from now on; `pending` is input already read from it
+    /// (compressed, since it came after the command that started compression).
+    pub fn start_deflate(&mut self, pending: &[u8]) {
+        let inner = std::mem::replace(self, MaybeTls::Gone);
+        *self = MaybeTls::Deflate(Box::new(Deflated::new(inner, pending)));
     }
 }
 
@@ -89,8 +109,11 @@ impl ServerStream {
 
     /// The negotiated TLS parameters, when this is a TLS stream.
     pub fn tls_info(&self) -> Option<TlsInfo> {
-        let MaybeTls::Tls(tls) = self else { return None };
-        info(tls.get_ref().1)
+        match self {
+            MaybeTls::Tls(tls) => info(tls.get_ref().1),
+            MaybeTls::Deflate(inner) => inner.get_ref().tls_info(),
+            MaybeTls::Plain(_) | MaybeTls::Gone => None,
+        }
     }
 }
 
@@ -120,6 +143,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AsyncRead for MaybeTls<T> {
         match self.get_mut() {
             MaybeTls::Plain(s) => Pin::new(s).poll_read(cx, buf),
             MaybeTls::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            MaybeTls::Deflate(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
             MaybeTls::Gone => Poll::Ready(Err(gone())),
         }
     }
@@ -130,6 +154,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<T> {
         match self.get_mut() {
             MaybeTls::Plain(s) => Pin::new(s).poll_write(cx, buf),
             MaybeTls::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            MaybeTls::Deflate(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
             MaybeTls::Gone => Poll::Ready(Err(gone())),
         }
     }
@@ -138,6 +163,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<T> {
         match self.get_mut() {
             MaybeTls::Plain(s) => Pin::new(s).poll_flush(cx),
             MaybeTls::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            MaybeTls::Deflate(s) => Pin::new(s.as_mut()).poll_flush(cx),
             MaybeTls::Gone => Poll::Ready(Ok(())),
         }
     }
@@ -146,6 +172,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<T> {
         match self.get_mut() {
             MaybeTls::Plain(s) => Pin::new(s).poll_close(cx),
             MaybeTls::Tls(s) => Pin::new(s.as_mut()).poll_close(cx),
+            MaybeTls::Deflate(s) => Pin::new(s.as_mut()).poll_close(cx),
             MaybeTls::Gone => Poll::Ready(Ok(())),
         }
     }

@@ -9,7 +9,7 @@ use sasl::{self, Credentials, Mechanism};
 /// What every state offers.
 const BASE: &str = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT CHILDREN";
 /// What a logged-in session offers besides.
-const AFTER_LOGIN: &str = "UIDPLUS MOVE LIST-EXTENDED LIST-STATUS SPECIAL-USE CONDSTORE ESEARCH STATUS=SIZE BINARY \
+const AFTER_LOGIN: &str = "UIDPLUS MOVE LIST-EXTENDED LIST-STATUS SPECIAL-USE CONDSTORE ESEARCH STATUS=SIZE BINARY COMPRESS=DEFLATE \
                            QRESYNC MULTIAPPEND SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES WITHIN PREVIEW OBJECTID QUOTA QUOTA=RES-STORAGE SEARCHRES";
 
 impl Session {
@@ -51,6 +51,25 @@ impl Session {
         // Anything pipelined behind STARTTLS was sent in clear text: never execute it.
         self.conn.discard_input();
         if self.handshake().await { Done::Answered } else { Done::Close }
+    }
+
+    /// COMPRESS (RFC 4978): the OK goes out as it is, everything after it both ways deflated.
+    pub(super) async fn compress(&mut self, tag: &str, mechanism: &str) -> Done {
+        if !mechanism.eq_ignore_ascii_case("DEFLATE") {
+            self.errors += 1;
+            return Done::bad("Unknown compression mechanism");
+        }
+        if self.conn.stream().is_deflated() {
+            return Done::no("[COMPRESSIONACTIVE] DEFLATE is active already");
+        }
+        self.conn.send(format!("{tag} OK DEFLATE active\r\n").as_bytes());
+        if self.conn.flush(self.timeout).await.is_err() {
+            return Done::Close;
+        }
+        // What the client sent after the command is compressed already.
+        let pending = self.conn.input.split();
+        self.conn.stream_mut().start_deflate(&pending);
+        Done::Answered
     }
 
     /// LOGIN, from the not-authenticated `state`.

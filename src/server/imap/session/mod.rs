@@ -263,6 +263,10 @@ impl Session {
                     }
                 };
             }
+            _ if matches!(command, Command::Compress { .. }) => {
+                let Command::Compress { mechanism } = command else { unreachable!() };
+                return self.compress(tag, &mechanism).await;
+            }
             State::Authenticated(account) => &*account,
             State::Selected(selected) => {
                 // Tell the client of new mail before it acts on the mailbox, so that a search or
