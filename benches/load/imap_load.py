@@ -13,8 +13,9 @@ cost only). Subcommands:
         N processes, each logged in once (clients spread over the U users), start together and
         loop for S seconds over: SELECT INBOX; FETCH 1:50 (FLAGS ENVELOPE); UID FETCH r BODY.PEEK[];
         STORE r +FLAGS (\\Flagged); UID STORE r -FLAGS (\\Flagged); SEARCH SUBJECT w; SEARCH UNSEEN;
-        NOOP; every 5th loop SORT (REVERSE DATE) UTF-8 ALL, THREAD REFERENCES UTF-8 ALL and
-        SEARCH TEXT w (reading every message); and every 10th loop APPEND of a small \\Deleted
+        NOOP; every 5th loop SORT (REVERSE DATE) UTF-8 ALL, THREAD REFERENCES UTF-8 ALL,
+        SEARCH TEXT w (reading every message) and SELECT INBOX (QRESYNC (uidvalidity modseq)) from
+        the HIGHESTMODSEQ the last one saw (after ENABLE QRESYNC at login); and every 10th loop APPEND of a small \\Deleted
         message then UID EXPUNGE of its APPENDUID (the data set stays as loaded); --skip leaves
         steps out (e.g. search-subject, sort, thread, search-text).
         Random choices come from a fixed seed per client, so both servers see the same command
@@ -184,11 +185,12 @@ def load(args):
 
 # Per command kind: [count, total seconds, max seconds, NO, BAD, latencies sample].
 KINDS = ("SELECT", "FETCH 1:50 ENVELOPE", "UID FETCH BODY[]", "STORE +FLAGS", "UID STORE -FLAGS",
-         "SEARCH SUBJECT", "SEARCH UNSEEN", "NOOP", "SORT", "THREAD", "SEARCH TEXT", "APPEND", "UID EXPUNGE")
+         "SEARCH SUBJECT", "SEARCH UNSEEN", "NOOP", "SORT", "THREAD", "SEARCH TEXT", "QRESYNC SELECT", "APPEND",
+         "UID EXPUNGE")
 
 
 STEPS = ("select", "fetch-envelope", "fetch-body", "store", "search-subject", "search-unseen", "noop", "sort", "thread",
-         "search-text", "append")
+         "search-text", "qresync", "append")
 
 
 def worker(args, index, barrier, result):
@@ -198,7 +200,13 @@ def worker(args, index, barrier, result):
     rng = random.Random(1000 + index)
     c = Client(args.port, args.tls)
     c.login(user_of(args, index), args.password)
-    c.command(b"SELECT INBOX")
+    skip = set(args.skip.split(",")) if args.skip else set()
+    if "qresync" not in skip:
+        c.command(b"ENABLE QRESYNC")
+    _, _, untagged = c.command(b"SELECT INBOX")
+    # What a returning QRESYNC client remembers: UIDVALIDITY and the last HIGHESTMODSEQ it saw.
+    known = {k: int(m.group(1)) for l in untagged for k in ("UIDVALIDITY", "HIGHESTMODSEQ")
+             if (m := re.search(k.encode() + rb" (\d+)", l))}
     barrier.wait()
     cpu0 = time.process_time()
     start = time.time()
@@ -230,7 +238,6 @@ def worker(args, index, barrier, result):
         if not ok and len(problems) < 20:
             problems.append(what)
 
-    skip = set(args.skip.split(",")) if args.skip else set()
     loops = 0
     try:
         while time.time() < deadline:
@@ -272,6 +279,13 @@ def worker(args, index, barrier, result):
             if "search-text" not in skip and loops % 5 == 0 and time.time() < deadline:
                 _, _, untagged = run("SEARCH TEXT", b"SEARCH TEXT " + word)
                 check(any(l.startswith(b"* SEARCH") for l in untagged), f"SEARCH TEXT {word}: no * SEARCH")
+            if "qresync" not in skip and loops % 5 == 0 and known and time.time() < deadline:
+                text = b"SELECT INBOX (QRESYNC (%d %d))" % (known["UIDVALIDITY"], known["HIGHESTMODSEQ"])
+                status, _, untagged = run("QRESYNC SELECT", text)
+                seen = [int(m.group(1)) for l in untagged if (m := re.search(rb"HIGHESTMODSEQ (\d+)", l))]
+                check(status != "OK" or seen, "QRESYNC SELECT: no HIGHESTMODSEQ")
+                if seen:
+                    known["HIGHESTMODSEQ"] = seen[-1]
             if "append" not in skip and loops % 10 == 0 and time.time() < deadline:
                 body = (f"From: load@bench.test\r\nTo: u@bench.test\r\nSubject: transient {index}.{loops}\r\n"
                         f"Message-ID: <t{index}.{loops}@bench.test>\r\n\r\nA small message, expunged at once.\r\n")

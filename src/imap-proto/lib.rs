@@ -9,6 +9,7 @@
 pub mod base_subject;
 pub mod command;
 pub mod mime;
+pub mod mutf7;
 pub mod section;
 pub mod thread;
 pub mod wire;

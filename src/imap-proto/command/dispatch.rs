@@ -148,8 +148,8 @@ fn rename(lx: &mut Lexer<'_>) -> Result<Command> {
     Ok(Command::Rename { from, to })
 }
 
-/// `APPEND mailbox 1*(SP [flag-list SP] [date-time SP] (literal / literal8))`: one message,
-/// or several (MULTIAPPEND, RFC 3502).
+/// `APPEND mailbox 1*(SP [flag-list SP] [date-time SP] (literal / literal8 / "UTF8" SP "("
+/// literal8 ")"))`: one message, or several (MULTIAPPEND, RFC 3502; UTF8, RFC 6855).
 fn append(lx: &mut Lexer<'_>) -> Result<Command> {
     let mailbox = lx.mailbox()?;
     let mut messages = Vec::new();
@@ -165,7 +165,17 @@ fn append(lx: &mut Lexer<'_>) -> Result<Command> {
             date = Some(lx.date_time()?);
             lx.sp()?;
         }
-        let message = lx.literal(true)?.to_vec();
+        // RFC 6855 4: `UTF8 (literal8)`, a message with UTF-8 header fields.
+        let message = match lx.keyword("UTF8") {
+            true => {
+                lx.sp()?;
+                lx.expect(b'(', "expected '(' after UTF8")?;
+                let message = lx.literal(true)?.to_vec();
+                lx.expect(b')', "expected ')' after the UTF8 literal")?;
+                message
+            }
+            false => lx.literal(true)?.to_vec(),
+        };
         messages.push(AppendMessage { flags, date, message });
     }
     lx.end()?;

@@ -141,6 +141,16 @@ fn multiappend_rfc3502_example() {
 }
 
 #[test]
+fn append_utf8_rfc6855() {
+    let Command::Append { messages, .. } = ok(b"a APPEND INBOX UTF8 (~{7}\r\nGr\xc3\xbc\xc3\x9f!)\r\n") else {
+        panic!("not an APPEND")
+    };
+    assert_eq!(messages[0].message, "Gr\u{fc}\u{df}!".as_bytes());
+    bad(b"a APPEND INBOX UTF8 ~{1}\r\nx");
+    bad(b"a APPEND INBOX UTF8 (~{1}\r\nx");
+}
+
+#[test]
 fn malformed_appends() {
     for input in [
         &b"a APPEND x"[..],

@@ -10,7 +10,7 @@ use sasl::{self, Credentials, Mechanism};
 const BASE: &str = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT CHILDREN";
 /// What a logged-in session offers besides.
 const AFTER_LOGIN: &str = "UIDPLUS MOVE LIST-EXTENDED LIST-STATUS SPECIAL-USE CONDSTORE ESEARCH STATUS=SIZE BINARY COMPRESS=DEFLATE \
-                           QRESYNC MULTIAPPEND SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES WITHIN PREVIEW OBJECTID QUOTA QUOTA=RES-STORAGE SEARCHRES";
+                           QRESYNC MULTIAPPEND SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES WITHIN PREVIEW OBJECTID QUOTA QUOTA=RES-STORAGE SEARCHRES UTF8=ACCEPT";
 
 impl Session {
     /// Whether passwords may be sent now (TLS, or allowed in clear text).
@@ -138,7 +138,8 @@ impl Session {
                 "CONDSTORE" => self.condstore = true,
                 // RFC 7162 3.2.3: QRESYNC implies CONDSTORE.
                 "QRESYNC" => (self.condstore, self.qresync) = (true, true),
-                "IMAP4REV2" => self.rev2 = true,
+                "IMAP4REV2" => (self.rev2, self.utf8_names) = (true, true),
+                "UTF8=ACCEPT" => self.utf8_names = true,
                 _ => continue,
             }
             enabled.push(if name == "IMAP4REV2" { "IMAP4rev2".to_string() } else { name });

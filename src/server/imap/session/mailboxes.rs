@@ -123,7 +123,7 @@ impl Session {
                 attributes.push("\\Subscribed");
             }
             out.put_slice(format!("* LIST ({}) \"{DELIMITER}\" ", attributes.join(" ")).as_bytes());
-            wire::astring(&mut out, name.as_bytes());
+            wire::astring(&mut out, self.shown_name(name).as_bytes());
             if child_subscribed {
                 out.put_slice(b" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
             }
@@ -168,7 +168,7 @@ impl Session {
         for (name, noselect) in listed {
             let attributes = if noselect { "\\Noselect" } else { "" };
             out.put_slice(format!("* LSUB ({attributes}) \"{DELIMITER}\" ").as_bytes());
-            wire::astring(&mut out, name.as_bytes());
+            wire::astring(&mut out, self.shown_name(name).as_bytes());
             out.put_slice(b"\r\n");
         }
         self.conn.send(&out);
@@ -207,7 +207,7 @@ impl Session {
         };
         let mut out = BytesMut::new();
         out.put_slice(b"* STATUS ");
-        wire::astring(&mut out, name.as_bytes());
+        wire::astring(&mut out, self.shown_name(name).as_bytes());
         out.put_slice(b" (");
         let values: Vec<String> = items.iter().map(|item| status_item(*item, &meta, &counted)).collect();
         out.put_slice(values.join(" ").as_bytes());

@@ -29,6 +29,7 @@ mod search;
 mod select;
 mod sort;
 mod summaries;
+mod utf8_names;
 
 use std::mem;
 use std::net::SocketAddr;
@@ -142,6 +143,8 @@ pub struct Session {
     qresync: bool,
     /// The client enabled IMAP4rev2.
     rev2: bool,
+    /// The client sends and reads mailbox names in UTF-8 (IMAP4rev2 or UTF8=ACCEPT).
+    utf8_names: bool,
     errors: usize,
     /// The APPEND literals of the command being read, held against `[limits] message_memory`
     /// until the command is done.
@@ -160,6 +163,7 @@ impl Session {
             condstore: false,
             qresync: false,
             rev2: false,
+            utf8_names: false,
             errors: 0,
             literals,
         }
@@ -230,6 +234,7 @@ impl Session {
     /// that state holds; SELECT and EXAMINE (from either logged-in state), CLOSE and UNSELECT
     /// change the state here, LOGIN and AUTHENTICATE in their handlers.
     async fn run_command(&mut self, state: &mut State, tag: &str, mut command: Command) -> Done {
+        self.stored_names(&mut command);
         // Commands valid in any state.
         match command {
             Command::Capability => {
