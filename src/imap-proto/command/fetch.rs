@@ -31,6 +31,8 @@ pub enum FetchAttribute {
     EmailId,
     /// `THREADID` (RFC 8474).
     ThreadId,
+    /// `SAVEDATE` (RFC 8514).
+    SaveDate,
     /// `RFC822`.
     Rfc822,
     /// `RFC822.HEADER`.
@@ -125,6 +127,7 @@ impl<'a> Lexer<'a> {
             (b"MODSEQ", false) => A::ModSeq,
             (b"EMAILID", false) => A::EmailId,
             (b"THREADID", false) => A::ThreadId,
+            (b"SAVEDATE", false) => A::SaveDate,
             (b"PREVIEW", false) => {
                 // `(LAZY)` lets a server answer NIL for now; the preview is always at hand.
                 if self.input[self.pos..].starts_with(b" (") {

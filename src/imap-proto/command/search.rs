@@ -73,6 +73,14 @@ pub enum SearchKey {
     SentOn(Day),
     /// `SENTSINCE date`: Date header.
     SentSince(Day),
+    /// `SAVEDBEFORE date`: save date (RFC 8514).
+    SavedBefore(Day),
+    /// `SAVEDON date`: save date.
+    SavedOn(Day),
+    /// `SAVEDSINCE date`: save date.
+    SavedSince(Day),
+    /// `SAVEDATESUPPORTED`: every message, in a mailbox that keeps save dates.
+    SaveDateSupported,
     /// `LARGER n` octets.
     Larger(u64),
     /// `SMALLER n` octets.
@@ -221,6 +229,10 @@ impl Lexer<'_> {
             b"SENTBEFORE" => K::SentBefore(self.arg(Self::date)?),
             b"SENTON" => K::SentOn(self.arg(Self::date)?),
             b"SENTSINCE" => K::SentSince(self.arg(Self::date)?),
+            b"SAVEDBEFORE" => K::SavedBefore(self.arg(Self::date)?),
+            b"SAVEDON" => K::SavedOn(self.arg(Self::date)?),
+            b"SAVEDSINCE" => K::SavedSince(self.arg(Self::date)?),
+            b"SAVEDATESUPPORTED" => K::SaveDateSupported,
             b"LARGER" => K::Larger(self.arg(Self::number64)?),
             b"SMALLER" => K::Smaller(self.arg(Self::number64)?),
             b"OLDER" => K::Older(self.arg(Self::nz_number)?),

@@ -399,7 +399,7 @@ mod tests {
     use store::changes::Watchers;
 
     fn entry(modseq: u64) -> MailEntry {
-        MailEntry { message_id: 1, flags: 0, internal_date: 0, size: 10, modseq }
+        MailEntry { message_id: 1, flags: 0, internal_date: 0, size: 10, modseq, saved: 0 }
     }
 
     fn view(watchers: &Arc<Watchers>, uids: &[u32]) -> View {

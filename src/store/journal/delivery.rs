@@ -144,8 +144,14 @@ impl Committer {
             meta.messages += 1;
             meta.unseen += 1;
             meta.size += size;
-            let entry =
-                MailEntry { message_id: d.id.0, flags: 0, internal_date: now, size, modseq: meta.highest_modseq };
+            let entry = MailEntry {
+                message_id: d.id.0,
+                flags: 0,
+                internal_date: now,
+                size,
+                modseq: meta.highest_modseq,
+                saved: MailEntry::save_date(now),
+            };
             debug_assert_eq!(entry.flags & flags::SEEN, 0);
             batch.put_cf(self.store.cf(cf::MAIL), keys::mail(account, meta.id, uid), encode(&entry));
             batch.put_cf(self.store.cf(cf::MAILBOX), &key, encode(&meta));

@@ -77,6 +77,7 @@ impl Committer {
                 internal_date: m.internal_date,
                 size: m.message.len() as u64,
                 modseq: meta.highest_modseq,
+                saved: MailEntry::save_date(unix_now()),
             };
             meta.unseen += u32::from(entry.flags & flags::SEEN == 0);
             batch.put_cf(self.store.cf(cf::BLOB), keys::message(m.id), &m.message);
@@ -205,7 +206,7 @@ impl Committer {
         for ((uid, mail_key, entry), new_flags) in found.into_iter().zip(translated) {
             let new_uid = target.uid_next;
             target.uid_next += 1;
-            let copy = MailEntry { flags: new_flags, modseq, ..entry };
+            let copy = MailEntry { flags: new_flags, modseq, saved: MailEntry::save_date(unix_now()), ..entry };
             target.messages += 1;
             target.size += entry.size;
             target.unseen += u32::from(copy.flags & flags::SEEN == 0);

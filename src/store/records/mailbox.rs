@@ -82,10 +82,42 @@ pub struct MailEntry {
     pub size: u64,
     /// Modification sequence of the last change (RFC 7162).
     pub modseq: u64,
+    /// When it was saved into this mailbox (RFC 8514 SAVEDATE), Unix seconds; 0 for entries
+    /// written before save dates were kept. 32 bits, so that the entry stays 48 bytes.
+    pub saved: u32,
+}
+
+impl MailEntry {
+    /// `now` as a save date.
+    pub fn save_date(now: u64) -> u32 {
+        u32::try_from(now).unwrap_or(u32::MAX)
+    }
 }
 
 impl Record for MailEntry {
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
+
+    fn upgrade(version: u8, body: &[u8]) -> Result<Self, crate::StoreError> {
+        #[derive(Deserialize)]
+        struct V1 {
+            message_id: u128,
+            flags: u32,
+            internal_date: u64,
+            size: u64,
+            modseq: u64,
+        }
+        match version {
+            1 => super::postcard_body::<V1>(body).map(|v| MailEntry {
+                message_id: v.message_id,
+                flags: v.flags,
+                internal_date: v.internal_date,
+                size: v.size,
+                modseq: v.modseq,
+                saved: 0,
+            }),
+            _ => Err(super::unknown_version(version)),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -116,8 +148,11 @@ mod tests {
             internal_date: 1_700_000_000,
             size: 2048,
             modseq: 77,
+            saved: 0,
         };
         golden::check(MAIL_ENTRY_V1, &entry);
+        golden::check(MAIL_ENTRY_V2, &MailEntry { saved: 1_700_000_100, ..entry });
+        assert_eq!(std::mem::size_of::<MailEntry>(), 48, "the selected view holds one per message");
     }
 
     /// Written by version 1; kept as it is forever.
@@ -125,4 +160,7 @@ mod tests {
     /// Written by version 1; kept as it is forever.
     const MAIL_ENTRY_V1: &[u8] =
         b"\x01\xf7\xcc\xd5\xa2\xb4\xc6\xc8\x88\x80\xde\xb7\xde\x9a\xf1\xd9\xa2\xa3\x02!\x80\xe2\xcf\xaa\x06\x80\x10M";
+    /// Written by version 2; kept as it is forever.
+    const MAIL_ENTRY_V2: &[u8] =
+        b"\x02\xf7\xcc\xd5\xa2\xb4\xc6\xc8\x88\x80\xde\xb7\xde\x9a\xf1\xd9\xa2\xa3\x02!\x80\xe2\xcf\xaa\x06\x80\x10M\xe4\xe2\xcf\xaa\x06";
 }

@@ -175,3 +175,12 @@ fn object_ids_rfc8474() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn save_date_rfc8514() {
+    use super::super::FetchAttribute as A;
+    match super::ok("a UID FETCH 1:* (SAVEDATE INTERNALDATE)") {
+        super::super::Command::Fetch { attributes, .. } => assert_eq!(attributes, vec![A::SaveDate, A::InternalDate]),
+        other => panic!("{other:?}"),
+    }
+}

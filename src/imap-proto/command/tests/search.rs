@@ -188,6 +188,16 @@ fn within_rfc5032() {
 }
 
 #[test]
+fn save_dates_rfc8514() {
+    assert_eq!(
+        key("SAVEDBEFORE 2-Jan-1970 SAVEDON 1-Jan-1970 SAVEDSINCE 1-Jan-1970 SAVEDATESUPPORTED"),
+        K::And(vec![K::SavedBefore(1), K::SavedOn(0), K::SavedSince(0), K::SaveDateSupported])
+    );
+    bad("a SEARCH SAVEDON");
+    bad("a SEARCH SAVEDBEFORE yesterday");
+}
+
+#[test]
 fn object_ids_rfc8474() {
     assert_eq!(key("EMAILID M6d99ac3275bb4e"), K::EmailId(s("M6d99ac3275bb4e")));
     assert_eq!(key("THREADID T64b478a75b7ea9"), K::ThreadId(s("T64b478a75b7ea9")));

@@ -202,6 +202,15 @@ impl Session {
                     items.out.put_slice(date::imap(m.entry.internal_date).as_bytes());
                     items.out.put_u8(b'"');
                 }
+                // RFC 8514: NIL where the save date is not known (stored before they were kept).
+                FetchAttribute::SaveDate => match m.entry.saved {
+                    0 => items.start("SAVEDATE NIL"),
+                    saved => {
+                        items.start("SAVEDATE \"");
+                        items.out.put_slice(date::imap(u64::from(saved)).as_bytes());
+                        items.out.put_u8(b'"');
+                    }
+                },
                 FetchAttribute::Rfc822Size => {
                     items.start("RFC822.SIZE ");
                     items.out.put_slice(m.entry.size.to_string().as_bytes());
@@ -391,6 +400,7 @@ fn write_content<'a>(items: &mut Items<'a>, attribute: &FetchAttribute, content:
         FetchAttribute::Flags
         | FetchAttribute::Uid
         | FetchAttribute::InternalDate
+        | FetchAttribute::SaveDate
         | FetchAttribute::Rfc822Size
         | FetchAttribute::ModSeq
         | FetchAttribute::EmailId
@@ -493,6 +503,7 @@ fn needs_message(attribute: &FetchAttribute) -> bool {
             FetchAttribute::Flags
                 | FetchAttribute::Uid
                 | FetchAttribute::InternalDate
+                | FetchAttribute::SaveDate
                 | FetchAttribute::Rfc822Size
                 | FetchAttribute::ModSeq
                 | FetchAttribute::EmailId

@@ -311,6 +311,7 @@ fn matches(key: &SearchKey, c: &mut Candidate) -> bool {
     let f = c.message.entry.flags;
     let has = |bit: u32| f & bit != 0;
     let day = (c.message.entry.internal_date as i64).div_euclid(DAY);
+    let saved_day = (c.message.entry.saved != 0).then(|| i64::from(c.message.entry.saved).div_euclid(DAY));
     match key {
         SearchKey::All => true,
         SearchKey::Old => !c.message.recent,
@@ -337,6 +338,11 @@ fn matches(key: &SearchKey, c: &mut Candidate) -> bool {
         SearchKey::Before(d) => day < *d,
         SearchKey::On(d) => day == *d,
         SearchKey::Since(d) => day >= *d,
+        // A message whose save date is unknown (stored before they were kept) matches none.
+        SearchKey::SavedBefore(d) => saved_day.is_some_and(|s| s < *d),
+        SearchKey::SavedOn(d) => saved_day == Some(*d),
+        SearchKey::SavedSince(d) => saved_day.is_some_and(|s| s >= *d),
+        SearchKey::SaveDateSupported => true,
         SearchKey::ModSeq(m) => c.message.entry.modseq >= *m,
         SearchKey::Uid(set) | SearchKey::Sequence(set) if set.is_saved() => c.view.is_saved(c.message.uid),
         SearchKey::Uid(set) => {
