@@ -48,11 +48,20 @@ fn flush(out: &mut String, run: &mut Vec<u16>) {
 }
 
 /// `name` decoded from modified UTF-7; None when it is not valid modified UTF-7 (a name
-/// stored as UTF-8 by a client that sent it so is then shown as it is).
+/// stored as UTF-8 by a client that sent it so is then shown as it is). Only the one spelling
+/// [`encode`] gives is valid: no null shifts (`-&` between two runs), no surplus base64.
 pub fn decode(name: &str) -> Option<String> {
+    // Only printable ASCII spells a name; anything else is encoded.
+    if !name.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return None;
+    }
     let mut out = String::with_capacity(name.len());
     let mut rest = name;
+    let mut after_run = false;
     while let Some(at) = rest.find('&') {
+        if after_run && at == 0 && !rest[1..].starts_with('-') {
+            return None;
+        }
         out.push_str(&rest[..at]);
         let after = &rest[at + 1..];
         let end = after.find('-')?;
@@ -60,8 +69,10 @@ pub fn decode(name: &str) -> Option<String> {
         rest = &after[end + 1..];
         if encoded.is_empty() {
             out.push('&');
+            after_run = false;
             continue;
         }
+        after_run = true;
         let mut bits = 0u32;
         let mut count = 0;
         let mut octets = Vec::with_capacity(encoded.len());
@@ -75,7 +86,7 @@ pub fn decode(name: &str) -> Option<String> {
                 bits &= (1 << count) - 1;
             }
         }
-        if bits != 0 || octets.len() % 2 != 0 {
+        if bits != 0 || count >= 6 || octets.len() % 2 != 0 {
             return None;
         }
         let units: Vec<u16> = octets.chunks(2).map(|p| u16::from_be_bytes([p[0], p[1]])).collect();
@@ -87,9 +98,6 @@ pub fn decode(name: &str) -> Option<String> {
         out.push_str(&text);
     }
     out.push_str(rest);
-    if !name.is_ascii() {
-        return None;
-    }
     Some(out)
 }
 
@@ -117,7 +125,7 @@ mod tests {
 
     #[test]
     fn what_is_not_modified_utf_7() {
-        for bad in ["&", "a&b", "&AGE-", "&APw", "&A!w-", "&AP-", "Gr\u{fc}n"] {
+        for bad in ["&", "a&b", "&AGE-", "&APw", "&A!w-", "&AP-", "Gr\u{fc}n", "&AOk-&AOg-", "&AOkA6AAAA-", "a\tb"] {
             assert_eq!(decode(bad), None, "{bad}");
         }
     }
