@@ -1,11 +1,11 @@
 //! IMAP commands with literals, APPEND first: any byte stream is cut into commands the way the
 //! session reads them (a line, and for each `{N}`, `{N+}` or `~{N}` it ends with, N octets and
 //! the next line; a literal over the limit is refused before it is read) and each command is
-//! parsed. Parsing never panics, and each message of an APPEND (several for MULTIAPPEND) is
-//! exactly the octets of one literal that the framing read, in order.
+//! parsed. Parsing never panics, and each message of an APPEND (several for MULTIAPPEND), and
+//! each TEXT part of a CATENATE, is exactly the octets of one literal the framing read, in order.
 #![no_main]
 
-use imap_proto::command::{Command, LineEnd, line_end, parse};
+use imap_proto::command::{AppendData, CatPart, Command, LineEnd, line_end, parse};
 use libfuzzer_sys::fuzz_target;
 
 /// The session's limit for a literal outside APPEND (and the slack beyond a literal).
@@ -82,10 +82,22 @@ fuzz_target!(|data: &[u8]| {
                 assert!(!messages.is_empty(), "an APPEND without a message");
                 let mut literals = framed.literals.iter();
                 for m in messages {
-                    assert!(
-                        literals.any(|&(at, len)| framed.command[at..at + len] == m.message[..]),
-                        "an APPEND message is not one of the literals read, in order"
-                    );
+                    let texts: Vec<&[u8]> = match &m.data {
+                        AppendData::Literal(message) => vec![message],
+                        AppendData::Catenate(parts) => parts
+                            .iter()
+                            .filter_map(|p| match p {
+                                CatPart::Text(text) => Some(&text[..]),
+                                CatPart::Url(_) => None,
+                            })
+                            .collect(),
+                    };
+                    for text in texts {
+                        assert!(
+                            literals.any(|&(at, len)| framed.command[at..at + len] == text[..]),
+                            "an APPEND message or TEXT part is not one of the literals read, in order"
+                        );
+                    }
                 }
             }
         }

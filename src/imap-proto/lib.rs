@@ -8,6 +8,7 @@
 
 pub mod base_subject;
 pub mod command;
+pub mod imap_url;
 pub mod mime;
 pub mod mutf7;
 pub mod section;

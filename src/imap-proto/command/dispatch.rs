@@ -3,7 +3,7 @@
 use super::error::Result;
 use super::lexer::{Lexer, upper};
 use super::select::select;
-use super::types::{AppendMessage, Command};
+use super::types::{AppendData, AppendMessage, CatPart, Command};
 use super::{fetch, flag, list, search, sort};
 
 /// A parser for a command's arguments, called after the name and its SP.
@@ -166,20 +166,41 @@ fn append(lx: &mut Lexer<'_>) -> Result<Command> {
             lx.sp()?;
         }
         // RFC 6855 4: `UTF8 (literal8)`, a message with UTF-8 header fields.
-        let message = match lx.keyword("UTF8") {
-            true => {
-                lx.sp()?;
-                lx.expect(b'(', "expected '(' after UTF8")?;
-                let message = lx.literal(true)?.to_vec();
-                lx.expect(b')', "expected ')' after the UTF8 literal")?;
-                message
-            }
-            false => lx.literal(true)?.to_vec(),
+        let data = if lx.keyword("UTF8") {
+            lx.sp()?;
+            lx.expect(b'(', "expected '(' after UTF8")?;
+            let message = lx.literal(true)?.to_vec();
+            lx.expect(b')', "expected ')' after the UTF8 literal")?;
+            AppendData::Literal(message)
+        } else if lx.keyword("CATENATE") {
+            lx.sp()?;
+            AppendData::Catenate(catenate(lx)?)
+        } else {
+            AppendData::Literal(lx.literal(true)?.to_vec())
         };
-        messages.push(AppendMessage { flags, date, message });
+        messages.push(AppendMessage { flags, date, data });
     }
     lx.end()?;
     Ok(Command::Append { mailbox, messages })
+}
+
+/// `"(" cat-part *(SP cat-part) ")"` (RFC 4469): `TEXT literal` and `URL astring` parts.
+fn catenate(lx: &mut Lexer<'_>) -> Result<Vec<CatPart>> {
+    let mut parts = Vec::new();
+    lx.list(false, |lx| {
+        let part = if lx.keyword("TEXT") {
+            lx.sp()?;
+            CatPart::Text(lx.literal(false)?.to_vec())
+        } else if lx.keyword("URL") {
+            lx.sp()?;
+            CatPart::Url(lx.astring()?)
+        } else {
+            return Err("expected TEXT or URL");
+        };
+        parts.push(part);
+        Ok(())
+    })?;
+    Ok(parts)
 }
 
 /// `UID` followed by FETCH, STORE, COPY, MOVE, SEARCH, SORT, THREAD or EXPUNGE.

@@ -105,6 +105,16 @@ pub(super) fn fetch(lx: &mut Lexer<'_>, uid: bool) -> Result<Command> {
     Ok(Command::Fetch { uid, set, attributes, changed_since, vanished })
 }
 
+/// A section spec as it appears between `[` and `]` (`1.2.TEXT`, `HEADER`; empty: the whole
+/// message), as IMAP URLs name parts (RFC 5092 `;SECTION=`); None when it is not one.
+pub fn parse_section(text: &[u8]) -> Option<Section> {
+    let bracketed = [b"[", text, b"]"].concat();
+    let mut lx = Lexer::new(&bracketed);
+    let section = lx.section().ok()?;
+    lx.end().ok()?;
+    Some(section)
+}
+
 impl<'a> Lexer<'a> {
     /// An attribute or section-text name: letters, digits, dots and dashes.
     fn name(&mut self) -> &'a [u8] {

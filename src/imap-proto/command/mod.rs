@@ -24,13 +24,15 @@ mod tests;
 
 pub use date::Day;
 pub use error::ParseError;
-pub use fetch::FetchAttribute;
+pub use fetch::{FetchAttribute, parse_section};
 pub use line_end::{LineEnd, line_end};
 pub use search::{SearchKey, SearchReturn};
 pub use select::{Qresync, SelectParams};
 pub use sequence::{SeqNum, SeqRange, SequenceSet};
 pub use sort::{SortCriterion, SortKey, ThreadAlgorithm};
-pub use types::{AppendMessage, Command, Flag, ListReturn, ListSelect, StatusItem, StoreAction, Tagged};
+pub use types::{
+    AppendData, AppendMessage, CatPart, Command, Flag, ListReturn, ListSelect, StatusItem, StoreAction, Tagged,
+};
 
 use lexer::{Lexer, is_astring_char};
 

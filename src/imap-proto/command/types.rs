@@ -22,8 +22,26 @@ pub struct AppendMessage {
     pub flags: Vec<Flag>,
     /// The internal date, as Unix seconds.
     pub date: Option<i64>,
-    /// The message octets.
-    pub message: Vec<u8>,
+    /// The message: its octets, or the parts it is made of.
+    pub data: AppendData,
+}
+
+/// What an APPEND message is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppendData {
+    /// A literal: the message octets.
+    Literal(Vec<u8>),
+    /// `CATENATE (...)` (RFC 4469): the message is these parts, one after the other.
+    Catenate(Vec<CatPart>),
+}
+
+/// One part of a CATENATE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatPart {
+    /// `TEXT literal`: these octets.
+    Text(Vec<u8>),
+    /// `URL astring`: a message or part of one on this server, by IMAP URL (RFC 5092).
+    Url(String),
 }
 
 /// A client command (RFC 9051 6, with RFC 3501's CHECK/LSUB and the ENABLE, ID, CONDSTORE,

@@ -1,6 +1,6 @@
 //! STORE and APPEND, with their flags, modifiers, dates and literals.
 
-use super::super::{AppendMessage, Command, Flag as F, StoreAction as Act};
+use super::super::{AppendData, AppendMessage, CatPart, Command, Flag as F, StoreAction as Act};
 use super::{bad, ok, set};
 
 fn kw(k: &str) -> F {
@@ -88,7 +88,11 @@ fn append_rfc3501_example() {
         ok(input),
         Command::Append {
             mailbox: "saved-messages".into(),
-            messages: vec![AppendMessage { flags: vec![F::Seen], date: None, message: message.into() }]
+            messages: vec![AppendMessage {
+                flags: vec![F::Seen],
+                date: None,
+                data: AppendData::Literal(message.into())
+            }]
         }
     );
 }
@@ -99,21 +103,29 @@ fn append_dates_binary_and_empty_flags() {
         ok("a APPEND inbox () \" 7-Jul-1996 02:44:25 -0700\" {3+}\r\nabc"),
         Command::Append {
             mailbox: "INBOX".into(),
-            messages: vec![AppendMessage { flags: vec![], date: Some(836_732_665), message: b"abc".to_vec() }]
+            messages: vec![AppendMessage {
+                flags: vec![],
+                date: Some(836_732_665),
+                data: AppendData::Literal(b"abc".to_vec())
+            }]
         }
     );
     assert_eq!(
         ok(b"a APPEND x \"07-Jul-1996 02:44:25 -0700\" ~{3}\r\na\0c\r\n"),
         Command::Append {
             mailbox: "x".into(),
-            messages: vec![AppendMessage { flags: vec![], date: Some(836_732_665), message: b"a\0c".to_vec() }]
+            messages: vec![AppendMessage {
+                flags: vec![],
+                date: Some(836_732_665),
+                data: AppendData::Literal(b"a\0c".to_vec())
+            }]
         }
     );
     assert_eq!(
         ok("a APPEND x {0}\r\n"),
         Command::Append {
             mailbox: "x".into(),
-            messages: vec![AppendMessage { flags: vec![], date: None, message: vec![] }]
+            messages: vec![AppendMessage { flags: vec![], date: None, data: AppendData::Literal(vec![]) }]
         }
     );
 }
@@ -134,8 +146,8 @@ fn multiappend_rfc3502_example() {
     assert_eq!(
         messages,
         [
-            AppendMessage { flags: vec![F::Seen], date: None, message: first.into() },
-            AppendMessage { flags: vec![F::Seen], date: Some(760_689_784), message: second.into() },
+            AppendMessage { flags: vec![F::Seen], date: None, data: AppendData::Literal(first.into()) },
+            AppendMessage { flags: vec![F::Seen], date: Some(760_689_784), data: AppendData::Literal(second.into()) },
         ]
     );
 }
@@ -145,9 +157,32 @@ fn append_utf8_rfc6855() {
     let Command::Append { messages, .. } = ok(b"a APPEND INBOX UTF8 (~{7}\r\nGr\xc3\xbc\xc3\x9f!)\r\n") else {
         panic!("not an APPEND")
     };
-    assert_eq!(messages[0].message, "Gr\u{fc}\u{df}!".as_bytes());
+    assert_eq!(messages[0].data, AppendData::Literal("Gr\u{fc}\u{df}!".into()));
     bad(b"a APPEND INBOX UTF8 ~{1}\r\nx");
     bad(b"a APPEND INBOX UTF8 (~{1}\r\nx");
+}
+
+#[test]
+fn catenate_rfc4469_example() {
+    let text = "\r\n--------------030308070208000400050907\r\n";
+    let input = format!(
+        "A003 APPEND Drafts (\\Seen \\Draft $MDNSent) CATENATE (URL \"/Drafts;UIDVALIDITY=385759045/;UID=20/;section=HEADER\" \
+         TEXT {{{}}}\r\n{text} URL \"/Drafts;UIDVALIDITY=385759045/;UID=20/;section=1.MIME\")\r\n",
+        text.len()
+    );
+    let Command::Append { mailbox, messages } = ok(input) else { panic!("not an APPEND") };
+    assert_eq!(mailbox, "Drafts");
+    assert_eq!(
+        messages[0].data,
+        AppendData::Catenate(vec![
+            CatPart::Url("/Drafts;UIDVALIDITY=385759045/;UID=20/;section=HEADER".into()),
+            CatPart::Text(text.into()),
+            CatPart::Url("/Drafts;UIDVALIDITY=385759045/;UID=20/;section=1.MIME".into()),
+        ])
+    );
+    bad(b"a APPEND x CATENATE ()");
+    bad(b"a APPEND x CATENATE (TEXT \"abc\")");
+    bad(b"a APPEND x CATENATE (FILE \"/etc/passwd\")");
 }
 
 #[test]

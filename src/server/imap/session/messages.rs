@@ -17,25 +17,37 @@ use store::{MessageId, StoreError};
 const JUNK: &str = "Junk";
 
 impl Session {
-    /// APPEND, and MULTIAPPEND (RFC 3502): every message is stored, in one write, or none.
-    pub(super) async fn append(&mut self, account: &str, mailbox: String, messages: Vec<AppendMessage>) -> Done {
-        if messages.iter().any(|m| m.message.is_empty()) {
-            return Done::no("An empty message cannot be appended");
+    /// APPEND, MULTIAPPEND (RFC 3502) and CATENATE (RFC 4469, relative URLs against
+    /// `selected`): every message is stored, in one write, or none.
+    pub(super) async fn append(
+        &mut self,
+        account: &str,
+        selected: Option<&str>,
+        mailbox: String,
+        messages: Vec<AppendMessage>,
+    ) -> Done {
+        let mut prepared = Vec::with_capacity(messages.len());
+        for AppendMessage { flags, date, data } in messages {
+            match self.append_octets(account, selected, data).await {
+                Ok(message) if message.is_empty() => return Done::no("An empty message cannot be appended"),
+                Ok(message) => prepared.push((flags, date, message)),
+                Err(done) => return done,
+            }
         }
-        let size = messages.iter().map(|m| m.message.len() as u64).sum();
+        let size = prepared.iter().map(|(_, _, m)| m.len() as u64).sum();
         if let Some(refused) = self.over_quota(account, size).await {
             return refused;
         }
-        let messages = messages
+        let messages = prepared
             .into_iter()
-            .map(|m| {
-                let given = GivenFlags::from_flags(&m.flags);
+            .map(|(flags, date, message)| {
+                let given = GivenFlags::from_flags(&flags);
                 NewMessage {
                     id: self.ctx.ids.next_id(),
-                    message: Bytes::from(m.message),
+                    message: Bytes::from(message),
                     flags: given.system,
                     keywords: given.keywords,
-                    internal_date: m.date.map_or_else(unix_now, |d| d.max(0) as u64),
+                    internal_date: date.map_or_else(unix_now, |d| d.max(0) as u64),
                 }
             })
             .collect();

@@ -20,6 +20,7 @@
 //! | `summaries.rs` | cached ENVELOPE, BODYSTRUCTURE and search fields for both |
 
 mod auth;
+mod catenate;
 mod fetch;
 mod mailboxes;
 mod messages;
@@ -256,6 +257,11 @@ impl Session {
             }
             _ => {}
         }
+        // CATENATE's relative URLs name the selected mailbox.
+        let selected_name = match &*state {
+            State::Selected(selected) if matches!(command, Command::Append { .. }) => Some(selected.view.name.clone()),
+            _ => None,
+        };
         let account = match state {
             State::NotAuthenticated => {
                 return match command {
@@ -296,7 +302,7 @@ impl Session {
             Command::Examine { mailbox, params } => (mailbox, params, true),
             command => {
                 let reports = reports_changes(&command);
-                return match self.run_authenticated(account, command).await {
+                return match self.run_authenticated(account, selected_name.as_deref(), command).await {
                     Ok(done @ Done::Ok(_)) if reports => self.report(state, done),
                     Ok(done) => done,
                     Err(command) => {
@@ -317,7 +323,12 @@ impl Session {
 
     /// Runs a command of the authenticated state (valid in the selected state too) as
     /// `account`, SELECT and EXAMINE aside; hands back any other.
-    async fn run_authenticated(&mut self, account: &str, command: Command) -> Result<Done, Command> {
+    async fn run_authenticated(
+        &mut self,
+        account: &str,
+        selected: Option<&str>,
+        command: Command,
+    ) -> Result<Done, Command> {
         Ok(match command {
             Command::Enable(names) => self.enable(names),
             Command::Create { mailbox } => self.create(account, mailbox).await,
@@ -337,7 +348,7 @@ impl Session {
             Command::GetQuota { root } => self.get_quota(account, &root).await,
             Command::GetQuotaRoot { mailbox } => self.get_quota_root(account, &mailbox).await,
             Command::SetQuota { .. } => Done::no("[NOPERM] Quotas are set by the administrator"),
-            Command::Append { mailbox, messages } => self.append(account, mailbox, messages).await,
+            Command::Append { mailbox, messages } => self.append(account, selected, mailbox, messages).await,
             command => return Err(command),
         })
     }
