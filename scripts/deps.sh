@@ -34,6 +34,8 @@ ensure_test_deps() {
   apt_install unbound ldnsutils
   # IP warm-up's test moves the server's clock a day on with libfaketime (test_warmup.py).
   apt_install faketime
+  # mutt (header cache, QRESYNC, COMPRESS) drives the IMAP server through `script` (test_mutt.py).
+  apt_install mutt bsdutils
   # The cluster's tests share a real Redis between nodes (test_cluster.py).
   apt_install redis-server
   # promtool (in Debian's prometheus package) lints the /metrics output (test_metrics.py).
