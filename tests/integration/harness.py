@@ -8,12 +8,25 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
+import unittest
 
 BIN = os.environ.get("RINGMAIL_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "target", "release", "ringmail")
+
+
+def wait_for(what, check, timeout=30):
+    """What `check` returns once it is true, asked every 0.1 s; fails after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def start_dnsmasq(records, port=None):
@@ -227,3 +240,22 @@ class Dialogue:
 
     def close(self):
         self.sock.close()
+
+
+class OneAccount(unittest.TestCase):
+    """A started server with the account USER (PASSWORD), and `ctx`, a TLS context that trusts
+    the server's certificate; for the IMAP extension tests."""
+
+    USER = "user@example.com"
+    PASSWORD = "one-account-password-1"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(shards=1).start()
+        cls.server.cli("domain", "add", cls.USER.split("@")[1])
+        cls.server.add_user(cls.USER, cls.PASSWORD)
+        cls.ctx = ssl.create_default_context(cafile=cls.server.cert_path)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()

@@ -12,9 +12,9 @@ import time
 import unittest
 
 import harness
-from harness import Server
+from harness import Server, wait_for
 from test_cluster import start_redis
-from test_shaping import ScriptedSink, wait_for
+from test_shaping import ScriptedSink
 
 SUSPEND_SECS = 8
 RULES = f"""

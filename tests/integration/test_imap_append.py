@@ -3,14 +3,11 @@ each with its flags and date, over synchronizing and non-synchronizing literals;
 is stored, in order with consecutive UIDs (one APPENDUID uid-set, RFC 4315), or none is."""
 
 import re
-import ssl
 import unittest
 
-from harness import Server
+from harness import OneAccount
 from test_imap import Raw
 
-PASSWORD = "append-password-1"
-USER = "dora@example.com"
 FIRST = ("Date: Mon, 7 Feb 1994 21:52:25 -0800 (PST)\r\nFrom: Fred Foobar <foobar@Blurdybloop.example>\r\n"
          "Subject: afternoon meeting\r\nTo: mooch@owatagu.example\r\n\r\n"
          "Hello Joe, do you think we can meet at 3:30 tomorrow?\r\n")
@@ -19,21 +16,13 @@ SECOND = ("Date: Mon, 7 Feb 1994 22:43:04 -0800 (PST)\r\nFrom: Joe Mooch <mooch@
           "3:30 is fine with me.\r\n")
 
 
-class MultiappendTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server(shards=1).start()
-        cls.server.cli("domain", "add", "example.com")
-        cls.server.add_user(USER, PASSWORD)
-        cls.ctx = ssl.create_default_context(cafile=cls.server.cert_path)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
+class MultiappendTest(OneAccount):
+    USER = "dora@example.com"
+    PASSWORD = "append-password-1"
 
     def raw(self):
         r = Raw(self.server.imaps_port, self.ctx)
-        lines = r.cmd("L", f"LOGIN {USER} {PASSWORD}")
+        lines = r.cmd("L", f"LOGIN {self.USER} {self.PASSWORD}")
         self.assertIn(" MULTIAPPEND", lines[-1], "advertised once logged in")
         return r
 

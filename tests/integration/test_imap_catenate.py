@@ -5,14 +5,11 @@ The result is exactly those octets joined; a URL that names nothing is `NO [BADU
 appends nothing; a relative URL names the selected mailbox."""
 
 import re
-import ssl
 import unittest
 
-from harness import Server
+from harness import OneAccount
 from test_imap import Raw
 
-PASSWORD = "catenate-password-1"
-USER = "hal@example.com"
 HEADER = ("From: Hal <hal@example.com>\r\nTo: ann@example.org\r\nSubject: draft\r\nMIME-Version: 1.0\r\n"
           "Content-Type: multipart/mixed; boundary=\"XX\"\r\n\r\n")
 PART1 = "Content-Type: text/plain\r\n\r\nThe first version of the text.\r\n"
@@ -20,17 +17,9 @@ PART2 = "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: ba
 DRAFT = HEADER + "--XX\r\n" + PART1 + "--XX\r\n" + PART2 + "--XX--\r\n"
 
 
-class CatenateTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server(shards=1).start()
-        cls.server.cli("domain", "add", "example.com")
-        cls.server.add_user(USER, PASSWORD)
-        cls.ctx = ssl.create_default_context(cafile=cls.server.cert_path)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
+class CatenateTest(OneAccount):
+    USER = "hal@example.com"
+    PASSWORD = "catenate-password-1"
 
     def draft(self, r):
         r.send(f"d APPEND Drafts (\\Draft) {{{len(DRAFT)}+}}\r\n{DRAFT}\r\n")
@@ -45,7 +34,7 @@ class CatenateTest(unittest.TestCase):
 
     def test_a_draft_is_rebuilt_from_its_parts_on_the_server(self):
         r = Raw(self.server.imaps_port, self.ctx)
-        self.assertIn(" CATENATE", r.cmd("L", f"LOGIN {USER} {PASSWORD}")[-1])
+        self.assertIn(" CATENATE", r.cmd("L", f"LOGIN {self.USER} {self.PASSWORD}")[-1])
         validity, uid = self.draft(r)
         base = f"/Drafts;UIDVALIDITY={validity}/;UID={uid}"
         new_text = "Content-Type: text/plain\r\n\r\nThe second version of the text.\r\n"
@@ -65,7 +54,7 @@ class CatenateTest(unittest.TestCase):
 
     def test_a_url_that_names_nothing_appends_nothing(self):
         r = Raw(self.server.imaps_port, self.ctx)
-        r.cmd("L", f"LOGIN {USER} {PASSWORD}")
+        r.cmd("L", f"LOGIN {self.USER} {self.PASSWORD}")
         r.cmd("c", "CREATE Empty")
         validity, uid = self.draft(r)
         for url in (f"/Drafts;UIDVALIDITY={validity}/;UID={int(uid) + 1000}",

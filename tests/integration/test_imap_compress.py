@@ -7,15 +7,12 @@ COMPRESSIONACTIVE and an unknown mechanism with BAD."""
 import re
 import smtplib
 import socket
-import ssl
 import unittest
 import zlib
 
-from harness import Server
+from harness import OneAccount
 from test_imap import message
 
-PASSWORD = "compress-password-1"
-USER = "erin@example.com"
 
 
 class Compressed:
@@ -80,25 +77,21 @@ class Compressed:
         return ok.decode()
 
 
-class CompressTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server(shards=1).start()
-        cls.server.cli("domain", "add", "example.com")
-        cls.server.add_user(USER, PASSWORD)
-        cls.ctx = ssl.create_default_context(cafile=cls.server.cert_path)
-        cls.body = ("The same line, over and over, compresses well.\r\n" * 2000)
-        with smtplib.SMTP("127.0.0.1", cls.server.port, timeout=30) as c:
-            c.sendmail("bob@outside.example", [USER], message("compressible", body=cls.body))
+class CompressTest(OneAccount):
+    USER = "erin@example.com"
+    PASSWORD = "compress-password-1"
 
     @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.body = ("The same line, over and over, compresses well.\r\n" * 2000)
+        with smtplib.SMTP("127.0.0.1", cls.server.port, timeout=30) as c:
+            c.sendmail("bob@outside.example", [cls.USER], message("compressible", body=cls.body))
 
     def client(self):
         c = Compressed(self.server.imaps_port, self.ctx)
         self.assertNotIn("COMPRESS=DEFLATE", c.cmd("c0", "CAPABILITY")[0], "not before login")
-        lines = c.cmd("L", f"LOGIN {USER} {PASSWORD}")
+        lines = c.cmd("L", f"LOGIN {self.USER} {self.PASSWORD}")
         self.assertIn("COMPRESS=DEFLATE", lines[-1])
         return c
 

@@ -5,15 +5,12 @@ control, still by the internal date), and SAVEDATESUPPORTED matches every messag
 
 import datetime
 import re
-import ssl
 import time
 import unittest
 
-from harness import Server
+from harness import OneAccount
 from test_imap import Raw
 
-PASSWORD = "savedate-password-1"
-USER = "gus@example.com"
 MESSAGE = "Subject: old news\r\nDate: Mon, 7 Feb 1994 21:52:25 -0800\r\n\r\nfrom 1994\r\n"
 
 
@@ -21,21 +18,13 @@ def imap_day(t):
     return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%d-%b-%Y")
 
 
-class SavedateTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server(shards=1).start()
-        cls.server.cli("domain", "add", "example.com")
-        cls.server.add_user(USER, PASSWORD)
-        cls.ctx = ssl.create_default_context(cafile=cls.server.cert_path)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
+class SavedateTest(OneAccount):
+    USER = "gus@example.com"
+    PASSWORD = "savedate-password-1"
 
     def test_save_dates_are_kept_apart_from_internal_dates(self):
         r = Raw(self.server.imaps_port, self.ctx)
-        self.assertIn(" SAVEDATE", r.cmd("L", f"LOGIN {USER} {PASSWORD}")[-1])
+        self.assertIn(" SAVEDATE", r.cmd("L", f"LOGIN {self.USER} {self.PASSWORD}")[-1])
         r.cmd("c", "CREATE Archive")
         before = time.time()
         r.send(f'a APPEND INBOX "07-Feb-1994 21:52:25 -0800" {{{len(MESSAGE)}+}}\r\n{MESSAGE}\r\n')

@@ -3,14 +3,11 @@ sends and sees names in UTF-8, an IMAP4rev1 client sees the same mailboxes in mo
 (RFC 3501 5.1.3, the RFC's own example name), and `APPEND ... UTF8 (~{n})` stores a message
 whose header fields are UTF-8."""
 
-import ssl
 import unittest
 
-from harness import Server
+from harness import OneAccount
 from test_imap import Raw
 
-PASSWORD = "utf8-password-1"
-USER = "fay@example.com"
 RFC_NAME = "~peter/mail/\u53f0\u5317/\u65e5\u672c\u8a9e"
 RFC_MUTF7 = "~peter/mail/&U,BTFw-/&ZeVnLIqe-"
 
@@ -24,21 +21,13 @@ def listed(lines):
     return [line.split('"/" ', 1)[1] for line in utf8(lines) if line.startswith("* LIST")]
 
 
-class Utf8Test(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server(shards=1).start()
-        cls.server.cli("domain", "add", "example.com")
-        cls.server.add_user(USER, PASSWORD)
-        cls.ctx = ssl.create_default_context(cafile=cls.server.cert_path)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
+class Utf8Test(OneAccount):
+    USER = "fay@example.com"
+    PASSWORD = "utf8-password-1"
 
     def raw(self, enable=None):
         r = Raw(self.server.imaps_port, self.ctx)
-        lines = r.cmd("L", f"LOGIN {USER} {PASSWORD}")
+        lines = r.cmd("L", f"LOGIN {self.USER} {self.PASSWORD}")
         self.assertIn("UTF8=ACCEPT", lines[-1])
         if enable:
             self.assertEqual(r.cmd("E", f"ENABLE {enable}")[0], f"* ENABLED {enable}")

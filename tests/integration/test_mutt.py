@@ -15,35 +15,32 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import Server
-
-PASSWORD = "mutt-password-1"
-USER = "ivy@example.com"
-
+from harness import OneAccount
 
 @unittest.skipUnless(shutil.which("mutt") and shutil.which("script"), "mutt is not installed (scripts/deps.sh)")
-class MuttTest(unittest.TestCase):
+class MuttTest(OneAccount):
+    USER = "ivy@example.com"
+    PASSWORD = "mutt-password-1"
+
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(shards=1).start()
-        cls.server.cli("domain", "add", "example.com")
-        cls.server.add_user(USER, PASSWORD)
+        super().setUpClass()
         with smtplib.SMTP("127.0.0.1", cls.server.port, timeout=30) as c:
             for i in range(4):
-                c.sendmail("bob@outside.example", [USER],
-                           f"From: bob@outside.example\r\nTo: {USER}\r\nSubject: hello {i}\r\n\r\nbody {i}\r\n")
+                c.sendmail("bob@outside.example", [cls.USER],
+                           f"From: bob@outside.example\r\nTo: {cls.USER}\r\nSubject: hello {i}\r\n\r\nbody {i}\r\n")
         cls.home = tempfile.mkdtemp(prefix="ringmail-mutt-")
         shutil.copy(cls.server.cert_path, os.path.join(cls.home, ".mutt_certificates"))
         with open(os.path.join(cls.home, "muttrc"), "w") as f:
-            f.write(f'set folder="imaps://{USER}@127.0.0.1:{cls.server.imaps_port}/"\nset spoolfile="+INBOX"\n'
-                    f'set imap_pass="{PASSWORD}"\nset header_cache="{cls.home}/hcache"\n'
+            f.write(f'set folder="imaps://{cls.USER}@127.0.0.1:{cls.server.imaps_port}/"\nset spoolfile="+INBOX"\n'
+                    f'set imap_pass="{cls.PASSWORD}"\nset header_cache="{cls.home}/hcache"\n'
                     "set imap_qresync=yes\nset imap_condstore=yes\nset imap_deflate=yes\n"
                     "set confirmappend=no\nset confirmcreate=no\nset delete=yes\nset quit=yes\nset move=no\n"
                     "set ssl_verify_host=no\n")
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.cleanup()
+        super().tearDownClass()
         shutil.rmtree(cls.home, ignore_errors=True)
 
     def mutt(self, keys):
@@ -62,7 +59,7 @@ class MuttTest(unittest.TestCase):
         ctx = ssl.create_default_context(cafile=self.server.cert_path)
         ctx.check_hostname = False
         im = imaplib.IMAP4_SSL("127.0.0.1", self.server.imaps_port, ssl_context=ctx)
-        im.login(USER, PASSWORD)
+        im.login(self.USER, self.PASSWORD)
         return im
 
     def subjects(self, im, mailbox):

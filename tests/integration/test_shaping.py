@@ -13,7 +13,7 @@ import time
 import unittest
 
 import harness
-from harness import Server
+from harness import Server, wait_for
 from sink import Sink
 
 SUSPEND_SECS = 4
@@ -49,16 +49,6 @@ class ScriptedSink(Sink):
         with self.lock:
             self.mail_times.append(time.time())
             return self.script.pop(0) if self.script else None
-
-
-def wait_for(what, check, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class ShapingTest(unittest.TestCase):

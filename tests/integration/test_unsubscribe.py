@@ -10,13 +10,12 @@ import os
 import re
 import signal
 import smtplib
-import time
 import unittest
 import urllib.error
 import urllib.request
 
 import harness
-from harness import Server
+from harness import Server, wait_for
 from sink import Sink
 from test_mailauth import dkimpy_verify
 
@@ -43,16 +42,6 @@ Content-Type: text/rfc822-headers\r
 {headers}\r
 --b1--\r
 """
-
-
-def wait_for(what, check, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class UnsubscribeTest(unittest.TestCase):

@@ -15,7 +15,7 @@ import time
 import unittest
 
 import harness
-from harness import Server
+from harness import Server, wait_for
 from sink import Sink
 
 
@@ -24,16 +24,6 @@ def libfaketime():
     if not found:
         raise unittest.SkipTest("libfaketime is not installed (scripts/deps.sh installs it)")
     return found[0]
-
-
-def wait_for(what, check, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class WarmupTest(unittest.TestCase):
