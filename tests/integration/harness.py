@@ -4,6 +4,7 @@ Every integration test talks to a server started here, with real clients (smtpli
 sockets, swaks). Nothing is mocked: the store is a real RocksDB in a temporary folder.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -159,6 +160,14 @@ class Server:
     def cert_path(self):
         """The self-signed certificate made at first start."""
         return os.path.join(self.data_dir, "tls", "self-signed.crt")
+
+    def events(self, kind):
+        """The events of `kind` in the server's `events.log`, oldest first."""
+        path = os.path.join(self.data_dir, "events.log")
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return [e for e in map(json.loads, f) if e["event"] == kind]
 
     def log(self, tail=4000):
         """The server's log (its last `tail` characters; None for all of it)."""

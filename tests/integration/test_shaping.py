@@ -4,7 +4,6 @@ sites), both on 127.0.0.1, where a sink replies to MAIL with scripted codes. A G
 (no connection in between), then delivery resumes; a bounce rule returns what is queued for
 its site; a reply no rule matches is only retried."""
 
-import json
 import os
 import signal
 import smtplib
@@ -88,18 +87,12 @@ class ShapingTest(unittest.TestCase):
     def delivered(self, subject):
         return [m for m in self.sink.messages() if f"Subject: {subject}".encode() in m["data"]]
 
-    def events(self, kind):
-        path = os.path.join(self.server.data_dir, "events.log")
-        if not os.path.exists(path):
-            return []
-        with open(path) as f:
-            return [e for e in map(json.loads, f) if e["event"] == kind]
 
     def test_a_gmail_style_421_suspends_the_site_for_the_rules_time_then_delivery_resumes(self):
         self.sink.script = ["421 4.7.28 [192.0.2.1] Our system has detected an unusual rate of unsolicited mail"]
         started, seen = time.time(), len(self.sink.mail_times)
         self.send("first")
-        fired = wait_for("the shaping event", lambda: [e for e in self.events("shaping")
+        fired = wait_for("the shaping event", lambda: [e for e in self.server.events("shaping")
                                                        if e["rule"] == "gmail-rate-limited"])
         self.assertEqual((fired[0]["action"], fired[0]["site"]), ("suspend", "mx.far.test:%d" % self.sink.port))
         self.assertIn("4.7.28", fired[0]["reply"])
@@ -117,21 +110,21 @@ class ShapingTest(unittest.TestCase):
         self.assertGreaterEqual(self.sink.mail_times[seen + 1] - self.sink.mail_times[seen], SUSPEND_SECS - 1,
                                 "the next attempt waited for the suspension to end")
         self.assertLess(time.time() - started, SUSPEND_SECS + 20)
-        deferrals = [e for e in self.events("deferral") if "is suspended" in e["reply"]]
+        deferrals = [e for e in self.server.events("deferral") if "is suspended" in e["reply"]]
         self.assertTrue(deferrals, "mail held back by the suspension is deferred with its reason")
 
     def test_a_reply_no_rule_matches_is_only_retried(self):
-        before = len(self.events("shaping"))
+        before = len(self.server.events("shaping"))
         self.sink.script = ["451 4.3.0 temporary trouble"]
         self.send("control")
         wait_for("the control delivered on retry", lambda: self.delivered("control"))
-        self.assertEqual(len(self.events("shaping")), before, "no rule fired")
+        self.assertEqual(len(self.server.events("shaping")), before, "no rule fired")
 
     def test_a_bounce_rule_returns_the_sites_mail_to_the_sender(self):
         self.sink.script = ["421 4.7.1 You are blocked for spam"]
         self.send("bounced", to="carol@near.test")
-        wait_for("the bounce rule", lambda: [e for e in self.events("shaping") if e["rule"] == "near-blocked"])
-        bounce = wait_for("the bounce event", lambda: [e for e in self.events("bounce")
+        wait_for("the bounce rule", lambda: [e for e in self.server.events("shaping") if e["rule"] == "near-blocked"])
+        bounce = wait_for("the bounce event", lambda: [e for e in self.server.events("bounce")
                                                        if e["recipient"] == "carol@near.test"])
         self.assertIn("bounced by shaping rule near-blocked", bounce[0]["reply"])
         self.assertFalse(self.delivered("bounced"))

@@ -6,7 +6,6 @@ address, or an ARF report about the message suppresses that recipient for news.a
 a GET, a forged token and a report without a token suppress nobody."""
 
 import json
-import os
 import re
 import signal
 import smtplib
@@ -96,10 +95,6 @@ class UnsubscribeTest(unittest.TestCase):
             self.assertEqual(c.mail(sender)[0], 250)
             return c.rcpt(to)[0]
 
-    def events(self, kind):
-        path = os.path.join(self.server.data_dir, "events.log")
-        with open(path) as f:
-            return [e for e in map(json.loads, f) if e["event"] == kind]
 
     def test_one_click_post_unsubscribes_and_the_signature_covers_both_fields(self):
         self.send("bob@far.test", "newsletter 1")
@@ -127,7 +122,7 @@ class UnsubscribeTest(unittest.TestCase):
         self.assertIn("for=news.a.test", self.suppressed("bob@far.test")[0])
         self.assertEqual(self.refused("bob@far.test"), 550, "news.a.test mail to bob is refused now")
         self.assertEqual(self.refused("bob@far.test", sender="alice@mx.a.test"), 250, "other senders' is not")
-        event = wait_for("the event", lambda: [e for e in self.events("unsubscribe") if e["address"] == "bob@far.test"])
+        event = wait_for("the event", lambda: [e for e in self.server.events("unsubscribe") if e["address"] == "bob@far.test"])
         self.assertEqual((event[0]["domain"], event[0]["via"]), ("news.a.test", "one-click"))
 
     def test_a_complaint_report_suppresses_the_recipient_it_names(self):
@@ -144,7 +139,7 @@ class UnsubscribeTest(unittest.TestCase):
             c.sendmail("fbl@provider.test", ["fbl@mx.a.test"], ARF.format(headers=headers))
         self.assertIn("complained", self.suppressed("carol@far.test")[0])
         self.assertEqual(self.refused("carol@far.test"), 550)
-        complaint = [e for e in self.events("complaint") if e["address"] == "carol@far.test"]
+        complaint = [e for e in self.server.events("complaint") if e["address"] == "carol@far.test"]
         self.assertEqual((complaint[0]["feedback_type"], complaint[0]["reporter"]), ("abuse", "ProviderFBL/1.0"))
         self.assertEqual(self.server.mail_list("postmaster@mx.a.test"), [], "reports are not stored")
 

@@ -6,7 +6,6 @@ then 4: a day's five messages go out two from each address, the fifth waits for 
 out. The progress survives a restart."""
 
 import glob
-import json
 import os
 import signal
 import smtplib
@@ -78,25 +77,19 @@ class WarmupTest(unittest.TestCase):
                         found[line[9:].decode()] = session["peer"]
         return found
 
-    def events(self, kind):
-        path = os.path.join(self.server.data_dir, "events.log")
-        if not os.path.exists(path):
-            return []
-        with open(path) as f:
-            return [e for e in map(json.loads, f) if e["event"] == kind]
 
     def test_a_days_allowance_is_spread_over_the_pool_and_the_rest_waits_for_the_next_day(self):
         for i in range(5):
             self.send(f"warm {i}")
         wait_for("four delivered", lambda: len(self.peers()) >= 4)
-        held = wait_for("the fifth held", lambda: [e for e in self.events("deferral") if "warm-up" in e["reply"]])
+        held = wait_for("the fifth held", lambda: [e for e in self.server.events("deferral") if "warm-up" in e["reply"]])
         time.sleep(2)  # retries every second: none may get through today
         peers = self.peers()
         self.assertEqual(len(peers), 4, f"one day's allowance is 2 per address: {peers}")
         by_address = sorted(peers.values())
         self.assertEqual(by_address, ["127.0.0.2", "127.0.0.2", "127.0.0.3", "127.0.0.3"], peers)
         self.assertIn("every address of the pool has sent its allowance", held[0]["reply"])
-        self.assertFalse(self.events("bounce"), "a used-up allowance never bounces")
+        self.assertFalse(self.server.events("bounce"), "a used-up allowance never bounces")
         queued = self.server.cli("queue", "list").stdout.decode()
         self.assertIn("bob@far.test", queued, queued)
         self.assertIn("warm-up", queued, "the queue says why it waits")
