@@ -36,7 +36,7 @@ impl Session {
             Err(done) => return done,
         };
         let mut out = BytesMut::from(&b"* QUOTAROOT "[..]);
-        wire::astring(&mut out, mailbox.as_bytes());
+        wire::astring(&mut out, self.shown_name(mailbox).as_bytes());
         if line.is_some() {
             out.extend_from_slice(b" \"\"");
         }
