@@ -48,7 +48,7 @@ class UnsubscribeTest(unittest.TestCase):
     def setUpClass(cls):
         cls.sink = Sink()
         cls.http_port = harness.free_port()
-        cls.server = Server(shards=2, hostname="mx.a.test", sections="\n".join([
+        cls.server = Server(shards=2, hostname="mx.a.test", limits={"max_message_size": 100_000}, sections="\n".join([
             "[delivery]", f"port = {cls.sink.port}", "retry_schedule_secs = [1]", "poll_interval_ms = 200",
             "[http]", f'listen = ["127.0.0.1:{cls.http_port}"]',
             "[[bulk_sender]]", 'domain = "news.a.test"',
@@ -173,6 +173,18 @@ class UnsubscribeTest(unittest.TestCase):
         self.assertEqual(urllib.request.urlopen(post, timeout=10).status, 200)
         self.assertIn("for=news.a.test", self.suppressed("hank@far.test")[0], "hank's link unsubscribes hank")
         self.assertEqual(self.suppressed("gina@far.test") + self.suppressed("ivy@far.test"), [], "and nobody else")
+
+    def test_bulk_mail_too_large_to_copy_per_recipient_gets_no_link_at_all(self):
+        readers = ["kim@far.test", "lee@far.test", "max@far.test"]
+        body = "A long digest line.\r\n" * 3000  # 63 KB: two more copies would pass max_message_size
+        message = f"From: news@news.a.test\r\nTo: readers@news.a.test\r\nSubject: big digest\r\n\r\n{body}"
+        with smtplib.SMTP("127.0.0.1", self.server.port, timeout=30) as c:
+            c.sendmail("bounces@news.a.test", readers, message)
+        copies = wait_for("the digest at the MX", lambda: [m for m in self.sink.messages()
+                                                           if b"Subject: big digest\r\n" in m["data"]])
+        self.assertEqual(len(copies), 1, "one copy for all three")
+        self.assertEqual(len(copies[0]["rcpts"]), 3)
+        self.assertIsNone(self.header(copies[0]["data"], "List-Unsubscribe"), "no link naming one reader for all")
 
     def test_mail_of_other_senders_gets_no_unsubscribe_fields(self):
         self.send("dave@far.test", "personal", sender="alice@mx.a.test", author="alice@mx.a.test")

@@ -267,7 +267,9 @@ impl Session {
                 [one] => one.clone(),
                 many => Bytes::from(many.concat()),
             };
-            if let Some(domain) = self.unsubscribe_domain(&transaction, &plain) {
+            if let Some(domain) = self.unsubscribe_domain(&transaction, &plain)
+                && self.bulk_copies_fit(&transaction, plain.len())
+            {
                 let fields = self.ctx.unsubscribe.header_fields(&domain, &transaction.remote[0].address);
                 body.size += fields.len();
                 body.segments = vec![Bytes::from([fields.as_bytes(), &plain].concat())];

@@ -51,11 +51,27 @@ impl Session {
         Some(domain.to_string())
     }
 
+    /// Whether a bulk message of `size` octets can have one copy per remote recipient of
+    /// `transaction`: the copies after the first hold at most `max_message_size` together. When
+    /// they cannot, the message gets no unsubscribe fields at all (one link for everybody
+    /// would let each recipient unsubscribe the one it names), and the log says so.
+    pub(super) fn bulk_copies_fit(&self, transaction: &Transaction, size: usize) -> bool {
+        let others = transaction.remote.len().saturating_sub(1) as u64;
+        let fit = (size as u64).saturating_mul(others) <= self.ctx.config.limits.max_message_size.get();
+        if !fit {
+            tracing::warn!(
+                recipients = others + 1,
+                size,
+                "bulk mail too large to copy per recipient: no unsubscribe links"
+            );
+        }
+        fit
+    }
+
     /// One copy of a bulk sender's message (`plain`, before any unsubscribe fields) for each
     /// remote recipient of `transaction` after the first, who are taken out of it: each with
-    /// its own fields and signatures, then the `trace` fields of the first. Copies that would
-    /// hold more than `max_message_size` octets together are not made: those recipients stay
-    /// on the first copy, whose link names the first recipient only, and the log says so.
+    /// its own fields and signatures, then the `trace` fields of the first
+    /// ([`Session::bulk_copies_fit`] said they fit).
     pub(super) fn bulk_copies(
         &self,
         transaction: &mut Transaction,
@@ -63,17 +79,7 @@ impl Session {
         plain: &[u8],
         trace: &[Bytes],
     ) -> Vec<OwnCopy> {
-        let others = transaction.remote.len().saturating_sub(1);
-        if others == 0 {
-            return Vec::new();
-        }
-        let cap = self.ctx.config.limits.max_message_size.get();
-        if (plain.len() as u64).saturating_mul(others as u64) > cap {
-            tracing::warn!(
-                domain,
-                recipients = others + 1,
-                "bulk mail too large to copy per recipient: one unsubscribe link"
-            );
+        if transaction.remote.len() < 2 {
             return Vec::new();
         }
         let remote = transaction.remote.split_off(1);
