@@ -6,6 +6,9 @@ use super::select::select;
 use super::types::{AppendData, AppendMessage, CatPart, Command};
 use super::{fetch, flag, list, search, sort};
 
+/// Most messages, and CATENATE parts of them, one APPEND may carry.
+pub const MAX_APPEND_PARTS: usize = 100;
+
 /// A parser for a command's arguments, called after the name and its SP.
 type Arguments = fn(&mut Lexer<'_>) -> Result<Command>;
 
@@ -152,8 +155,18 @@ fn rename(lx: &mut Lexer<'_>) -> Result<Command> {
 /// literal8 ")"))`: one message, or several (MULTIAPPEND, RFC 3502; UTF8, RFC 6855).
 fn append(lx: &mut Lexer<'_>) -> Result<Command> {
     let mailbox = lx.mailbox()?;
-    let mut messages = Vec::new();
+    let mut messages: Vec<AppendMessage> = Vec::new();
     while messages.is_empty() || !lx.at_end() {
+        let parts: usize = messages
+            .iter()
+            .map(|m| match &m.data {
+                AppendData::Catenate(parts) => parts.len(),
+                AppendData::Literal(_) => 1,
+            })
+            .sum();
+        if parts >= MAX_APPEND_PARTS {
+            return Err("too many messages or parts in one APPEND");
+        }
         lx.sp()?;
         let mut flags = Vec::new();
         if lx.peek() == Some(b'(') {
@@ -188,6 +201,9 @@ fn append(lx: &mut Lexer<'_>) -> Result<Command> {
 fn catenate(lx: &mut Lexer<'_>) -> Result<Vec<CatPart>> {
     let mut parts = Vec::new();
     lx.list(false, |lx| {
+        if parts.len() >= MAX_APPEND_PARTS {
+            return Err("too many parts in one CATENATE");
+        }
         let part = if lx.keyword("TEXT") {
             lx.sp()?;
             CatPart::Text(lx.literal(false)?.to_vec())

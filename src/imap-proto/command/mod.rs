@@ -6,6 +6,7 @@
 
 mod date;
 mod dispatch;
+pub use dispatch::MAX_APPEND_PARTS;
 mod error;
 mod fetch;
 mod flag;

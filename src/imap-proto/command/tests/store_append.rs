@@ -186,6 +186,16 @@ fn catenate_rfc4469_example() {
 }
 
 #[test]
+fn appends_are_capped_in_messages_and_parts() {
+    let many = |n: usize| format!("a APPEND x{}", " {1+}\r\nx".repeat(n));
+    assert!(matches!(ok(many(100)), Command::Append { messages, .. } if messages.len() == 100));
+    bad(many(101).as_bytes());
+    let urls = |n: usize| format!("a APPEND x CATENATE ({})", vec!["URL \";UID=1\""; n].join(" "));
+    assert!(matches!(ok(urls(100)), Command::Append { .. }));
+    bad(urls(101).as_bytes());
+}
+
+#[test]
 fn malformed_appends() {
     for input in [
         &b"a APPEND x"[..],

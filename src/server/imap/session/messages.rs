@@ -3,7 +3,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::{Done, Selected, Session, store_failure};
+use super::{Done, MAX_APPEND_MESSAGES, Selected, Session, store_failure};
 use crate::filter::learned;
 use crate::imap::flags::{self, GivenFlags};
 use crate::imap::view::View;
@@ -27,10 +27,20 @@ impl Session {
         messages: Vec<AppendMessage>,
     ) -> Done {
         let mut prepared = Vec::with_capacity(messages.len());
+        // CATENATE parts are read from the store: the whole APPEND stays within what the reader
+        // lets literals reach (four message sizes).
+        let most = self.ctx.config.limits.max_message_size.get().saturating_mul(MAX_APPEND_MESSAGES);
+        let mut total = 0u64;
         for AppendMessage { flags, date, data } in messages {
             match self.append_octets(account, selected, data).await {
                 Ok(message) if message.is_empty() => return Done::no("An empty message cannot be appended"),
-                Ok(message) => prepared.push((flags, date, message)),
+                Ok(message) => {
+                    total += message.len() as u64;
+                    if total > most {
+                        return Done::no("[TOOBIG] The messages are over the size limit together");
+                    }
+                    prepared.push((flags, date, message));
+                }
                 Err(done) => return done,
             }
         }

@@ -50,7 +50,7 @@ use store::StoreError;
 /// Longest command line (clients send long UID sets; Dovecot allows 64 KiB too).
 const MAX_LINE: usize = 64 * 1024;
 /// Most messages' worth of octets (the message size limit each) one MULTIAPPEND may carry.
-const MAX_APPEND_MESSAGES: u64 = 4;
+pub(super) const MAX_APPEND_MESSAGES: u64 = 4;
 /// Largest literal in commands other than APPEND (passwords, search strings, names).
 const MAX_LITERAL: u64 = 64 * 1024;
 /// Timeout before login (RFC 9051 5.4 asks for at least 30 minutes only once authenticated).
@@ -416,6 +416,7 @@ impl Session {
         // The last command's APPEND literals are stored or dropped: their octets go back.
         self.literals = self.ctx.message_memory.reservation();
         let mut command = Vec::new();
+        let mut literals = 0;
         loop {
             let Some(line) = self.read_line().await else { return Read::Closed };
             let Some(line) = line else {
@@ -443,7 +444,18 @@ impl Session {
                 self.conn.send(format!("{tag} NO [TOOBIG] Literal of {length} octets is too big\r\n").as_bytes());
                 return Read::Skipped;
             }
-            if append && !self.literals.reserve_to(self.literals.held() + length as usize) {
+            literals += 1;
+            if append && literals > imap_proto::command::MAX_APPEND_PARTS {
+                self.errors += 1;
+                let tag = command.split(|&b| b == b' ').next().map(String::from_utf8_lossy).unwrap_or_default();
+                if !synchronizing {
+                    self.conn.send(b"* BYE [LIMIT] Too many messages in one APPEND\r\n");
+                    return Read::Closed;
+                }
+                self.conn.send(format!("{tag} NO [LIMIT] Too many messages in one APPEND\r\n").as_bytes());
+                return Read::Skipped;
+            }
+            if append && !self.literals.reserve_to(self.literals.held() + length as usize + line.len()) {
                 // Every session together already holds `[limits] message_memory` of messages.
                 let tag = command.split(|&b| b == b' ').next().map(String::from_utf8_lossy).unwrap_or_default();
                 if !synchronizing {

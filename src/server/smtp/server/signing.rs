@@ -41,7 +41,8 @@ impl Session {
     /// set per remote recipient in front of it before it is signed: mail of a bulk sender that
     /// has no `List-Unsubscribe:` of its own.
     pub(super) fn unsubscribe_domain(&self, transaction: &Transaction, content: &[u8]) -> Option<String> {
-        if transaction.remote.is_empty() {
+        // Local recipients store the same copy as the first remote one: they must not get its link.
+        if transaction.remote.is_empty() || !transaction.local.is_empty() {
             return None;
         }
         let domain = self.ctx.unsubscribe.bulk_domain(&transaction.from.as_ref()?.to_string())?;
