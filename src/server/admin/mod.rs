@@ -225,7 +225,7 @@ fn pool(ctx: &AdminContext, request: PoolRequest) -> Result<Vec<u8>, AdminError>
                 .find(|(_, _, addresses)| addresses.contains(&ip))
                 .ok_or_else(|| AdminError(format!("{ip} is in no pool that warms up")))?;
             let op = warmup.set_day(ip, day, schedule).map_err(AdminError)?;
-            ctx.journal.submit_blocking(JournalOp::Warmup(op))?;
+            ctx.journal.submit_blocking(JournalOp::Warmup(vec![op]))?;
             Ok(format!("{ip} is on day {day} of warm-up `{schedule}` from today\n").into_bytes())
         }
     }

@@ -10,7 +10,7 @@ use super::destinations::Feedback;
 use super::dsn::{self, Action, Notice, Returned};
 use super::mta_sts::Found;
 use super::pool::{self, Idle, PoolKey};
-use super::routes::Plan;
+use super::routes::{Plan, Warming};
 use super::shaping::{self, Held};
 use super::tls_policy::{self, HostTls, Reporting};
 use super::warmup;
@@ -479,20 +479,11 @@ async fn conversations(
         );
     }
     if let Some(warming) = plan.warmup.clone() {
-        let (source, ops) = ctx.warmup.take(&warming, plan.source, &site);
-        for op in ops {
-            commit(ctx, JournalOp::Warmup(op), Vec::new()).await;
-        }
-        match source {
-            Some(source) => plan.source = Some(source),
-            None => {
+        match warm_source(ctx, &warming, plan.source, &site).await {
+            Ok(source) => plan.source = Some(source),
+            Err(held) => {
                 route.suspended = true;
-                let tomorrow = (unix_now() / warmup::DAY_SECS + 1) * warmup::DAY_SECS;
-                let reason = format!(
-                    "warm-up `{}`: every address of the pool has sent its allowance to {site} today",
-                    warming.schedule
-                );
-                return every(group, Verdicts::Held(reason, tomorrow));
+                return every(group, held);
             }
         }
     }
@@ -506,7 +497,7 @@ async fn conversations(
     let fired = ctx.shaping.observe(&site, mx, plan.source, &replies);
     let throttles = fired.iter().any(|f| f.action != shaping_rules::Action::Count);
     if let Some(op) = plan.source.filter(|_| throttles).and_then(|source| ctx.warmup.throttled(source)) {
-        commit(ctx, JournalOp::Warmup(op), Vec::new()).await;
+        commit(ctx, JournalOp::Warmup(vec![op]), Vec::new()).await;
     }
     if !fired.is_empty() {
         shaping::apply(ctx, fired).await;
@@ -701,6 +692,26 @@ async fn defer(ctx: &Services, recipient: &DueRecipient, reason: String, delay_r
     entry.delay_reported |= delay_reported;
     let op = JournalOp::QueueDefer { key: recipient.key.clone(), due: unix_now() + wait, entry };
     commit(ctx, op, vec![event]).await;
+}
+
+/// The address of `warming` an attempt at `site` goes out from (`preferred` first), its
+/// warm-up changes stored in one write; else the group is held until the next UTC day.
+async fn warm_source(
+    ctx: &Services,
+    warming: &Warming,
+    preferred: Option<IpAddr>,
+    site: &str,
+) -> Result<IpAddr, Verdicts> {
+    let (source, ops) = ctx.warmup.take(warming, preferred, site);
+    if !ops.is_empty() {
+        commit(ctx, JournalOp::Warmup(ops), Vec::new()).await;
+    }
+    source.ok_or_else(|| {
+        let tomorrow = (unix_now() / warmup::DAY_SECS + 1) * warmup::DAY_SECS;
+        let reason =
+            format!("warm-up `{}`: every address of the pool has sent its allowance to {site} today", warming.schedule);
+        Verdicts::Held(reason, tomorrow)
+    })
 }
 
 /// Moves a recipient that was not tried to `until`, with the deferral `event`; it does not count

@@ -151,7 +151,7 @@ impl Committer {
             JournalOp::Operator(op) => self.operator_op(batch, staged, op),
             JournalOp::MtaSts(op) => self.mta_sts_op(batch, staged, op),
             JournalOp::TlsReport(op) => Ok(self.tls_report_op(batch, op)),
-            JournalOp::Warmup(op) => Ok(self.warmup_op(batch, op)),
+            JournalOp::Warmup(ops) => Ok(self.warmup_ops(batch, ops)),
             JournalOp::Tally(tally) => Ok(self.tally(batch, tally)),
             JournalOp::Events(op) => Ok(self.events_op(batch, op)),
         }

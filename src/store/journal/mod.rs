@@ -151,8 +151,8 @@ pub enum JournalOp {
     TlsReport(TlsReportOp),
     /// A webhook's cursor moved, or the oldest events trimmed.
     Events(EventsOp),
-    /// IP warm-up: a message counted, or an address's step moved.
-    Warmup(WarmupOp),
+    /// IP warm-up: messages counted, or addresses' steps moved, in order, in one write.
+    Warmup(Vec<WarmupOp>),
     /// A sender domain's delivered recipients or complaints, counted.
     Tally(SenderTally),
 }

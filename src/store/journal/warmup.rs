@@ -7,7 +7,7 @@ use super::{Committed, Committer};
 use crate::records::{WarmupState, encode};
 use crate::{cf, keys};
 
-/// A warm-up change, submitted as [`super::JournalOp::Warmup`].
+/// A warm-up change, submitted in a [`super::JournalOp::Warmup`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WarmupOp {
     /// `address` sent one more message to `site` on `day`.
@@ -29,17 +29,19 @@ pub enum WarmupOp {
 }
 
 impl Committer {
-    /// Adds one warm-up change to the batch.
-    pub(super) fn warmup_op(&self, batch: &mut WriteBatch, op: &WarmupOp) -> Committed {
+    /// Adds warm-up changes to the batch, in order.
+    pub(super) fn warmup_ops(&self, batch: &mut WriteBatch, ops: &[WarmupOp]) -> Committed {
         let family = self.store.cf(cf::WARMUP);
-        match op {
-            WarmupOp::Sent { address, day, site } => {
-                batch.merge_cf(family, keys::warmup_use(address, *day, site), 1i64.to_le_bytes());
-            }
-            WarmupOp::Set { address, state } => {
-                batch.put_cf(family, keys::warmup_state(address), encode(state));
-                let from = keys::warmup_use_prefix(address);
-                batch.delete_range_cf(family, &from, &keys::warmup_use(address, state.day, ""));
+        for op in ops {
+            match op {
+                WarmupOp::Sent { address, day, site } => {
+                    batch.merge_cf(family, keys::warmup_use(address, *day, site), 1i64.to_le_bytes());
+                }
+                WarmupOp::Set { address, state } => {
+                    batch.put_cf(family, keys::warmup_state(address), encode(state));
+                    let from = keys::warmup_use_prefix(address);
+                    batch.delete_range_cf(family, &from, &keys::warmup_use(address, state.day, ""));
+                }
             }
         }
         Committed::Done
@@ -59,7 +61,7 @@ mod tests {
         let h = journal.handle();
         let sent = |day, site: &str| {
             let op = WarmupOp::Sent { address: "192.0.2.1".into(), day, site: site.into() };
-            h.submit_blocking(JournalOp::Warmup(op)).unwrap();
+            h.submit_blocking(JournalOp::Warmup(vec![op])).unwrap();
         };
         sent(10, "a");
         sent(10, "a");
@@ -69,7 +71,7 @@ mod tests {
         today.sort();
         assert_eq!(today, [("192.0.2.1".into(), "a".into(), 2), ("192.0.2.1".into(), "b".into(), 1)]);
         let state = WarmupState { schedule: "std".into(), step: 1, day: 11, throttled: None };
-        h.submit_blocking(JournalOp::Warmup(WarmupOp::Set { address: "192.0.2.1".into(), state: state.clone() }))
+        h.submit_blocking(JournalOp::Warmup(vec![WarmupOp::Set { address: "192.0.2.1".into(), state: state.clone() }]))
             .unwrap();
         assert!(store.warmup_use(10).unwrap().is_empty(), "the day before the step's is gone");
         assert_eq!(store.warmup_use(11).unwrap().len(), 1, "the step's day stays");
