@@ -110,8 +110,8 @@ impl Warmup {
         for (pool, schedule, addresses) in pools {
             let daily = self.schedules.get(schedule).map(Vec::as_slice).unwrap_or_default();
             for address in addresses.iter().map(IpAddr::to_string) {
-                let mut ops = Vec::new();
-                let state = table.state(&address, schedule, today, &mut ops).clone();
+                // Only shown: what is stored changes when the address next sends.
+                let state = table.projected(&address, schedule, today);
                 let allowance = daily.get(state.step as usize).map_or("unlimited".to_string(), u64::to_string);
                 let mut used: Vec<_> = table.used.iter().filter(|((a, _), _)| *a == address).collect();
                 used.sort();
@@ -142,25 +142,33 @@ impl Table {
         }
     }
 
-    /// The state of `address` today: a new address starts on day 1; a known one moves on one
-    /// step for each day passed that it was not throttled on. A change adds its op.
+    /// The state of `address` today, as [`Table::projected`] says; a change is kept and adds
+    /// its op.
     fn state(&mut self, address: &str, schedule: &str, today: u64, ops: &mut Vec<WarmupOp>) -> &WarmupState {
-        let fresh = WarmupState { schedule: schedule.to_string(), step: 0, day: today, throttled: None };
-        let state = self.states.entry(address.to_string()).or_insert_with(|| {
-            ops.push(WarmupOp::Set { address: address.to_string(), state: fresh.clone() });
-            fresh
+        let state = self.projected(address, schedule, today);
+        if self.states.get(address) != Some(&state) {
+            ops.push(WarmupOp::Set { address: address.to_string(), state: state.clone() });
+            self.states.insert(address.to_string(), state);
+        }
+        &self.states[address]
+    }
+
+    /// What the state of `address` is today, without changing anything: a new address starts
+    /// on day 1; a known one moves on one step for each day passed that it was not throttled on.
+    fn projected(&self, address: &str, schedule: &str, today: u64) -> WarmupState {
+        let mut state = self.states.get(address).cloned().unwrap_or(WarmupState {
+            schedule: schedule.to_string(),
+            step: 0,
+            day: today,
+            throttled: None,
         });
         if state.day < today {
             let passed = today - state.day;
             let lost = u64::from(state.throttled.is_some_and(|t| t >= state.day && t < today));
             state.step = state.step.saturating_add(u32::try_from(passed - lost).unwrap_or(u32::MAX));
             state.day = today;
-            ops.push(WarmupOp::Set { address: address.to_string(), state: state.clone() });
         }
-        if state.schedule != schedule {
-            state.schedule = schedule.to_string();
-            ops.push(WarmupOp::Set { address: address.to_string(), state: state.clone() });
-        }
+        state.schedule = schedule.to_string();
         state
     }
 }
